@@ -1,0 +1,46 @@
+// Lint: typescript-eslint with type-aware rules, plus the layering rule from the
+// architecture guide: the sans-I/O protocol core may not import Node built-ins.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'autobahn-reports/**', 'eslint.config.js'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*'], message: 'The protocol core is sans-I/O: no Node built-ins (architecture guide).' },
+          { group: ['../node/*', '../node', '../cli/*', '../pubsub/*'], message: 'The protocol core imports nothing from later layers.' },
+        ],
+        paths: ['fs', 'net', 'http', 'https', 'zlib', 'crypto', 'stream', 'events', 'buffer', 'tls', 'timers'].map((name) => ({
+          name, message: 'The protocol core is sans-I/O: no Node built-ins.',
+        })),
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'Buffer', message: 'Use Uint8Array in the protocol core.' },
+        { name: 'setTimeout', message: 'The clock is passed in: the protocol core has no timers.' },
+        { name: 'setInterval', message: 'The clock is passed in: the protocol core has no timers.' },
+        { name: 'process', message: 'The protocol core is sans-I/O.' },
+      ],
+    },
+  },
+  {
+    files: ['src/node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['../cli/*', '../pubsub/*'], message: 'The Node layer imports only the protocol core.' },
+      ] }],
+    },
+  },
+);

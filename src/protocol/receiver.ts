@@ -1,0 +1,419 @@
+/**
+ * The incremental frame parser and message assembler (RFC 6455 §5). Bytes go in with `push`;
+ * messages, control frames and failures come out as calls on a handler. No I/O, no timers, no
+ * allocation per frame on the common path: a frame that arrives whole is unmasked in place and
+ * handed on as a view of the received bytes.
+ * @packageDocumentation
+ */
+import { CloseCode, Defaults, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
+import { closeCodeOf, isValidCloseCode } from './close.js';
+import { ErrorCode, ProtocolError } from './errors.js';
+import { defaultAllocate, type Allocate } from './frame.js';
+import { applyMask } from './mask.js';
+import { Utf8Validator, isValidUtf8, type Utf8Check } from './utf8.js';
+
+/** What a {@link Receiver} reports. Calls are synchronous and in wire order. */
+export interface ReceiverHandler {
+  /**
+   * A complete data message. `data` may be a view of the received bytes: keep it, but do not
+   * expect it to be a copy. When `compressed` is true it is the raw deflate stream (RFC 7692)
+   * and has not been checked for UTF-8; the caller inflates and validates it.
+   */
+  onMessage(data: Uint8Array, isBinary: boolean, compressed: boolean): void;
+  /** A ping frame (RFC 6455 §5.5.2); the caller answers with a pong. */
+  onPing(data: Uint8Array): void;
+  /** A pong frame (RFC 6455 §5.5.3). */
+  onPong(data: Uint8Array): void;
+  /**
+   * A valid close frame (RFC 6455 §5.5.1). `code` is 1005 when the frame had no payload.
+   * Nothing after it is parsed.
+   */
+  onClose(code: number, reason: Uint8Array): void;
+  /** The peer broke the protocol. Nothing after it is parsed; fail the connection with `error.closeCode`. */
+  onError(error: ProtocolError): void;
+}
+
+/** Limits and roles of a {@link Receiver}. */
+export interface ReceiverOptions {
+  /** True on a server: every client frame must be masked, and no server frame may be (§5.1). */
+  expectMasked: boolean;
+  /** Largest message in bytes (on the wire; the inflater enforces it after decompression). 0 means no limit. */
+  maxPayload?: number;
+  /** Most frames one message may span. 0 means no limit. */
+  maxFragments?: number;
+  /** RSV1 marks compressed messages: true only when permessage-deflate was negotiated (RFC 7692 §6). */
+  allowRsv1?: boolean;
+  /** Fast whole-buffer UTF-8 check, used on spans of complete code points. */
+  utf8?: Utf8Check;
+  /** Allocation for reassembled fragmented messages. */
+  allocate?: Allocate;
+}
+
+const HEADER = 0;
+const PAYLOAD = 1;
+const STOPPED = 2;
+
+/** Parses a WebSocket byte stream. One per connection. */
+export class Receiver {
+  readonly #handler: ReceiverHandler;
+  readonly #expectMasked: boolean;
+  readonly #maxPayload: number;
+  readonly #maxFragments: number;
+  readonly #allowRsv1: boolean;
+  readonly #utf8Check: Utf8Check | undefined;
+  readonly #allocate: Allocate;
+
+  #state = HEADER;
+  #paused = false;
+  #processing = false;
+  /** Chunks received while paused, in order. */
+  #queue: Uint8Array[] = [];
+
+  /** A header split across chunks is gathered here (at most 14 bytes). */
+  readonly #header = new Uint8Array(14);
+  #headerFill = 0;
+
+  // The frame being read.
+  #fin = false;
+  #opcode = 0;
+  #masked = false;
+  readonly #maskKey = new Uint8Array(4);
+  #length = 0;
+  #received = 0;
+  #control: Uint8Array | undefined;
+
+  // The message being assembled.
+  #messageOpcode = 0;
+  #compressed = false;
+  #messageSize = 0;
+  #fragmentCount = 0;
+  #pieces: Uint8Array[] = [];
+  #utf8: Utf8Validator | undefined;
+
+  /**
+   * @param handler - receives messages, control frames and errors
+   * @param options - role and limits
+   */
+  constructor(handler: ReceiverHandler, options: ReceiverOptions) {
+    this.#handler = handler;
+    this.#expectMasked = options.expectMasked;
+    this.#maxPayload = options.maxPayload ?? Defaults.maxPayload;
+    this.#maxFragments = options.maxFragments ?? Defaults.maxFragments;
+    this.#allowRsv1 = options.allowRsv1 ?? false;
+    this.#utf8Check = options.utf8;
+    this.#allocate = options.allocate ?? defaultAllocate;
+  }
+
+  /** True once a close frame or an error ended parsing. */
+  get stopped(): boolean {
+    return this.#state === STOPPED;
+  }
+
+  /** True while paused by {@link Receiver.pause}. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Bytes held because parsing is paused (counted against the caller's read budget). */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const c of this.#queue) n += c.length;
+    return n;
+  }
+
+  /**
+   * Stops delivering after the current call returns, keeping unparsed bytes. The Node layer
+   * pauses while it inflates a compressed message, so messages stay in order.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Continues with the bytes held while paused. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#processing) return; // the running loop picks up where it stopped
+    while (this.#queue.length > 0 && !this.#paused && this.#state !== STOPPED) {
+      this.#process(this.#queue.shift()!);
+    }
+  }
+
+  /** Stops parsing for good (the connection is being torn down); held bytes are dropped. */
+  destroy(): void {
+    this.#stop();
+  }
+
+  /** Feeds bytes received from the peer. The bytes may be modified in place (unmasking). */
+  push(chunk: Uint8Array): void {
+    if (this.#state === STOPPED || chunk.length === 0) return;
+    if (this.#paused || this.#queue.length > 0) {
+      this.#queue.push(chunk);
+      return;
+    }
+    this.#process(chunk);
+  }
+
+  #process(chunk: Uint8Array): void {
+    this.#processing = true;
+    const end = chunk.length;
+    let pos = 0;
+    try {
+      while (pos < end) {
+        if (this.#paused) {
+          this.#queue.unshift(chunk.subarray(pos));
+          return;
+        }
+        if (this.#state === HEADER) {
+          const used = this.#readHeader(chunk, pos);
+          if (used < 0) return; // header incomplete and buffered, or failed
+          pos += used;
+          if (this.#length === 0) this.#endFrame(new Uint8Array(0));
+          else this.#state = PAYLOAD;
+        } else if (this.#state === PAYLOAD) {
+          const take = Math.min(this.#length - this.#received, end - pos);
+          const piece = chunk.subarray(pos, pos + take);
+          pos += take;
+          this.#readPayload(piece);
+        } else {
+          return; // STOPPED: data after a close frame or an error is ignored (§5.5.1)
+        }
+      }
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  /**
+   * Parses a header starting at `chunk[pos]`.
+   * @returns bytes of `chunk` consumed, or -1 when the header is not complete yet (the bytes were
+   * kept) or the frame was rejected
+   */
+  #readHeader(chunk: Uint8Array, pos: number): number {
+    let src: Uint8Array;
+    let at: number;
+    let used: number;
+    const available = chunk.length - pos;
+    if (this.#headerFill === 0 && available >= 2 && available >= headerSize(chunk[pos + 1]!)) {
+      src = chunk;
+      at = pos;
+      used = headerSize(chunk[pos + 1]!);
+    } else {
+      // Gather the header across chunks: first two bytes, then the size they announce.
+      const h = this.#header;
+      let i = pos;
+      while (this.#headerFill < 2 && i < chunk.length) h[this.#headerFill++] = chunk[i++]!;
+      if (this.#headerFill < 2) return -1;
+      const need = headerSize(h[1]!);
+      while (this.#headerFill < need && i < chunk.length) h[this.#headerFill++] = chunk[i++]!;
+      if (this.#headerFill < need) return -1;
+      this.#headerFill = 0;
+      src = h;
+      at = 0;
+      used = i - pos;
+    }
+    return this.#parseHeader(src, at) ? used : -1;
+  }
+
+  /** Decodes and checks one complete header; false when the frame was rejected. */
+  #parseHeader(b: Uint8Array, at: number): boolean {
+    const b0 = b[at]!;
+    const b1 = b[at + 1]!;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv1 = (b0 & 0x40) !== 0;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    let length = b1 & 0x7f;
+    let o = at + 2;
+
+    if ((b0 & 0x30) !== 0) return this.#fail(ErrorCode.RSV_INVALID, 'RSV2 and RSV3 must be clear', CloseCode.ProtocolError);
+    if (masked !== this.#expectMasked) {
+      return this.#fail(ErrorCode.MASK_INVALID, this.#expectMasked ? 'client frames must be masked' : 'server frames must not be masked', CloseCode.ProtocolError);
+    }
+
+    if (opcode >= 0x8) {
+      // Control frames (§5.5): close, ping, pong only; never fragmented; payload ≤ 125.
+      if (opcode > Opcode.Pong) return this.#fail(ErrorCode.OPCODE_INVALID, `reserved control opcode ${opcode}`, CloseCode.ProtocolError);
+      if (!fin) return this.#fail(ErrorCode.CONTROL_FRAME_INVALID, 'fragmented control frame', CloseCode.ProtocolError);
+      if (length > MAX_CONTROL_PAYLOAD) return this.#fail(ErrorCode.CONTROL_FRAME_INVALID, 'control frame over 125 bytes', CloseCode.ProtocolError);
+      if (rsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 on a control frame', CloseCode.ProtocolError);
+    } else {
+      if (opcode > Opcode.Binary) return this.#fail(ErrorCode.OPCODE_INVALID, `reserved data opcode ${opcode}`, CloseCode.ProtocolError);
+      if (opcode === Opcode.Continuation) {
+        if (this.#messageOpcode === 0) return this.#fail(ErrorCode.FRAGMENT_INVALID, 'continuation frame with no message to continue', CloseCode.ProtocolError);
+        // RFC 7692 §6.1: RSV1 is set on the first frame of a message only.
+        if (rsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 on a continuation frame', CloseCode.ProtocolError);
+      } else {
+        if (this.#messageOpcode !== 0) return this.#fail(ErrorCode.FRAGMENT_INVALID, 'new message inside a fragmented message', CloseCode.ProtocolError);
+        if (rsv1 && !this.#allowRsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 set but no extension was negotiated', CloseCode.ProtocolError);
+      }
+    }
+
+    if (length === 126) {
+      length = (b[o]! << 8) | b[o + 1]!;
+      o += 2;
+    } else if (length === 127) {
+      const high = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+      const low = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+      o += 8;
+      // §5.2: the most significant bit must be 0. Past 2^53 a JS number is inexact, and no
+      // limit could allow it anyway.
+      if (high >= 0x200000) {
+        return this.#fail(ErrorCode.MESSAGE_TOO_BIG, 'frame length beyond 2^53', CloseCode.MessageTooBig);
+      }
+      length = high * 0x100000000 + low;
+    }
+
+    if (opcode < 0x8) {
+      // Checked before a single payload byte is stored (bad-input guide §11).
+      if (this.#maxPayload > 0 && this.#messageSize + length > this.#maxPayload) {
+        return this.#fail(ErrorCode.MESSAGE_TOO_BIG, `message over maxPayload (${this.#maxPayload} bytes)`, CloseCode.MessageTooBig);
+      }
+      if (!fin || opcode === Opcode.Continuation) {
+        if (this.#maxFragments > 0 && ++this.#fragmentCount > this.#maxFragments) {
+          return this.#fail(ErrorCode.TOO_MANY_FRAGMENTS, `message over maxFragments (${this.#maxFragments} frames)`, CloseCode.MessageTooBig);
+        }
+      }
+      if (opcode !== Opcode.Continuation) {
+        this.#messageOpcode = opcode;
+        this.#compressed = rsv1;
+        if (opcode === Opcode.Text && !rsv1) {
+          if (this.#utf8 === undefined) this.#utf8 = new Utf8Validator(this.#utf8Check);
+          else this.#utf8.reset();
+        }
+      }
+      this.#messageSize += length;
+    }
+
+    if (masked) {
+      const k = this.#maskKey;
+      k[0] = b[o]!;
+      k[1] = b[o + 1]!;
+      k[2] = b[o + 2]!;
+      k[3] = b[o + 3]!;
+    }
+    this.#fin = fin;
+    this.#opcode = opcode;
+    this.#masked = masked;
+    this.#length = length;
+    this.#received = 0;
+    return true;
+  }
+
+  /** Takes the next piece of the current frame's payload. */
+  #readPayload(piece: Uint8Array): void {
+    if (this.#masked) applyMask(piece, this.#maskKey, this.#received);
+    const offset = this.#received;
+    this.#received += piece.length;
+    const done = this.#received === this.#length;
+
+    if (this.#opcode >= 0x8) {
+      if (done && offset === 0) {
+        this.#endFrame(piece);
+        return;
+      }
+      this.#control ??= new Uint8Array(MAX_CONTROL_PAYLOAD);
+      this.#control.set(piece, offset);
+      if (done) this.#endFrame(this.#control.subarray(0, this.#length));
+      return;
+    }
+
+    // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
+    // (RFC 6455 §8.1; Autobahn 6.4.x).
+    if (this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#utf8!.push(piece)) {
+      this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+      return;
+    }
+    if (done && offset === 0) {
+      this.#endFrame(piece);
+      return;
+    }
+    this.#pieces.push(piece);
+    if (done) this.#endFrame(undefined);
+  }
+
+  /**
+   * Completes the current frame. `payload` is the whole frame payload when it arrived in one
+   * piece; otherwise the pieces are in `#pieces`.
+   */
+  #endFrame(payload: Uint8Array | undefined): void {
+    this.#state = HEADER;
+    const opcode = this.#opcode;
+    if (opcode >= 0x8) {
+      this.#control = undefined;
+      this.#controlFrame(opcode, payload!);
+      return;
+    }
+    if (payload !== undefined && payload.length > 0) this.#pieces.push(payload);
+    if (!this.#fin) return;
+
+    const pieces = this.#pieces;
+    let data: Uint8Array;
+    if (pieces.length === 1) data = pieces[0]!;
+    else if (pieces.length === 0) data = new Uint8Array(0);
+    else {
+      data = this.#allocate(this.#messageSize);
+      let o = 0;
+      for (const p of pieces) {
+        data.set(p, o);
+        o += p.length;
+      }
+    }
+    const isText = this.#messageOpcode === Opcode.Text;
+    const compressed = this.#compressed;
+    if (isText && !compressed && !this.#utf8!.complete) {
+      this.#fail(ErrorCode.UTF8_INVALID, 'text message ends inside a UTF-8 sequence', CloseCode.InvalidPayload);
+      return;
+    }
+    this.#pieces = [];
+    this.#messageOpcode = 0;
+    this.#messageSize = 0;
+    this.#fragmentCount = 0;
+    this.#compressed = false;
+    this.#handler.onMessage(data, !isText, compressed);
+  }
+
+  #controlFrame(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.Ping) {
+      this.#handler.onPing(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.#handler.onPong(payload);
+    } else {
+      if (payload.length === 1) {
+        this.#fail(ErrorCode.CLOSE_INVALID, 'close frame with a 1-byte payload', CloseCode.ProtocolError);
+        return;
+      }
+      const code = closeCodeOf(payload);
+      if (payload.length >= 2 && !isValidCloseCode(code)) {
+        this.#fail(ErrorCode.CLOSE_INVALID, `invalid close code ${code}`, CloseCode.ProtocolError);
+        return;
+      }
+      const reason = payload.subarray(2);
+      if (!isValidUtf8(reason, this.#utf8Check)) {
+        this.#fail(ErrorCode.UTF8_INVALID, 'close reason is not valid UTF-8', CloseCode.InvalidPayload);
+        return;
+      }
+      this.#stop();
+      this.#handler.onClose(code, reason);
+    }
+  }
+
+  #stop(): void {
+    this.#state = STOPPED;
+    this.#queue = [];
+    this.#pieces = [];
+  }
+
+  /** Stops parsing and reports the error. Always returns false, for `return this.#fail(...)`. */
+  #fail(code: ErrorCode, message: string, closeCode: number): false {
+    this.#stop();
+    this.#handler.onError(new ProtocolError(code, message, closeCode));
+    return false;
+  }
+}
+
+/** Header size announced by the second header byte (§5.2). */
+function headerSize(b1: number): number {
+  const len = b1 & 0x7f;
+  return (len < 126 ? 2 : len === 126 ? 4 : 10) + ((b1 & 0x80) !== 0 ? 4 : 0);
+}
