@@ -104,15 +104,20 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = Object.freeze({
 });
 
 /**
- * The 101 response that completes a server handshake (§4.2.2 step 5). Extra header lines come
- * from the application (`ws`'s `headers` event) and are written as given.
+ * The status line and headers of the 101 response that completes a server handshake
+ * (§4.2.2 step 5), one string per line without line ends, so the application may add lines
+ * (`ws`'s `headers` event) before they are joined by {@link formatResponseHead}.
  */
-export function buildAcceptResponse(accept: string, protocol: string | undefined, extensions: string | undefined, extra: readonly string[] = []): string {
-  let s = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`;
-  if (protocol !== undefined) s += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
-  if (extensions !== undefined && extensions.length > 0) s += `Sec-WebSocket-Extensions: ${extensions}\r\n`;
-  for (const line of extra) s += `${line}\r\n`;
-  return s + '\r\n';
+export function acceptResponseLines(accept: string, protocol: string | undefined, extensions: string | undefined): string[] {
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${accept}`];
+  if (protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+  if (extensions !== undefined && extensions.length > 0) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
+  return lines;
+}
+
+/** Joins response lines into an HTTP head ending in the empty line. */
+export function formatResponseHead(lines: readonly string[]): string {
+  return lines.join('\r\n') + '\r\n\r\n';
 }
 
 /**

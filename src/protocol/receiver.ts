@@ -47,6 +47,8 @@ export interface ReceiverOptions {
   utf8?: Utf8Check;
   /** Allocation for reassembled fragmented messages. */
   allocate?: Allocate;
+  /** Skip UTF-8 validation of text (the `ws` option `skipUTF8Validation`); close reasons are still checked. */
+  skipUtf8Validation?: boolean;
 }
 
 const HEADER = 0;
@@ -62,6 +64,7 @@ export class Receiver {
   readonly #allowRsv1: boolean;
   readonly #utf8Check: Utf8Check | undefined;
   readonly #allocate: Allocate;
+  readonly #skipUtf8: boolean;
 
   #state = HEADER;
   #paused = false;
@@ -102,6 +105,7 @@ export class Receiver {
     this.#allowRsv1 = options.allowRsv1 ?? false;
     this.#utf8Check = options.utf8;
     this.#allocate = options.allocate ?? defaultAllocate;
+    this.#skipUtf8 = options.skipUtf8Validation ?? false;
   }
 
   /** True once a close frame or an error ended parsing. */
@@ -277,7 +281,7 @@ export class Receiver {
       if (opcode !== Opcode.Continuation) {
         this.#messageOpcode = opcode;
         this.#compressed = rsv1;
-        if (opcode === Opcode.Text && !rsv1) {
+        if (opcode === Opcode.Text && !rsv1 && !this.#skipUtf8) {
           if (this.#utf8 === undefined) this.#utf8 = new Utf8Validator(this.#utf8Check);
           else this.#utf8.reset();
         }
@@ -320,7 +324,7 @@ export class Receiver {
 
     // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
     // (RFC 6455 §8.1; Autobahn 6.4.x).
-    if (this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#utf8!.push(piece)) {
+    if (this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#skipUtf8 && !this.#utf8!.push(piece)) {
       this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
       return;
     }
@@ -361,7 +365,7 @@ export class Receiver {
     }
     const isText = this.#messageOpcode === Opcode.Text;
     const compressed = this.#compressed;
-    if (isText && !compressed && !this.#utf8!.complete) {
+    if (isText && !compressed && !this.#skipUtf8 && !this.#utf8!.complete) {
       this.#fail(ErrorCode.UTF8_INVALID, 'text message ends inside a UTF-8 sequence', CloseCode.InvalidPayload);
       return;
     }

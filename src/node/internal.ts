@@ -1,0 +1,15 @@
+/**
+ * Symbols shared between the Node layer's modules and hidden from applications: the server and
+ * the client handshake hand a finished socket to a `WebSocket` through these.
+ * @packageDocumentation
+ * @internal
+ */
+
+/** `ws[kAttach](socket, head, settings)`: the handshake is done, start framing on `socket`. */
+export const kAttach = Symbol('parley.attach');
+/** `ws[kAbortHandshake](error)`: the client handshake failed; report and close. */
+export const kAbortHandshake = Symbol('parley.abortHandshake');
+/** `ws[kHeartbeat](now, interval, timeout)`: one heartbeat tick; true when the peer is dead. */
+export const kHeartbeat = Symbol('parley.heartbeat');
+/** `ws[kSetProtocol](protocol, extensions)`: record what the handshake negotiated. */
+export const kSetNegotiated = Symbol('parley.setNegotiated');

@@ -1,0 +1,385 @@
+/**
+ * `WebSocketServer`: accepts upgrades in the three modes of `ws` (its own HTTP server on `port`,
+ * attached to an existing `http`/`https` server, or `noServer` with `handleUpgrade`), with
+ * Parley's additions: an origin allow-list, async authentication whose result reaches the
+ * connection, a heartbeat, a handshake deadline and `shutdown()` with 1001.
+ * @packageDocumentation
+ */
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import * as http from 'node:http';
+import type * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  CloseCode,
+  ErrorCode,
+  HandshakeError,
+  acceptKey,
+  acceptResponseLines,
+  buildErrorResponse,
+  formatResponseHead,
+  validateUpgradeRequest,
+  type HeaderLookup,
+} from '../protocol/index.js';
+import { Heartbeat } from './heartbeat.js';
+import { kAttach, kSetNegotiated } from './internal.js';
+import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
+import { WebSocket } from './websocket.js';
+
+/** What `verifyClient` is told, as in `ws`. */
+export interface VerifyClientInfo {
+  /** The `Origin` header, if any. */
+  origin: string | undefined;
+  /** Whether the connection is over TLS. */
+  secure: boolean;
+  /** The upgrade request. */
+  req: http.IncomingMessage;
+}
+
+/** `verifyClient` in either of its `ws` forms: synchronous, or with a callback. */
+export type VerifyClient =
+  | ((info: VerifyClientInfo) => boolean)
+  | ((info: VerifyClientInfo, callback: (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void);
+
+/** Options of {@link WebSocketServer}: those of `ws` 8 and Parley's additions. */
+export interface ServerOptions extends ConnectionOptions {
+  /** Host to listen on in port mode. */
+  host?: string;
+  /** Port to listen on (creates an HTTP server). */
+  port?: number;
+  /** Listen backlog in port mode. */
+  backlog?: number;
+  /** An existing HTTP(S) server to attach to. */
+  server?: http.Server | https.Server;
+  /** Create no server; call {@link WebSocketServer.handleUpgrade} yourself. */
+  noServer?: boolean;
+  /** Accept upgrades only on this path. */
+  path?: string;
+  /** `ws`'s hook to accept or refuse a client. */
+  verifyClient?: VerifyClient;
+  /** Chooses a subprotocol from those offered; return `false` to choose none. */
+  handleProtocols?: (protocols: Set<string>, req: http.IncomingMessage) => string | false;
+  /** Keep connected clients in `clients`. Default true. */
+  clientTracking?: boolean;
+  /** permessage-deflate is not negotiated by this version: offers are declined; `true` is a TypeError. */
+  perMessageDeflate?: boolean;
+  /** The class to instantiate for connections (a subclass of {@link WebSocket}). */
+  WebSocket?: typeof WebSocket;
+  /** Accepted for `ws` compatibility; messages are always delivered as they parse. */
+  allowSynchronousEvents?: boolean;
+  /**
+   * Allowed `Origin` values, or a predicate. Requests from other origins get 403 before any
+   * upgrade (bad-input guide §5). Requests without `Origin` (non-browser clients) pass unless
+   * the predicate says otherwise.
+   */
+  origins?: readonly string[] | ((origin: string | undefined, req: http.IncomingMessage) => boolean);
+  /**
+   * Async authentication. Its result becomes `ws.data`; returning `false` or throwing refuses the
+   * upgrade with 401 (or the thrown error's numeric `status`).
+   */
+  authenticate?: (req: http.IncomingMessage) => unknown;
+  /** Ping idle clients and terminate dead ones. */
+  heartbeat?: HeartbeatOptions;
+  /** Ms allowed from connection to completed upgrade (headers, verification, authentication). Default 10,000. */
+  handshakeTimeout?: number;
+}
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+const HANDSHAKING = Symbol('parley.handshaking');
+
+const sha1 = (s: string): Uint8Array => createHash('sha1').update(s).digest();
+
+function headerLookup(headers: http.IncomingHttpHeaders): HeaderLookup {
+  // Own properties only: header names such as `__proto__` or `constructor` are plain strings
+  // (bad-input guide §4).
+  return (name) => {
+    if (!Object.hasOwn(headers, name)) return undefined;
+    const v = headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
+}
+
+/** Refuses an upgrade with an HTTP error response and closes the socket. */
+function abortHandshake(socket: Duplex, status: number, message?: string, headers?: Record<string, string>): void {
+  if (socket.writable) {
+    socket.once('finish', () => socket.destroy());
+    socket.end(buildErrorResponse(status, message, headers));
+  } else {
+    socket.destroy();
+  }
+}
+
+/** A WebSocket server with the API of `ws` 8. */
+export class WebSocketServer extends EventEmitter {
+  /** Connected clients, when `clientTracking` is on (default). */
+  readonly clients: Set<WebSocket> | undefined;
+  /** The options given, with defaults for those `ws` exposes. */
+  readonly options: ServerOptions;
+
+  #server: http.Server | https.Server | undefined;
+  #ownServer = false;
+  #removeListeners: (() => void) | undefined;
+  #state = RUNNING;
+  #settings: ConnectionSettings;
+  #heartbeat: Heartbeat | undefined;
+  #handshakeTimeout: number;
+  #Ctor: typeof WebSocket;
+
+  /**
+   * @param options - exactly one of `port`, `server` or `noServer`
+   * @param callback - called on 'listening' in port mode
+   * @throws TypeError when the options are inconsistent
+   */
+  constructor(options: ServerOptions, callback?: () => void) {
+    super({ captureRejections: true });
+    const o: ServerOptions = { clientTracking: true, ...options };
+    const modes = [o.port !== undefined, o.server !== undefined, o.noServer === true].filter(Boolean).length;
+    if (modes !== 1) {
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    }
+    if (o.perMessageDeflate === true) {
+      throw new TypeError('perMessageDeflate is not supported by this version of Parley; pass false or leave it unset');
+    }
+    this.options = o;
+    this.#settings = resolveSettings(o);
+    const hb = resolveHeartbeat(o.heartbeat);
+    if (hb !== undefined) this.#heartbeat = new Heartbeat(hb.interval, hb.timeout);
+    this.#handshakeTimeout = o.handshakeTimeout ?? 10_000;
+    if (!(this.#handshakeTimeout > 0)) throw new RangeError('handshakeTimeout must be above 0');
+    this.#Ctor = o.WebSocket ?? WebSocket;
+    if (o.clientTracking === true) this.clients = new Set();
+
+    if (o.port !== undefined) {
+      const server = http.createServer({
+        // Sockets that connect and trickle or send nothing are cut at the deadline (§2, §6).
+        headersTimeout: this.#handshakeTimeout,
+        requestTimeout: this.#handshakeTimeout,
+        connectionsCheckingInterval: Math.min(1000, this.#handshakeTimeout),
+      }, (_req, res) => {
+        const body = http.STATUS_CODES[426] ?? 'Upgrade Required';
+        res.writeHead(426, { 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' });
+        res.end(body);
+      });
+      server.listen(o.port, o.host, o.backlog, callback);
+      this.#server = server;
+      this.#ownServer = true;
+    } else if (o.server !== undefined) {
+      this.#server = o.server;
+    }
+    if (this.#server !== undefined) {
+      const server = this.#server;
+      const onListening = (): void => { this.emit('listening'); };
+      const onError = (error: Error): void => { this.emit('error', error); };
+      const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+        this.handleUpgrade(req, socket, head, (ws) => this.#emitConnection(ws, req));
+      };
+      server.on('listening', onListening);
+      server.on('error', onError);
+      server.on('upgrade', onUpgrade);
+      this.#removeListeners = () => {
+        server.removeListener('listening', onListening);
+        server.removeListener('error', onError);
+        server.removeListener('upgrade', onUpgrade);
+      };
+    }
+  }
+
+  /** The bound address, as `server.address()`. @throws Error in noServer mode */
+  address(): AddressInfo | string | null {
+    if (this.options.noServer === true) throw new Error('The server is operating in "noServer" mode');
+    return this.#server?.address() ?? null;
+  }
+
+  /** Whether `req` is for this server (its `path`, if set). */
+  shouldHandle(req: http.IncomingMessage): boolean {
+    const path = this.options.path;
+    if (path === undefined) return true;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    return (q === -1 ? url : url.slice(0, q)) === path;
+  }
+
+  /**
+   * Completes (or refuses) the upgrade of `req`. On success `callback(ws, req)` runs with the
+   * open connection.
+   */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
+    const tagged = socket as Duplex & { [HANDSHAKING]?: boolean };
+    if (tagged[HANDSHAKING] === true) {
+      throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
+    }
+    tagged[HANDSHAKING] = true;
+    const onSocketError = (): void => { socket.destroy(); };
+    socket.on('error', onSocketError);
+    const deadline = setTimeout(() => abortHandshake(socket, 408), this.#handshakeTimeout);
+    deadline.unref();
+    const refuse = (status: number, message?: string, headers?: Record<string, string>): void => {
+      clearTimeout(deadline);
+      abortHandshake(socket, status, message, headers);
+    };
+
+    let request;
+    try {
+      request = validateUpgradeRequest(req.method ?? '', headerLookup(req.headers));
+    } catch (error) {
+      clearTimeout(deadline);
+      if (this.listenerCount('wsClientError') > 0) {
+        this.emit('wsClientError', error, socket, req);
+        return;
+      }
+      const e = error as HandshakeError;
+      abortHandshake(socket, e.status, e.message);
+      return;
+    }
+    if (!this.shouldHandle(req)) {
+      refuse(400);
+      return;
+    }
+    const origin = headerLookup(req.headers)('origin');
+    const allowed = this.options.origins;
+    if (allowed !== undefined && !(typeof allowed === 'function' ? allowed(origin, req) : origin !== undefined && allowed.includes(origin))) {
+      refuse(403, 'Origin not allowed');
+      return;
+    }
+    let protocol: string | undefined;
+    if (request.protocols.length > 0 && this.options.handleProtocols !== undefined) {
+      const chosen = this.options.handleProtocols(new Set(request.protocols), req);
+      if (chosen !== false) protocol = chosen;
+    } else if (request.protocols.length > 0) {
+      protocol = request.protocols[0];
+    }
+
+    const complete = (data: unknown): void => {
+      clearTimeout(deadline);
+      socket.removeListener('error', onSocketError);
+      this.#completeUpgrade(request.key, protocol, data, req, socket, head, callback);
+    };
+    const authenticate = (): void => {
+      const auth = this.options.authenticate;
+      if (auth === undefined) {
+        complete(undefined);
+        return;
+      }
+      Promise.resolve()
+        .then(() => auth(req))
+        .then(
+          (data) => (data === false ? refuse(401) : complete(data)),
+          (error: unknown) => {
+            const status = (error as { status?: unknown } | null)?.status;
+            refuse(typeof status === 'number' && status >= 400 && status < 600 ? status : 401);
+          },
+        );
+    };
+
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      authenticate();
+      return;
+    }
+    const info: VerifyClientInfo = {
+      origin: headerLookup(req.headers)(req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'),
+      secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+      req,
+    };
+    if (verify.length === 2) {
+      (verify as (i: VerifyClientInfo, cb: (r: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void)(
+        info,
+        (result, code = 401, message, headers) => (result ? authenticate() : refuse(code, message, headers)),
+      );
+      return;
+    }
+    if (!(verify as (i: VerifyClientInfo) => boolean)(info)) {
+      refuse(401);
+      return;
+    }
+    authenticate();
+  }
+
+  #completeUpgrade(key: string, protocol: string | undefined, data: unknown, req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (this.#state !== RUNNING) {
+      abortHandshake(socket, 503);
+      return;
+    }
+    const lines = acceptResponseLines(acceptKey(key, sha1), protocol, undefined);
+    this.emit('headers', lines, req);
+    socket.write(formatResponseHead(lines));
+
+    const ws = new this.#Ctor(null);
+    ws.data = data;
+    ws[kSetNegotiated](protocol ?? '', '');
+    ws[kAttach](socket, head, this.#settings);
+    const clients = this.clients;
+    if (clients !== undefined) {
+      clients.add(ws);
+      ws.once('close', () => {
+        clients.delete(ws);
+        if (this.#state === CLOSING && clients.size === 0 && !this.#ownServer) this.#emitClose();
+      });
+    }
+    this.#heartbeat?.add(ws);
+    callback(ws, req);
+  }
+
+  /** Emits 'connection'; a listener that throws closes that connection with 1011, not the process. */
+  #emitConnection(ws: WebSocket, req: http.IncomingMessage): void {
+    try {
+      this.emit('connection', ws, req);
+    } catch (error) {
+      ws.close(CloseCode.InternalError);
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      else process.emitWarning(error instanceof Error ? error : new Error(String(error)), { code: ErrorCode.INVALID_STATE });
+    }
+  }
+
+  /**
+   * Stops accepting connections and closes the HTTP server if this server created it (as `ws` 8:
+   * open connections are not closed; see {@link WebSocketServer.shutdown}). Emits 'close'.
+   */
+  close(callback?: (error?: Error) => void): void {
+    if (callback !== undefined) this.once('close', callback);
+    if (this.#state === CLOSED) {
+      process.nextTick(() => this.emit('close'));
+      return;
+    }
+    if (this.#state === CLOSING) return;
+    this.#state = CLOSING;
+    this.#removeListeners?.();
+    this.#removeListeners = undefined;
+    this.#heartbeat?.stop();
+    if (this.#ownServer) {
+      this.#server!.close(() => this.#emitClose());
+    } else if (this.clients === undefined || this.clients.size === 0) {
+      process.nextTick(() => this.#emitClose());
+    }
+  }
+
+  /**
+   * Graceful shutdown: refuses new upgrades, sends every client a close frame (1001 Going Away by
+   * default, or 1012 Service Restart), waits up to `timeout` ms for the close handshakes, then
+   * terminates whatever is left and closes the server.
+   */
+  async shutdown(options: { code?: number; reason?: string; timeout?: number } = {}): Promise<void> {
+    const { code = CloseCode.GoingAway, reason = 'server shutting down', timeout = 5_000 } = options;
+    const clients = [...(this.clients ?? [])];
+    const closed = new Promise<void>((resolve) => this.close(() => resolve()));
+    for (const ws of clients) ws.close(code, reason);
+    const timer = setTimeout(() => { for (const ws of clients) ws.terminate(); }, timeout);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+  }
+
+  #emitClose(): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.emit('close');
+  }
+}

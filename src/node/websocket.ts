@@ -1,0 +1,732 @@
+/**
+ * `WebSocket`: one connection, either side. The public API is that of `ws` 8 (events
+ * `open`/`message`/`close`/`error`/`ping`/`pong`, `send`/`close`/`ping`/`pong`/`terminate`), and
+ * it also implements the WHATWG interface (`addEventListener`, `onmessage`, `binaryType`
+ * `'arraybuffer' | 'blob'`), so browser code runs on Node.
+ *
+ * Framing and parsing are the sans-I/O core's; this file only binds them to a socket.
+ * @packageDocumentation
+ */
+import { EventEmitter } from 'node:events';
+import { Buffer } from 'node:buffer';
+import type { Duplex } from 'node:stream';
+import {
+  CloseCode,
+  ErrorCode,
+  InvalidStateError,
+  MAX_CLOSE_REASON,
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  ParleyError,
+  Receiver,
+  encodeClosePayload,
+  encodeFrame,
+  encodeFrameHeader,
+  frameHeaderSize,
+  isValidCloseCode,
+  writeFrameHeader,
+  type ProtocolError,
+  type ReceiverHandler,
+} from '../protocol/index.js';
+import { allocate, asBuffer, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
+import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
+import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated } from './internal.js';
+import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
+import { connectClient, type ClientOptions } from './client-handshake.js';
+
+/** `binaryType` values: `ws`'s three plus the browser's `'blob'`. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+
+/** Options of {@link WebSocket.send}. */
+export interface SendOptions {
+  /** Send as binary; default: true unless `data` is a string. */
+  binary?: boolean;
+  /** Mask the frame; default: true on the client, false on the server (RFC 6455 §5.1). */
+  mask?: boolean;
+  /** Last fragment of the message; `false` starts or continues a fragmented message. Default true. */
+  fin?: boolean;
+  /** Compress this message when permessage-deflate is negotiated. Default true. */
+  compress?: boolean;
+}
+
+/** Callback of `send`, `ping`, `pong`: called once the bytes reach the socket, or with the error. */
+export type SendCallback = (error?: Error | null) => void;
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+/** Payloads up to this size are copied behind their header and written once; larger ones go as two buffers. */
+const COPY_LIMIT = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
+const WHATWG_EVENTS = ['open', 'message', 'close', 'error'] as const;
+type WhatwgEvent = (typeof WHATWG_EVENTS)[number];
+
+/** A send waiting behind a Blob that is being read. */
+interface QueuedSend {
+  ready: boolean;
+  data: Data;
+  options: SendOptions | undefined;
+  cb: SendCallback | undefined;
+  error?: Error;
+}
+
+/** A listener registered through `addEventListener` or an `on<event>` attribute. */
+interface WrappedListener {
+  (...args: unknown[]): void;
+  listener: EventListenerLike;
+  attribute: boolean;
+}
+
+/**
+ * A WebSocket connection.
+ *
+ * On the client, `new WebSocket(url, protocols?, options?)` connects. On the server, instances
+ * come from {@link WebSocketServer}'s `connection` event.
+ */
+export class WebSocket extends EventEmitter {
+  /** The connection is being established. */
+  static readonly CONNECTING = CONNECTING;
+  /** The connection is open. */
+  static readonly OPEN = OPEN;
+  /** The close handshake has started. */
+  static readonly CLOSING = CLOSING;
+  /** The connection is closed. */
+  static readonly CLOSED = CLOSED;
+
+  /**
+   * Application data attached to this connection, set by the server's `authenticate` hook (or
+   * freely by the application).
+   */
+  data: unknown = undefined;
+
+  #readyState: number = CONNECTING;
+  #socket: Duplex | undefined;
+  #receiver: Receiver | undefined;
+  #isServer: boolean;
+  #settings: ConnectionSettings;
+  #binaryType: BinaryType = 'nodebuffer';
+  #protocol = '';
+  #extensions = '';
+  #url = '';
+
+  #closeCode: number = CloseCode.Abnormal;
+  #closeReason: Buffer = EMPTY;
+  #closeFrameSent = false;
+  #closeFrameReceived = false;
+  #receiverFailed = false;
+  #closeTimer: NodeJS.Timeout | undefined;
+  #errorEmitted = false;
+  #paused = false;
+  /** A fragmented message is being sent with `fin: false`. */
+  #sendingFragments = false;
+  /** Bytes the application tried to send after the connection closed (as `ws` reports them). */
+  #bufferedAfterClose = 0;
+  #needDrain = false;
+  /** Sends wait here while a Blob is read, so messages keep their order. */
+  #sendQueue: QueuedSend[] | undefined;
+  /** Time (performance.now) the last bytes arrived, for the heartbeat. */
+  #lastReceived = 0;
+  #pingedAt = 0;
+  /** Client side: the handshake request, until the upgrade. */
+  #request: { abort(): void; destroy(error?: Error): void } | undefined;
+
+  /**
+   * Connects to `address` as a client.
+   * @param address - `ws:`, `wss:`, `http:`, `https:` or `ws+unix:` URL
+   * @param protocols - subprotocols to offer
+   * @param options - `ws` client options plus Parley's (see {@link ClientOptions})
+   * @throws SyntaxError for an invalid URL or subprotocol list
+   */
+  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
+    super({ captureRejections: true });
+    if (typeof protocols === 'object' && !Array.isArray(protocols)) {
+      options = protocols;
+      protocols = undefined;
+    }
+    const opts = options ?? {};
+    this.#settings = address === null ? DEFAULT_SETTINGS : resolveSettings(opts);
+    this.#isServer = address === null;
+    if (address !== null) {
+      const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
+      const { url, request } = connectClient(this, address, list, opts);
+      this.#url = url;
+      this.#request = request;
+    }
+  }
+
+  // ---- ws / WHATWG properties ------------------------------------------------------------
+
+  /** @see WebSocket.CONNECTING */
+  get CONNECTING(): number { return CONNECTING; }
+  /** @see WebSocket.OPEN */
+  get OPEN(): number { return OPEN; }
+  /** @see WebSocket.CLOSING */
+  get CLOSING(): number { return CLOSING; }
+  /** @see WebSocket.CLOSED */
+  get CLOSED(): number { return CLOSED; }
+
+  /** Current state: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  get readyState(): number {
+    return this.#readyState;
+  }
+
+  /** The URL connected to (client), or '' on the server. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The subprotocol the server selected, or ''. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The negotiated extensions, as in the `Sec-WebSocket-Extensions` response header. */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** How binary messages are delivered: Buffer (default), ArrayBuffer, array of Buffers, or Blob. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this.#binaryType = type;
+  }
+
+  /** Bytes queued for sending and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    const socket = this.#socket;
+    return (socket === undefined ? 0 : socket.writableLength) + this.#bufferedAfterClose;
+  }
+
+  /** Whether reading is paused by {@link WebSocket.pause}. */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  /**
+   * Sends a message.
+   * @returns false when the data was queued above the socket's high-water mark or refused by the
+   * `bufferOverflow: 'refuse'` policy; wait for `'drain'` before sending more
+   * @throws InvalidStateError while CONNECTING (as `ws`); TypeError for data of another type
+   */
+  send(data: Data, options?: SendOptions | SendCallback, cb?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this.#readyState === CONNECTING) {
+      throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    if (typeof data === 'number') data = String(data);
+    if (this.#readyState !== OPEN) {
+      this.#sendAfterClose(data, cb);
+      return false;
+    }
+    if (this.#sendQueue !== undefined || isBlob(data)) {
+      this.#queueSend(data, options, cb);
+      return true;
+    }
+    return this.#send(data, options, cb);
+  }
+
+  #send(data: Exclude<Data, Blob>, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
+    const isString = typeof data === 'string';
+    const binary = options?.binary ?? !isString;
+    const fin = options?.fin ?? true;
+    const opcode = this.#sendingFragments ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
+    this.#sendingFragments = !fin;
+    const mask = options?.mask ?? !this.#isServer;
+    if (!this.#admit(cb)) return false;
+    if (isString && !mask && data.length < COPY_LIMIT) {
+      // Strings are encoded straight behind the header: one allocation, one copy.
+      const length = Buffer.byteLength(data, 'utf8');
+      const size = frameHeaderSize(length, false);
+      const out = Buffer.allocUnsafe(size + length);
+      writeFrameHeader(out, 0, opcode, length, fin, false, undefined);
+      out.write(data, size, 'utf8');
+      return this.#write(out, cb);
+    }
+    return this.#writeFrame(opcode, toBytes(data), fin, mask, cb);
+  }
+
+  /** Blobs are read asynchronously; later sends wait behind them so order is kept. */
+  #queueSend(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): void {
+    const queue = (this.#sendQueue ??= []);
+    const entry: QueuedSend = { ready: !isBlob(data), data, options, cb };
+    queue.push(entry);
+    if (isBlob(data)) {
+      data.arrayBuffer().then(
+        (ab) => { entry.data = Buffer.from(ab); entry.options = { ...options, binary: options?.binary ?? true }; },
+        (error: unknown) => { entry.error = error instanceof Error ? error : new Error(String(error)); },
+      ).finally(() => {
+        entry.ready = true;
+        this.#flushQueue();
+      });
+    }
+  }
+
+  #flushQueue(): void {
+    const queue = this.#sendQueue;
+    if (queue === undefined) return;
+    while (queue.length > 0 && queue[0]!.ready) {
+      const { data, options, cb, error } = queue.shift()!;
+      if (error !== undefined) cb?.(error);
+      else if (this.#readyState === OPEN) this.#send(data as Exclude<Data, Blob>, options, cb);
+      else this.#sendAfterClose(data, cb);
+    }
+    if (queue.length === 0) this.#sendQueue = undefined;
+  }
+
+  /**
+   * Applies the cap on queued bytes (bad-input guide §19): a send is accepted while fewer than
+   * `maxBufferedAmount` bytes wait.
+   */
+  #admit(cb: SendCallback | undefined): boolean {
+    const cap = this.#settings.maxBufferedAmount;
+    if (cap === 0 || this.#socket === undefined || this.#socket.writableLength < cap) return true;
+    const error = new ParleyError(ErrorCode.BUFFER_OVERFLOW, `more than ${cap} bytes queued for a peer that is not reading`, CloseCode.PolicyViolation);
+    if (this.#settings.bufferOverflow === 'refuse') {
+      if (cb !== undefined) process.nextTick(cb, error);
+      return false;
+    }
+    this.#emitError(error);
+    this.close(CloseCode.PolicyViolation);
+    if (cb !== undefined) process.nextTick(cb, error);
+    return false;
+  }
+
+  #writeFrame(opcode: number, payload: Buffer, fin: boolean, mask: boolean, cb: SendCallback | undefined): boolean {
+    const maskKey = mask ? nextMaskKey() : undefined;
+    if (maskKey !== undefined || payload.length <= COPY_LIMIT) {
+      return this.#write(encodeFrame(opcode, payload, { fin, maskKey }, allocate) as Buffer, cb);
+    }
+    // A large unmasked payload goes out as it is, behind its own header, in one writev.
+    const socket = this.#socket!;
+    socket.cork();
+    socket.write(encodeFrameHeader(opcode, payload.length, { fin }, allocate));
+    const below = socket.write(payload, cb);
+    socket.uncork();
+    if (!below) this.#needDrain = true;
+    return below;
+  }
+
+  #write(bytes: Buffer, cb: SendCallback | undefined): boolean {
+    const below = this.#socket!.write(bytes, cb);
+    if (!below) this.#needDrain = true;
+    return below;
+  }
+
+  #sendAfterClose(data: Data | undefined, cb: SendCallback | undefined): void {
+    if (data !== undefined && !isBlob(data)) this.#bufferedAfterClose += toBytes(data).length;
+    if (cb !== undefined) {
+      const state = READY_STATE_NAMES[this.#readyState] ?? 'CLOSED';
+      process.nextTick(cb, new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
+    }
+  }
+
+  /**
+   * Runs `fn` with the socket corked, so every frame it sends leaves in one write.
+   * @returns what `fn` returns
+   */
+  cork<T>(fn: () => T): T {
+    const socket = this.#socket;
+    if (socket === undefined) return fn();
+    socket.cork();
+    try {
+      return fn();
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  /**
+   * Sends a ping (RFC 6455 §5.5.2). `data` is at most 125 bytes.
+   * @throws InvalidStateError while CONNECTING; RangeError for data over 125 bytes
+   */
+  ping(data?: Data, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.#control(Opcode.Ping, data, mask, cb);
+  }
+
+  /**
+   * Sends a pong (RFC 6455 §5.5.3), e.g. an unsolicited one as a heartbeat.
+   * @throws InvalidStateError while CONNECTING; RangeError for data over 125 bytes
+   */
+  pong(data?: Data, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.#control(Opcode.Pong, data, mask, cb);
+  }
+
+  #control(opcode: number, data: Data | undefined, mask: boolean | SendCallback | undefined, cb: SendCallback | undefined): void {
+    if (typeof data === 'function') {
+      cb = data as SendCallback;
+      data = undefined;
+      mask = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+      mask = undefined;
+    }
+    if (this.#readyState === CONNECTING) {
+      throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    if (isBlob(data)) throw new TypeError('ping and pong data cannot be a Blob');
+    const bytes = toBytes(typeof data === 'number' ? String(data) : data);
+    if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+    if (this.#readyState !== OPEN) {
+      this.#sendAfterClose(bytes, cb);
+      return;
+    }
+    if (!this.#admit(cb)) return;
+    this.#writeFrame(opcode, bytes, true, mask ?? !this.#isServer, cb);
+  }
+
+  // ---- closing ---------------------------------------------------------------------------
+
+  /**
+   * Starts the close handshake (RFC 6455 §7.1.2): sends a close frame and waits for the peer's,
+   * cutting the connection off after `closeTimeout`.
+   * @param code - a code that may be sent (1000–1003, 1007–1014, 3000–4999)
+   * @param reason - at most 123 bytes of UTF-8
+   * @throws TypeError for an invalid code; SyntaxError for a reason over 123 bytes (as `ws`)
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.#readyState === CLOSED) return;
+    if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
+      throw new TypeError('First argument must be a valid error code number');
+    }
+    if (reason !== undefined && Buffer.byteLength(reason) > MAX_CLOSE_REASON) {
+      throw new SyntaxError('The message must not be greater than 123 bytes');
+    }
+    if (this.#readyState === CONNECTING) {
+      this[kAbortHandshake](new InvalidStateError('WebSocket was closed before the connection was established'));
+      return;
+    }
+    const socket = this.#socket!;
+    if (this.#readyState === CLOSING) {
+      if (this.#closeFrameSent && (this.#closeFrameReceived || this.#receiverFailed)) socket.end();
+      return;
+    }
+    this.#readyState = CLOSING;
+    const payload = encodeClosePayload(code, reason === undefined ? undefined : typeof reason === 'string' ? reason : new Uint8Array(reason));
+    this.#writeFrame(Opcode.Close, asBuffer(payload), true, !this.#isServer, (error) => {
+      if (error !== undefined && error !== null) return;
+      this.#closeFrameSent = true;
+      // RFC 6455 §7.1.1: once both close frames have passed, the TCP connection is closed.
+      if (this.#closeFrameReceived || this.#receiverFailed) socket.end();
+    });
+    this.#setCloseTimer();
+  }
+
+  #setCloseTimer(): void {
+    if (this.#closeTimer !== undefined) return;
+    const socket = this.#socket!;
+    this.#closeTimer = setTimeout(() => socket.destroy(), this.#settings.closeTimeout);
+    this.#closeTimer.unref?.();
+  }
+
+  /** Destroys the connection at once, without a close handshake. */
+  terminate(): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this[kAbortHandshake](new InvalidStateError('WebSocket was closed before the connection was established'));
+      return;
+    }
+    this.#readyState = CLOSING;
+    this.#socket!.destroy();
+  }
+
+  /** Stops reading from the peer (TCP backpressure) until {@link WebSocket.resume}. */
+  pause(): void {
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    this.#paused = true;
+    this.#socket!.pause();
+  }
+
+  /** Reads from the peer again after {@link WebSocket.pause}. */
+  resume(): void {
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    this.#paused = false;
+    if (!this.#receiver!.paused) this.#socket!.resume();
+  }
+
+  // ---- wiring ----------------------------------------------------------------------------
+
+  /** @internal Records what the handshake negotiated. */
+  [kSetNegotiated](protocol: string, extensions: string): void {
+    this.#protocol = protocol;
+    this.#extensions = extensions;
+  }
+
+  /** @internal Binds the upgraded socket: from here frames flow. */
+  [kAttach](socket: Duplex, head: Buffer, settings?: ConnectionSettings): void {
+    if (settings !== undefined) this.#settings = settings;
+    const s = this.#settings;
+    this.#request = undefined;
+    this.#socket = socket;
+    const receiver = new Receiver(this.#receiverHandler(), {
+      expectMasked: this.#isServer,
+      maxPayload: s.maxPayload,
+      maxFragments: s.maxFragments,
+      skipUtf8Validation: s.skipUTF8Validation,
+      utf8: utf8Check,
+      allocate,
+    });
+    this.#receiver = receiver;
+    const net = socket as Duplex & { setNoDelay?(v: boolean): void; setTimeout?(ms: number): void };
+    net.setTimeout?.(0);
+    net.setNoDelay?.(true);
+    // Bytes that came with the upgrade go first, and are read only after the application has
+    // had the 'open'/'connection' event to attach its listeners (bad-input guide §7).
+    if (head.length > 0) socket.unshift(head);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('close', () => this.#onSocketClose());
+    socket.on('error', () => this.#onSocketError());
+    socket.on('drain', () => {
+      if (this.#needDrain) {
+        this.#needDrain = false;
+        this.emit('drain');
+      }
+    });
+    this.#lastReceived = performance.now();
+    this.#readyState = OPEN;
+    this.emit('open');
+  }
+
+  #receiverHandler(): ReceiverHandler {
+    return {
+      onMessage: (data, isBinary) => this.#onMessage(data, isBinary),
+      onPing: (data) => {
+        if (this.#settings.autoPong && this.#readyState === OPEN) this.pong(asBuffer(data), !this.#isServer);
+        this.emit('ping', asBuffer(data));
+      },
+      onPong: (data) => this.emit('pong', asBuffer(data)),
+      onClose: (code, reason) => this.#onCloseFrame(code, reason),
+      onError: (error) => this.#onProtocolError(error),
+    };
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastReceived = performance.now();
+    try {
+      this.#receiver!.push(chunk);
+    } catch (error) {
+      // The application's own handler threw: that connection closes with 1011 and everything
+      // else carries on (bad-input guide §21).
+      this.#applicationError(error);
+    }
+  }
+
+  #onMessage(data: Uint8Array, isBinary: boolean): void {
+    const buf = asBuffer(data);
+    if (!isBinary) {
+      this.emit('message', buf, false);
+      return;
+    }
+    let out: unknown;
+    switch (this.#binaryType) {
+      case 'nodebuffer': out = buf; break;
+      case 'arraybuffer': out = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength); break;
+      case 'fragments': out = [buf]; break;
+      default: out = new Blob([buf]);
+    }
+    this.emit('message', out, true);
+  }
+
+  #onCloseFrame(code: number, reason: Uint8Array): void {
+    this.#closeFrameReceived = true;
+    this.#closeCode = code;
+    this.#closeReason = Buffer.from(reason); // a copy: the received chunk is not kept alive
+    // RFC 6455 §5.5.1: answer with a close frame echoing the status code.
+    if (this.#readyState === OPEN) {
+      if (code === CloseCode.NoStatus) this.close();
+      else this.close(code);
+    } else {
+      this.close();
+    }
+  }
+
+  #onProtocolError(error: ProtocolError): void {
+    this.#receiverFailed = true;
+    if (this.#readyState === OPEN) this.close(error.closeCode);
+    else if (this.#readyState === CLOSING && this.#closeFrameSent) this.#socket!.end();
+    this.#emitError(error);
+  }
+
+  #applicationError(error: unknown): void {
+    this.#receiver!.destroy();
+    this.#receiverFailed = true;
+    if (this.#readyState === OPEN) this.close(CloseCode.InternalError);
+    this.#emitError(error);
+  }
+
+  /**
+   * Reports an error through 'error' when the application listens for it. A peer can trigger
+   * these at will, so with no listener they are not rethrown: nothing a peer sends may bring the
+   * process down (a deliberate difference from `ws`).
+   */
+  #emitError(error: unknown): void {
+    if (this.#errorEmitted) return;
+    this.#errorEmitted = true;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** EventEmitter's captureRejections hook: an async listener rejected. */
+  [Symbol.for('nodejs.rejection')](error: unknown): void {
+    if (this.#readyState === OPEN || this.#readyState === CLOSING) this.#applicationError(error);
+    else this.#emitError(error);
+  }
+
+  #onEnd(): void {
+    this.#readyState = this.#readyState === CLOSED ? CLOSED : CLOSING;
+    this.#socket!.end();
+  }
+
+  #onSocketError(): void {
+    if (this.#readyState !== CLOSED) this.#readyState = CLOSING;
+    this.#socket!.destroy();
+  }
+
+  #onSocketClose(): void {
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    this.#receiver!.destroy();
+    this.#readyState = CLOSED;
+    const code = this.#closeFrameReceived ? this.#closeCode : CloseCode.Abnormal;
+    this.emit('close', code, this.#closeReason);
+  }
+
+  /** @internal The client handshake failed or was aborted: report and close (as `ws`). */
+  [kAbortHandshake](error: Error): void {
+    if (this.#readyState === CLOSED) return;
+    this.#readyState = CLOSING;
+    const request = this.#request;
+    this.#request = undefined;
+    request?.destroy();
+    process.nextTick(() => {
+      this.#readyState = CLOSED;
+      this.#emitError(error);
+      this.emit('close', CloseCode.Abnormal, EMPTY);
+    });
+  }
+
+  /**
+   * @internal One heartbeat tick. Pings a peer idle for `interval` ms; terminates one that sent
+   * nothing for `timeout` ms after that ping.
+   * @returns true when the connection was terminated
+   */
+  [kHeartbeat](now: number, interval: number, timeout: number): boolean {
+    if (this.#readyState !== OPEN) return false;
+    if (this.#pingedAt > this.#lastReceived) {
+      if (now - this.#pingedAt >= timeout) {
+        this.#emitError(new ParleyError(ErrorCode.HEARTBEAT_TIMEOUT, `no answer to a ping within ${timeout} ms`, CloseCode.Abnormal));
+        this.terminate();
+        return true;
+      }
+      return false;
+    }
+    if (now - this.#lastReceived >= interval) {
+      this.#pingedAt = now;
+      this.ping();
+    }
+    return false;
+  }
+
+  // ---- WHATWG EventTarget ----------------------------------------------------------------
+
+  /**
+   * Adds a DOM-style listener for 'open', 'message', 'close' or 'error'. Listeners receive
+   * event objects (`MessageEvent.data` is a string for text).
+   */
+  addEventListener(type: string, listener: EventListenerLike | null, options?: { once?: boolean } | boolean): void {
+    if (listener === null || !isWhatwgEvent(type)) return;
+    for (const l of this.rawListeners(type) as WrappedListener[]) {
+      if (l.listener === listener && !l.attribute) return; // no duplicates (DOM rule)
+    }
+    const once = typeof options === 'object' && options.once === true;
+    const wrapped = this.#wrap(type, listener, false);
+    if (once) this.once(type, wrapped);
+    else this.on(type, wrapped);
+  }
+
+  /** Removes a listener added with {@link WebSocket.addEventListener}. */
+  removeEventListener(type: string, listener: EventListenerLike | null): void {
+    if (listener === null || !isWhatwgEvent(type)) return;
+    for (const l of this.rawListeners(type) as Array<WrappedListener & { listener?: WrappedListener }>) {
+      const inner = (l.listener as WrappedListener | undefined)?.listener ?? l.listener;
+      if ((l.listener === listener || inner === listener) && !l.attribute) {
+        this.removeListener(type, l);
+        return;
+      }
+    }
+  }
+
+  /** Dispatches a Parley event object to its listeners; returns true (not cancelable). */
+  dispatchEvent(event: WsEvent): boolean {
+    event.target = this;
+    this.emit(event.type, event);
+    return true;
+  }
+
+  #wrap(type: WhatwgEvent, listener: EventListenerLike, attribute: boolean): WrappedListener {
+    const call = (event: WsEvent): void => {
+      event.target = this;
+      if (typeof listener === 'function') listener.call(this, event);
+      else listener.handleEvent(event);
+    };
+    let wrapped: WrappedListener;
+    switch (type) {
+      case 'open':
+        wrapped = (() => call(new WsEvent('open'))) as WrappedListener;
+        break;
+      case 'message':
+        wrapped = ((data: unknown, isBinary: unknown) => call(new WsMessageEvent(isBinary === true ? data : (data as Buffer).toString('utf8')))) as WrappedListener;
+        break;
+      case 'close':
+        wrapped = ((code: unknown, reason: unknown) => call(new WsCloseEvent(code as number, (reason as Buffer).toString('utf8'), this.#closeFrameSent && this.#closeFrameReceived))) as WrappedListener;
+        break;
+      default:
+        wrapped = ((error: unknown) => call(new WsErrorEvent(error))) as WrappedListener;
+    }
+    wrapped.listener = listener;
+    wrapped.attribute = attribute;
+    return wrapped;
+  }
+
+  #getAttribute(type: WhatwgEvent): EventListenerLike | null {
+    for (const l of this.rawListeners(type) as WrappedListener[]) if (l.attribute) return l.listener;
+    return null;
+  }
+
+  #setAttribute(type: WhatwgEvent, handler: unknown): void {
+    for (const l of this.rawListeners(type) as WrappedListener[]) {
+      if (l.attribute) {
+        this.removeListener(type, l);
+        break;
+      }
+    }
+    if (typeof handler === 'function') this.on(type, this.#wrap(type, handler as EventListenerLike, true));
+  }
+
+  /** WHATWG `onopen` attribute. */
+  get onopen(): EventListenerLike | null { return this.#getAttribute('open'); }
+  set onopen(h: EventListenerLike | null) { this.#setAttribute('open', h); }
+  /** WHATWG `onmessage` attribute. */
+  get onmessage(): EventListenerLike | null { return this.#getAttribute('message'); }
+  set onmessage(h: EventListenerLike | null) { this.#setAttribute('message', h); }
+  /** WHATWG `onclose` attribute. */
+  get onclose(): EventListenerLike | null { return this.#getAttribute('close'); }
+  set onclose(h: EventListenerLike | null) { this.#setAttribute('close', h); }
+  /** WHATWG `onerror` attribute. */
+  get onerror(): EventListenerLike | null { return this.#getAttribute('error'); }
+  set onerror(h: EventListenerLike | null) { this.#setAttribute('error', h); }
+}
+
+function isWhatwgEvent(type: string): type is WhatwgEvent {
+  return (WHATWG_EVENTS as readonly string[]).includes(type);
+}
