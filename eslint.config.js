@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'autobahn-reports/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'autobahn-reports/**', 'bench-results/**', '.node24/**', 'eslint.config.js', 'scripts/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -2,7 +2,7 @@
  * The Node layer: `WebSocket` and `WebSocketServer` with the API of `ws` 8.
  * @packageDocumentation
  */
-export { WebSocket, type BinaryType, type SendOptions, type SendCallback } from './websocket.js';
+export { WebSocket, type BinaryType, type SendOptions, type SendCallback, type RawData } from './websocket.js';
 export { WebSocketServer, type ServerOptions, type VerifyClient, type VerifyClientInfo } from './websocket-server.js';
 export type { ClientOptions } from './client-handshake.js';
 export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from './settings.js';

@@ -114,6 +114,7 @@ function abortHandshake(socket: Duplex, status: number, message?: string, header
 }
 
 /** A WebSocket server with the API of `ws` 8. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
 export class WebSocketServer extends EventEmitter {
   /** Connected clients, when `clientTracking` is on (default). */
   readonly clients: Set<WebSocket> | undefined;
@@ -286,7 +287,7 @@ export class WebSocketServer extends EventEmitter {
       req,
     };
     if (verify.length === 2) {
-      (verify as (i: VerifyClientInfo, cb: (r: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void)(
+      (verify)(
         info,
         (result, code = 401, message, headers) => (result ? authenticate() : refuse(code, message, headers)),
       );
@@ -383,3 +384,20 @@ export class WebSocketServer extends EventEmitter {
     this.emit('close');
   }
 }
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overload mirrors EventEmitter's own signature */
+/** Typed event overloads, as in `@types/ws`. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
+export interface WebSocketServer {
+  on(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
+  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
+  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  on(event: 'wsClientError', listener: (this: WebSocketServer, error: Error, socket: Duplex, request: http.IncomingMessage) => void): this;
+  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  once(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
+  once(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -86,6 +86,7 @@ interface WrappedListener {
  * On the client, `new WebSocket(url, protocols?, options?)` connects. On the server, instances
  * come from {@link WebSocketServer}'s `connection` event.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
 export class WebSocket extends EventEmitter {
   /** The connection is being established. */
   static readonly CONNECTING = CONNECTING;
@@ -364,7 +365,7 @@ export class WebSocket extends EventEmitter {
 
   #control(opcode: number, data: Data | undefined, mask: boolean | SendCallback | undefined, cb: SendCallback | undefined): void {
     if (typeof data === 'function') {
-      cb = data as SendCallback;
+      cb = data;
       data = undefined;
       mask = undefined;
     } else if (typeof mask === 'function') {
@@ -730,3 +731,31 @@ export class WebSocket extends EventEmitter {
 function isWhatwgEvent(type: string): type is WhatwgEvent {
   return (WHATWG_EVENTS as readonly string[]).includes(type);
 }
+
+/** Message payload as `ws` types it: a Buffer, an ArrayBuffer, or Buffer fragments, by `binaryType`. */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overload mirrors EventEmitter's own signature */
+/** Typed event overloads, as in `@types/ws`, so TypeScript code written for `ws` compiles unchanged. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
+export interface WebSocket {
+  on(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  on(event: 'open' | 'drain', listener: (this: WebSocket) => void): this;
+  on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  on(event: 'upgrade', listener: (this: WebSocket, response: import('node:http').IncomingMessage) => void): this;
+  on(event: 'unexpected-response', listener: (this: WebSocket, request: import('node:http').ClientRequest, response: import('node:http').IncomingMessage) => void): this;
+  on(event: 'redirect', listener: (this: WebSocket, url: string, request: import('node:http').ClientRequest) => void): this;
+  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  once(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
+  once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  once(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
+  once(event: 'open' | 'drain', listener: (this: WebSocket) => void): this;
+  once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  off(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  addListener(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  removeListener(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
