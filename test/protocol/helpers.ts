@@ -1,0 +1,213 @@
+/**
+ * Test helpers for the protocol core. Frames are built here byte by byte, independently of
+ * src/protocol/frame.ts and src/protocol/mask.ts, so the receiver is checked against a second
+ * implementation of RFC 6455 §5.2 rather than against itself.
+ */
+import { Receiver, type ReceiverHandler, type ReceiverOptions } from '../../src/protocol/receiver.js';
+import type { ProtocolError } from '../../src/protocol/errors.js';
+
+/** Opcodes spelled out again here so the tests do not depend on constants.ts for their inputs. */
+export const OP = {
+  CONT: 0x0,
+  TEXT: 0x1,
+  BINARY: 0x2,
+  CLOSE: 0x8,
+  PING: 0x9,
+  PONG: 0xa,
+} as const;
+
+/** The masking key used when a test asks for `mask: true`. */
+export const DEFAULT_KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
+
+const utf8 = new TextEncoder();
+
+/** Bytes from a string (UTF-8), a number list or a byte array (copied). */
+export function bytes(data: string | readonly number[] | Uint8Array): Uint8Array {
+  if (typeof data === 'string') return utf8.encode(data);
+  return Uint8Array.from(data);
+}
+
+/** Concatenates byte arrays into one new array. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** XOR with a cycled 4-byte key, the plainest possible loop (RFC 6455 §5.3). Returns a new array. */
+export function naiveMask(data: Uint8Array, key: Uint8Array, offset = 0): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! ^ key[(i + offset) % 4]!;
+  return out;
+}
+
+/** How a test frame is written. */
+export interface FrameSpec {
+  opcode: number;
+  payload?: string | readonly number[] | Uint8Array;
+  /** Default true. */
+  fin?: boolean;
+  rsv1?: boolean;
+  rsv2?: boolean;
+  rsv3?: boolean;
+  /** true: mask with {@link DEFAULT_KEY}; a Uint8Array: mask with that key; default unmasked. */
+  mask?: boolean | Uint8Array;
+  /** Force a length form even when a shorter one would do. Default: the minimal form. */
+  lengthForm?: 7 | 16 | 64;
+  /** Write this length in the header instead of the payload's (64-bit form). */
+  declaredLength?: bigint;
+}
+
+/** Builds one frame header (RFC 6455 §5.2) for a payload of `length` bytes. */
+export function buildHeader(spec: FrameSpec, length: number): Uint8Array {
+  const key = spec.mask === true ? DEFAULT_KEY : spec.mask === false ? undefined : spec.mask;
+  let form = spec.lengthForm ?? (length < 126 ? 7 : length < 65536 ? 16 : 64);
+  if (spec.declaredLength !== undefined) form = 64;
+  const extra = form === 7 ? 0 : form === 16 ? 2 : 8;
+  const h = new Uint8Array(2 + extra + (key === undefined ? 0 : 4));
+  h[0] =
+    ((spec.fin ?? true) ? 0x80 : 0) |
+    (spec.rsv1 === true ? 0x40 : 0) |
+    (spec.rsv2 === true ? 0x20 : 0) |
+    (spec.rsv3 === true ? 0x10 : 0) |
+    (spec.opcode & 0x0f);
+  const maskBit = key === undefined ? 0 : 0x80;
+  const view = new DataView(h.buffer);
+  if (form === 7) {
+    h[1] = maskBit | length;
+  } else if (form === 16) {
+    h[1] = maskBit | 126;
+    view.setUint16(2, length);
+  } else {
+    h[1] = maskBit | 127;
+    view.setBigUint64(2, spec.declaredLength ?? BigInt(length));
+  }
+  if (key !== undefined) h.set(key, 2 + extra);
+  return h;
+}
+
+/** Builds a whole frame: header then payload, masked by a byte loop when asked. */
+export function buildFrame(spec: FrameSpec): Uint8Array {
+  const payload = bytes(spec.payload ?? []);
+  const key = spec.mask === true ? DEFAULT_KEY : spec.mask === false ? undefined : spec.mask;
+  const body = key === undefined ? payload : naiveMask(payload, key);
+  return concat(buildHeader(spec, payload.length), body);
+}
+
+/** One thing a receiver reported, with data copied out so later mutation cannot change it. */
+export type Event =
+  | { kind: 'message'; data: Uint8Array; isBinary: boolean; compressed: boolean }
+  | { kind: 'ping'; data: Uint8Array }
+  | { kind: 'pong'; data: Uint8Array }
+  | { kind: 'close'; code: number; reason: Uint8Array }
+  | { kind: 'error'; code: string; closeCode: number };
+
+/** Optional callbacks run after an event has been recorded (pause/resume tests). */
+export interface Hooks {
+  onMessage?: (rec: Recorder) => void;
+  onPing?: (rec: Recorder) => void;
+}
+
+/** A ReceiverHandler that records every call in order. */
+export class Recorder implements ReceiverHandler {
+  readonly events: Event[] = [];
+  readonly errors: ProtocolError[] = [];
+  receiver: Receiver | undefined;
+  readonly #hooks: Hooks;
+
+  constructor(hooks: Hooks = {}) {
+    this.#hooks = hooks;
+  }
+
+  onMessage(data: Uint8Array, isBinary: boolean, compressed: boolean): void {
+    this.events.push({ kind: 'message', data: data.slice(), isBinary, compressed });
+    this.#hooks.onMessage?.(this);
+  }
+  onPing(data: Uint8Array): void {
+    this.events.push({ kind: 'ping', data: data.slice() });
+    this.#hooks.onPing?.(this);
+  }
+  onPong(data: Uint8Array): void {
+    this.events.push({ kind: 'pong', data: data.slice() });
+  }
+  onClose(code: number, reason: Uint8Array): void {
+    this.events.push({ kind: 'close', code, reason: reason.slice() });
+  }
+  onError(error: ProtocolError): void {
+    this.errors.push(error);
+    this.events.push({ kind: 'error', code: error.code, closeCode: error.closeCode });
+  }
+}
+
+/** A receiver wired to a fresh recorder. */
+export function makeReceiver(options: ReceiverOptions, hooks?: Hooks): { rec: Recorder; rx: Receiver } {
+  const rec = new Recorder(hooks);
+  const rx = new Receiver(rec, options);
+  rec.receiver = rx;
+  return { rec, rx };
+}
+
+/**
+ * Feeds a copy of `stream` to a new receiver, cut at `cuts` (sorted offsets), and returns what
+ * it reported. The copy matters: the receiver unmasks in place.
+ */
+export function feedCuts(stream: Uint8Array, options: ReceiverOptions, cuts: readonly number[] = []): Event[] {
+  const { rec, rx } = makeReceiver(options);
+  const copy = stream.slice();
+  let at = 0;
+  for (const c of [...cuts, copy.length]) {
+    rx.push(copy.subarray(at, c));
+    at = c;
+  }
+  return rec.events;
+}
+
+/** Feeds `stream` whole. */
+export function feed(stream: Uint8Array, options: ReceiverOptions): Event[] {
+  return feedCuts(stream, options);
+}
+
+/** Feeds `stream` one byte at a time, each byte its own new array. */
+export function feedBytewise(stream: Uint8Array, options: ReceiverOptions): Event[] {
+  const { rec, rx } = makeReceiver(options);
+  for (const b of stream) rx.push(Uint8Array.of(b));
+  return rec.events;
+}
+
+/** Event shorthands for assertions. */
+export const ev = {
+  text: (s: string): Event => ({ kind: 'message', data: bytes(s), isBinary: false, compressed: false }),
+  binary: (d: readonly number[] | Uint8Array): Event => ({ kind: 'message', data: bytes(d), isBinary: true, compressed: false }),
+  ping: (d: string | readonly number[] = []): Event => ({ kind: 'ping', data: bytes(d) }),
+  pong: (d: string | readonly number[] = []): Event => ({ kind: 'pong', data: bytes(d) }),
+  close: (code: number, reason = ''): Event => ({ kind: 'close', code, reason: bytes(reason) }),
+  error: (code: string, closeCode: number): Event => ({ kind: 'error', code, closeCode }),
+};
+
+/** Deterministic PRNG (mulberry32), so random tests are reproducible. */
+export function prng(seed: number): { next(): number; int(max: number): number; bytes(n: number): Uint8Array } {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (max: number): number => Math.floor(next() * max);
+  return {
+    next,
+    int,
+    bytes(n: number): Uint8Array {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = int(256);
+      return out;
+    },
+  };
+}
