@@ -44,7 +44,7 @@ export const DEFAULT_SETTINGS: Readonly<ConnectionSettings> = Object.freeze({
 export interface ConnectionOptions {
   /** Largest message accepted in bytes; 0 for no limit. Default 100 MiB (as `ws`). */
   maxPayload?: number;
-  /** Most frames one message may span; 0 for no limit. Default 65,536. */
+  /** Most frames one message may span; 0 for no limit. Default 1,048,576. */
   maxFragments?: number;
   /** Deliver text without checking UTF-8 (as `ws`). Default false. */
   skipUTF8Validation?: boolean;

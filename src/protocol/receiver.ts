@@ -91,6 +91,9 @@ export class Receiver {
   #messageSize = 0;
   #fragmentCount = 0;
   #pieces: Uint8Array[] = [];
+  /** Small pieces are copied together here so a flood of tiny fragments costs bytes, not objects. */
+  #coalesce: Uint8Array | undefined;
+  #coalesceFill = 0;
   #utf8: Utf8Validator | undefined;
 
   /**
@@ -332,7 +335,7 @@ export class Receiver {
       this.#endFrame(piece);
       return;
     }
-    this.#pieces.push(piece);
+    this.#keep(piece);
     if (done) this.#endFrame(undefined);
   }
 
@@ -348,9 +351,10 @@ export class Receiver {
       this.#controlFrame(opcode, payload!);
       return;
     }
-    if (payload !== undefined && payload.length > 0) this.#pieces.push(payload);
+    if (payload !== undefined && payload.length > 0) this.#keep(payload);
     if (!this.#fin) return;
 
+    this.#flushCoalesced();
     const pieces = this.#pieces;
     let data: Uint8Array;
     if (pieces.length === 1) data = pieces[0]!;
@@ -375,6 +379,40 @@ export class Receiver {
     this.#fragmentCount = 0;
     this.#compressed = false;
     this.#handler.onMessage(data, !isText, compressed);
+  }
+
+  /**
+   * Keeps a piece of the message. Large pieces are kept as views (no copy); small ones are
+   * copied into a buffer that grows from 1 KiB to 64 KiB, so the memory held for a message
+   * stays close to its size however finely the peer fragments it (bad-input guide §12).
+   */
+  #keep(piece: Uint8Array): void {
+    if (piece.length >= COALESCE_MAX) {
+      this.#flushCoalesced();
+      this.#pieces.push(piece);
+      return;
+    }
+    let offset = 0;
+    while (offset < piece.length) {
+      let buf = this.#coalesce;
+      if (buf === undefined) {
+        const last = this.#pieces.length === 0 ? 0 : this.#pieces[this.#pieces.length - 1]!.length;
+        buf = this.#coalesce = this.#allocate(Math.min(COALESCE_MAX, Math.max(1024, last * 2)));
+        this.#coalesceFill = 0;
+      }
+      const n = Math.min(piece.length - offset, buf.length - this.#coalesceFill);
+      buf.set(piece.subarray(offset, offset + n), this.#coalesceFill);
+      this.#coalesceFill += n;
+      offset += n;
+      if (this.#coalesceFill === buf.length) this.#flushCoalesced();
+    }
+  }
+
+  #flushCoalesced(): void {
+    if (this.#coalesce === undefined) return;
+    if (this.#coalesceFill > 0) this.#pieces.push(this.#coalesce.subarray(0, this.#coalesceFill));
+    this.#coalesce = undefined;
+    this.#coalesceFill = 0;
   }
 
   #controlFrame(opcode: number, payload: Uint8Array): void {
@@ -406,6 +444,7 @@ export class Receiver {
     this.#state = STOPPED;
     this.#queue = [];
     this.#pieces = [];
+    this.#coalesce = undefined;
   }
 
   /** Stops parsing and reports the error. Always returns false, for `return this.#fail(...)`. */
@@ -415,6 +454,9 @@ export class Receiver {
     return false;
   }
 }
+
+/** Pieces smaller than this are copied together rather than kept as separate views. */
+const COALESCE_MAX = 64 * 1024;
 
 /** Header size announced by the second header byte (§5.2). */
 function headerSize(b1: number): number {
