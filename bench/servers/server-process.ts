@@ -1,0 +1,136 @@
+/**
+ * The orchestrator's handle on one benchmark server child: start it on a free port (port 0, so
+ * runs never collide), wait for `ready PORT`, ask it for CPU and memory, kill it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { trackChild } from '../child-processes.js';
+import type { ServerHello, ServerStats, ServerToParent } from './ipc.js';
+
+/** What to start. */
+export interface ServerSpec {
+  readonly impl: 'parley' | 'ws';
+  readonly mode: 'echo' | 'broadcast';
+  /** The module imported for this slot ('parley', or 'ws' for a harness check). */
+  readonly module: string;
+  readonly host: string;
+}
+
+const SERVER_SCRIPT = new URL('./echo-server.js', import.meta.url);
+const READY_TIMEOUT_MS = 15_000;
+const STATS_TIMEOUT_MS = 30_000;
+
+/** A running benchmark server. */
+export class ServerProcess {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, { resolve: (stats: ServerStats) => void; reject: (error: Error) => void }>();
+  #nextId = 1;
+  #exit: Promise<void>;
+  /** Its port. */
+  readonly port: number;
+  /** What it said about itself. */
+  readonly hello: ServerHello;
+
+  private constructor(child: ChildProcess, port: number, hello: ServerHello) {
+    this.#child = child;
+    this.port = port;
+    this.hello = hello;
+    this.#exit = new Promise((resolve) => {
+      const onExit = (): void => {
+        for (const waiter of this.#pending.values()) waiter.reject(new Error(`${hello.impl} server exited`));
+        this.#pending.clear();
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) onExit();
+      else child.once('exit', onExit);
+    });
+    child.on('message', (raw: unknown) => {
+      const message = raw as ServerToParent;
+      if (message.type !== 'stats') return;
+      this.#pending.get(message.id)?.resolve(message.stats);
+      this.#pending.delete(message.id);
+    });
+  }
+
+  /** The child's pid. */
+  get pid(): number {
+    return this.hello.pid;
+  }
+
+  /**
+   * Starts a server and waits until it listens.
+   * @param spec - implementation, mode and module
+   * @returns the running server
+   */
+  static start(spec: ServerSpec): Promise<ServerProcess> {
+    const child = fork(
+      SERVER_SCRIPT,
+      ['--impl', spec.impl, '--mode', spec.mode, '--port', '0', '--host', spec.host, '--module', spec.module],
+      { execArgv: ['--expose-gc'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+    );
+    trackChild(child);
+    return new Promise<ServerProcess>((resolve, reject) => {
+      let hello: ServerHello | undefined;
+      const fail = (reason: string): void => {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new Error(`${spec.impl} server (${spec.module}): ${reason}`));
+      };
+      const timer = setTimeout(() => fail(`not ready within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+      const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+        fail(`exited before ready (code ${code ?? 'none'}, ${signal ?? 'no signal'})`);
+      child.once('exit', onEarlyExit);
+      child.on('message', (raw: unknown) => {
+        const message = raw as ServerToParent;
+        if (message.type === 'hello') hello = message;
+      });
+      if (child.stdout === null) {
+        fail('no stdout pipe');
+        return;
+      }
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const match = /^ready (\d+)$/.exec(line);
+        if (match === null) return;
+        clearTimeout(timer);
+        child.off('exit', onEarlyExit);
+        if (hello === undefined) {
+          fail('printed ready before its hello message');
+          return;
+        }
+        resolve(new ServerProcess(child, Number(match[1]), hello));
+      });
+    });
+  }
+
+  /**
+   * Asks for CPU time and memory.
+   * @param gc - force full GCs before the memory reading (CPU is read before them)
+   * @returns the server's stats
+   */
+  stats(gc = false): Promise<ServerStats> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${this.hello.impl} server gave no stats within ${STATS_TIMEOUT_MS} ms`));
+      }, STATS_TIMEOUT_MS);
+      this.#pending.set(id, {
+        resolve: (stats) => {
+          clearTimeout(timer);
+          resolve(stats);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.#child.send({ type: 'stats', id, gc });
+    });
+  }
+
+  /** Kills the server and waits for it to be gone. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+    await this.#exit;
+  }
+}
