@@ -1,0 +1,42 @@
+/**
+ * Runs each selected workload against both implementations, one fresh server process at a time,
+ * alternating which goes first so slow drift on a shared machine does not favour one side.
+ * A failing run is recorded, not thrown: the others still run, and the exit status reports it.
+ */
+import { errorMessage } from './error-message.js';
+import type { Impl, RunContext, RunRecord, Workload, WorkloadResult } from './workloads/types.js';
+
+/** Formats a figure value for a progress line. */
+function brief(value: number | undefined): string {
+  return value === undefined || Number.isNaN(value) ? '—' : value >= 100 ? value.toFixed(0) : value.toPrecision(3);
+}
+
+/**
+ * Runs the workloads.
+ * @param workloads - in run order
+ * @param context - settings shared by every run
+ * @returns one result per workload
+ */
+export async function runWorkloads(workloads: readonly Workload[], context: RunContext): Promise<WorkloadResult[]> {
+  const results: WorkloadResult[] = [];
+  for (const [index, workload] of workloads.entries()) {
+    const order: Impl[] = index % 2 === 0 ? ['parley', 'ws'] : ['ws', 'parley'];
+    const runs: Partial<Record<Impl, RunRecord>> = {};
+    const errors: Partial<Record<Impl, string>> = {};
+    context.progress.line(workload.name, '', `${workload.title} (${index + 1}/${workloads.length})`);
+    for (const impl of order) {
+      try {
+        const record = await workload.run(context, impl);
+        runs[impl] = record;
+        const figures = workload.figures.map((f) => `${f.unit} ${brief(record.values[f.key])}`).join(', ');
+        const failed = record.failures > 0 ? `, ${record.failures} FAILED: ${record.failureSamples[0] ?? ''}` : '';
+        context.progress.line(workload.name, impl, `done: ${figures}${failed}`);
+      } catch (error) {
+        errors[impl] = errorMessage(error);
+        context.progress.line(workload.name, impl, `ERROR: ${errors[impl]}`);
+      }
+    }
+    results.push({ name: workload.name, title: workload.title, figures: workload.figures, order, runs, errors });
+  }
+  return results;
+}

@@ -1,0 +1,69 @@
+/**
+ * Broadcast: N clients; each round every client sends one 32-byte message and the server relays
+ * each message to all N clients (N² deliveries per round). A round starts when every client has
+ * received every message of the previous one. Figure: verified deliveries per second.
+ */
+import { measureWindow } from './measure-window.js';
+import { toRunRecord } from './record.js';
+import type { FigureDef, Workload } from './types.js';
+import type { BroadcastJob } from '../load/messages.js';
+import { splitEvenly } from './split.js';
+
+const PAYLOAD = 32;
+
+/**
+ * A broadcast workload for a number of clients.
+ * @param clients - connected clients, each sending once per round
+ * @returns the workload
+ */
+export function broadcastWorkload(clients: number): Workload {
+  const name = `broadcast-${clients}`;
+  const figure: FigureDef = {
+    key: `${name}.deliveries-per-s`,
+    label: `broadcast, ${clients.toLocaleString('en-US')} clients (deliveries/s)`,
+    unit: 'deliveries/s',
+    better: 'higher',
+  };
+  return {
+    name,
+    title: `every one of ${clients} clients sends once per round; the server relays to all`,
+    figures: [figure],
+    async run(context, impl) {
+      const measurement = await measureWindow(context, {
+        workload: name,
+        impl,
+        mode: 'broadcast',
+        jobs: (port) => {
+          let firstClient = 0;
+          return splitEvenly(clients, context.workers).map((share): BroadcastJob => {
+            const job: BroadcastJob = {
+              kind: 'broadcast',
+              host: context.host,
+              port,
+              firstClient,
+              clients: share,
+              totalClients: clients,
+              payloadSize: PAYLOAD,
+            };
+            firstClient += share;
+            return job;
+          });
+        },
+      });
+      const deliveries = measurement.verifiedPerSecond;
+      return toRunRecord(
+        impl,
+        measurement,
+        { [figure.key]: deliveries },
+        {
+          clients,
+          payloadSize: PAYLOAD,
+          roundsPerSecond: deliveries / (clients * clients),
+          roundsCompletedIncludingWarmup: measurement.rounds,
+          serverCpuMicrosPerDelivery:
+            measurement.verified > 0 ? (measurement.serverCpuSeconds * 1e6) / measurement.verified : Number.NaN,
+        },
+      );
+    },
+  };
+}
