@@ -5,5 +5,6 @@
 export { WebSocket, type BinaryType, type SendOptions, type SendCallback, type RawData } from './websocket.js';
 export { WebSocketServer, type ServerOptions, type VerifyClient, type VerifyClientInfo } from './websocket-server.js';
 export type { ClientOptions } from './client-handshake.js';
+export { PreparedMessage, prepareMessage } from './prepared-message.js';
 export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from './settings.js';
 export { WsEvent, WsMessageEvent, WsCloseEvent, WsErrorEvent, type EventListenerLike } from './events.js';

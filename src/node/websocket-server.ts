@@ -27,6 +27,8 @@ import { Heartbeat } from './heartbeat.js';
 import { kAttach, kSetNegotiated } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
+import { prepareMessage } from './prepared-message.js';
+import type { Data } from './buffers.js';
 
 /** What `verifyClient` is told, as in `ws`. */
 export interface VerifyClientInfo {
@@ -338,6 +340,26 @@ export class WebSocketServer extends EventEmitter {
       if (this.listenerCount('error') > 0) this.emit('error', error);
       else process.emitWarning(error instanceof Error ? error : new Error(String(error)), { code: ErrorCode.INVALID_STATE });
     }
+  }
+
+  /**
+   * Sends one message to every open client (`clientTracking` must be on). The frame is encoded
+   * once and the same bytes go to every client, batched per client until the end of the
+   * event-loop turn.
+   * @returns the number of clients the message was queued for
+   */
+  broadcast(data: Data, options: { binary?: boolean; except?: WebSocket } = {}): number {
+    const clients = this.clients;
+    if (clients === undefined) throw new TypeError('broadcast needs clientTracking');
+    const message = prepareMessage(data, options);
+    let n = 0;
+    for (const ws of clients) {
+      if (ws !== options.except && ws.readyState === WebSocket.OPEN) {
+        ws.send(message);
+        n++;
+      }
+    }
+    return n;
   }
 
   /**

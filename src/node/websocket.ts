@@ -33,6 +33,8 @@ import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListener
 import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
 import { connectClient, type ClientOptions } from './client-handshake.js';
+import { PreparedMessage } from './prepared-message.js';
+import { scheduleFlush, type Flushable } from './write-batch.js';
 
 /** `binaryType` values: `ws`'s three plus the browser's `'blob'`. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
@@ -131,6 +133,11 @@ export class WebSocket extends EventEmitter {
   /** Time (performance.now) the last bytes arrived, for the heartbeat. */
   #lastReceived = 0;
   #pingedAt = 0;
+  /** Frames waiting for the end-of-turn flush (see write-batch.ts), with their byte count. */
+  #out: Buffer[] | undefined;
+  #outBytes = 0;
+  #outCallbacks: SendCallback[] | undefined;
+  #flusher: Flushable | undefined;
   /** Client side: the handshake request, until the upgrade. */
   #request: { abort(): void; destroy(error?: Error): void } | undefined;
 
@@ -201,7 +208,7 @@ export class WebSocket extends EventEmitter {
   /** Bytes queued for sending and not yet handed to the operating system. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return (socket === undefined ? 0 : socket.writableLength) + this.#bufferedAfterClose;
+    return (socket === undefined ? 0 : socket.writableLength) + this.#outBytes + this.#bufferedAfterClose;
   }
 
   /** Whether reading is paused by {@link WebSocket.pause}. */
@@ -215,9 +222,11 @@ export class WebSocket extends EventEmitter {
    * Sends a message.
    * @returns false when the data was queued above the socket's high-water mark or refused by the
    * `bufferOverflow: 'refuse'` policy; wait for `'drain'` before sending more
+   * A {@link PreparedMessage} (framed once with `prepareMessage`) is written as it is on the
+   * server side and batched with other frames until the end of the event-loop turn.
    * @throws InvalidStateError while CONNECTING (as `ws`); TypeError for data of another type
    */
-  send(data: Data, options?: SendOptions | SendCallback, cb?: SendCallback): boolean {
+  send(data: Data | PreparedMessage, options?: SendOptions | SendCallback, cb?: SendCallback): boolean {
     if (typeof options === 'function') {
       cb = options;
       options = undefined;
@@ -226,6 +235,11 @@ export class WebSocket extends EventEmitter {
       throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
     }
     if (typeof data === 'number') data = String(data);
+    if (data instanceof PreparedMessage) {
+      if (this.#isServer && this.#sendQueue === undefined && this.#readyState === OPEN) return this.#enqueue(data.frame, cb);
+      options = { ...options, binary: data.binary };
+      data = data.payload;
+    }
     if (this.#readyState !== OPEN) {
       this.#sendAfterClose(data, cb);
       return false;
@@ -291,7 +305,7 @@ export class WebSocket extends EventEmitter {
    */
   #admit(cb: SendCallback | undefined): boolean {
     const cap = this.#settings.maxBufferedAmount;
-    if (cap === 0 || this.#socket === undefined || this.#socket.writableLength < cap) return true;
+    if (cap === 0 || this.#socket === undefined || this.#socket.writableLength + this.#outBytes < cap) return true;
     const error = new ParleyError(ErrorCode.BUFFER_OVERFLOW, `more than ${cap} bytes queued for a peer that is not reading`, CloseCode.PolicyViolation);
     if (this.#settings.bufferOverflow === 'refuse') {
       if (cb !== undefined) process.nextTick(cb, error);
@@ -309,9 +323,15 @@ export class WebSocket extends EventEmitter {
       return this.#write(encodeFrame(opcode, payload, { fin, maskKey }, allocate) as Buffer, cb);
     }
     // A large unmasked payload goes out as it is, behind its own header, in one writev.
+    const header = encodeFrameHeader(opcode, payload.length, { fin }, allocate) as Buffer;
+    if (this.#out !== undefined) {
+      this.#queueOut(header, undefined);
+      this.#queueOut(payload, cb);
+      return false;
+    }
     const socket = this.#socket!;
     socket.cork();
-    socket.write(encodeFrameHeader(opcode, payload.length, { fin }, allocate));
+    socket.write(header);
     const below = socket.write(payload, cb);
     socket.uncork();
     if (!below) this.#needDrain = true;
@@ -319,9 +339,53 @@ export class WebSocket extends EventEmitter {
   }
 
   #write(bytes: Buffer, cb: SendCallback | undefined): boolean {
+    if (this.#out !== undefined) return this.#queueOut(bytes, cb);
     const below = this.#socket!.write(bytes, cb);
     if (!below) this.#needDrain = true;
     return below;
+  }
+
+  /** Queues a frame for the end-of-turn flush, after admission. */
+  #enqueue(frame: Buffer, cb: SendCallback | undefined): boolean {
+    if (!this.#admit(cb)) return false;
+    return this.#queueOut(frame, cb);
+  }
+
+  #queueOut(frame: Buffer, cb: SendCallback | undefined): boolean {
+    if (this.#out === undefined) {
+      this.#out = [frame];
+      scheduleFlush((this.#flusher ??= { flush: () => this.#flush() }));
+    } else {
+      this.#out.push(frame);
+    }
+    this.#outBytes += frame.length;
+    if (cb !== undefined) (this.#outCallbacks ??= []).push(cb);
+    return this.#outBytes + (this.#socket?.writableLength ?? 0) < (this.#socket?.writableHighWaterMark ?? Infinity);
+  }
+
+  /** Writes the queued frames in one write: small ones copied together, large ones as a writev. */
+  #flush(): void {
+    const out = this.#out;
+    const callbacks = this.#outCallbacks;
+    const bytes = this.#outBytes;
+    this.#out = undefined;
+    this.#outCallbacks = undefined;
+    this.#outBytes = 0;
+    const socket = this.#socket;
+    if (out === undefined || socket === undefined || socket.destroyed) return;
+    const done = callbacks === undefined ? undefined : (error?: Error | null): void => { for (const cb of callbacks) cb(error); };
+    let below: boolean;
+    if (out.length === 1) {
+      below = socket.write(out[0]!, done);
+    } else if (bytes <= COPY_LIMIT * 4) {
+      below = socket.write(Buffer.concat(out, bytes), done);
+    } else {
+      socket.cork();
+      for (let i = 0; i < out.length - 1; i++) socket.write(out[i]!);
+      below = socket.write(out[out.length - 1]!, done);
+      socket.uncork();
+    }
+    if (!below) this.#needDrain = true;
   }
 
   #sendAfterClose(data: Data | undefined, cb: SendCallback | undefined): void {
@@ -594,6 +658,8 @@ export class WebSocket extends EventEmitter {
   }
 
   #onSocketClose(): void {
+    this.#out = undefined;
+    this.#outBytes = 0;
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     this.#receiver!.destroy();
