@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Receiver, type ReceiverOptions } from '../../src/protocol/receiver.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
+import { Defaults } from '../../src/protocol/constants.js';
 import {
   DEFAULT_KEY,
   OP,
@@ -391,21 +392,46 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
     assert.deepEqual(feed(concat(...frames), CLIENT), [ev.binary(concat(...parts))]);
   });
 
-  void test('reassembly uses the allocate option with the total message size', () => {
-    const sizes: number[] = [];
+  void test('reassembled messages live in memory from the allocate option', () => {
+    const allocated: Uint8Array[] = [];
     const opts: ReceiverOptions = {
       expectMasked: false,
       allocate: (n) => {
-        sizes.push(n);
-        return new Uint8Array(n);
+        const b = new Uint8Array(n);
+        allocated.push(b);
+        return b;
       },
     };
-    const stream = concat(
-      buildFrame({ opcode: OP.BINARY, payload: pattern(7), fin: false }),
-      buildFrame({ opcode: OP.CONT, payload: pattern(9, 1) }),
+    const { rec, rx } = makeReceiver(opts);
+    rx.push(
+      concat(
+        buildFrame({ opcode: OP.BINARY, payload: pattern(7), fin: false }),
+        buildFrame({ opcode: OP.CONT, payload: pattern(9, 1) }),
+      ),
     );
-    assert.deepEqual(feed(stream, opts), [ev.binary(concat(pattern(7), pattern(9, 1)))]);
-    assert.deepEqual(sizes, [16]);
+    assert.deepEqual(rec.events, [ev.binary(concat(pattern(7), pattern(9, 1)))]);
+    assert.ok(allocated.length >= 1, 'allocate was called');
+  });
+
+  void test('random fragment sizes (tiny to over 64 KiB) assemble in order (seeded)', () => {
+    const r = prng(77);
+    for (let iter = 0; iter < 40; iter++) {
+      const parts: Uint8Array[] = [];
+      const count = 1 + r.int(iter % 4 === 0 ? 3000 : 40);
+      for (let i = 0; i < count; i++) {
+        const k = r.int(100);
+        parts.push(pattern(k < 60 ? r.int(8) : k < 97 ? r.int(3000) : 60000 + r.int(10000), i));
+      }
+      const opcode = iter % 2 === 0 ? OP.BINARY : OP.TEXT;
+      if (opcode === OP.TEXT) for (const p of parts) p.fill(0x61);
+      const frames = parts.map((p, i) => buildFrame({ opcode: i === 0 ? opcode : OP.CONT, payload: p, fin: i === count - 1, mask: true }));
+      const stream = concat(...frames, buildFrame({ opcode: OP.PING, payload: 'end', mask: true }));
+      const whole = concat(...parts);
+      const want: Event[] = [{ kind: 'message', data: whole, isBinary: opcode === OP.BINARY, compressed: false }, ev.ping('end')];
+      const cuts: number[] = [];
+      for (let c = 1 + r.int(5000); c < stream.length; c += 1 + r.int(5000)) cuts.push(c);
+      assert.deepEqual(feedCuts(stream, { expectMasked: true, maxFragments: 0 }, cuts), want, `iteration ${iter}`);
+    }
   });
 
   void test('ping and pong interleaved in a fragmented message are delivered, and the message still assembles', () => {
@@ -706,11 +732,17 @@ void describe('RFC 6455 §5.2/§10.4 length limits', () => {
     assert.deepEqual(feed(concat(...frames), { expectMasked: false, maxFragments: 0 }), [ev.binary([])]);
   });
 
-  void test('default maxFragments (65536) applies when none is given', () => {
-    const frames: Uint8Array[] = [];
-    for (let i = 0; i < 65537; i++) frames.push(buildFrame({ opcode: i === 0 ? OP.BINARY : OP.CONT, fin: false }));
-    const events = feed(concat(...frames), CLIENT);
-    assertOnlyError(events, E.FRAGMENTS, 1009);
+  void test('the default maxFragments applies when none is given', () => {
+    const limit = Defaults.maxFragments;
+    assert.ok(limit > 0);
+    // limit + 1 empty binary fragments, written straight into one buffer: 0x02 0x00, then 0x00 0x00.
+    const stream = new Uint8Array(2 * (limit + 1));
+    stream[0] = 0x02;
+    const { rec, rx } = makeReceiver(CLIENT);
+    rx.push(stream.subarray(0, 2 * limit));
+    assert.deepEqual(rec.events, [], 'exactly the default number of fragments is accepted');
+    rx.push(stream.subarray(2 * limit));
+    assertOnlyError(rec.events, E.FRAGMENTS, 1009, rec);
   });
 });
 
