@@ -140,8 +140,12 @@ export class Receiver {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (this.#processing) return; // the running loop picks up where it stopped
-    while (this.#queue.length > 0 && !this.#paused && this.#state !== STOPPED) {
+    this.#drain();
+  }
+
+  /** Parses held chunks in order, unless a parse is already running further up the stack. */
+  #drain(): void {
+    while (this.#queue.length > 0 && !this.#paused && !this.#processing && this.#state !== STOPPED) {
       this.#process(this.#queue.shift()!);
     }
   }
@@ -154,11 +158,14 @@ export class Receiver {
   /** Feeds bytes received from the peer. The bytes may be modified in place (unmasking). */
   push(chunk: Uint8Array): void {
     if (this.#state === STOPPED || chunk.length === 0) return;
-    if (this.#paused || this.#queue.length > 0) {
+    // Bytes pushed from inside a handler (re-entrantly) wait for the bytes before them.
+    if (this.#paused || this.#processing || this.#queue.length > 0) {
       this.#queue.push(chunk);
+      if (!this.#processing) this.#drain();
       return;
     }
     this.#process(chunk);
+    this.#drain();
   }
 
   #process(chunk: Uint8Array): void {

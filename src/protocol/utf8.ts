@@ -36,6 +36,8 @@ export class Utf8Validator {
   /** Forgets any carried state, ready for the next message. */
   reset(): void {
     this.#need = 0;
+    this.#lo = 0x80;
+    this.#hi = 0xbf;
   }
 
   /**

@@ -1028,11 +1028,10 @@ void describe('flow control: pause() and resume()', () => {
     assert.deepEqual(rec.events, []);
   });
 
-  // Minor: push() from inside a handler is processed immediately (re-entrantly) instead of after
-  // the rest of the current chunk, so events leave wire order (ReceiverHandler promises wire order).
+  // Regression: push() from inside a handler used to be processed at once (re-entrantly),
+  // before the rest of the current chunk.
   void test(
     'push() from inside a handler keeps wire order',
-    { todo: 'receiver.ts push() (line 152) does not check #processing: events come out A, C, B instead of A, B, C' },
     () => {
       let once = true;
       const { rec, rx } = makeReceiver(CLIENT, {

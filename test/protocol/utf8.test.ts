@@ -255,12 +255,10 @@ void describe('RFC 3629 §4 / RFC 6455 §8.1 Utf8Validator', () => {
     assert.equal(v.complete, true);
   });
 
-  // BUG (src/protocol/utf8.ts reset(), line 37): reset() clears #need but not the narrowed
-  // range #lo/#hi set by an E0/ED/F0/F4 lead, so the next message's first continuation byte is
-  // checked against the stale range.
+  // Regression: reset() used to clear #need but not the narrowed range #lo/#hi set by an
+  // E0/ED/F0/F4 lead.
   void test(
     'reset() after a lead byte with a narrowed range (E0, ED, F0, F4) forgets the range',
-    { todo: 'Utf8Validator.reset() does not restore #lo/#hi: after push([E0]) + reset(), push([E1 80 80]) returns false (expected true)' },
     () => {
       for (const [lead, next] of [
         [0xe0, [0xe1, 0x80, 0x80]], // E0 leaves lo=A0: 80 wrongly rejected
