@@ -8,6 +8,8 @@ export interface BenchOptions {
   readonly only: readonly string[];
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
+  /** Measured slices per side, alternating between the sides. */
+  readonly slices: number;
   readonly workers: number;
   readonly idleConnections: number;
   /** What the 'parley' slot imports: 'parley' unless overridden (e.g. 'ws' for a harness check). */
@@ -31,8 +33,10 @@ export const USAGE = `usage: node dist/bench/main.js [options]   (or: npm run be
   --only NAME[,NAME...]    workloads to run; a family prefix selects all of it (echo, broadcast)
                            names: echo-32 echo-1k echo-64k broadcast-100 broadcast-1000
                                   handshakes idle-memory large-16m latency
-  --duration S             seconds of each measured window (default 5, --quick 1)
-  --warmup S               seconds of traffic before each window (default 1, --quick 0.3)
+  --duration S             measured seconds per side and workload (default 5, --quick 1)
+  --warmup S               seconds of traffic before a side's first slice (default 1, --quick 0.3)
+  --slices N               measured slices per side, alternating A B B A … and sharing the
+                           duration (default 8, --quick 2)
   --workers N              generator worker threads (default 1)
   --idle-connections N     connections of idle-memory (default 10000, --quick 1000)
   --parley-module SPEC     module the 'parley' slot imports (default 'parley', or the
@@ -70,6 +74,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
         only: { type: 'string' },
         duration: { type: 'string' },
         warmup: { type: 'string' },
+        slices: { type: 'string' },
         workers: { type: 'string' },
         'idle-connections': { type: 'string' },
         'parley-module': { type: 'string' },
@@ -92,6 +97,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     only: (v.only ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     durationSeconds: positiveNumber(v.duration, '--duration', quick ? 1 : 5, false),
     warmupSeconds: positiveNumber(v.warmup, '--warmup', quick ? 0.3 : 1, false),
+    slices: positiveNumber(v.slices, '--slices', quick ? 2 : 8, true),
     workers: positiveNumber(v.workers, '--workers', 1, true),
     idleConnections: positiveNumber(v['idle-connections'], '--idle-connections', quick ? 1000 : 10_000, true),
     parleyModule,

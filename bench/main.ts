@@ -67,13 +67,15 @@ async function run(options: BenchOptions): Promise<number> {
   ];
   progress.note(
     `bench: ${workloads.length} workloads × 2 servers; parley slot = '${modules.parley}', ws slot = 'ws'; ` +
-      `${options.durationSeconds} s windows after ${options.warmupSeconds} s warm-up; ${machine.availableParallelism} cores, node ${machine.node}`,
+      `${options.durationSeconds} s per side in ${options.slices} alternating slices after ${options.warmupSeconds} s warm-up; ` +
+      `${machine.availableParallelism} cores, node ${machine.node}`,
   );
   if (harnessCheck) progress.note('harness check: both slots run the same module');
 
   const results = await runWorkloads(workloads, {
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
+    slices: options.slices,
     quick: options.quick,
     workers: options.workers,
     idleConnections: options.idleConnections,

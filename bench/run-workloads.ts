@@ -1,10 +1,10 @@
 /**
- * Runs each selected workload against both implementations, one fresh server process at a time,
- * alternating which goes first so slow drift on a shared machine does not favour one side.
- * A failing run is recorded, not thrown: the others still run, and the exit status reports it.
+ * Runs each selected workload against both implementations (fresh server processes for each),
+ * alternating which side goes first from one workload to the next. A failing side is recorded, not
+ * thrown: everything else still runs, and the exit status reports it.
  */
 import { errorMessage } from './error-message.js';
-import type { Impl, RunContext, RunRecord, Workload, WorkloadResult } from './workloads/types.js';
+import type { Impl, RunContext, RunOutcome, RunRecord, Workload, WorkloadResult } from './workloads/types.js';
 
 /** Formats a figure value for a progress line. */
 function brief(value: number | undefined): string {
@@ -24,17 +24,25 @@ export async function runWorkloads(workloads: readonly Workload[], context: RunC
     const runs: Partial<Record<Impl, RunRecord>> = {};
     const errors: Partial<Record<Impl, string>> = {};
     context.progress.line(workload.name, '', `${workload.title} (${index + 1}/${workloads.length})`);
+    let outcomes: Record<Impl, RunOutcome>;
+    try {
+      outcomes = await workload.run(context, order);
+    } catch (error) {
+      const failed: RunOutcome = { ok: false, error: errorMessage(error) };
+      outcomes = { parley: failed, ws: failed };
+    }
     for (const impl of order) {
-      try {
-        const record = await workload.run(context, impl);
-        runs[impl] = record;
-        const figures = workload.figures.map((f) => `${f.unit} ${brief(record.values[f.key])}`).join(', ');
-        const failed = record.failures > 0 ? `, ${record.failures} FAILED: ${record.failureSamples[0] ?? ''}` : '';
-        context.progress.line(workload.name, impl, `done: ${figures}${failed}`);
-      } catch (error) {
-        errors[impl] = errorMessage(error);
-        context.progress.line(workload.name, impl, `ERROR: ${errors[impl]}`);
+      const outcome = outcomes[impl];
+      if (!outcome.ok) {
+        errors[impl] = outcome.error;
+        context.progress.line(workload.name, impl, `ERROR: ${outcome.error}`);
+        continue;
       }
+      const record = outcome.record;
+      runs[impl] = record;
+      const figures = workload.figures.map((f) => `${f.unit} ${brief(record.values[f.key])}`).join(', ');
+      const failed = record.failures > 0 ? `, ${record.failures} FAILED: ${record.failureSamples[0] ?? ''}` : '';
+      context.progress.line(workload.name, impl, `done: ${figures}${failed}`);
     }
     results.push({ name: workload.name, title: workload.title, figures: workload.figures, order, runs, errors });
   }

@@ -1,8 +1,8 @@
 /**
- * Counts what a worker verified, but only inside the measured window, and every failure at any
- * time: a reply that fails its check during warm-up still fails the run.
+ * Counts what a worker verified, but only inside measured windows (summed over all of them), and
+ * every failure at any time: a reply that fails its check during warm-up still fails the run.
  */
-import type { WorkerResult } from './messages.js';
+import type { WindowCount, WorkerResult } from './messages.js';
 
 /** How many failure reasons are kept to report. */
 const MAX_SAMPLES = 5;
@@ -17,6 +17,9 @@ export class Counters {
   #sent = 0;
   #failures = 0;
   readonly #samples: string[] = [];
+  readonly #windows: WindowCount[] = [];
+  #verifiedAtStart = 0;
+  #bytesAtStart = 0;
 
   /** Whether the measured window is open. */
   get measuring(): boolean {
@@ -28,15 +31,25 @@ export class Counters {
     return this.#failures;
   }
 
-  /** Opens the measured window. */
+  /** Opens a measured window. */
   beginWindow(): void {
+    if (this.#measuring) return;
     this.#measuring = true;
     this.#windowStart = performance.now();
+    this.#verifiedAtStart = this.#verified;
+    this.#bytesAtStart = this.#bytes;
   }
 
-  /** Closes the measured window. */
+  /** Closes the measured window, adding its length to the total. */
   endWindow(): void {
-    if (this.#measuring) this.#windowSeconds = (performance.now() - this.#windowStart) / 1000;
+    if (!this.#measuring) return;
+    const seconds = (performance.now() - this.#windowStart) / 1000;
+    this.#windowSeconds += seconds;
+    this.#windows.push({
+      verified: this.#verified - this.#verifiedAtStart,
+      bytes: this.#bytes - this.#bytesAtStart,
+      seconds,
+    });
     this.#measuring = false;
   }
 
@@ -72,6 +85,7 @@ export class Counters {
    */
   result(override?: number, latenciesMs?: Float64Array<ArrayBuffer>): WorkerResult {
     return {
+      windows: [...this.#windows],
       verified: override ?? this.#verified,
       bytes: this.#bytes,
       sent: this.#sent,

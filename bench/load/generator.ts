@@ -1,6 +1,7 @@
 /**
  * The orchestrator's handle on the generator worker threads: it hands each worker its job, drives
- * the phases on all of them together and runs the round barrier of broadcast jobs.
+ * the phases on all of them together (start, mark, pause, drain, report) and runs the round
+ * barrier of broadcast jobs, which also keeps a paused-and-resumed broadcast from overlapping rounds.
  */
 import { Worker } from 'node:worker_threads';
 import type { Job, MainToWorker, WorkerResult, WorkerToMain } from './messages.js';
@@ -82,12 +83,15 @@ class WorkerHandle {
 /** A set of generator workers running one job each. */
 export class LoadGenerator {
   readonly #workers: WorkerHandle[];
+  readonly #broadcast: boolean;
   #roundReports = 0;
   #rounds = 0;
+  #roundInFlight = false;
   #running = false;
 
-  private constructor(count: number) {
-    this.#workers = Array.from({ length: count }, () => new WorkerHandle(() => this.#onRoundDone()));
+  private constructor(jobs: readonly Job[]) {
+    this.#broadcast = jobs.some((job) => job.kind === 'broadcast');
+    this.#workers = jobs.map(() => new WorkerHandle(() => this.#onRoundDone()));
   }
 
   /**
@@ -97,7 +101,7 @@ export class LoadGenerator {
    * @returns the generator, ready to start
    */
   static async launch(jobs: readonly Job[], openTimeoutMs: number): Promise<LoadGenerator> {
-    const generator = new LoadGenerator(jobs.length);
+    const generator = new LoadGenerator(jobs);
     try {
       const ready = generator.#workers.map((worker) => worker.waitFor('ready', openTimeoutMs));
       generator.#workers.forEach((worker, i) => {
@@ -121,12 +125,20 @@ export class LoadGenerator {
     if (++this.#roundReports < this.#workers.length) return;
     this.#roundReports = 0;
     this.#rounds++;
-    if (this.#running) for (const worker of this.#workers) worker.post({ type: 'next-round' });
+    this.#roundInFlight = false;
+    if (!this.#running) return;
+    this.#roundInFlight = this.#broadcast;
+    for (const worker of this.#workers) worker.post({ type: 'next-round' });
   }
 
-  /** Every worker starts sending. */
+  /**
+   * Every worker starts or resumes sending. A broadcast round still open from before a pause is
+   * left to finish: its completion starts the next round.
+   */
   start(): void {
     this.#running = true;
+    if (this.#roundInFlight) return;
+    this.#roundInFlight = this.#broadcast;
     for (const worker of this.#workers) worker.post({ type: 'start' });
   }
 
@@ -135,15 +147,31 @@ export class LoadGenerator {
     for (const worker of this.#workers) worker.post({ type: 'mark' });
   }
 
+  /** Every worker closes its window and stops sending. */
+  pause(): void {
+    this.#running = false;
+    for (const worker of this.#workers) worker.post({ type: 'pause' });
+  }
+
   /**
-   * Every worker closes its window and stops sending.
+   * Waits until no reply is outstanding on any worker.
+   * @param timeoutMs - how long the tail may take
+   * @returns true when everything came back in time
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const drained = this.#workers.map((worker) => worker.waitFor('drained', timeoutMs + 5_000));
+    for (const worker of this.#workers) worker.post({ type: 'drain', timeoutMs });
+    return (await Promise.all(drained)).every((message) => message.complete);
+  }
+
+  /**
+   * Collects every worker's totals over all its windows.
    * @param timeoutMs - how long to wait for the results
    * @returns each worker's result
    */
-  async stop(timeoutMs = 10_000): Promise<WorkerResult[]> {
-    this.#running = false;
+  async report(timeoutMs = 10_000): Promise<WorkerResult[]> {
     const results = this.#workers.map((worker) => worker.waitFor('result', timeoutMs));
-    for (const worker of this.#workers) worker.post({ type: 'stop' });
+    for (const worker of this.#workers) worker.post({ type: 'report' });
     return (await Promise.all(results)).map((message) => message.result);
   }
 

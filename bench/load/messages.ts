@@ -1,6 +1,7 @@
 /**
  * The messages between the orchestrator (main thread) and the generator workers. The orchestrator
- * drives the phases, so every worker's measured window starts and ends on the same command.
+ * drives the phases, so every worker's measured window starts and ends on the same command. A job
+ * can be paused and resumed: measured slices of the two implementations then alternate.
  */
 
 /** Closed-loop echo: each connection sends one message and waits for its echo before the next. */
@@ -64,22 +65,41 @@ export type Job = EchoJob | BroadcastJob | HandshakeJob | IdleJob | LatencyJob;
 
 /** Commands from the orchestrator to a worker. */
 export type MainToWorker =
+  /** Open the job's connections; answered by 'ready'. */
   | { readonly type: 'run'; readonly job: Job }
+  /** Start or resume sending. */
   | { readonly type: 'start' }
+  /** Open a measured window. */
   | { readonly type: 'mark' }
-  | { readonly type: 'stop' }
+  /** Close the window and stop sending. */
+  | { readonly type: 'pause' }
+  /** Answer 'drained' once no reply is outstanding, or when the time is up. */
+  | { readonly type: 'drain'; readonly timeoutMs: number }
+  /** Answer 'result' with the sum over every window so far. */
+  | { readonly type: 'report' }
+  /** Broadcast: every client of this worker sends its next message. */
   | { readonly type: 'next-round' }
+  /** Destroy every connection; answered by 'closed'. */
   | { readonly type: 'close' };
 
-/** What one worker measured in the window between 'mark' and 'stop'. */
+/** What one worker counted in one window. */
+export interface WindowCount {
+  readonly verified: number;
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** What one worker measured, summed over its windows (each from 'mark' to 'pause'). */
 export interface WorkerResult {
+  /** Each window on its own, in order. */
+  readonly windows: readonly WindowCount[];
   /** Verified messages, deliveries, handshakes, or (idle) connections held open. */
   readonly verified: number;
   /** Verified payload bytes. */
   readonly bytes: number;
   /** Messages written in the window. */
   readonly sent: number;
-  /** Seconds between this worker's 'mark' and 'stop'. */
+  /** Seconds inside windows, by this worker's clock. */
   readonly seconds: number;
   /** Failed verifications or broken connections since the job began (not only in the window). */
   readonly failures: number;
@@ -93,6 +113,7 @@ export interface WorkerResult {
 export type WorkerToMain =
   | { readonly type: 'ready' }
   | { readonly type: 'round-done' }
+  | { readonly type: 'drained'; readonly complete: boolean }
   | { readonly type: 'result'; readonly result: WorkerResult }
   | { readonly type: 'closed' }
   | { readonly type: 'fatal'; readonly message: string };

@@ -11,12 +11,14 @@ import type { WorkerResult } from './messages.js';
 export interface Scenario {
   /** Opens the connections (verifying each handshake); resolves when traffic can start. */
   open(): Promise<void>;
-  /** Begins sending. */
+  /** Begins or resumes sending. */
   start(): void;
   /** Broadcast only: every client of this worker sends its next message. */
   nextRound(): void;
-  /** Stops sending; replies still arriving are checked but no longer counted. */
-  stop(): void;
+  /** Stops sending; replies still arriving are checked (counted only inside a window). */
+  pause(): void;
+  /** Replies still awaited (for broadcast: 1 while a round is incomplete). */
+  outstanding(): number;
   /** What was measured. */
   result(): WorkerResult;
   /** Destroys every socket. */

@@ -1,7 +1,7 @@
 /**
  * Entry point of a generator worker thread. It runs one job through the phases the orchestrator
- * sends (run → ready, start, mark, stop → result, close → closed), so the load is produced on a
- * thread of its own, apart from the orchestrator's bookkeeping.
+ * sends (run → ready, then start, mark, pause, drain → drained as often as asked, report → result,
+ * close → closed), so the load is produced on a thread of its own, apart from the orchestrator.
  */
 import { parentPort } from 'node:worker_threads';
 import { errorMessage } from '../error-message.js';
@@ -21,6 +21,15 @@ const post = (message: WorkerToMain): void => {
 const counters = new Counters();
 let scenario: Scenario | undefined;
 
+/** Polls until no reply is outstanding: the next slice must not share the CPU with this one's tail. */
+async function drain(timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((scenario?.outstanding() ?? 0) > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  post({ type: 'drained', complete: (scenario?.outstanding() ?? 0) === 0 });
+}
+
 port.on('message', (raw: unknown) => {
   // Only the orchestrator talks to this port; its messages are MainToWorker by construction.
   const message = raw as MainToWorker;
@@ -38,9 +47,14 @@ port.on('message', (raw: unknown) => {
     case 'mark':
       counters.beginWindow();
       break;
-    case 'stop':
+    case 'pause':
       counters.endWindow();
-      scenario?.stop();
+      scenario?.pause();
+      break;
+    case 'drain':
+      void drain(message.timeoutMs);
+      break;
+    case 'report':
       if (scenario !== undefined) post({ type: 'result', result: scenario.result() });
       break;
     case 'next-round':

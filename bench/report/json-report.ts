@@ -19,6 +19,7 @@ export interface JsonReport {
     readonly quick: boolean;
     readonly durationSeconds: number;
     readonly warmupSeconds: number;
+    readonly slicesPerSide: number;
     readonly generatorWorkers: number;
     readonly idleConnections: number;
   };
@@ -60,6 +61,7 @@ export function buildJsonReport(parts: {
       quick: options.quick,
       durationSeconds: options.durationSeconds,
       warmupSeconds: options.warmupSeconds,
+      slicesPerSide: options.slices,
       generatorWorkers: options.workers,
       idleConnections: options.idleConnections,
     },

@@ -5,7 +5,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { trackChild } from '../child-processes.js';
-import type { ServerHello, ServerStats, ServerToParent } from './ipc.js';
+import type { ServerHello, ServerStats, ServerToParent, StatsRequest } from './ipc.js';
+import { procCpuSeconds } from './proc-cpu.js';
 
 /** What to start. */
 export interface ServerSpec {
@@ -19,6 +20,34 @@ export interface ServerSpec {
 const SERVER_SCRIPT = new URL('./echo-server.js', import.meta.url);
 const READY_TIMEOUT_MS = 15_000;
 const STATS_TIMEOUT_MS = 30_000;
+
+/** A server's CPU time at one instant, read both ways (either may be missing). */
+export interface CpuSample {
+  /** From `process.cpuUsage()` over IPC, when the server answered promptly. */
+  readonly ipcSeconds: number | undefined;
+  /** From /proc/PID/stat at the instant of the request, where /proc exists. */
+  readonly procSeconds: number | undefined;
+}
+
+/** How long a CPU reading over IPC may lag the window edge before /proc is used instead. */
+const PROMPT_MS = 250;
+
+/**
+ * The CPU time between two samples: `process.cpuUsage()` when both readings were prompt, else
+ * /proc, else NaN.
+ * @param before - the sample at the window's start
+ * @param after - the sample at its end
+ * @returns seconds, and which source gave them
+ */
+export function cpuDelta(before: CpuSample, after: CpuSample): { seconds: number; source: 'cpuUsage' | 'procfs' | 'none' } {
+  if (before.ipcSeconds !== undefined && after.ipcSeconds !== undefined) {
+    return { seconds: after.ipcSeconds - before.ipcSeconds, source: 'cpuUsage' };
+  }
+  if (before.procSeconds !== undefined && after.procSeconds !== undefined) {
+    return { seconds: after.procSeconds - before.procSeconds, source: 'procfs' };
+  }
+  return { seconds: Number.NaN, source: 'none' };
+}
 
 /** A running benchmark server. */
 export class ServerProcess {
@@ -103,6 +132,21 @@ export class ServerProcess {
   }
 
   /**
+   * Reads CPU time now: /proc at once, and `process.cpuUsage()` if the server answers within
+   * {@link PROMPT_MS}.
+   * @returns both readings
+   */
+  async cpuSample(): Promise<CpuSample> {
+    const procSeconds = procCpuSeconds(this.pid);
+    const ipc = this.stats().then(
+      (stats) => (stats.cpu.user + stats.cpu.system) / 1e6,
+      () => undefined,
+    );
+    const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), PROMPT_MS).unref());
+    return { ipcSeconds: await Promise.race([ipc, late]), procSeconds };
+  }
+
+  /**
    * Asks for CPU time and memory.
    * @param gc - force full GCs before the memory reading (CPU is read before them)
    * @returns the server's stats
@@ -124,7 +168,8 @@ export class ServerProcess {
           reject(error);
         },
       });
-      this.#child.send({ type: 'stats', id, gc });
+      const request: StatsRequest = { type: 'stats', id, gc };
+      this.#child.send(request);
     });
   }
 

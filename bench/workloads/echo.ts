@@ -3,8 +3,8 @@
  * before the next (closed loop). Figure: verified echoes per second; optionally the server's CPU
  * time per echoed message.
  */
-import { measureWindow } from './measure-window.js';
-import { cpuMicrosPerMessage, toRunRecord } from './record.js';
+import { measureAlternating } from './measure-window.js';
+import { cpuMicrosPerMessage, mapOutcomes, toRunRecord } from './record.js';
 import { splitEvenly } from './split.js';
 import type { FigureDef, Workload } from './types.js';
 
@@ -36,10 +36,9 @@ export function echoWorkload(name: string, payloadSize: number, sizeLabel: strin
     name,
     title: `closed-loop echo of ${sizeLabel} binary messages on ${CONNECTIONS} connections`,
     figures: withCpuFigure ? [rate, cpu] : [rate],
-    async run(context, impl) {
-      const measurement = await measureWindow(context, {
+    async run(context, order) {
+      const outcomes = await measureAlternating(context, {
         workload: name,
-        impl,
         mode: 'echo',
         jobs: (port) =>
           splitEvenly(CONNECTIONS, context.workers).map((connections) => ({
@@ -49,10 +48,12 @@ export function echoWorkload(name: string, payloadSize: number, sizeLabel: strin
             connections,
             payloadSize,
           })),
+      }, order);
+      return mapOutcomes(outcomes, (impl, measurement) => {
+        const values: Record<string, number> = { [rate.key]: measurement.medianSliceRate };
+        if (withCpuFigure) values[cpu.key] = cpuMicrosPerMessage(measurement);
+        return toRunRecord(impl, measurement, values, { payloadSize, connections: CONNECTIONS });
       });
-      const values: Record<string, number> = { [rate.key]: measurement.verifiedPerSecond };
-      if (withCpuFigure) values[cpu.key] = cpuMicrosPerMessage(measurement);
-      return toRunRecord(impl, measurement, values, { payloadSize, connections: CONNECTIONS });
     },
   };
 }

@@ -3,8 +3,8 @@
  * close handshake and wait for the server to drop TCP, then start over. Figure: complete
  * open+close cycles per second.
  */
-import { measureWindow } from './measure-window.js';
-import { toRunRecord } from './record.js';
+import { measureAlternating } from './measure-window.js';
+import { cpuMicrosPerMessage, mapOutcomes, toRunRecord } from './record.js';
 import { splitEvenly } from './split.js';
 import type { FigureDef, Workload } from './types.js';
 
@@ -22,10 +22,9 @@ export const handshakeWorkload: Workload = {
   name: 'handshakes',
   title: `open, close-handshake and drop connections with ${CONCURRENCY} in flight`,
   figures: [FIGURE],
-  async run(context, impl) {
-    const measurement = await measureWindow(context, {
+  async run(context, order) {
+    const outcomes = await measureAlternating(context, {
       workload: 'handshakes',
-      impl,
       mode: 'echo',
       jobs: (port) =>
         splitEvenly(CONCURRENCY, context.workers).map((concurrency) => ({
@@ -34,11 +33,12 @@ export const handshakeWorkload: Workload = {
           port,
           concurrency,
         })),
-    });
-    return toRunRecord(impl, measurement, { [FIGURE.key]: measurement.verifiedPerSecond }, {
-      concurrency: CONCURRENCY,
-      serverCpuMicrosPerHandshake:
-        measurement.verified > 0 ? (measurement.serverCpuSeconds * 1e6) / measurement.verified : Number.NaN,
-    });
+    }, order);
+    return mapOutcomes(outcomes, (impl, measurement) =>
+      toRunRecord(impl, measurement, { [FIGURE.key]: measurement.medianSliceRate }, {
+        concurrency: CONCURRENCY,
+        serverCpuMicrosPerHandshake: cpuMicrosPerMessage(measurement),
+      }),
+    );
   },
 };

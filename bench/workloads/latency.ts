@@ -4,9 +4,9 @@
  * to the verification of its echo. Figures: p50 and p99 in ms, and the server's CPU time per
  * message — at the same load for both, so it compares efficiency rather than saturation.
  */
-import { measureWindow } from './measure-window.js';
-import { percentile } from './percentile.js';
-import { cpuMicrosPerMessage, toRunRecord } from './record.js';
+import { measureAlternating } from './measure-window.js';
+import { percentile } from './statistics.js';
+import { cpuMicrosPerMessage, mapOutcomes, toRunRecord } from './record.js';
 import { splitEvenly } from './split.js';
 import type { FigureDef, Workload } from './types.js';
 
@@ -30,10 +30,9 @@ export const latencyWorkload: Workload = {
   name: 'latency',
   title: `${RATE} msg/s of ${PAYLOAD} B over ${CONNECTIONS} connections, open loop`,
   figures: [P50, P99, CPU],
-  async run(context, impl) {
-    const measurement = await measureWindow(context, {
+  async run(context, order) {
+    const outcomes = await measureAlternating(context, {
       workload: 'latency',
-      impl,
       mode: 'echo',
       jobs: (port) =>
         splitEvenly(CONNECTIONS, context.workers).map((connections) => ({
@@ -44,21 +43,23 @@ export const latencyWorkload: Workload = {
           ratePerSecond: (RATE * connections) / CONNECTIONS,
           payloadSize: PAYLOAD,
         })),
+    }, order);
+    return mapOutcomes(outcomes, (impl, measurement) => {
+      const sorted = measurement.latenciesMs.slice().sort();
+      const achieved = measurement.verifiedPerSecond;
+      return toRunRecord(
+        impl,
+        measurement,
+        { [P50.key]: percentile(sorted, 50), [P99.key]: percentile(sorted, 99), [CPU.key]: cpuMicrosPerMessage(measurement) },
+        {
+          targetRate: RATE,
+          achievedRate: achieved,
+          sustained: achieved >= SUSTAINED_SHARE * RATE,
+          samples: sorted.length,
+          p999Ms: percentile(sorted, 99.9),
+          maxMs: sorted.length > 0 ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
+        },
+      );
     });
-    const sorted = measurement.latenciesMs.slice().sort();
-    const achieved = measurement.verifiedPerSecond;
-    return toRunRecord(
-      impl,
-      measurement,
-      { [P50.key]: percentile(sorted, 50), [P99.key]: percentile(sorted, 99), [CPU.key]: cpuMicrosPerMessage(measurement) },
-      {
-        targetRate: RATE,
-        achievedRate: achieved,
-        sustained: achieved >= SUSTAINED_SHARE * RATE,
-        samples: sorted.length,
-        p999Ms: percentile(sorted, 99.9),
-        maxMs: sorted.length > 0 ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
-      },
-    );
   },
 };

@@ -1,11 +1,11 @@
-/** Turns a window measurement into the run record the reports use. */
-import type { WindowMeasurement } from './measure-window.js';
-import type { Impl, RunRecord } from './types.js';
+/** Turns window measurements into the run records the reports use. */
+import type { SideOutcome, WindowMeasurement } from './measure-window.js';
+import type { Impl, RunOutcome, RunRecord } from './types.js';
 
 /**
  * Builds a run record.
  * @param impl - the slot
- * @param measurement - what the window measured
+ * @param measurement - what the windows measured
  * @param values - the figures
  * @param details - workload-specific extras for the JSON
  * @returns the record
@@ -30,14 +30,38 @@ export function toRunRecord(
     serverCpuSeconds: measurement.serverCpuSeconds,
     generatorCpuSeconds: measurement.generatorCpuSeconds,
     values,
-    details,
+    details: {
+      slices: measurement.slices,
+      pooledRate: measurement.verifiedPerSecond,
+      sliceRates: measurement.sliceRates.map((rate) => rate.toFixed(1)).join(' '),
+      undrainedSlices: measurement.undrainedSlices,
+      serverCpuSource: measurement.serverCpuSource,
+      ...details,
+    },
   };
 }
 
 /**
- * Server CPU microseconds per verified message, from `process.cpuUsage()` deltas.
- * @param measurement - the window
- * @returns µs per message, NaN when nothing was verified
+ * Maps both sides' outcomes through a record builder, keeping errors as they are.
+ * @param outcomes - each side's measurement or error
+ * @param build - makes the record from a measurement
+ * @returns each side's record or error
+ */
+export function mapOutcomes(
+  outcomes: Record<Impl, SideOutcome>,
+  build: (impl: Impl, measurement: WindowMeasurement) => RunRecord,
+): Record<Impl, RunOutcome> {
+  const one = (impl: Impl): RunOutcome => {
+    const outcome = outcomes[impl];
+    return outcome.ok ? { ok: true, record: build(impl, outcome.measurement) } : outcome;
+  };
+  return { parley: one('parley'), ws: one('ws') };
+}
+
+/**
+ * Server CPU microseconds per verified message, from the CPU deltas of the windows.
+ * @param measurement - the windows
+ * @returns µs per message, NaN when nothing was verified or CPU could not be read
  */
 export function cpuMicrosPerMessage(measurement: WindowMeasurement): number {
   return measurement.verified > 0 ? (measurement.serverCpuSeconds * 1e6) / measurement.verified : Number.NaN;

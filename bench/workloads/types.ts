@@ -20,8 +20,10 @@ export interface FigureDef {
 export interface RunContext {
   /** Seconds of the measured window. */
   readonly durationSeconds: number;
-  /** Seconds of traffic before the window opens. */
+  /** Seconds of traffic before a side's first slice. */
   readonly warmupSeconds: number;
+  /** Measured slices per side, alternating between the sides; they share durationSeconds. */
+  readonly slices: number;
   /** The short CI-sized run. */
   readonly quick: boolean;
   /** Generator worker threads. */
@@ -46,7 +48,7 @@ export interface RunRecord {
   readonly serverPid: number;
   /** Whether bufferutil loaded in its server process. */
   readonly bufferutil: boolean;
-  /** Length of the measured window in seconds (0 for memory readings). */
+  /** Measured seconds, summed over slices (0 for memory readings). */
   readonly windowSeconds: number;
   /** Verified messages, deliveries, handshakes or connections. */
   readonly verified: number;
@@ -57,7 +59,7 @@ export interface RunRecord {
   /** Failed verifications and broken connections over the whole run. */
   readonly failures: number;
   readonly failureSamples: readonly string[];
-  /** Server CPU seconds (user + system) in the window. */
+  /** Server CPU seconds (user + system) in the windows. */
   readonly serverCpuSeconds: number;
   /** Orchestrator process CPU seconds in the window: the generator workers plus an idle main thread. */
   readonly generatorCpuSeconds: number;
@@ -66,6 +68,9 @@ export interface RunRecord {
   /** Workload-specific details for the JSON. */
   readonly details: Readonly<Record<string, number | string | boolean>>;
 }
+
+/** One side's run of a workload: its record, or why there is none. */
+export type RunOutcome = { readonly ok: true; readonly record: RunRecord } | { readonly ok: false; readonly error: string };
 
 /** One workload's outcome across both implementations. */
 export interface WorkloadResult {
@@ -88,10 +93,10 @@ export interface Workload {
   /** The figures it produces. */
   readonly figures: readonly FigureDef[];
   /**
-   * Runs against one implementation, in a fresh server process.
+   * Runs against both implementations, each in a fresh server process of its own.
    * @param context - the run's settings
-   * @param impl - which slot
-   * @returns the record, with every figure in {@link Workload.figures} set
+   * @param order - which side goes first
+   * @returns each side's record (every figure in {@link Workload.figures} set) or error
    */
-  run(context: RunContext, impl: Impl): Promise<RunRecord>;
+  run(context: RunContext, order: readonly Impl[]): Promise<Record<Impl, RunOutcome>>;
 }

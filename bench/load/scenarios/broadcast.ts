@@ -29,6 +29,8 @@ export class BroadcastScenario implements Scenario {
   readonly #expected: Buffer[];
   readonly #clients: Client[] = [];
   #completeInRound = 0;
+  #roundOpen = false;
+  #started = false;
   #running = false;
 
   /**
@@ -73,7 +75,10 @@ export class BroadcastScenario implements Scenario {
       verified: () => this.#counters.verified(this.#job.payloadSize),
       roundComplete: () => {
         this.#completeInRound++;
-        if (this.#completeInRound === this.#clients.length) this.#roundDone();
+        if (this.#completeInRound === this.#clients.length) {
+          this.#roundOpen = false;
+          this.#roundDone();
+        }
       },
       failed: (reason) => this.#sockets.failAndDrop(socket, reason),
       control: (opcode, payload) => {
@@ -84,29 +89,38 @@ export class BroadcastScenario implements Scenario {
   }
 
   #sendRound(): void {
+    if (this.#started) for (const client of this.#clients) client.verifier.nextRound();
+    this.#started = true;
     this.#completeInRound = 0;
+    this.#roundOpen = true;
     for (const client of this.#clients) {
       client.socket.write(client.frame);
       this.#counters.sent();
     }
   }
 
-  /** @inheritDoc */
+  /**
+   * Starts a round. The orchestrator sends 'start' only when no round is open (it resumes an open
+   * round by sending 'next-round' once that round completes), so rounds never overlap.
+   */
   start(): void {
     this.#running = true;
-    this.#sendRound();
+    if (!this.#roundOpen) this.#sendRound();
   }
 
-  /** @inheritDoc */
+  /** The orchestrator's barrier says every worker finished the round: send the next. */
   nextRound(): void {
-    if (!this.#running) return;
-    for (const client of this.#clients) client.verifier.nextRound();
-    this.#sendRound();
+    if (!this.#roundOpen) this.#sendRound();
   }
 
   /** @inheritDoc */
-  stop(): void {
+  pause(): void {
     this.#running = false;
+  }
+
+  /** @inheritDoc */
+  outstanding(): number {
+    return this.#roundOpen ? 1 : 0;
   }
 
   /** @inheritDoc */

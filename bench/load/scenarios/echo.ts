@@ -22,6 +22,8 @@ export class EchoScenario implements Scenario {
   readonly #payload: Buffer;
   readonly #frame: Buffer;
   readonly #open: Socket[] = [];
+  /** Connections whose echo has not come back yet. */
+  readonly #awaiting = new Set<Socket>();
   #running = false;
 
   /**
@@ -49,6 +51,7 @@ export class EchoScenario implements Scenario {
   #verifierFor(socket: Socket): EchoVerifier {
     return new EchoVerifier(this.#payload, {
       verified: () => {
+        this.#awaiting.delete(socket);
         this.#counters.verified(this.#payload.length);
         if (this.#running) this.#send(socket);
       },
@@ -61,6 +64,7 @@ export class EchoScenario implements Scenario {
   }
 
   #send(socket: Socket): void {
+    this.#awaiting.add(socket);
     socket.write(this.#frame);
     this.#counters.sent();
   }
@@ -68,15 +72,24 @@ export class EchoScenario implements Scenario {
   /** @inheritDoc */
   start(): void {
     this.#running = true;
-    for (const socket of this.#open) this.#send(socket);
+    for (const socket of this.#open) {
+      if (!this.#awaiting.has(socket) && !socket.destroyed) this.#send(socket);
+    }
   }
 
   /** @inheritDoc */
   nextRound(): void {}
 
   /** @inheritDoc */
-  stop(): void {
+  pause(): void {
     this.#running = false;
+  }
+
+  /** @inheritDoc */
+  outstanding(): number {
+    let count = 0;
+    for (const socket of this.#awaiting) if (!socket.destroyed) count++;
+    return count;
   }
 
   /** @inheritDoc */

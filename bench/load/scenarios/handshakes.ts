@@ -20,6 +20,8 @@ export class HandshakeScenario implements Scenario {
   readonly #target: Target;
   readonly #closeFrame = buildCloseFrame();
   readonly #inFlight = new Set<Socket>();
+  #lanes = 0;
+  #closing = false;
   #running = false;
 
   /**
@@ -40,18 +42,24 @@ export class HandshakeScenario implements Scenario {
   /** @inheritDoc */
   start(): void {
     this.#running = true;
-    for (let i = 0; i < this.#job.concurrency; i++) void this.#lane();
+    // Lanes from before a pause may still be finishing their last cycle; top up to the bound.
+    while (this.#lanes < this.#job.concurrency) void this.#lane();
   }
 
   async #lane(): Promise<void> {
-    while (this.#running) {
-      try {
-        await this.#once();
-        this.#counters.verified(0);
-      } catch (error) {
-        // Connections cut by the teardown after 'stop' are not failures of the server.
-        if (this.#running) this.#counters.fail(errorMessage(error));
+    this.#lanes++;
+    try {
+      while (this.#running) {
+        try {
+          await this.#once();
+          this.#counters.verified(0);
+        } catch (error) {
+          // A handshake cut by the generator's own teardown is not a failure of the server.
+          if (!this.#closing) this.#counters.fail(errorMessage(error));
+        }
       }
+    } finally {
+      this.#lanes--;
     }
   }
 
@@ -98,8 +106,13 @@ export class HandshakeScenario implements Scenario {
   nextRound(): void {}
 
   /** @inheritDoc */
-  stop(): void {
+  pause(): void {
     this.#running = false;
+  }
+
+  /** @inheritDoc */
+  outstanding(): number {
+    return this.#lanes;
   }
 
   /** @inheritDoc */
@@ -110,6 +123,7 @@ export class HandshakeScenario implements Scenario {
   /** @inheritDoc */
   close(): void {
     this.#running = false;
+    this.#closing = true;
     for (const socket of this.#inFlight) socket.destroy();
     this.#inFlight.clear();
   }

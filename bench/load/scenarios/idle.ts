@@ -56,7 +56,12 @@ export class IdleScenario implements Scenario {
   nextRound(): void {}
 
   /** @inheritDoc */
-  stop(): void {}
+  pause(): void {}
+
+  /** @inheritDoc */
+  outstanding(): number {
+    return 0;
+  }
 
   /** @inheritDoc */
   result(): WorkerResult {

@@ -113,10 +113,17 @@ export class LatencyScenario implements Scenario {
   nextRound(): void {}
 
   /** @inheritDoc */
-  stop(): void {
+  pause(): void {
     this.#running = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** @inheritDoc */
+  outstanding(): number {
+    let count = 0;
+    for (const lane of this.#lanes) if (!lane.socket.destroyed) count += lane.sentAt.length;
+    return count;
   }
 
   /** @inheritDoc */
@@ -126,7 +133,7 @@ export class LatencyScenario implements Scenario {
 
   /** @inheritDoc */
   close(): void {
-    this.stop();
+    this.pause();
     this.#sockets.closeAll();
   }
 }
