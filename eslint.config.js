@@ -16,7 +16,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/protocol/**/*.ts'],
+    // Code that must also run in browsers: the protocol core, the real-time envelope codec and
+    // the browser client.
+    files: ['src/protocol/**/*.ts', 'src/pubsub/envelope.ts', 'src/client/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
