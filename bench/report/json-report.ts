@@ -2,10 +2,17 @@
 import type { BenchOptions } from '../cli-options.js';
 import type { MachineInfo } from '../machine.js';
 import type { Impl, WorkloadResult } from '../workloads/types.js';
-import type { Summary } from './summary.js';
+import type { FigureRow, Summary } from './summary.js';
 
 /** Bumped when the shape changes, so a consumer can tell. */
 export const REPORT_SCHEMA = 1;
+
+/** A figure row as JSON has it: missing values are null rather than absent. */
+export type JsonFigure = Omit<FigureRow, 'parley' | 'ws' | 'ratio'> & {
+  readonly parley: number | null;
+  readonly ws: number | null;
+  readonly ratio: number | null;
+};
 
 /** Everything a run produced. */
 export interface JsonReport {
@@ -26,7 +33,8 @@ export interface JsonReport {
   readonly machine: MachineInfo & { readonly loadAverageAtEnd: number };
   /** Caveats the figures carry. */
   readonly notes: readonly string[];
-  readonly figures: Summary['rows'];
+  /** The table's rows; a missing value or ratio is null. */
+  readonly figures: readonly JsonFigure[];
   readonly workloads: readonly WorkloadResult[];
   readonly verificationFailures: number;
   readonly missing: readonly string[];
@@ -67,7 +75,7 @@ export function buildJsonReport(parts: {
     },
     machine: { ...parts.machine, loadAverageAtEnd: parts.loadAverageAtEnd },
     notes: parts.notes,
-    figures: summary.rows,
+    figures: summary.rows.map((row) => ({ ...row, parley: row.parley ?? null, ws: row.ws ?? null, ratio: row.ratio ?? null })),
     workloads: parts.results,
     verificationFailures: summary.verificationFailures,
     missing: summary.missing,

@@ -63,6 +63,7 @@ export function broadcastWorkload(clients: number): Workload {
           {
             clients,
             payloadSize: PAYLOAD,
+            broadcastStrategy: measurement.broadcastStrategy,
             roundsPerSecond: deliveries / (clients * clients),
             roundsCompletedIncludingWarmup: measurement.rounds,
             serverCpuMicrosPerDelivery: cpuMicrosPerMessage(measurement),

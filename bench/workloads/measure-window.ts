@@ -20,6 +20,8 @@ export interface WindowMeasurement {
   readonly module: string;
   readonly serverPid: number;
   readonly bufferutil: boolean;
+  /** How the server relays a broadcast (see bench/servers/broadcast.ts). */
+  readonly broadcastStrategy: string;
   /** Measured seconds: the mean over workers of each one's summed windows. */
   readonly windowSeconds: number;
   /** Sum over workers of verified / own measured seconds: the pooled rate. */
@@ -256,6 +258,7 @@ function summarize(side: Side, results: readonly WorkerResult[]): WindowMeasurem
     module: side.hello?.module ?? '',
     serverPid: side.hello?.pid ?? 0,
     bufferutil: side.hello?.bufferutil ?? false,
+    broadcastStrategy: side.hello?.broadcast ?? '',
     windowSeconds: results.length > 0 ? seconds / results.length : 0,
     verifiedPerSecond: perSecond,
     sliceRates,
