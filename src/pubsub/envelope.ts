@@ -200,11 +200,13 @@ export function parseClientEnvelope(obj: Record<string, unknown> & { t: string }
     case 'sub': {
       const env: ClientEnvelope = { t: 'sub', id: needId(), topic: needTopic() };
       if (obj.since !== undefined) {
-        const s = obj.since as { epoch?: unknown; offset?: unknown } | null;
-        if (typeof s !== 'object' || s === null || typeof s.epoch !== 'string' || s.epoch.length > 64 || typeof s.offset !== 'number' || !Number.isSafeInteger(s.offset) || s.offset < 0) {
-          fail('BAD_ENVELOPE', '"since" must be { epoch: string, offset: non-negative integer }');
+        const s: unknown = obj.since;
+        const epoch = typeof s === 'object' && s !== null ? (s as { epoch?: unknown }).epoch : undefined;
+        const offset = typeof s === 'object' && s !== null ? (s as { offset?: unknown }).offset : undefined;
+        if (typeof epoch !== 'string' || epoch.length > 64 || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+          return fail('BAD_ENVELOPE', '"since" must be { epoch: string, offset: non-negative integer }');
         }
-        env.since = { epoch: s!.epoch as string, offset: s!.offset as number };
+        env.since = { epoch, offset };
       }
       if (obj.presence !== undefined) env.presence = obj.presence;
       return env;
