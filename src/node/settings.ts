@@ -33,8 +33,12 @@ export const DEFAULT_SETTINGS: Readonly<ConnectionSettings> = Object.freeze({
   maxFragments: Defaults.maxFragments,
   skipUTF8Validation: false,
   autoPong: true,
-  /** A peer that never reads can make the server queue at most this much (plus one message). */
-  maxBufferedAmount: 16 * 1024 * 1024,
+  /**
+   * A peer that never reads can make the server queue at most this much (plus one message).
+   * Large enough that a reading peer sent several maximum-size messages back to back is not
+   * mistaken for a stalled one.
+   */
+  maxBufferedAmount: 64 * 1024 * 1024,
   bufferOverflow: 'close',
   /** How long to wait for the peer's close frame, or for it to close TCP, before cutting it off. */
   closeTimeout: 30_000,
@@ -50,7 +54,7 @@ export interface ConnectionOptions {
   skipUTF8Validation?: boolean;
   /** Answer pings automatically (as `ws`). Default true. */
   autoPong?: boolean;
-  /** Cap on bytes queued for a peer that does not read; 0 for no cap. Default 16 MiB. */
+  /** Cap on bytes queued for a peer that does not read; 0 for no cap. Default 64 MiB. */
   maxBufferedAmount?: number;
   /** Past the cap: `'close'` the connection with 1008 (default) or `'refuse'` the send. */
   bufferOverflow?: BufferOverflowPolicy;
