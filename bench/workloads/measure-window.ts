@@ -188,14 +188,17 @@ export async function measureAlternating(
     ]),
   );
   try {
-    for (const side of sides.values()) {
-      try {
-        await setUp(context, plan, side);
-      } catch (error) {
-        side.error = errorMessage(error);
-        await teardown(side);
-      }
-    }
+    // Both sides start and connect at once: nothing is measured yet, and it halves the set-up time.
+    await Promise.all(
+      [...sides.values()].map(async (side) => {
+        try {
+          await setUp(context, plan, side);
+        } catch (error) {
+          side.error = errorMessage(error);
+          await teardown(side);
+        }
+      }),
+    );
     const sequence = sliceSequence(order, slicesPerSide);
     for (const [index, impl] of sequence.entries()) {
       const side = sides.get(impl);
