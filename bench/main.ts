@@ -19,6 +19,7 @@ import { Progress } from './progress.js';
 import { buildJsonReport } from './report/json-report.js';
 import { ratioChart } from './report/ratio-chart.js';
 import { summarize } from './report/summary.js';
+import { runWarnings } from './report/warnings.js';
 import { cpuTable, figuresTable } from './report/table.js';
 import { runWorkloads } from './run-workloads.js';
 import { loadServerClass } from './servers/ws-api.js';
@@ -85,6 +86,7 @@ async function run(options: BenchOptions): Promise<number> {
     progress,
   });
   const summary = summarize(results);
+  notes.push(...runWarnings(results, options.workers));
   const report = buildJsonReport({
     options,
     modules,
