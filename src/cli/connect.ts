@@ -20,6 +20,7 @@ Options:
   --protocol P          offer a subprotocol (repeatable)
   --origin O            send an Origin header
   --max-payload BYTES   largest message accepted (default 104857600)
+  --deflate             offer permessage-deflate (RFC 7692) with the default options
   -h, --help            show this help
 `;
 
@@ -31,6 +32,7 @@ export async function runConnect(argv: string[], out: NodeJS.WritableStream = pr
     protocol: { type: 'string', multiple: true },
     origin: { type: 'string' },
     'max-payload': { type: 'string' },
+    deflate: { type: 'boolean' },
   }, true);
   if (values.help === true) {
     out.write(CONNECT_HELP);
@@ -44,7 +46,7 @@ export async function runConnect(argv: string[], out: NodeJS.WritableStream = pr
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
   const maxPayload = values['max-payload'] === undefined ? undefined : Number(values['max-payload']);
-  const ws = new WebSocket(positionals[0]!, values.protocol ?? [], { headers, origin: values.origin, maxPayload });
+  const ws = new WebSocket(positionals[0]!, values.protocol ?? [], { headers, origin: values.origin, maxPayload, perMessageDeflate: values.deflate === true });
   const echo = values.echo === true;
   return await new Promise<number>((resolve) => {
     let failed = false;

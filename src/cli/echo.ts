@@ -8,7 +8,7 @@ import { WebSocketServer } from '../node/index.js';
 import { parse, parsePort } from './args.js';
 
 /** Help text of `parley echo`. */
-export const ECHO_HELP = `Usage: parley echo [--port N] [--host H] [--max-payload BYTES]
+export const ECHO_HELP = `Usage: parley echo [--port N] [--host H] [--max-payload BYTES] [--deflate]
 
 Runs a WebSocket echo server: every message is sent back with its type.
 
@@ -16,6 +16,7 @@ Options:
   --port N              port to listen on (default 8080; 0 picks a free port)
   --host H              address to bind (default 127.0.0.1)
   --max-payload BYTES   largest message accepted (default 104857600)
+  --deflate             accept permessage-deflate (RFC 7692) with the default options
   -h, --help            show this help
 `;
 
@@ -25,6 +26,7 @@ export async function runEcho(argv: string[], out: NodeJS.WritableStream = proce
     port: { type: 'string' },
     host: { type: 'string' },
     'max-payload': { type: 'string' },
+    deflate: { type: 'boolean' },
   }, false);
   if (values.help === true) {
     out.write(ECHO_HELP);
@@ -33,7 +35,7 @@ export async function runEcho(argv: string[], out: NodeJS.WritableStream = proce
   const port = parsePort(values.port, 8080);
   const host = values.host ?? '127.0.0.1';
   const maxPayload = values['max-payload'] === undefined ? undefined : Number(values['max-payload']);
-  const wss = new WebSocketServer({ port, host, maxPayload });
+  const wss = new WebSocketServer({ port, host, maxPayload, perMessageDeflate: values.deflate === true });
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
       ws.send(data, { binary: isBinary === true });

@@ -9,7 +9,11 @@ import { Buffer } from 'node:buffer';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, HandshakeError, generateKey, isToken, validateUpgradeResponse, type HeaderLookup } from '../protocol/index.js';
+import {
+  ErrorCode, HandshakeError, acceptDeflateResponse, deflateOffer, formatExtensions, generateKey, isToken, validateUpgradeResponse, type HeaderLookup,
+} from '../protocol/index.js';
+import { resolvePerMessageDeflate } from './deflate-codec.js';
+import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
 import { kAbortHandshake, kAttach, kSetNegotiated } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
@@ -29,8 +33,11 @@ export interface ClientOptions extends ConnectionOptions, Omit<https.RequestOpti
   followRedirects?: boolean;
   /** Most redirects to follow. Default 10. */
   maxRedirects?: number;
-  /** permessage-deflate is not negotiated by this version; `true` is refused with a TypeError. */
-  perMessageDeflate?: boolean;
+  /**
+   * Offer permessage-deflate (RFC 7692): `true` for the defaults, or options (see
+   * docs/permessage-deflate.md). Default false: nothing is offered (`ws` offers it by default).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Ping the server when it has been silent, and close when it stays silent. */
   heartbeat?: HeartbeatOptions;
   /** Accepted for `ws` compatibility; Parley always delivers messages synchronously as they parse. */
@@ -80,9 +87,7 @@ export function connectClient(
   if (options.protocolVersion !== undefined && options.protocolVersion !== 13) {
     throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: 13)`);
   }
-  if (options.perMessageDeflate === true) {
-    throw new TypeError('perMessageDeflate is not supported by this version of Parley; pass false or leave it unset');
-  }
+  const deflate = resolvePerMessageDeflate(options.perMessageDeflate);
   const seen = new Set<string>();
   for (const p of protocols) {
     if (typeof p !== 'string' || !isToken(p) || seen.has(p)) {
@@ -111,6 +116,7 @@ export function connectClient(
       Upgrade: 'websocket',
     };
     if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+    if (deflate !== undefined) headers['Sec-WebSocket-Extensions'] = formatExtensions([deflateOffer(deflate.negotiation)]);
     if (origin !== undefined) headers.Origin = origin;
     const requestOptions: https.RequestOptions = {
       ...passThrough,
@@ -172,10 +178,20 @@ export function connectClient(
       if (ws.readyState !== 0) return; // aborted by an 'upgrade' listener
       try {
         const accepted = validateUpgradeResponse(res.statusCode ?? 0, headerLookup(res.headers), key, sha1, protocols);
-        if (accepted.extensions.length > 0) {
-          throw new HandshakeError('Server sent a Sec-WebSocket-Extensions header but no extension was requested', 101);
+        if (deflate === undefined) {
+          if (accepted.extensions.length > 0) {
+            throw new HandshakeError('Server sent a Sec-WebSocket-Extensions header but no extension was requested', 101);
+          }
+          ws[kSetNegotiated](accepted.protocol, '');
+        } else {
+          // RFC 7692 §5, §7: a response that does not answer our offer fails the connection.
+          const agreed = acceptDeflateResponse(accepted.extensions, deflate.negotiation);
+          ws[kSetNegotiated](
+            accepted.protocol,
+            agreed === undefined ? '' : (res.headers['sec-websocket-extensions'] as string).trim(),
+            agreed === undefined ? undefined : { params: agreed.params, settings: deflate },
+          );
         }
-        ws[kSetNegotiated](accepted.protocol, '');
       } catch (error) {
         socket.destroy();
         ws[kAbortHandshake](error as Error);

@@ -6,5 +6,6 @@ export { WebSocket, type BinaryType, type SendOptions, type SendCallback, type R
 export { WebSocketServer, type ServerOptions, type VerifyClient, type VerifyClientInfo } from './websocket-server.js';
 export type { ClientOptions } from './client-handshake.js';
 export { PreparedMessage, prepareMessage } from './prepared-message.js';
+export { PreparedCompressedMessage, prepareCompressedFrame, type PerMessageDeflateOptions, type PrepareOptions } from './deflate-codec.js';
 export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from './settings.js';
 export { WsEvent, WsMessageEvent, WsCloseEvent, WsErrorEvent, type EventListenerLike } from './events.js';

@@ -20,13 +20,16 @@ import {
   acceptResponseLines,
   buildErrorResponse,
   formatResponseHead,
+  negotiateDeflateAsServer,
   validateUpgradeRequest,
+  type DeflateAgreement,
   type HeaderLookup,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
 import { kAttach, kSetNegotiated } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
+import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
 import { prepareMessage } from './prepared-message.js';
 import type { Data } from './buffers.js';
 
@@ -65,8 +68,11 @@ export interface ServerOptions extends ConnectionOptions {
   handleProtocols?: (protocols: Set<string>, req: http.IncomingMessage) => string | false;
   /** Keep connected clients in `clients`. Default true. */
   clientTracking?: boolean;
-  /** permessage-deflate is not negotiated by this version: offers are declined; `true` is a TypeError. */
-  perMessageDeflate?: boolean;
+  /**
+   * permessage-deflate (RFC 7692): `true` for the defaults, or options (see docs/permessage-deflate.md).
+   * Default false: offers are declined and connections open uncompressed (as `ws`).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** The class to instantiate for connections (a subclass of {@link WebSocket}). */
   WebSocket?: typeof WebSocket;
   /** Accepted for `ws` compatibility; messages are always delivered as they parse. */
@@ -131,6 +137,7 @@ export class WebSocketServer extends EventEmitter {
   #heartbeat: Heartbeat | undefined;
   #handshakeTimeout: number;
   #Ctor: typeof WebSocket;
+  #deflate: DeflateSettings | undefined;
 
   /**
    * @param options - exactly one of `port`, `server` or `noServer`
@@ -144,9 +151,7 @@ export class WebSocketServer extends EventEmitter {
     if (modes !== 1) {
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
-    if (o.perMessageDeflate === true) {
-      throw new TypeError('perMessageDeflate is not supported by this version of Parley; pass false or leave it unset');
-    }
+    this.#deflate = resolvePerMessageDeflate(o.perMessageDeflate);
     this.options = o;
     this.#settings = resolveSettings(o);
     const hb = resolveHeartbeat(o.heartbeat);
@@ -162,9 +167,20 @@ export class WebSocketServer extends EventEmitter {
         headersTimeout: this.#handshakeTimeout,
         requestTimeout: this.#handshakeTimeout,
         connectionsCheckingInterval: Math.min(1000, this.#handshakeTimeout),
-      }, (_req, res) => {
-        const body = http.STATUS_CODES[426] ?? 'Upgrade Required';
-        res.writeHead(426, { 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' });
+      }, (req, res) => {
+        // Node routes a request here when it lacks the Upgrade/Connection tokens. One that
+        // carries a WebSocket key is a broken upgrade (400); anything else is plain HTTP (426).
+        // Either way the connection closes (bad-input guide §1).
+        const broken = req.headers['sec-websocket-key'] !== undefined;
+        const status = broken ? 400 : 426;
+        const body = broken ? 'missing or invalid Upgrade/Connection header' : 'Upgrade Required';
+        res.shouldKeepAlive = false;
+        res.writeHead(status, {
+          'Content-Length': Buffer.byteLength(body),
+          'Content-Type': 'text/plain; charset=utf-8',
+          Connection: 'close',
+          ...(broken ? {} : { 'Sec-WebSocket-Version': '13' }),
+        });
         res.end(body);
       });
       server.listen(o.port, o.host, o.backlog, callback);
@@ -244,7 +260,7 @@ export class WebSocketServer extends EventEmitter {
     }
     const origin = headerLookup(req.headers)('origin');
     const allowed = this.options.origins;
-    if (allowed !== undefined && !(typeof allowed === 'function' ? allowed(origin, req) : origin !== undefined && allowed.includes(origin))) {
+    if (allowed !== undefined && !(typeof allowed === 'function' ? allowed(origin, req) : origin === undefined || allowed.includes(origin))) {
       refuse(403, 'Origin not allowed');
       return;
     }
@@ -255,11 +271,13 @@ export class WebSocketServer extends EventEmitter {
     } else if (request.protocols.length > 0) {
       protocol = request.protocols[0];
     }
+    // RFC 7692 §7.1: the first acceptable offer wins; invalid ones are declined, never refused.
+    const deflate = this.#deflate === undefined ? undefined : negotiateDeflateAsServer(request.extensions, this.#deflate.negotiation);
 
     const complete = (data: unknown): void => {
       clearTimeout(deadline);
       socket.removeListener('error', onSocketError);
-      this.#completeUpgrade(request.key, protocol, data, req, socket, head, callback);
+      this.#completeUpgrade(request.key, protocol, deflate, data, req, socket, head, callback);
     };
     const authenticate = (): void => {
       const auth = this.options.authenticate;
@@ -302,7 +320,7 @@ export class WebSocketServer extends EventEmitter {
     authenticate();
   }
 
-  #completeUpgrade(key: string, protocol: string | undefined, data: unknown, req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
+  #completeUpgrade(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, data: unknown, req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
     if (!socket.readable || !socket.writable) {
       socket.destroy();
       return;
@@ -311,13 +329,13 @@ export class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 503);
       return;
     }
-    const lines = acceptResponseLines(acceptKey(key, sha1), protocol, undefined);
+    const lines = acceptResponseLines(acceptKey(key, sha1), protocol, deflate?.header);
     this.emit('headers', lines, req);
     socket.write(formatResponseHead(lines));
 
     const ws = new this.#Ctor(null);
     ws.data = data;
-    ws[kSetNegotiated](protocol ?? '', '');
+    ws[kSetNegotiated](protocol ?? '', deflate?.header ?? '', deflate === undefined ? undefined : { params: deflate.params, settings: this.#deflate! });
     ws[kAttach](socket, head, this.#settings);
     const clients = this.clients;
     if (clients !== undefined) {

@@ -25,7 +25,7 @@ import {
   frameHeaderSize,
   isValidCloseCode,
   writeFrameHeader,
-  type ProtocolError,
+  ProtocolError,
   type ReceiverHandler,
 } from '../protocol/index.js';
 import { allocate, asBuffer, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
@@ -35,6 +35,7 @@ import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './se
 import { connectClient, type ClientOptions } from './client-handshake.js';
 import { PreparedMessage } from './prepared-message.js';
 import { scheduleFlush, type Flushable } from './write-batch.js';
+import { PerMessageDeflate, PreparedCompressedMessage, type DeflateSetup } from './deflate-codec.js';
 
 /** `binaryType` values: `ws`'s three plus the browser's `'blob'`. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
@@ -66,13 +67,17 @@ const EMPTY = Buffer.alloc(0);
 const WHATWG_EVENTS = ['open', 'message', 'close', 'error'] as const;
 type WhatwgEvent = (typeof WHATWG_EVENTS)[number];
 
-/** A send waiting behind a Blob that is being read. */
+/** A send waiting behind a Blob that is being read or a message being compressed. */
 interface QueuedSend {
   ready: boolean;
   data: Data;
   options: SendOptions | undefined;
   cb: SendCallback | undefined;
   error?: Error;
+  /** Bytes counted in `bufferedAmount` while queued. */
+  size?: number;
+  /** A frame ready to write: a compressed message, or a close frame queued behind one. */
+  frame?: { opcode: number; payload: Buffer; fin: boolean; mask: boolean; rsv1: boolean };
 }
 
 /** A listener registered through `addEventListener` or an `on<event>` attribute. */
@@ -138,6 +143,17 @@ export class WebSocket extends EventEmitter {
   #outBytes = 0;
   #outCallbacks: SendCallback[] | undefined;
   #flusher: Flushable | undefined;
+  /** permessage-deflate as agreed by the handshake, and its codec once the socket is attached. */
+  #deflateSetup: DeflateSetup | undefined;
+  #deflate: PerMessageDeflate | undefined;
+  /** The message being sent (possibly in fragments) is compressed. */
+  #compressing = false;
+  /** Bytes of messages waiting in `#sendQueue` (being compressed or behind one). */
+  #queuedBytes = 0;
+  /** A received message is being inflated; the end of the stream waits for it (and what follows it). */
+  #inflating = false;
+  #endPending = false;
+  #closePending = false;
   /** Client side: the handshake request, until the upgrade. */
   #request: { abort(): void; destroy(error?: Error): void } | undefined;
 
@@ -208,7 +224,7 @@ export class WebSocket extends EventEmitter {
   /** Bytes queued for sending and not yet handed to the operating system. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return (socket === undefined ? 0 : socket.writableLength) + this.#outBytes + this.#bufferedAfterClose;
+    return (socket === undefined ? 0 : socket.writableLength) + this.#outBytes + this.#queuedBytes + this.#bufferedAfterClose;
   }
 
   /** Whether reading is paused by {@link WebSocket.pause}. */
@@ -236,7 +252,15 @@ export class WebSocket extends EventEmitter {
     }
     if (typeof data === 'number') data = String(data);
     if (data instanceof PreparedMessage) {
-      if (this.#isServer && this.#sendQueue === undefined && this.#readyState === OPEN) return this.#enqueue(data.frame, cb);
+      // A compressed frame (prepareCompressedFrame) needs permessage-deflate with a window at least
+      // as large, and must not land inside a fragmented message; otherwise the payload is sent.
+      const compressed = data instanceof PreparedCompressedMessage ? data : undefined;
+      if (this.#isServer && this.#sendQueue === undefined && this.#readyState === OPEN &&
+        (compressed === undefined || (this.#deflate?.acceptsPrepared(compressed.windowBits) === true && !this.#sendingFragments))) {
+        // Our compressor's history no longer matches the peer's window (RFC 7692 §7.2.1).
+        if (compressed !== undefined) this.#deflate!.dropCompressionContext();
+        return this.#enqueue(data.frame, cb);
+      }
       options = { ...options, binary: data.binary };
       data = data.payload;
     }
@@ -251,14 +275,23 @@ export class WebSocket extends EventEmitter {
     return this.#send(data, options, cb);
   }
 
-  #send(data: Exclude<Data, Blob>, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
+  #send(data: Exclude<Data, Blob>, options: SendOptions | undefined, cb: SendCallback | undefined, front = false): boolean {
     const isString = typeof data === 'string';
+    // Converted before any state changes, so a TypeError leaves the fragment state as it was.
+    const bytes = isString ? undefined : toBytes(data);
     const binary = options?.binary ?? !isString;
     const fin = options?.fin ?? true;
+    const first = !this.#sendingFragments;
     const opcode = this.#sendingFragments ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
     this.#sendingFragments = !fin;
     const mask = options?.mask ?? !this.#isServer;
     if (!this.#admit(cb)) return false;
+    const deflate = this.#deflate;
+    if (deflate !== undefined) {
+      // Decided on the first fragment; the rest of the message follows (RFC 7692 §6.1).
+      if (first) this.#compressing = options?.compress !== false && (isString ? Buffer.byteLength(data, 'utf8') : (bytes ?? toBytes(data)).length) >= deflate.threshold;
+      if (this.#compressing) return this.#compress(opcode, (bytes ?? toBytes(data)), fin, mask, first, cb, front);
+    }
     if (isString && !mask && data.length < COPY_LIMIT) {
       // Strings are encoded straight behind the header: one allocation, one copy.
       const length = Buffer.byteLength(data, 'utf8');
@@ -268,13 +301,37 @@ export class WebSocket extends EventEmitter {
       out.write(data, size, 'utf8');
       return this.#write(out, cb);
     }
-    return this.#writeFrame(opcode, toBytes(data), fin, mask, cb);
+    return this.#writeFrame(opcode, (bytes ?? toBytes(data)), fin, mask, cb);
+  }
+
+  /**
+   * Compresses a message (or fragment) off the event loop. It waits in `#sendQueue`, and every
+   * later send waits behind it, so frames leave in order; `front` puts it first (it is the queue
+   * head being sent).
+   */
+  #compress(opcode: number, payload: Buffer, fin: boolean, mask: boolean, rsv1: boolean, cb: SendCallback | undefined, front: boolean): boolean {
+    const entry: QueuedSend = { ready: false, data: payload, options: undefined, cb, size: payload.length };
+    const queue = (this.#sendQueue ??= []);
+    if (front) queue.unshift(entry);
+    else queue.push(entry);
+    this.#queuedBytes += payload.length;
+    this.#deflate!.compress(payload, fin, (error, compressed) => {
+      if (error !== null) entry.error = error;
+      else entry.frame = { opcode, payload: compressed, fin, mask, rsv1 };
+      entry.ready = true;
+      this.#flushQueue();
+    });
+    const below = this.bufferedAmount < (this.#socket?.writableHighWaterMark ?? Infinity);
+    if (!below) this.#needDrain = true;
+    return below;
   }
 
   /** Blobs are read asynchronously; later sends wait behind them so order is kept. */
   #queueSend(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): void {
     const queue = (this.#sendQueue ??= []);
-    const entry: QueuedSend = { ready: !isBlob(data), data, options, cb };
+    const size = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : toBytes(data).length;
+    const entry: QueuedSend = { ready: !isBlob(data), data, options, cb, size };
+    this.#queuedBytes += size;
     queue.push(entry);
     if (isBlob(data)) {
       data.arrayBuffer().then(
@@ -291,12 +348,23 @@ export class WebSocket extends EventEmitter {
     const queue = this.#sendQueue;
     if (queue === undefined) return;
     while (queue.length > 0 && queue[0]!.ready) {
-      const { data, options, cb, error } = queue.shift()!;
+      const { data, options, cb, error, size, frame } = queue.shift()!;
+      this.#queuedBytes -= size ?? 0;
+      // Everything queued was accepted before close(), whose frame is queued last: it goes out.
+      const socket = this.#socket;
+      const writable = (this.#readyState === OPEN || this.#readyState === CLOSING) && socket !== undefined && !socket.destroyed && !socket.writableEnded;
       if (error !== undefined) cb?.(error);
-      else if (this.#readyState === OPEN) this.#send(data as Exclude<Data, Blob>, options, cb);
-      else this.#sendAfterClose(data, cb);
+      else if (!writable) this.#sendAfterClose(data, cb);
+      else if (frame !== undefined) this.#writeFrame(frame.opcode, frame.payload, frame.fin, frame.mask, cb, frame.rsv1);
+      else this.#send(data as Exclude<Data, Blob>, options, cb, true);
     }
-    if (queue.length === 0) this.#sendQueue = undefined;
+    if (queue.length === 0) {
+      this.#sendQueue = undefined;
+      if (this.#needDrain && this.#socket !== undefined && !this.#socket.writableNeedDrain) {
+        this.#needDrain = false;
+        this.emit('drain');
+      }
+    }
   }
 
   /**
@@ -305,7 +373,7 @@ export class WebSocket extends EventEmitter {
    */
   #admit(cb: SendCallback | undefined): boolean {
     const cap = this.#settings.maxBufferedAmount;
-    if (cap === 0 || this.#socket === undefined || this.#socket.writableLength + this.#outBytes < cap) return true;
+    if (cap === 0 || this.#socket === undefined || this.#socket.writableLength + this.#outBytes + this.#queuedBytes < cap) return true;
     const error = new ParleyError(ErrorCode.BUFFER_OVERFLOW, `more than ${cap} bytes queued for a peer that is not reading`, CloseCode.PolicyViolation);
     if (this.#settings.bufferOverflow === 'refuse') {
       if (cb !== undefined) process.nextTick(cb, error);
@@ -317,13 +385,13 @@ export class WebSocket extends EventEmitter {
     return false;
   }
 
-  #writeFrame(opcode: number, payload: Buffer, fin: boolean, mask: boolean, cb: SendCallback | undefined): boolean {
+  #writeFrame(opcode: number, payload: Buffer, fin: boolean, mask: boolean, cb: SendCallback | undefined, rsv1 = false): boolean {
     const maskKey = mask ? nextMaskKey() : undefined;
     if (maskKey !== undefined || payload.length <= COPY_LIMIT) {
-      return this.#write(encodeFrame(opcode, payload, { fin, maskKey }, allocate) as Buffer, cb);
+      return this.#write(encodeFrame(opcode, payload, { fin, rsv1, maskKey }, allocate) as Buffer, cb);
     }
     // A large unmasked payload goes out as it is, behind its own header, in one writev.
-    const header = encodeFrameHeader(opcode, payload.length, { fin }, allocate) as Buffer;
+    const header = encodeFrameHeader(opcode, payload.length, { fin, rsv1 }, allocate) as Buffer;
     if (this.#out !== undefined) {
       this.#queueOut(header, undefined);
       this.#queueOut(payload, cb);
@@ -389,7 +457,7 @@ export class WebSocket extends EventEmitter {
   }
 
   #sendAfterClose(data: Data | undefined, cb: SendCallback | undefined): void {
-    if (data !== undefined && !isBlob(data)) this.#bufferedAfterClose += toBytes(data).length;
+    if (data !== undefined) this.#bufferedAfterClose += isBlob(data) ? data.size : toBytes(data).length;
     if (cb !== undefined) {
       const state = READY_STATE_NAMES[this.#readyState] ?? 'CLOSED';
       process.nextTick(cb, new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
@@ -461,7 +529,7 @@ export class WebSocket extends EventEmitter {
    */
   close(code?: number, reason?: string | Buffer): void {
     if (this.#readyState === CLOSED) return;
-    if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
+    if (code !== undefined && (typeof code !== 'number' || !Number.isInteger(code) || !isValidCloseCode(code))) {
       throw new TypeError('First argument must be a valid error code number');
     }
     if (reason !== undefined && Buffer.byteLength(reason) > MAX_CLOSE_REASON) {
@@ -478,12 +546,18 @@ export class WebSocket extends EventEmitter {
     }
     this.#readyState = CLOSING;
     const payload = encodeClosePayload(code, reason === undefined ? undefined : typeof reason === 'string' ? reason : new Uint8Array(reason));
-    this.#writeFrame(Opcode.Close, asBuffer(payload), true, !this.#isServer, (error) => {
+    const written = (error?: Error | null): void => {
       if (error !== undefined && error !== null) return;
       this.#closeFrameSent = true;
       // RFC 6455 §7.1.1: once both close frames have passed, the TCP connection is closed.
       if (this.#closeFrameReceived || this.#receiverFailed) socket.end();
-    });
+    };
+    if (this.#sendQueue !== undefined) {
+      // Messages sent before close() are still being compressed (or read): the close frame follows them.
+      this.#sendQueue.push({ ready: true, data: EMPTY, options: undefined, cb: written, frame: { opcode: Opcode.Close, payload: asBuffer(payload), fin: true, mask: !this.#isServer, rsv1: false } });
+    } else {
+      this.#writeFrame(Opcode.Close, asBuffer(payload), true, !this.#isServer, written);
+    }
     this.#setCloseTimer();
   }
 
@@ -521,10 +595,11 @@ export class WebSocket extends EventEmitter {
 
   // ---- wiring ----------------------------------------------------------------------------
 
-  /** @internal Records what the handshake negotiated. */
-  [kSetNegotiated](protocol: string, extensions: string): void {
+  /** @internal Records what the handshake negotiated (and permessage-deflate's parameters, if agreed). */
+  [kSetNegotiated](protocol: string, extensions: string, deflate?: DeflateSetup): void {
     this.#protocol = protocol;
     this.#extensions = extensions;
+    this.#deflateSetup = deflate;
   }
 
   /** @internal Binds the upgraded socket: from here frames flow. */
@@ -533,10 +608,13 @@ export class WebSocket extends EventEmitter {
     const s = this.#settings;
     this.#request = undefined;
     this.#socket = socket;
+    // zlib streams are created on the first compressed message, not here (deflate-codec.ts).
+    if (this.#deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(this.#deflateSetup, this.#isServer, s.maxPayload);
     const receiver = new Receiver(this.#receiverHandler(), {
       expectMasked: this.#isServer,
       maxPayload: s.maxPayload,
       maxFragments: s.maxFragments,
+      allowRsv1: this.#deflate !== undefined,
       skipUtf8Validation: s.skipUTF8Validation,
       utf8: utf8Check,
       allocate,
@@ -565,7 +643,7 @@ export class WebSocket extends EventEmitter {
 
   #receiverHandler(): ReceiverHandler {
     return {
-      onMessage: (data, isBinary) => this.#onMessage(data, isBinary),
+      onMessage: (data, isBinary, compressed) => (compressed ? this.#inflate(data, isBinary) : this.#onMessage(data, isBinary)),
       onPing: (data) => {
         if (this.#settings.autoPong && this.#readyState === OPEN) this.pong(asBuffer(data), !this.#isServer);
         this.emit('ping', asBuffer(data));
@@ -603,6 +681,59 @@ export class WebSocket extends EventEmitter {
     this.emit('message', out, true);
   }
 
+  /**
+   * Inflates a compressed message (RFC 7692 §7.2.2) with the receiver and the socket paused, so
+   * the messages after it wait their turn; the receiver resumes once it is delivered.
+   */
+  #inflate(data: Uint8Array, isBinary: boolean): void {
+    const receiver = this.#receiver!;
+    const socket = this.#socket!;
+    receiver.pause();
+    socket.pause();
+    this.#inflating = true;
+    this.#deflate!.decompress(asBuffer(data), (error, message) => {
+      this.#inflating = false;
+      if (this.#readyState === CLOSED) return;
+      if (receiver.stopped) {
+        this.#afterInflate();
+        return;
+      }
+      if (error === null && !isBinary && !this.#settings.skipUTF8Validation && !utf8Check(message)) {
+        error = new ProtocolError(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+      }
+      if (error !== null) {
+        receiver.destroy();
+        this.#onProtocolError(error);
+        socket.resume(); // to read the peer's close frame and end of stream
+        this.#afterInflate();
+        return;
+      }
+      try {
+        this.#onMessage(message, isBinary);
+        receiver.resume();
+      } catch (e) {
+        // As in #onData: the application's handler threw; this connection closes with 1011.
+        this.#applicationError(e);
+        socket.resume();
+      }
+      if (!this.#inflating && !receiver.paused && !this.#paused) socket.resume();
+      this.#afterInflate();
+    });
+  }
+
+  /** Runs what the end of the stream deferred while a message was inflating, once none is. */
+  #afterInflate(): void {
+    if (this.#inflating) return;
+    if (this.#endPending) {
+      this.#endPending = false;
+      this.#onEnd();
+    }
+    if (this.#closePending) {
+      this.#closePending = false;
+      this.#onSocketClose();
+    }
+  }
+
   #onCloseFrame(code: number, reason: Uint8Array): void {
     this.#closeFrameReceived = true;
     this.#closeCode = code;
@@ -610,7 +741,7 @@ export class WebSocket extends EventEmitter {
     // RFC 6455 §5.5.1: answer with a close frame echoing the status code.
     if (this.#readyState === OPEN) {
       if (code === CloseCode.NoStatus) this.close();
-      else this.close(code);
+      else this.close(code, this.#closeReason);
     } else {
       this.close();
     }
@@ -648,6 +779,10 @@ export class WebSocket extends EventEmitter {
   }
 
   #onEnd(): void {
+    if (this.#inflating) {
+      this.#endPending = true;
+      return;
+    }
     this.#readyState = this.#readyState === CLOSED ? CLOSED : CLOSING;
     this.#socket!.end();
   }
@@ -658,8 +793,16 @@ export class WebSocket extends EventEmitter {
   }
 
   #onSocketClose(): void {
+    if (this.#inflating) {
+      // The message being inflated, and the close frame that may sit behind it, are still
+      // delivered (as `ws` does); bytes left unread in the socket join them.
+      this.#closePending = true;
+      for (let chunk: Buffer | null; (chunk = this.#socket!.read() as Buffer | null) !== null;) this.#receiver!.push(chunk);
+      return;
+    }
     this.#out = undefined;
     this.#outBytes = 0;
+    this.#deflate?.close(); // zlib memory goes back now, not at garbage collection
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     this.#receiver!.destroy();

@@ -11,3 +11,4 @@ export * from './frame.js';
 export * from './receiver.js';
 export * from './header-values.js';
 export * from './handshake.js';
+export * from './permessage-deflate.js';
