@@ -1,6 +1,11 @@
 /**
  * Checks broadcast deliveries: each is a byte-exact copy of some client's message, and within a
  * round every client receives every client's message exactly once (its own included).
+ *
+ * A client's round ends when it has all N messages, and the verifier moves to the next round by
+ * itself at that moment. That is safe because no message of the next round can arrive earlier:
+ * the orchestrator starts a round only when every client of every worker finished the last one.
+ * (Moving on when the worker is told instead would race with faster workers' next messages.)
  */
 import { Opcode, patternedPayload } from './frame-builder.js';
 import type { FrameSink } from './frame-parser.js';
@@ -54,12 +59,6 @@ export class BroadcastVerifier implements FrameSink {
     this.#seenInRound = new Uint32Array(expected.length);
   }
 
-  /** Starts the next round: every client's message is expected once more. */
-  nextRound(): void {
-    this.#round++;
-    this.#received = 0;
-  }
-
   /** @inheritDoc */
   onMessageStart(opcode: number): void {
     if (opcode !== Opcode.binary) this.#fail(`expected a binary delivery, got opcode ${opcode}`);
@@ -98,7 +97,11 @@ export class BroadcastVerifier implements FrameSink {
     this.#seenInRound[sender] = this.#round;
     this.#received++;
     this.#events.verified();
-    if (this.#received === this.#expected.length) this.#events.roundComplete();
+    if (this.#received === this.#expected.length) {
+      this.#round++;
+      this.#received = 0;
+      this.#events.roundComplete();
+    }
   }
 
   /** @inheritDoc */

@@ -13,11 +13,10 @@ import { Opcode, buildMaskedFrame } from '../frame-builder.js';
 import type { BroadcastJob, WorkerResult } from '../messages.js';
 import { HANDSHAKE_TIMEOUT_MS, SocketSet, runBounded, type Scenario } from '../scenario.js';
 
-/** One client: its socket, its pre-built frame and its verifier. */
+/** One client: its socket and its pre-built frame. */
 interface Client {
   readonly socket: Socket;
   readonly frame: Buffer;
-  readonly verifier: BroadcastVerifier;
 }
 
 /** The broadcast scenario. */
@@ -30,7 +29,6 @@ export class BroadcastScenario implements Scenario {
   readonly #clients: Client[] = [];
   #completeInRound = 0;
   #roundOpen = false;
-  #started = false;
   #running = false;
 
   /**
@@ -53,20 +51,9 @@ export class BroadcastScenario implements Scenario {
       const id = this.#job.firstClient + index;
       const own = this.#expected[id];
       if (own === undefined) throw new Error(`client id ${id} out of range`);
-      const verifiers: BroadcastVerifier[] = [];
-      const { socket } = await openConnection(
-        target,
-        (socket) => {
-          const verifier = this.#verifierFor(socket);
-          verifiers.push(verifier);
-          return verifier;
-        },
-        HANDSHAKE_TIMEOUT_MS,
-      );
-      const verifier = verifiers[0];
-      if (verifier === undefined) throw new Error('no verifier was made for the connection');
+      const { socket } = await openConnection(target, (socket) => this.#verifierFor(socket), HANDSHAKE_TIMEOUT_MS);
       this.#sockets.add(socket);
-      this.#clients.push({ socket, frame: buildMaskedFrame(Opcode.binary, own), verifier });
+      this.#clients.push({ socket, frame: buildMaskedFrame(Opcode.binary, own) });
     });
   }
 
@@ -89,8 +76,6 @@ export class BroadcastScenario implements Scenario {
   }
 
   #sendRound(): void {
-    if (this.#started) for (const client of this.#clients) client.verifier.nextRound();
-    this.#started = true;
     this.#completeInRound = 0;
     this.#roundOpen = true;
     for (const client of this.#clients) {
