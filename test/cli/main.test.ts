@@ -1,0 +1,39 @@
+/**
+ * The `parley` entry point: help, unknown commands, exit statuses.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from './helpers.js';
+
+void describe('parley (main)', () => {
+  void test('--help, -h and help print the usage with both commands and exit 0', async (t) => {
+    for (const flag of ['--help', '-h', 'help']) {
+      const r = await runCli(t, [flag]);
+      assert.equal(r.code, 0, flag);
+      assert.match(r.stdout, /^Usage: parley <command>/, flag);
+      assert.match(r.stdout, /^ {2}echo /m);
+      assert.match(r.stdout, /^ {2}connect /m);
+      assert.equal(r.stderr, '');
+    }
+  });
+
+  void test('no command prints the usage and exits 2', async (t) => {
+    const r = await runCli(t, []);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /^Usage: parley <command>/);
+  });
+
+  void test('an unknown command exits 2 naming it', async (t) => {
+    const r = await runCli(t, ['frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^parley: unknown command 'frobnicate'/);
+    assert.match(r.stderr, /Usage: parley <command>/);
+    assert.equal(r.stdout, '');
+  });
+
+  void test('an unknown top-level flag is not taken for help: exit 2 naming it', async (t) => {
+    const r = await runCli(t, ['--verbose']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--verbose/);
+  });
+});

@@ -1,0 +1,620 @@
+/**
+ * WebSocket: states, sending every data type `ws` accepts, argument checks, the close handshake
+ * and its timeout, terminate, pause/resume, binaryType, the WHATWG event API, and the rule that
+ * an application handler that throws closes only its own connection with 1011.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidStateError, WebSocket, WsCloseEvent, WsMessageEvent, type RawData, type WsEvent } from '../../src/index.js';
+import {
+  OP,
+  acceptByHand,
+  buildFrame,
+  closeCodeOf,
+  collect,
+  defer,
+  openClient,
+  quietFor,
+  rawClient,
+  rawServer,
+  startServer,
+  until,
+  waitFor,
+  type RawFrame,
+} from './helpers.js';
+
+/** A server whose connections echo with type, and one open client. */
+async function echoPair(t: Parameters<typeof startServer>[0], options: Parameters<typeof startServer>[1] = {}): Promise<{ client: WebSocket; server: WebSocket; url: string }> {
+  const { wss, url } = await startServer(t, options);
+  wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  const [[server], client] = await Promise.all([waitFor<[WebSocket]>(wss, 'connection'), openClient(t, url)]);
+  return { client, server, url };
+}
+
+/** A server and one open client, with the server side's received messages collected. */
+async function recordingPair(t: Parameters<typeof startServer>[0]): Promise<{ client: WebSocket; server: WebSocket; got: Array<[unknown, boolean]> }> {
+  const { wss, url } = await startServer(t);
+  const [[server], client] = await Promise.all([waitFor<[WebSocket]>(wss, 'connection'), openClient(t, url)]);
+  return { client, server, got: collect(server) };
+}
+
+function isInvalidState(e: unknown): boolean {
+  return e instanceof InvalidStateError && e.code === 'ERR_WS_INVALID_STATE';
+}
+
+void describe('WebSocket states', () => {
+  void test('readyState constants on the class and on instances', async (t) => {
+    assert.deepEqual([WebSocket.CONNECTING, WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED], [0, 1, 2, 3]);
+    const { client } = await echoPair(t);
+    assert.deepEqual([client.CONNECTING, client.OPEN, client.CLOSING, client.CLOSED], [0, 1, 2, 3]);
+  });
+
+  void test('CONNECTING → OPEN → CLOSING → CLOSED, with url and protocol', async (t) => {
+    const { url } = await startServer(t);
+    const ws = new WebSocket(`${url}/path?x=1`);
+    defer(t, () => ws.terminate());
+    assert.equal(ws.readyState, WebSocket.CONNECTING);
+    assert.equal(ws.url, `${url}/path?x=1`);
+    await waitFor(ws, 'open');
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    assert.equal(ws.protocol, '');
+    assert.equal(ws.extensions, '');
+    const closed = waitFor<[number]>(ws, 'close');
+    ws.close(1000);
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    const [code] = await closed;
+    assert.equal(code, 1000);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+
+  void test('close() while CONNECTING reports an error and exactly one close event', {
+    todo: 'WebSocket[kAbortHandshake] (websocket.ts) is re-entered by the request\'s "socket hang up" error before its nextTick sets CLOSED, so close is emitted twice',
+  }, async (t) => {
+    const { url } = await startServer(t);
+    const ws = new WebSocket(url);
+    const errors: Error[] = [];
+    let closes = 0;
+    ws.on('error', (e) => errors.push(e));
+    ws.on('close', () => { closes++; });
+    ws.close();
+    await waitFor(ws, 'close');
+    await sleep(100);
+    assert.equal(closes, 1);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]?.message ?? '', /closed before the connection was established/);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+});
+
+void describe('WebSocket send', () => {
+  void test('send, ping and pong before open throw InvalidStateError (ERR_WS_INVALID_STATE)', async (t) => {
+    const { url } = await startServer(t);
+    const ws = new WebSocket(url);
+    defer(t, () => ws.terminate());
+    assert.throws(() => ws.send('too early'), isInvalidState);
+    assert.throws(() => ws.ping(), isInvalidState);
+    assert.throws(() => ws.pong(), isInvalidState);
+    await waitFor(ws, 'open');
+    assert.equal(ws.send('now fine'), true);
+  });
+
+  void test('send after close: the callback gets an error, send returns false, bufferedAmount grows as in ws', async (t) => {
+    const { client } = await echoPair(t);
+    const closed = waitFor(client, 'close');
+    client.close();
+    const whileClosing = await new Promise<Error | null | undefined>((resolve) => {
+      assert.equal(client.send('x', resolve), false);
+    });
+    assert.ok(isInvalidState(whileClosing));
+    assert.match(whileClosing!.message, /CLOSING/);
+    await closed;
+    const base = client.bufferedAmount;
+    const afterClose = await new Promise<Error | null | undefined>((resolve) => {
+      assert.equal(client.send('héllo', resolve), false);
+    });
+    assert.ok(afterClose instanceof Error);
+    assert.match(afterClose.message, /CLOSED/);
+    assert.equal(client.bufferedAmount, base + 6);
+    client.send(Buffer.alloc(10));
+    assert.equal(client.bufferedAmount, base + 16);
+  });
+
+  void test('numbers go as text; ArrayBuffer, typed-array views with offsets, DataView and Buffer arrays as binary', async (t) => {
+    const { client, got } = await recordingPair(t);
+    const backing = new ArrayBuffer(16);
+    new Uint8Array(backing).forEach((_, i, a) => { a[i] = i; });
+    client.send(42);
+    client.send(Uint8Array.of(1, 2, 3).buffer);
+    client.send(new Uint16Array(backing, 4, 3));
+    client.send(new DataView(backing, 10, 2));
+    client.send([Buffer.from('ab'), Buffer.from('cd'), Buffer.from('ef')]);
+    client.send(Buffer.from('text from a buffer'), { binary: false });
+    client.send(new Float32Array([1.5]));
+    await until(() => got.length === 7);
+    const shown = got.map(([d, b]) => [(d as Buffer).toString('hex'), b]);
+    assert.deepEqual(shown, [
+      [Buffer.from('42').toString('hex'), false],
+      ['010203', true],
+      ['040506070809', true],
+      ['0a0b', true],
+      [Buffer.from('abcdef').toString('hex'), true],
+      [Buffer.from('text from a buffer').toString('hex'), false],
+      [Buffer.from(new Float32Array([1.5]).buffer).toString('hex'), true],
+    ]);
+  });
+
+  void test('a Blob is sent as binary and later sends wait behind it, keeping order', async (t) => {
+    const { client, got } = await recordingPair(t);
+    const callbacks: string[] = [];
+    client.send(new Blob(['blob one']), (e) => callbacks.push(`blob1 ${String(e ?? 'ok')}`));
+    client.send('text one');
+    client.send(new Blob([Uint8Array.of(9, 8, 7)]));
+    client.send('text two', (e) => callbacks.push(`text2 ${String(e ?? 'ok')}`));
+    client.send(Buffer.from('buffer three'));
+    await until(() => got.length === 5);
+    assert.deepEqual(got.map(([d, b]) => [(d as Buffer).toString('latin1'), b]), [
+      ['blob one', true],
+      ['text one', false],
+      ['\x09\x08\x07', true],
+      ['text two', false],
+      ['buffer three', true],
+    ]);
+    await until(() => callbacks.length === 2);
+    assert.deepEqual(callbacks, ['blob1 ok', 'text2 ok']);
+  });
+
+  void test('messages sent before close(), including a pending Blob, reach the peer before the close frame', {
+    todo: 'fails at HEAD: #flushQueue drops a Blob still being read when close() runs (InvalidStateError); ws 8 queues the close frame behind it. Passes with the uncommitted send-queue work in src/node/websocket.ts',
+  }, async (t) => {
+    const { client, server, got } = await recordingPair(t);
+    const serverClosed = waitFor<[number]>(server, 'close');
+    let blobError: Error | null | undefined;
+    client.send(new Blob(['last words']), (e) => { blobError = e; });
+    client.send('and a postscript');
+    client.close(1000);
+    const [code] = await serverClosed;
+    assert.equal(code, 1000);
+    assert.equal(blobError ?? undefined, undefined);
+    assert.deepEqual(got.map(([d]) => (d as Buffer).toString()), ['last words', 'and a postscript']);
+  });
+
+  void test('server-side sends: large strings and buffers (16-bit and 64-bit lengths) arrive intact', async (t) => {
+    const { client, server } = await echoPair(t);
+    const got = collect(client);
+    const bigText = 'é'.repeat(20_000); // 40,000 bytes, past the copy limit
+    const bigBinary = Buffer.alloc(70_000);
+    for (let i = 0; i < bigBinary.length; i++) bigBinary[i] = i % 251;
+    server.send(bigText);
+    server.send(bigBinary);
+    server.send(new Uint16Array(bigBinary.buffer, bigBinary.byteOffset + 2, 4));
+    await until(() => got.length === 3);
+    assert.equal((got[0]?.[0] as Buffer).toString(), bigText);
+    assert.equal(got[0]?.[1], false);
+    assert.ok((got[1]?.[0] as Buffer).equals(bigBinary));
+    assert.ok((got[2]?.[0] as Buffer).equals(bigBinary.subarray(2, 10)));
+  });
+
+  void test('fin: false sends fragments that arrive as one message', async (t) => {
+    const { client, got } = await recordingPair(t);
+    client.send('frag', { fin: false });
+    client.send('ment', { fin: false });
+    client.send('ed', { fin: true });
+    client.send(Buffer.from([1]), { fin: false });
+    client.send(Buffer.from([2]));
+    await until(() => got.length === 2);
+    assert.equal((got[0]?.[0] as Buffer).toString(), 'fragmented');
+    assert.equal(got[0]?.[1], false);
+    assert.ok((got[1]?.[0] as Buffer).equals(Buffer.from([1, 2])));
+    assert.equal(got[1]?.[1], true);
+  });
+
+  void test('data of another type (a plain object, null) → TypeError, and the connection still works', async (t) => {
+    const { client, got } = await recordingPair(t);
+    assert.throws(() => client.send({ hello: 'world' } as unknown as string), TypeError);
+    assert.throws(() => client.send(null as unknown as string), TypeError);
+    assert.throws(() => client.send([1, 2] as unknown as Buffer[]), TypeError);
+    client.send('after the bad ones');
+    await until(() => got.length === 1);
+    assert.equal((got[0]?.[0] as Buffer).toString(), 'after the bad ones');
+  });
+
+  void test('a refused send with fin: false leaves no fragmented message open', {
+    todo: 'fails at HEAD: #send sets #sendingFragments before toBytes() throws, so the next send is a stray continuation frame (peer fails with 1002). Passes with the uncommitted src/node/websocket.ts',
+  }, async (t) => {
+    const { client, got } = await recordingPair(t);
+    assert.throws(() => client.send({} as unknown as string, { fin: false }), TypeError);
+    const closed = waitFor<[number]>(client, 'close', 1000).then(([code]) => code, () => 'still open');
+    client.send('whole message');
+    await until(() => got.length === 1, 1000, 'the message').catch(() => {});
+    assert.equal((got[0]?.[0] as Buffer | undefined)?.toString(), 'whole message');
+    assert.equal(client.readyState, WebSocket.OPEN);
+    client.close();
+    assert.equal(await closed, 1005);
+  });
+
+  void test('invalid data behind a pending Blob → TypeError from send, not an unhandled rejection', {
+    todo: 'fails at HEAD: send() queues any data behind a pending Blob unchecked; toBytes() throws later inside #queueSend\'s .finally(), an unhandled rejection. Passes with the uncommitted src/node/websocket.ts',
+  }, async (t) => {
+    const { client } = await recordingPair(t);
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => { rejections.push(reason); };
+    process.on('unhandledRejection', onRejection);
+    defer(t, () => process.removeListener('unhandledRejection', onRejection));
+    client.send(new Blob(['pending']));
+    let thrown: unknown;
+    try {
+      client.send({ not: 'data' } as unknown as string);
+    } catch (error) {
+      thrown = error;
+    }
+    await sleep(100);
+    assert.deepEqual(rejections, []);
+    assert.ok(thrown instanceof TypeError);
+  });
+
+  void test('ping/pong: up to 125 bytes, auto-pong answers, >125 bytes → RangeError', async (t) => {
+    const { client, server } = await echoPair(t);
+    const serverPing = waitFor<[Buffer]>(server, 'ping');
+    const clientPong = waitFor<[Buffer]>(client, 'pong');
+    const payload = Buffer.alloc(125, 0x61);
+    client.ping(payload);
+    const [[pinged], [ponged]] = await Promise.all([serverPing, clientPong]);
+    assert.ok(pinged.equals(payload));
+    assert.ok(ponged.equals(payload));
+    assert.throws(() => client.ping(Buffer.alloc(126)), RangeError);
+    assert.throws(() => client.pong('x'.repeat(126)), RangeError);
+    const unsolicited = waitFor<[Buffer]>(server, 'pong');
+    client.pong('beat');
+    const [data] = await unsolicited;
+    assert.equal(data.toString(), 'beat');
+  });
+});
+
+void describe('WebSocket close', () => {
+  void test('invalid code → TypeError, reason over 123 bytes → SyntaxError; the connection stays open', async (t) => {
+    const { client, server } = await echoPair(t);
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 2999, 5000, Number.NaN]) {
+      assert.throws(() => client.close(code), TypeError, `code ${code}`);
+    }
+    assert.throws(() => client.close('1000' as unknown as number), TypeError);
+    assert.throws(() => client.close(1000, 'é'.repeat(62)), SyntaxError); // 124 bytes
+    assert.throws(() => client.close(1000, 'a'.repeat(124)), SyntaxError);
+    assert.equal(client.readyState, WebSocket.OPEN);
+    const reply = waitFor<[Buffer]>(client, 'message');
+    client.send('still open');
+    assert.equal((await reply)[0].toString(), 'still open');
+    const closed = waitFor<[number, Buffer]>(server, 'close');
+    client.close(1000, 'a'.repeat(123));
+    const [code, reason] = await closed;
+    assert.equal(code, 1000);
+    assert.equal(reason.length, 123);
+  });
+
+  void test('close(1000.5) is an invalid code: TypeError, and the connection stays open', {
+    todo: 'fails at HEAD: isValidCloseCode accepts non-integers, so close() lets 1000.5 through and encodeClosePayload throws RangeError after readyState became CLOSING. Passes with the uncommitted Number.isInteger check in close()',
+  }, async (t) => {
+    const { client } = await echoPair(t);
+    assert.throws(() => client.close(1000.5), TypeError);
+    assert.equal(client.readyState, WebSocket.OPEN);
+  });
+
+  void test('close(undefined, reason) does not leave the connection stuck in CLOSING', {
+    todo: 'close() sets CLOSING, then encodeClosePayload(undefined, reason) throws RangeError: no close frame, no timer, the connection is wedged (ws 8 ignores the reason)',
+  }, async (t) => {
+    const { client } = await echoPair(t);
+    const closed = waitFor<[number]>(client, 'close', 1000).then(([code]) => code, () => 'no close event');
+    let thrown: unknown;
+    try {
+      client.close(undefined, 'bye');
+    } catch (error) {
+      thrown = error;
+    }
+    if (thrown !== undefined) client.close();
+    assert.equal(await closed, 1005);
+    assert.equal(thrown, undefined);
+  });
+
+  void test('a clean close handshake: code and reason on both sides, wasClean on the WHATWG event', async (t) => {
+    const { client, server } = await echoPair(t);
+    const serverClosed = waitFor<[number, Buffer]>(server, 'close');
+    const events: WsCloseEvent[] = [];
+    client.onclose = (event: WsEvent) => { events.push(event as WsCloseEvent); };
+    const clientClosed = waitFor<[number, Buffer]>(client, 'close');
+    client.close(4001, 'see you');
+    const [[sCode, sReason], [cCode, cReason]] = await Promise.all([serverClosed, clientClosed]);
+    // The server's answering close frame echoes the code and the reason, as ws does.
+    assert.deepEqual([sCode, sReason.toString(), cCode, cReason.toString()], [4001, 'see you', 4001, 'see you']);
+    assert.equal(events.length, 1);
+    assert.ok(events[0] instanceof WsCloseEvent);
+    assert.equal(events[0].code, 4001);
+    assert.equal(events[0].reason, 'see you');
+    assert.equal(events[0].wasClean, true);
+  });
+
+  void test('a close frame without a code is reported as 1005', async (t) => {
+    const { client, server } = await echoPair(t);
+    const closed = waitFor<[number, Buffer]>(client, 'close');
+    server.close();
+    const [code, reason] = await closed;
+    assert.equal(code, 1005);
+    assert.equal(reason.length, 0);
+  });
+
+  void test('closeTimeout (server): a raw peer that never answers the close frame is cut off with 1006', async (t) => {
+    const { port, conns } = await startServer(t, { closeTimeout: 200 });
+    const peer = await rawClient(t, port);
+    await until(() => conns.size === 1);
+    const [server] = [...conns];
+    assert.ok(server !== undefined);
+    const closed = waitFor<[number]>(server, 'close', 3000);
+    const started = performance.now();
+    server.close(1000, 'bye');
+    const [code] = await closed;
+    const elapsed = performance.now() - started;
+    assert.equal(code, 1006);
+    assert.ok(elapsed >= 150 && elapsed < 2000, `cut off after ${elapsed} ms`);
+    const frame = peer.frames.find((f) => f.opcode === OP.CLOSE);
+    assert.ok(frame !== undefined, 'the peer got the close frame');
+    assert.equal(frame.masked, false);
+    assert.equal(closeCodeOf(frame), 1000);
+    assert.equal(frame.payload.subarray(2).toString(), 'bye');
+    await peer.closed;
+  });
+
+  void test('closeTimeout (client): a raw server that never answers the close frame is cut off with 1006', async (t) => {
+    let received: RawFrame[] = [];
+    const { port } = await rawServer(t, (socket) => acceptByHand(socket, (frames) => { received = frames; }));
+    const ws = await openClient(t, `ws://127.0.0.1:${port}`, undefined, { closeTimeout: 200 });
+    const closed = waitFor<[number]>(ws, 'close', 3000);
+    const started = performance.now();
+    ws.close(1000);
+    const [code] = await closed;
+    const elapsed = performance.now() - started;
+    assert.equal(code, 1006);
+    assert.ok(elapsed >= 150 && elapsed < 2000, `cut off after ${elapsed} ms`);
+    const frame = received.find((f) => f.opcode === OP.CLOSE);
+    assert.ok(frame !== undefined);
+    assert.equal(frame.masked, true);
+    assert.equal(closeCodeOf(frame), 1000);
+  });
+
+  void test('the close frame of a raw peer is echoed and the connection ends cleanly', async (t) => {
+    const { port, conns } = await startServer(t);
+    const peer = await rawClient(t, port);
+    await until(() => conns.size === 1);
+    const [server] = [...conns];
+    const closed = waitFor<[number, Buffer]>(server!, 'close');
+    const payload = Buffer.from([0x0f, 0xa1, 0x68, 0x69]); // 4001 'hi'
+    peer.socket.write(buildFrame(OP.CLOSE, payload));
+    const [code, reason] = await closed;
+    assert.equal(code, 4001);
+    assert.equal(reason.toString(), 'hi');
+    await peer.closed;
+    const echoed = peer.frames.find((f) => f.opcode === OP.CLOSE);
+    assert.ok(echoed !== undefined);
+    assert.equal(closeCodeOf(echoed), 4001);
+  });
+
+  void test('terminate(): CLOSING at once, then close 1006 on both sides', async (t) => {
+    const { client, server } = await echoPair(t);
+    const serverClosed = waitFor<[number]>(server, 'close');
+    const clientClosed = waitFor<[number]>(client, 'close');
+    client.terminate();
+    assert.equal(client.readyState, WebSocket.CLOSING);
+    const [[s], [c]] = await Promise.all([serverClosed, clientClosed]);
+    assert.equal(s, 1006);
+    assert.equal(c, 1006);
+    assert.equal(client.readyState, WebSocket.CLOSED);
+  });
+});
+
+void describe('WebSocket reading', () => {
+  void test('pause() stops message delivery and resume() restarts it, in order', async (t) => {
+    const { wss, url } = await startServer(t);
+    const got: string[] = [];
+    const connected = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => {
+      ws.pause();
+      ws.on('message', (data) => got.push((data as Buffer).toString()));
+      resolve(ws);
+    }));
+    const client = await openClient(t, url);
+    const server = await connected;
+    assert.equal(server.isPaused, true);
+    client.send('one');
+    client.send('two');
+    client.send('three');
+    assert.equal(await quietFor(server, 'message', 150), true);
+    assert.deepEqual(got, []);
+    server.resume();
+    assert.equal(server.isPaused, false);
+    await until(() => got.length === 3);
+    assert.deepEqual(got, ['one', 'two', 'three']);
+  });
+
+  void test('binaryType: nodebuffer (default), arraybuffer, fragments, blob; other values are ignored', async (t) => {
+    const { client } = await echoPair(t);
+    const bytes = Uint8Array.of(1, 2, 250);
+    const next = async (): Promise<[RawData | Blob, boolean]> => {
+      const reply = waitFor<[RawData | Blob, boolean]>(client, 'message');
+      client.send(bytes);
+      return reply;
+    };
+    assert.equal(client.binaryType, 'nodebuffer');
+    const [asBuffer, isBinary] = await next();
+    assert.equal(isBinary, true);
+    assert.ok(Buffer.isBuffer(asBuffer));
+    assert.deepEqual([...asBuffer], [1, 2, 250]);
+
+    client.binaryType = 'arraybuffer';
+    const [asArrayBuffer] = await next();
+    assert.ok(asArrayBuffer instanceof ArrayBuffer);
+    assert.deepEqual([...new Uint8Array(asArrayBuffer)], [1, 2, 250]);
+
+    client.binaryType = 'fragments';
+    const [asFragments] = await next();
+    assert.ok(Array.isArray(asFragments));
+    assert.deepEqual([...Buffer.concat(asFragments)], [1, 2, 250]);
+
+    client.binaryType = 'blob';
+    const [asBlob] = await next();
+    assert.ok(asBlob instanceof Blob);
+    assert.deepEqual([...new Uint8Array(await asBlob.arrayBuffer())], [1, 2, 250]);
+
+    client.binaryType = 'bogus' as 'blob';
+    assert.equal(client.binaryType, 'blob');
+    const reply = waitFor<[RawData, boolean]>(client, 'message');
+    client.send('text is not affected');
+    const [text, textIsBinary] = await reply;
+    assert.equal(textIsBinary, false);
+    assert.ok(Buffer.isBuffer(text));
+  });
+});
+
+void describe('WHATWG event API', () => {
+  void test('addEventListener: message events carry strings for text and follow binaryType for binary', async (t) => {
+    const { client } = await echoPair(t);
+    const events: WsMessageEvent[] = [];
+    client.addEventListener('message', (e) => { events.push(e as WsMessageEvent); });
+    client.binaryType = 'arraybuffer';
+    client.send('text');
+    client.send(Uint8Array.of(7));
+    await until(() => events.length === 2);
+    assert.equal(events[0]?.data, 'text');
+    assert.equal(events[0]?.type, 'message');
+    assert.equal(events[0]?.target, client);
+    assert.ok(events[1]?.data instanceof ArrayBuffer);
+  });
+
+  void test('once, duplicates and removeEventListener follow the DOM rules', async (t) => {
+    const { client } = await echoPair(t);
+    const calls: string[] = [];
+    const onceListener = (e: WsEvent): void => { calls.push(`once ${String((e as WsMessageEvent).data)}`); };
+    const always = (e: WsEvent): void => { calls.push(`always ${String((e as WsMessageEvent).data)}`); };
+    const removed = (): void => { calls.push('removed'); };
+    const onceRemoved = (): void => { calls.push('once-removed'); };
+    const handler = { handleEvent: (e: WsEvent): void => { calls.push(`handler ${String((e as WsMessageEvent).data)}`); } };
+    client.addEventListener('message', onceListener, { once: true });
+    client.addEventListener('message', always);
+    client.addEventListener('message', always); // duplicate: ignored
+    client.addEventListener('message', handler);
+    client.addEventListener('message', removed);
+    client.removeEventListener('message', removed);
+    client.addEventListener('message', onceRemoved, { once: true });
+    client.removeEventListener('message', onceRemoved);
+    client.addEventListener('no-such-event', always);
+    client.send('a');
+    await until(() => calls.length >= 3);
+    client.send('b');
+    await until(() => calls.length >= 5);
+    await sleep(20);
+    assert.deepEqual(calls, ['once a', 'always a', 'handler a', 'always b', 'handler b']);
+  });
+
+  void test('a listener added with once and again without it is a duplicate and runs once', {
+    todo: 'addEventListener compares the once-wrapper (whose .listener is the inner wrapper) with the listener, so the duplicate check misses it',
+  }, async (t) => {
+    const { client } = await echoPair(t);
+    let n = 0;
+    const f = (): void => { n++; };
+    client.addEventListener('message', f, { once: true });
+    client.addEventListener('message', f);
+    const done = waitFor(client, 'message');
+    client.send('x');
+    await done;
+    client.send('y');
+    await waitFor(client, 'message');
+    assert.equal(n, 1);
+  });
+
+  void test('onmessage: setting replaces the previous handler, the getter returns it, null removes it', async (t) => {
+    const { client } = await echoPair(t);
+    const calls: string[] = [];
+    const first = (e: WsEvent): void => { calls.push(`first ${String((e as WsMessageEvent).data)}`); };
+    const second = (e: WsEvent): void => { calls.push(`second ${String((e as WsMessageEvent).data)}`); };
+    const listener = (e: WsEvent): void => { calls.push(`listener ${String((e as WsMessageEvent).data)}`); };
+    assert.equal(client.onmessage, null);
+    client.onmessage = first;
+    client.addEventListener('message', listener);
+    client.onmessage = second;
+    assert.equal(client.onmessage, second);
+    client.removeEventListener('message', second); // attribute handlers are not removed this way
+    client.send('1');
+    await until(() => calls.length === 2);
+    client.onmessage = null;
+    assert.equal(client.onmessage, null);
+    client.send('2');
+    await until(() => calls.length === 3);
+    await sleep(20);
+    // Replacing the attribute moves it behind other listeners, as in ws 8 (the DOM keeps its place).
+    assert.deepEqual(calls, ['listener 1', 'second 1', 'listener 2']);
+  });
+
+  void test('onopen and onerror attributes fire with event objects', async (t) => {
+    const { url } = await startServer(t, { verifyClient: () => false });
+    const failing = new WebSocket(url);
+    defer(t, () => failing.terminate());
+    const seen: string[] = [];
+    failing.onopen = () => { seen.push('open'); };
+    failing.onerror = (e: WsEvent) => { seen.push(`${e.type}: ${(e as { message?: string }).message ?? ''}`); };
+    await waitFor(failing, 'close');
+    assert.equal(seen.length, 1);
+    assert.match(seen[0] ?? '', /^error: .*401/);
+  });
+});
+
+void describe('application errors', () => {
+  void test("a throwing 'message' handler closes only that connection with 1011; others keep working", async (t) => {
+    const { wss, url } = await startServer(t);
+    const serverErrors: unknown[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('error', (e) => serverErrors.push(e));
+      ws.on('message', (data, isBinary) => {
+        if ((data as Buffer).toString() === 'boom') throw new Error('handler bug');
+        ws.send(data, { binary: isBinary });
+      });
+    });
+    const victim = await openClient(t, url);
+    const bystander = await openClient(t, url);
+    const victimClosed = waitFor<[number]>(victim, 'close');
+    victim.send('boom');
+    const [code] = await victimClosed;
+    assert.equal(code, 1011);
+    assert.equal((serverErrors[0] as Error | undefined)?.message, 'handler bug');
+    const reply = waitFor<[Buffer]>(bystander, 'message');
+    bystander.send('are you there?');
+    assert.equal((await reply)[0].toString(), 'are you there?');
+    assert.equal(bystander.readyState, WebSocket.OPEN);
+  });
+
+  void test("an async 'message' handler that rejects does the same", async (t) => {
+    const { wss, url } = await startServer(t);
+    wss.on('connection', (ws) => {
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the rejected promise is what is tested
+      ws.on('message', async (data, isBinary) => {
+        await sleep(1);
+        if ((data as Buffer).toString() === 'boom') throw new Error('async handler bug');
+        ws.send(data, { binary: isBinary });
+      });
+    });
+    const victim = await openClient(t, url);
+    const bystander = await openClient(t, url);
+    const victimClosed = waitFor<[number]>(victim, 'close');
+    victim.send('boom');
+    const [code] = await victimClosed;
+    assert.equal(code, 1011);
+    const reply = waitFor<[Buffer]>(bystander, 'message');
+    bystander.send('still fine');
+    assert.equal((await reply)[0].toString(), 'still fine');
+  });
+
+  void test("a throwing client-side 'message' handler closes the client with 1011 (seen by the server)", async (t) => {
+    const { client, server } = await echoPair(t);
+    client.on('message', () => { throw new Error('client handler bug'); });
+    const serverClosed = waitFor<[number]>(server, 'close');
+    server.send('trigger');
+    const [code] = await serverClosed;
+    assert.equal(code, 1011);
+  });
+});
