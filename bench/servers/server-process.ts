@@ -73,6 +73,8 @@ export class ServerProcess {
       if (child.exitCode !== null || child.signalCode !== null) onExit();
       else child.once('exit', onExit);
     });
+    // A send racing the child's exit reports here; the exit itself rejects what is pending.
+    child.on('error', () => {});
     child.on('message', (raw: unknown) => {
       const message = raw as ServerToParent;
       if (message.type !== 'stats') return;
@@ -152,6 +154,7 @@ export class ServerProcess {
    * @returns the server's stats
    */
   stats(gc = false): Promise<ServerStats> {
+    if (!this.#child.connected) return Promise.reject(new Error(`${this.hello.impl} server is gone`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
