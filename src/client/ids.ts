@@ -1,0 +1,23 @@
+/**
+ * Request ids. The server remembers the outcome of recent ids per user to apply a retried
+ * `pub`/`req` once, so ids must not collide between two tabs of the same user: each client
+ * draws a random prefix and counts from there.
+ * @packageDocumentation
+ */
+import type { EnvelopeId } from '../pubsub/envelope.js'; // eslint-disable-line no-restricted-imports -- the browser-safe codec is shared by design
+
+interface CryptoLike {
+  getRandomValues(array: Uint8Array): Uint8Array;
+}
+
+/** Returns a generator of ids `<prefix>.<n>` (n in base 36), unique per client with high probability. */
+export function createIdSource(): () => EnvelopeId {
+  const bytes = new Uint8Array(9);
+  const crypto = (globalThis as { crypto?: CryptoLike }).crypto;
+  if (crypto !== undefined) crypto.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  let prefix = '';
+  for (const b of bytes) prefix += (b % 36).toString(36);
+  let n = 0;
+  return () => `${prefix}.${(++n).toString(36)}`;
+}
