@@ -23,6 +23,14 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
   }
 }
 
+/** Parses a byte count (a non-negative integer). */
+export function parseBytes(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer number of bytes, got '${value}'`);
+  return n;
+}
+
 /** Parses a TCP port number, 0–65535. */
 export function parsePort(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { WebSocket } from '../node/index.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse, parseBytes } from './args.js';
 
 /** Help text of `parley connect`. */
 export const CONNECT_HELP = `Usage: parley connect URL [options]
@@ -45,16 +45,18 @@ export async function runConnect(argv: string[], out: NodeJS.WritableStream = pr
     if (i <= 0) throw new UsageError(`--header must look like 'Name: value', got '${h}'`);
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
-  const maxPayload = values['max-payload'] === undefined ? undefined : Number(values['max-payload']);
+  const maxPayload = parseBytes('--max-payload', values['max-payload']);
   const ws = new WebSocket(positionals[0]!, values.protocol ?? [], { headers, origin: values.origin, maxPayload, perMessageDeflate: values.deflate === true });
   const echo = values.echo === true;
   return await new Promise<number>((resolve) => {
     let failed = false;
+    let opened = false;
     ws.on('error', (error: Error) => {
       failed = true;
       process.stderr.write(`error: ${error.message}\n`);
     });
     ws.on('open', () => {
+      opened = true;
       if (echo) return;
       out.write(`connected to ${ws.url}${ws.protocol === '' ? '' : ` (protocol ${ws.protocol})`}\n`);
       const rl = createInterface({ input });
@@ -68,7 +70,8 @@ export async function runConnect(argv: string[], out: NodeJS.WritableStream = pr
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (!echo) out.write(`closed ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}\n`);
-      resolve(failed && !echo ? 1 : 0);
+      // Scripts must see a failure: never connected, or an error on the way (either mode).
+      resolve(failed || !opened ? 1 : 0);
     });
   });
 }

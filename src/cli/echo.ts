@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from '../node/index.js';
-import { parse, parsePort } from './args.js';
+import { parse, parseBytes, parsePort } from './args.js';
 
 /** Help text of `parley echo`. */
 export const ECHO_HELP = `Usage: parley echo [--port N] [--host H] [--max-payload BYTES] [--deflate]
@@ -34,7 +34,7 @@ export async function runEcho(argv: string[], out: NodeJS.WritableStream = proce
   }
   const port = parsePort(values.port, 8080);
   const host = values.host ?? '127.0.0.1';
-  const maxPayload = values['max-payload'] === undefined ? undefined : Number(values['max-payload']);
+  const maxPayload = parseBytes('--max-payload', values['max-payload']);
   const wss = new WebSocketServer({ port, host, maxPayload, perMessageDeflate: values.deflate === true });
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {

@@ -15,7 +15,7 @@ import {
 import { resolvePerMessageDeflate } from './deflate-codec.js';
 import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
-import { kAbortHandshake, kAttach, kSetNegotiated } from './internal.js';
+import { kAbortHandshake, kAttach, kSetNegotiated, kSetUrl } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
 
@@ -162,6 +162,7 @@ export function connectClient(
         }
         // Credentials are not carried to another host.
         const keep = next.host === target.host ? inheritedHeaders : stripAuth(inheritedHeaders);
+        ws[kSetUrl](next.href);
         ws.emit('redirect', next.href, req);
         current.request = start(next, keep);
         return;

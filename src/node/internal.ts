@@ -11,5 +11,7 @@ export const kAttach = Symbol('parley.attach');
 export const kAbortHandshake = Symbol('parley.abortHandshake');
 /** `ws[kHeartbeat](now, interval, timeout)`: one heartbeat tick; true when the peer is dead. */
 export const kHeartbeat = Symbol('parley.heartbeat');
+/** `ws[kSetUrl](url)`: the client followed a redirect; `url` reports the new target (as `ws`). */
+export const kSetUrl = Symbol('parley.setUrl');
 /** `ws[kSetProtocol](protocol, extensions)`: record what the handshake negotiated. */
 export const kSetNegotiated = Symbol('parley.setNegotiated');

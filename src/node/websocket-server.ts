@@ -410,11 +410,14 @@ export class WebSocketServer extends EventEmitter {
   async shutdown(options: { code?: number; reason?: string; timeout?: number } = {}): Promise<void> {
     const { code = CloseCode.GoingAway, reason = 'server shutting down', timeout = 5_000 } = options;
     const clients = [...(this.clients ?? [])];
-    const closed = new Promise<void>((resolve) => this.close(() => resolve()));
+    // Every connection's own 'close' is awaited: in port mode the HTTP server's close callback
+    // does not wait for upgraded sockets.
+    const allClosed = Promise.all(clients.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise<void>((resolve) => ws.once('close', () => resolve())))));
+    const serverClosed = new Promise<void>((resolve) => this.close(() => resolve()));
     for (const ws of clients) ws.close(code, reason);
     const timer = setTimeout(() => { for (const ws of clients) ws.terminate(); }, timeout);
     timer.unref();
-    await closed;
+    await Promise.all([allClosed, serverClosed]);
     clearTimeout(timer);
   }
 

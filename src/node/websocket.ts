@@ -30,7 +30,7 @@ import {
 } from '../protocol/index.js';
 import { allocate, asBuffer, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
-import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated } from './internal.js';
+import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated, kSetUrl } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
 import { connectClient, type ClientOptions } from './client-handshake.js';
 import { PreparedMessage } from './prepared-message.js';
@@ -133,6 +133,8 @@ export class WebSocket extends EventEmitter {
   /** Bytes the application tried to send after the connection closed (as `ws` reports them). */
   #bufferedAfterClose = 0;
   #needDrain = false;
+  /** An empty write is pending to learn when the refused sender may go on. */
+  #drainProbe = false;
   /** Sends wait here while a Blob is read, so messages keep their order. */
   #sendQueue: QueuedSend[] | undefined;
   /** Time (performance.now) the last bytes arrived, for the heartbeat. */
@@ -377,12 +379,28 @@ export class WebSocket extends EventEmitter {
     const error = new ParleyError(ErrorCode.BUFFER_OVERFLOW, `more than ${cap} bytes queued for a peer that is not reading`, CloseCode.PolicyViolation);
     if (this.#settings.bufferOverflow === 'refuse') {
       if (cb !== undefined) process.nextTick(cb, error);
+      this.#needDrain = true;
+      // With a cap below the socket's high-water mark the socket itself will not emit 'drain':
+      // an empty write completes once everything before it has been flushed.
+      if (!this.#socket.writableNeedDrain && !this.#drainProbe) {
+        this.#drainProbe = true;
+        this.#socket.write(EMPTY, () => {
+          this.#drainProbe = false;
+          this.#emitDrain();
+        });
+      }
       return false;
     }
     this.#emitError(error);
     this.close(CloseCode.PolicyViolation);
     if (cb !== undefined) process.nextTick(cb, error);
     return false;
+  }
+
+  #emitDrain(): void {
+    if (!this.#needDrain) return;
+    this.#needDrain = false;
+    this.emit('drain');
   }
 
   #writeFrame(opcode: number, payload: Buffer, fin: boolean, mask: boolean, cb: SendCallback | undefined, rsv1 = false): boolean {
@@ -544,8 +562,10 @@ export class WebSocket extends EventEmitter {
       if (this.#closeFrameSent && (this.#closeFrameReceived || this.#receiverFailed)) socket.end();
       return;
     }
+    // As `ws`: a reason without a code is ignored (a close frame carries a reason only after a
+    // code, RFC 6455 §5.5.1). Encoded before the state changes, so nothing can throw half-way.
+    const payload = encodeClosePayload(code, code === undefined || reason === undefined ? undefined : typeof reason === 'string' ? reason : new Uint8Array(reason));
     this.#readyState = CLOSING;
-    const payload = encodeClosePayload(code, reason === undefined ? undefined : typeof reason === 'string' ? reason : new Uint8Array(reason));
     const written = (error?: Error | null): void => {
       if (error !== undefined && error !== null) return;
       this.#closeFrameSent = true;
@@ -595,6 +615,11 @@ export class WebSocket extends EventEmitter {
 
   // ---- wiring ----------------------------------------------------------------------------
 
+  /** @internal The client followed a redirect to `url`. */
+  [kSetUrl](url: string): void {
+    this.#url = url;
+  }
+
   /** @internal Records what the handshake negotiated (and permessage-deflate's parameters, if agreed). */
   [kSetNegotiated](protocol: string, extensions: string, deflate?: DeflateSetup): void {
     this.#protocol = protocol;
@@ -630,12 +655,7 @@ export class WebSocket extends EventEmitter {
     socket.on('end', () => this.#onEnd());
     socket.on('close', () => this.#onSocketClose());
     socket.on('error', () => this.#onSocketError());
-    socket.on('drain', () => {
-      if (this.#needDrain) {
-        this.#needDrain = false;
-        this.emit('drain');
-      }
-    });
+    socket.on('drain', () => this.#emitDrain());
     this.#lastReceived = performance.now();
     this.#readyState = OPEN;
     this.emit('open');
@@ -813,7 +833,8 @@ export class WebSocket extends EventEmitter {
 
   /** @internal The client handshake failed or was aborted: report and close (as `ws`). */
   [kAbortHandshake](error: Error): void {
-    if (this.#readyState === CLOSED) return;
+    // Once: destroying the request makes it report 'socket hang up', which lands here again.
+    if (this.#readyState !== CONNECTING) return;
     this.#readyState = CLOSING;
     const request = this.#request;
     this.#request = undefined;
@@ -855,9 +876,7 @@ export class WebSocket extends EventEmitter {
    */
   addEventListener(type: string, listener: EventListenerLike | null, options?: { once?: boolean } | boolean): void {
     if (listener === null || !isWhatwgEvent(type)) return;
-    for (const l of this.rawListeners(type) as WrappedListener[]) {
-      if (l.listener === listener && !l.attribute) return; // no duplicates (DOM rule)
-    }
+    if (this.#findListener(type, listener) !== undefined) return; // no duplicates (DOM rule)
     const once = typeof options === 'object' && options.once === true;
     const wrapped = this.#wrap(type, listener, false);
     if (once) this.once(type, wrapped);
@@ -867,13 +886,18 @@ export class WebSocket extends EventEmitter {
   /** Removes a listener added with {@link WebSocket.addEventListener}. */
   removeEventListener(type: string, listener: EventListenerLike | null): void {
     if (listener === null || !isWhatwgEvent(type)) return;
-    for (const l of this.rawListeners(type) as Array<WrappedListener & { listener?: WrappedListener }>) {
-      const inner = (l.listener as WrappedListener | undefined)?.listener ?? l.listener;
-      if ((l.listener === listener || inner === listener) && !l.attribute) {
-        this.removeListener(type, l);
-        return;
-      }
+    const raw = this.#findListener(type, listener);
+    if (raw !== undefined) this.removeListener(type, raw as WrappedListener);
+  }
+
+  /** The raw listener added by `addEventListener(type, listener)`, looking inside `once` wrappers. */
+  #findListener(type: WhatwgEvent, listener: EventListenerLike): unknown {
+    for (const raw of this.rawListeners(type) as Array<WrappedListener | { listener: WrappedListener }>) {
+      // EventEmitter wraps `once` listeners; the wrapper's `listener` is ours.
+      const wrapped = typeof (raw as WrappedListener).attribute === 'boolean' ? (raw as WrappedListener) : (raw as { listener: WrappedListener }).listener;
+      if (wrapped.listener === listener && !wrapped.attribute) return raw;
     }
+    return undefined;
   }
 
   /** Dispatches a Parley event object to its listeners; returns true (not cancelable). */

@@ -69,9 +69,7 @@ void describe('WebSocket states', () => {
     assert.equal(ws.readyState, WebSocket.CLOSED);
   });
 
-  void test('close() while CONNECTING reports an error and exactly one close event', {
-    todo: 'WebSocket[kAbortHandshake] (websocket.ts) is re-entered by the request\'s "socket hang up" error before its nextTick sets CLOSED, so close is emitted twice',
-  }, async (t) => {
+  void test('close() while CONNECTING reports an error and exactly one close event', async (t) => {
     const { url } = await startServer(t);
     const ws = new WebSocket(url);
     const errors: Error[] = [];
@@ -165,9 +163,7 @@ void describe('WebSocket send', () => {
     assert.deepEqual(callbacks, ['blob1 ok', 'text2 ok']);
   });
 
-  void test('messages sent before close(), including a pending Blob, reach the peer before the close frame', {
-    todo: 'fails at HEAD: #flushQueue drops a Blob still being read when close() runs (InvalidStateError); ws 8 queues the close frame behind it. Passes with the uncommitted send-queue work in src/node/websocket.ts',
-  }, async (t) => {
+  void test('messages sent before close(), including a pending Blob, reach the peer before the close frame', async (t) => {
     const { client, server, got } = await recordingPair(t);
     const serverClosed = waitFor<[number]>(server, 'close');
     let blobError: Error | null | undefined;
@@ -220,9 +216,7 @@ void describe('WebSocket send', () => {
     assert.equal((got[0]?.[0] as Buffer).toString(), 'after the bad ones');
   });
 
-  void test('a refused send with fin: false leaves no fragmented message open', {
-    todo: 'fails at HEAD: #send sets #sendingFragments before toBytes() throws, so the next send is a stray continuation frame (peer fails with 1002). Passes with the uncommitted src/node/websocket.ts',
-  }, async (t) => {
+  void test('a refused send with fin: false leaves no fragmented message open', async (t) => {
     const { client, got } = await recordingPair(t);
     assert.throws(() => client.send({} as unknown as string, { fin: false }), TypeError);
     const closed = waitFor<[number]>(client, 'close', 1000).then(([code]) => code, () => 'still open');
@@ -234,9 +228,7 @@ void describe('WebSocket send', () => {
     assert.equal(await closed, 1005);
   });
 
-  void test('invalid data behind a pending Blob → TypeError from send, not an unhandled rejection', {
-    todo: 'fails at HEAD: send() queues any data behind a pending Blob unchecked; toBytes() throws later inside #queueSend\'s .finally(), an unhandled rejection. Passes with the uncommitted src/node/websocket.ts',
-  }, async (t) => {
+  void test('invalid data behind a pending Blob → TypeError from send, not an unhandled rejection', async (t) => {
     const { client } = await recordingPair(t);
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown): void => { rejections.push(reason); };
@@ -292,17 +284,13 @@ void describe('WebSocket close', () => {
     assert.equal(reason.length, 123);
   });
 
-  void test('close(1000.5) is an invalid code: TypeError, and the connection stays open', {
-    todo: 'fails at HEAD: isValidCloseCode accepts non-integers, so close() lets 1000.5 through and encodeClosePayload throws RangeError after readyState became CLOSING. Passes with the uncommitted Number.isInteger check in close()',
-  }, async (t) => {
+  void test('close(1000.5) is an invalid code: TypeError, and the connection stays open', async (t) => {
     const { client } = await echoPair(t);
     assert.throws(() => client.close(1000.5), TypeError);
     assert.equal(client.readyState, WebSocket.OPEN);
   });
 
-  void test('close(undefined, reason) does not leave the connection stuck in CLOSING', {
-    todo: 'close() sets CLOSING, then encodeClosePayload(undefined, reason) throws RangeError: no close frame, no timer, the connection is wedged (ws 8 ignores the reason)',
-  }, async (t) => {
+  void test('close(undefined, reason) does not leave the connection stuck in CLOSING', async (t) => {
     const { client } = await echoPair(t);
     const closed = waitFor<[number]>(client, 'close', 1000).then(([code]) => code, () => 'no close event');
     let thrown: unknown;
@@ -512,9 +500,7 @@ void describe('WHATWG event API', () => {
     assert.deepEqual(calls, ['once a', 'always a', 'handler a', 'always b', 'handler b']);
   });
 
-  void test('a listener added with once and again without it is a duplicate and runs once', {
-    todo: 'addEventListener compares the once-wrapper (whose .listener is the inner wrapper) with the listener, so the duplicate check misses it',
-  }, async (t) => {
+  void test('a listener added with once and again without it is a duplicate and runs once', async (t) => {
     const { client } = await echoPair(t);
     let n = 0;
     const f = (): void => { n++; };
