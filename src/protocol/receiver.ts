@@ -279,8 +279,13 @@ export class Receiver {
     }
 
     if (opcode < 0x8) {
-      // Checked before a single payload byte is stored (bad-input guide §11).
-      if (this.#maxPayload > 0 && this.#messageSize + length > this.#maxPayload) {
+      // Checked before a single payload byte is stored (bad-input guide §11). A compressed
+      // message is held to maxPayload once inflated (the Node layer's codec stops there); data
+      // that does not compress grows a little on the wire (5 bytes per stored block, RFC 1951
+      // §3.2.4), so its wire size gets 1/64 plus 1 KiB of slack.
+      const compressed = opcode === Opcode.Continuation ? this.#compressed : rsv1;
+      const limit = compressed ? this.#maxPayload + Math.ceil(this.#maxPayload / 64) + 1024 : this.#maxPayload;
+      if (this.#maxPayload > 0 && this.#messageSize + length > limit) {
         return this.#fail(ErrorCode.MESSAGE_TOO_BIG, `message over maxPayload (${this.#maxPayload} bytes)`, CloseCode.MessageTooBig);
       }
       if (!fin || opcode === Opcode.Continuation) {

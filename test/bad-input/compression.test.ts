@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import { WebSocket, type ClientOptions, type RawData } from '../../src/index.js';
@@ -111,6 +112,17 @@ void test('§16 a compressed bomb (100 KiB → 100 MiB) with maxPayload 1 MiB �
     await p2.write(clientFrame({ opcode: OP.BINARY, rsv: 4, payload: deflate(Buffer.alloc(MiB, 'a')) }));
     const echo = await p2.readFrame(5000);
     assert.equal(inflate(echo.payload).length, MiB);
+    // Incompressible data at the limit is a little larger on the wire than inflated: still accepted.
+    const random = randomBytes(MiB);
+    const stored = deflate(random);
+    assert.ok(stored.length > MiB);
+    const { peer: p3 } = await offer(h, 'permessage-deflate; client_no_context_takeover');
+    await p3.write(clientFrame({ opcode: OP.BINARY, rsv: 4, payload: stored }));
+    const echo3 = await p3.readFrame(5000);
+    assert.ok(inflate(echo3.payload).equals(random));
+    // One byte more than the limit once inflated → 1009.
+    await p3.write(clientFrame({ opcode: OP.BINARY, rsv: 4, payload: deflate(Buffer.concat([random, Buffer.of(1)])) }));
+    await expectClose(p3, 1009, 'incompressible, one byte over');
     await h.checkHealthy();
   }, { client: DEFLATE });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../src/protocol/permessage-deflate.js';
 import { formatExtensions, parseExtensions, type ExtensionOffer } from '../../src/protocol/header-values.js';
 import { HandshakeError } from '../../src/protocol/errors.js';
+import { OP, buildFrame, concat, feed, type Event } from './helpers.js';
 
 /** Parses a header value, failing the test when it does not follow RFC 6455 §9.1. */
 function ext(header: string): ExtensionOffer[] {
@@ -239,5 +240,27 @@ void describe('configuration checks', () => {
     assert.throws(() => validateDeflateOptions({ serverNoContextTakeover: 'yes' as unknown as boolean }), TypeError);
     validateDeflateOptions({ serverMaxWindowBits: 8, clientMaxWindowBits: true });
     validateDeflateOptions({ clientMaxWindowBits: false });
+  });
+});
+
+void describe('Receiver: the wire limit of a compressed message (RFC 7692 with maxPayload)', () => {
+  const max = 64 * 1024;
+  const options = { expectMasked: false, maxPayload: max, allowRsv1: true };
+  const kinds = (events: Event[]): string[] => events.map((e) => (e.kind === 'error' ? e.code : e.kind));
+
+  void test('an uncompressed message over maxPayload is refused at its header', () => {
+    assert.deepEqual(kinds(feed(buildFrame({ opcode: OP.BINARY, payload: new Uint8Array(max + 1) }), options)), ['ERR_WS_MESSAGE_TOO_BIG']);
+  });
+
+  void test('a compressed one may be a little larger on the wire (stored blocks), not much', () => {
+    const slack = max + Math.ceil(max / 64) + 1024;
+    const ok = feed(buildFrame({ opcode: OP.BINARY, rsv1: true, payload: new Uint8Array(slack) }), options);
+    assert.deepEqual(kinds(ok), ['message']);
+    assert.equal(ok[0]?.kind === 'message' && ok[0].compressed, true);
+    assert.deepEqual(kinds(feed(buildFrame({ opcode: OP.BINARY, rsv1: true, payload: new Uint8Array(slack + 1) }), options)), ['ERR_WS_MESSAGE_TOO_BIG']);
+    // Across fragments too: the continuation inherits the first frame's RSV1.
+    const first = buildFrame({ opcode: OP.TEXT, rsv1: true, fin: false, payload: new Uint8Array(max) });
+    const rest = buildFrame({ opcode: OP.CONT, payload: new Uint8Array(slack - max + 1) });
+    assert.deepEqual(kinds(feed(concat(first, rest), options)), ['ERR_WS_MESSAGE_TOO_BIG']);
   });
 });
