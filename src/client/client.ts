@@ -21,7 +21,7 @@ import { ParleyClientError } from './errors.js';
 import { createIdSource } from './ids.js';
 import { Outbox } from './outbox.js';
 import { platformWebSocket, socketUrl, type SocketEvent, type WebSocketConstructor, type WebSocketLike } from './socket.js';
-import { Subscription, type MessageHandler, type MessageInfo } from './subscription.js';
+import { Subscription, type MessageHandler, type MessageInfo, type SubscribedInfo } from './subscription.js';
 import { TopicStream } from './topic-stream.js';
 
 /** A token, or a function that returns one (called before every connection, so it may refresh). */
@@ -270,7 +270,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /**
    * Publishes `data` (JSON, or a `Uint8Array` sent as a binary frame) to every subscriber of
-   * `topic` but this connection.
+   * `topic`, this client included when it is subscribed (a `parley.v1` subscriber is never
+   * skipped: a hole in its offsets would read as loss).
    * @returns with `ack`, the message's offset once the server stored it; otherwise undefined once sent
    */
   publish(topic: string, data: unknown, options: PublishOptions = {}): Promise<number | undefined> {
@@ -580,7 +581,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.stats.resets++;
       for (const handle of handles) handle.emit('reset', env.snapshot, position);
     }
-    for (const handle of handles) handle.emit('subscribed', { position, kind });
+    const info: SubscribedInfo = { position, kind };
+    if (env.snapshot !== undefined) info.snapshot = env.snapshot;
+    for (const handle of handles) handle.emit('subscribed', info);
   }
 
   #onMsg(env: Envelope): void {
@@ -588,10 +591,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (typeof topic !== 'string' || typeof epoch !== 'string' || !isOffset(offset)) return this.#malformed(env);
     const entry = this.#topics.get(topic);
     if (entry === undefined) return;
-    switch (entry.stream.accept(epoch, offset)) {
+    const conflated = env.conflated === true;
+    switch (entry.stream.accept(epoch, offset, conflated)) {
       case 'deliver': {
         const info: MessageInfo = { topic, epoch, offset };
         if (typeof env.key === 'string') info.key = env.key;
+        if (conflated) info.conflated = true;
         for (const handle of [...entry.handles]) handle.deliver(env.data, info);
         return;
       }

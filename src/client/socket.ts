@@ -6,6 +6,8 @@
 
 /** The fields of the socket events the client reads. */
 export interface SocketEvent {
+  /** `open`, `message`, `close` or `error`. */
+  type: string;
   /** `message`: a string for text, an `ArrayBuffer` (or a view) for binary. */
   data?: unknown;
   /** `close`: the close code. */

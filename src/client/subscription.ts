@@ -17,6 +17,11 @@ export interface MessageInfo {
   offset: number;
   /** The conflation key the publisher gave, if any. */
   key?: string;
+  /**
+   * True when the server conflated this topic for this slow client: messages between the
+   * previous offset and this one were superseded by newer ones with the same key.
+   */
+  conflated?: true;
 }
 
 /** Called once per message, in order, never twice for the same offset. */
@@ -28,6 +33,11 @@ export interface SubscribedInfo {
   position: StreamPosition;
   /** `'fresh'` first subscription, `'recovered'` missed messages follow, `'reset'` see the `reset` event. */
   kind: 'fresh' | 'recovered' | 'reset';
+  /**
+   * The server application's snapshot of the topic's state, when it has a snapshot hook: sent
+   * with a first subscription and with a reset, so a client can start from the current state.
+   */
+  snapshot?: unknown;
 }
 
 /** Events of a {@link Subscription}. */

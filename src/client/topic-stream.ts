@@ -11,7 +11,7 @@ export type Verdict =
   | 'deliver'
   /** Already seen (offset ≤ last for this epoch): drop it. */
   | 'duplicate'
-  /** Something is missing before it (offset > last + 1, or a new epoch): resynchronise. */
+  /** Something is missing before it (offset > last + 1 not marked conflated, or a new epoch): resynchronise. */
   | 'gap'
   /** The subscription is not live on this connection yet: drop it. */
   | 'ignore';
@@ -37,8 +37,12 @@ export class TopicStream {
     this.presence = presence;
   }
 
-  /** Judges a `msg` and, when it is to be delivered, advances the position. */
-  accept(epoch: string, offset: number): Verdict {
+  /**
+   * Judges a `msg` and, when it is to be delivered, advances the position.
+   * @param conflated - the server marked it `conflated`: the offsets it skips were replaced by
+   * newer messages with the same key (the `conflate` slow-consumer policy), not lost
+   */
+  accept(epoch: string, offset: number, conflated = false): Verdict {
     if (!this.live) return 'ignore';
     const pos = this.position;
     if (pos === undefined) {
@@ -47,7 +51,7 @@ export class TopicStream {
     }
     if (epoch !== pos.epoch) return 'gap';
     if (offset <= pos.offset) return 'duplicate';
-    if (offset !== pos.offset + 1) return 'gap';
+    if (offset !== pos.offset + 1 && !conflated) return 'gap';
     pos.offset = offset;
     return 'deliver';
   }

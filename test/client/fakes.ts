@@ -40,7 +40,7 @@ export class FakeSocket implements WebSocketLike {
     if (this.readyState >= 2) return;
     this.closedWith = { code, reason };
     this.readyState = 3;
-    this.#fire('close', { code: code ?? 1005, reason: reason ?? '' });
+    this.#fire('close', { type: 'close', code: code ?? 1005, reason: reason ?? '' });
   }
 
   // ---- the test's side ----
@@ -49,7 +49,7 @@ export class FakeSocket implements WebSocketLike {
   accept(protocol = 'parley.v1'): this {
     this.protocol = protocol;
     this.readyState = 1;
-    this.#fire('open', {});
+    this.#fire('open', { type: 'open' });
     return this;
   }
 
@@ -69,21 +69,21 @@ export class FakeSocket implements WebSocketLike {
   deliver(env: ServerEnvelope | string | Uint8Array): this {
     const frame = typeof env === 'string' || env instanceof Uint8Array ? env : encodeEnvelope(env);
     const data = typeof frame === 'string' ? frame : frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength);
-    this.#fire('message', { data });
+    this.#fire('message', { type: 'message', data });
     return this;
   }
 
   /** The connection is lost (no close frame). */
   drop(code = 1006, reason = ''): void {
     this.readyState = 3;
-    this.#fire('close', { code, reason });
+    this.#fire('close', { type: 'close', code, reason });
   }
 
   /** The connection fails before opening. */
   fail(): void {
     this.readyState = 3;
-    this.#fire('error', {});
-    this.#fire('close', { code: 1006, reason: '' });
+    this.#fire('error', { type: 'error' });
+    this.#fire('close', { type: 'close', code: 1006, reason: '' });
   }
 
   /** Decoded envelopes the client sent. */

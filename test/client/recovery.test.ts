@@ -86,9 +86,12 @@ void test('recovered: false → reset with the snapshot, then messages after the
   const c = collector();
   const sub = client.subscribe('auction', c.handler);
   const resets: unknown[] = [];
+  const subscribed: unknown[] = [];
   sub.on('reset', (snapshot, position) => resets.push({ snapshot, position }));
+  sub.on('subscribed', (info) => subscribed.push(info));
   latest().open();
-  subok(latest(), 'auction', 'E1', 0);
+  subok(latest(), 'auction', 'E1', 0, { snapshot: { price: 10 } });
+  assert.deepEqual(subscribed, [{ kind: 'fresh', position: { epoch: 'E1', offset: 0 }, snapshot: { price: 10 } }]);
   latest().deliver(msg('auction', 'E1', 1));
   latest().drop();
   clock.advance(250);
@@ -96,6 +99,7 @@ void test('recovered: false → reset with the snapshot, then messages after the
   assert.deepEqual(latest().last('sub').since, { epoch: 'E1', offset: 1 });
   subok(latest(), 'auction', 'E2', 40, { recovered: false, snapshot: { price: 99 } });
   assert.deepEqual(resets, [{ snapshot: { price: 99 }, position: { epoch: 'E2', offset: 40 } }]);
+  assert.deepEqual(subscribed[1], { kind: 'reset', position: { epoch: 'E2', offset: 40 }, snapshot: { price: 99 } });
   latest().deliver(msg('auction', 'E2', 40)).deliver(msg('auction', 'E2', 41));
   assert.deepEqual(c.got, [1, 41]);
   assert.equal(client.stats.resets, 1);
@@ -182,5 +186,22 @@ void test('a refused subscription ends with the server error', async () => {
   latest().deliver({ t: 'err', id: sent.id as string, code: 'FORBIDDEN', message: 'no' });
   await assert.rejects(ready, { code: 'FORBIDDEN' });
   assert.equal(sub.active, false);
+  client.close();
+});
+
+void test('a conflated message may skip offsets (superseded, not lost): delivered without a resync', () => {
+  const { client, latest } = setup();
+  const c = collector();
+  client.subscribe('prices', c.handler);
+  latest().open();
+  subok(latest(), 'prices', 'E', 0);
+  latest().deliver(msg('prices', 'E', 1));
+  latest().deliver({ t: 'msg', topic: 'prices', epoch: 'E', offset: 4, data: 4, key: 'AAPL', conflated: true });
+  latest().deliver(msg('prices', 'E', 5));
+  assert.deepEqual(c.got, [1, 4, 5]);
+  assert.equal(c.infos[1]?.conflated, true);
+  assert.equal(latest().sentOf('sub').length, 1);
+  latest().deliver(msg('prices', 'E', 9)); // not conflated: a real gap
+  assert.equal(latest().sentOf('sub').length, 2);
   client.close();
 });
