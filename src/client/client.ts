@@ -640,6 +640,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const entry = this.#topics.get(stream.topic);
     if (entry?.stream !== stream) return;
     this.#topics.delete(stream.topic);
+    // A refused resync leaves the earlier server subscription standing: end it too.
+    if (stream.live) this.#write({ t: 'unsub', id: this.#nextId(), topic: stream.topic });
     let told = false;
     for (const handle of [...entry.handles]) {
       if (handle.listenerCount('error') > 0) told = true;

@@ -205,3 +205,22 @@ void test('a conflated message may skip offsets (superseded, not lost): delivere
   assert.equal(latest().sentOf('sub').length, 2);
   client.close();
 });
+
+void test('a refused resync ends the subscription and drops the server subscription left standing', () => {
+  const { client, latest } = setup();
+  const c = collector();
+  const sub = client.subscribe('t', c.handler);
+  const errors: string[] = [];
+  sub.on('error', (e) => errors.push(e.code));
+  latest().open();
+  subok(latest(), 't', 'E', 0);
+  latest().deliver({ t: 'gap', topic: 't' });
+  const resync = latest().last('sub');
+  latest().deliver({ t: 'err', id: resync.id as string, code: 'FORBIDDEN', message: 'revoked' });
+  assert.deepEqual(errors, ['FORBIDDEN']);
+  assert.equal(sub.active, false);
+  assert.equal(latest().last('unsub').topic, 't');
+  latest().deliver(msg('t', 'E', 1));
+  assert.deepEqual(c.got, []);
+  client.close();
+});
