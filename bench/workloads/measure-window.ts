@@ -63,6 +63,8 @@ export interface WindowPlan {
   readonly drainTimeoutMs?: number;
   /** How long opening every connection may take. */
   readonly openTimeoutMs?: number;
+  /** A longer first warm-up than --warmup, for workloads that take longer to reach steady state. */
+  readonly minWarmupSeconds?: number;
 }
 
 /** The result for each side: a measurement, or why there is none. */
@@ -128,7 +130,8 @@ async function measureSlice(context: RunContext, plan: WindowPlan, side: Side, s
   const { server, generator } = side;
   if (server === undefined || generator === undefined) return;
   generator.start();
-  await sleep((side.warmedUp ? REWARM_SECONDS : context.warmupSeconds) * 1000);
+  const warmup = Math.max(context.warmupSeconds, plan.minWarmupSeconds ?? 0);
+  await sleep((side.warmedUp ? REWARM_SECONDS : warmup) * 1000);
   side.warmedUp = true;
   generator.mark();
   const generatorBefore = process.cpuUsage();
