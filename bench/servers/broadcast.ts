@@ -1,6 +1,6 @@
 /**
  * How each implementation relays one message to every connected client in broadcast mode.
- * Kept apart so Parley's entry can switch to its own publish once that exists.
+ * Each library's documented way: ws loops over clients; Parley frames once (wss.broadcast).
  */
 import { OPEN, type WsData, type WsLikeServer } from './ws-api.js';
 
@@ -20,15 +20,17 @@ export function broadcastWithClientLoop(server: WsLikeServer, data: WsData, isBi
 }
 
 /**
- * Parley: its topics/publish API does not exist yet, so this is the same client loop as ws.
- * When Parley's publish lands (frame once, same bytes to every subscriber), switch this function
- * to it — subscribe each connection on 'connection' and publish here — and nothing else changes.
+ * Parley: `wss.broadcast()` frames the message once and writes the same bytes to every client,
+ * batched per client until the end of the event-loop turn. A module without it (the ws-vs-ws
+ * harness check) falls back to the client loop.
  * @param server - the server whose clients receive the message
  * @param data - the message as received
  * @param isBinary - its type, kept
  */
 export function broadcastParley(server: WsLikeServer, data: WsData, isBinary: boolean): void {
-  broadcastWithClientLoop(server, data, isBinary);
+  const withBroadcast = server as WsLikeServer & { broadcast?: (data: WsData, options: { binary: boolean }) => number };
+  if (typeof withBroadcast.broadcast === 'function') withBroadcast.broadcast(data, { binary: isBinary });
+  else broadcastWithClientLoop(server, data, isBinary);
 }
 
 /**
@@ -38,6 +40,6 @@ export function broadcastParley(server: WsLikeServer, data: WsData, isBinary: bo
  */
 export function chooseBroadcast(impl: 'parley' | 'ws'): { readonly broadcast: Broadcast; readonly name: string } {
   return impl === 'parley'
-    ? { broadcast: broadcastParley, name: 'client loop (Parley publish not available yet)' }
+    ? { broadcast: broadcastParley, name: 'wss.broadcast: framed once, batched per turn' }
     : { broadcast: broadcastWithClientLoop, name: 'client loop (ws README)' };
 }
