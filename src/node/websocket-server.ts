@@ -412,7 +412,7 @@ export class WebSocketServer extends EventEmitter {
     const clients = [...(this.clients ?? [])];
     // Every connection's own 'close' is awaited: in port mode the HTTP server's close callback
     // does not wait for upgraded sockets.
-    const allClosed = Promise.all(clients.map((ws) => (ws.readyState === WebSocket.CLOSED ? undefined : new Promise<void>((resolve) => ws.once('close', () => resolve())))));
+    const allClosed = Promise.all(clients.map((ws) => (ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise<void>((resolve) => ws.once('close', () => resolve())))));
     const serverClosed = new Promise<void>((resolve) => this.close(() => resolve()));
     for (const ws of clients) ws.close(code, reason);
     const timer = setTimeout(() => { for (const ws of clients) ws.terminate(); }, timeout);

@@ -24,7 +24,7 @@ const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.e
 
 for (const file of files) {
   examples(file).forEach((source, i) => {
-    test(`${file} example ${i + 1} runs and exits 0`, () => {
+    void test(`${file} example ${i + 1} runs and exits 0`, () => {
       // Inside the repository, so `import 'parley'` resolves through package.json "exports".
       const dir = mkdtempSync(join(root, '.tmp-doc-example-'));
       try {
@@ -39,6 +39,6 @@ for (const file of files) {
   });
 }
 
-test('the README has at least one runnable example', () => {
+void test('the README has at least one runnable example', () => {
   assert.ok(examples('README.md').length >= 1);
 });
