@@ -62,7 +62,7 @@ export interface PresenceMember {
 export type ServerEnvelope =
   | { t: 'hello'; v: 1; time: number; conn: string; user?: string }
   | { t: 'subok'; id: EnvelopeId; topic: string; epoch: string; offset: number; recovered?: boolean; snapshot?: unknown }
-  | { t: 'msg'; topic: string; epoch: string; offset: number; data: unknown; key?: string }
+  | { t: 'msg'; topic: string; epoch: string; offset: number; data: unknown; key?: string; conflated?: true }
   | { t: 'ok'; id: EnvelopeId; offset?: number; members?: PresenceMember[] }
   | { t: 'res'; id: EnvelopeId; data: unknown }
   | { t: 'err'; id?: EnvelopeId; code: string; message: string }
@@ -141,6 +141,21 @@ export function encodeEnvelope(envelope: ServerEnvelope | ClientEnvelope): strin
   return JSON.stringify(envelope);
 }
 
+/** Bytes of `text` in UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /**
  * Decodes one frame payload into a JSON object with a string `t`, enforcing size and depth.
  * Binary frames get their payload as `data` (a `Uint8Array` view).
@@ -152,7 +167,10 @@ export function decodeFrame(payload: string | Uint8Array, limits: EnvelopeLimits
   let text: string;
   let binary: Uint8Array | undefined;
   if (typeof payload === 'string') {
-    if (payload.length > maxBytes) throw new EnvelopeError('TOO_LARGE', `envelope over ${maxBytes} bytes`);
+    // The limit is in bytes of UTF-8; a string's length counts UTF-16 units, up to 3 bytes each.
+    if (payload.length > maxBytes || (payload.length * 3 > maxBytes && utf8Length(payload) > maxBytes)) {
+      throw new EnvelopeError('TOO_LARGE', `envelope over ${maxBytes} bytes`);
+    }
     text = payload;
   } else {
     if (payload.length < 4) throw new EnvelopeError('BAD_ENVELOPE', 'binary envelope shorter than its length prefix');
@@ -215,6 +233,7 @@ export function parseClientEnvelope(obj: Record<string, unknown> & { t: string }
       return { t: 'unsub', id: needId(), topic: needTopic() };
     case 'pub': {
       if (obj.id !== undefined) needId();
+      if (obj.data === undefined) fail('BAD_ENVELOPE', '"data" is required');
       const env: ClientEnvelope = { t: 'pub', topic: needTopic(), data: obj.data };
       if (id !== undefined) env.id = id;
       if (obj.key !== undefined) {

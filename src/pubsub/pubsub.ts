@@ -1,0 +1,517 @@
+/**
+ * The pub/sub engine: topics, subscriptions, publish and fan-out, recovery and presence on one
+ * node. It sees connections only as {@link Subscriber}s and other nodes only through a
+ * {@link ClusterAdapter}, so it is tested with fakes.
+ *
+ * A message is framed once per kind of subscriber (raw data for plain WebSockets, a `msg`
+ * envelope for `parley.v1`) and the same bytes are queued for everyone; the Node layer batches a
+ * connection's frames into one write per event-loop turn. Outcomes are status values, not throws.
+ * @packageDocumentation
+ */
+import { prepareMessage, type PreparedMessage } from '../node/prepared-message.js';
+import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishReceipt } from './adapter.js';
+import { encodeEnvelope, isValidTopic, type PresenceMember, type StreamPosition } from './envelope.js';
+import { resolveHistoryLimits, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery } from './history.js';
+import { after, isPromise, type MaybePromise } from './maybe-async.js';
+import { TopicMessage, type MessageOptions } from './message.js';
+import { SlowConsumerGate, resolveSlowConsumer, type SlowConsumerPolicy } from './slow-consumer.js';
+import type { Subscriber } from './subscriber.js';
+
+/** Per-topic settings, returned by the `topics` option for each topic name. */
+export interface TopicOptions {
+  /** What to do with a subscriber over its byte cap. Default `'drop'`. */
+  policy?: SlowConsumerPolicy;
+  /** Byte cap per subscriber (its `bufferedAmount`). Default 1 MiB. */
+  maxQueuedBytes?: number;
+  /** History bounds for this topic, or `false` to keep none. Default: the server's. */
+  history?: Partial<HistoryLimits> | false;
+}
+
+/** Options of {@link PubSub}. */
+export interface PubSubOptions {
+  /** The cluster adapter. Default: a new {@link InMemoryAdapter}. */
+  adapter?: ClusterAdapter;
+  /** Default history bounds (1,000 messages, 5 minutes). */
+  history?: Partial<HistoryLimits>;
+  /** Per-topic settings; called once per topic while it is in use. */
+  topics?: (topic: string) => TopicOptions | undefined;
+  /** Presence changes (`join` on a user's first connection, `leave` on their last). */
+  onPresence?: (topic: string, event: 'join' | 'leave', member: PresenceMember) => void;
+  /** Failures that have no caller to return to (an asynchronous adapter, a presence listener). */
+  onError?: (error: unknown) => void;
+  /** How often subscribers holding conflated messages are checked for room, in ms. Default 50. */
+  drainCheckInterval?: number;
+}
+
+/** How a publish went. */
+export type PublishStatus = 'ok' | 'backpressure' | 'dropped';
+
+/** The result of a publish. */
+export interface PublishResult {
+  /**
+   * `ok`: queued for every subscriber. `backpressure`: held for at least one subscriber over its
+   * cap (conflation, or a subscription still recovering). `dropped`: at least one subscriber did
+   * not get it (`drop` policy) or was closed (`close` policy).
+   */
+  status: PublishStatus;
+  /** The message's offset in its topic; -1 while an asynchronous adapter has not assigned it. */
+  offset: number;
+  /** Subscribers it was queued for (on every node of an in-memory cluster). */
+  delivered: number;
+}
+
+/** Options of a publish. */
+export interface PublishOptions extends MessageOptions {
+  /** A plain subscriber not to deliver to (the sender). `parley.v1` subscribers are never skipped: see docs/realtime.md. */
+  except?: Subscriber | undefined;
+}
+
+/** Options of a subscription. */
+export interface SubscribeOptions {
+  /** Resume after this position: the missed messages are sent first, if history still has them. */
+  since?: StreamPosition | undefined;
+  /** Join the topic's presence as this user with this info once the subscription is live. */
+  presence?: { user: string; info?: unknown } | undefined;
+  /**
+   * Buffer live messages until {@link PubSub.activate} (the caller has something to send first,
+   * such as `subok`). Default false: live at once.
+   */
+  hold?: boolean;
+}
+
+/** Where a new subscription starts. */
+export interface SubscribeState {
+  /** The topic's epoch. */
+  epoch: string;
+  /** The newest offset when the subscription started. */
+  offset: number;
+  /** With `since`: whether every missed message will be sent. Undefined without `since`. */
+  recovered: boolean | undefined;
+}
+
+/** What {@link PubSub.subscribe} returns at once. */
+export interface SubscribeTicket {
+  /** False when `sub` was already subscribed (the call re-synchronised it). */
+  added: boolean;
+  /** The starting position, when the adapter has answered. */
+  ready: MaybePromise<SubscribeState>;
+}
+
+/** Counts for one topic on this node. */
+export interface TopicStats {
+  topic: string;
+  /** Subscribers on this node. */
+  subscribers: number;
+  /** Messages delivered through this node since the topic was last idle. */
+  published: number;
+  /** Deliveries queued. */
+  delivered: number;
+  policy: SlowConsumerPolicy;
+  maxQueuedBytes: number;
+  /** Deliveries dropped by the `drop` policy. */
+  dropped: number;
+  /** Messages replaced under `conflate` (never sent to that subscriber). */
+  conflated: number;
+  /** Subscribers closed by the `close` policy. */
+  closed: number;
+  /** Subscribers holding conflated messages now. */
+  holding: number;
+}
+
+/** Live messages a recovering subscription may buffer before it is told to resynchronise (`gap`). */
+const MAX_HELD_WHILE_RECOVERING = 10_000;
+/** A topic record without subscribers is forgotten after this long (its history lives in the adapter). */
+const IDLE_TOPIC_MS = 60_000;
+const NO_DELIVERY: Delivery = Object.freeze({ delivered: 0, dropped: 0, held: 0, closed: 0 });
+
+interface Subscription {
+  readonly sub: Subscriber;
+  readonly topic: Topic;
+  /** Requested presence, joined at activation. */
+  presence: { user: string; info?: unknown } | undefined;
+  /** The member as joined. */
+  member: PresenceMember | undefined;
+  /** Live messages buffered until activation; undefined once live. */
+  holding: TopicMessage[] | undefined;
+  overflow: boolean;
+  /** Recovered messages, sent at activation. */
+  missed: readonly TopicMessage[];
+  /** Position when the subscription started: buffered messages at or before it are not sent. */
+  epoch: string;
+  after: number;
+}
+
+class Topic {
+  readonly subs = new Map<Subscriber, Subscription>();
+  published = 0;
+  delivered = 0;
+  lastUsed: number;
+  constructor(readonly name: string, readonly gate: SlowConsumerGate, readonly limits: HistoryLimits, now: number) {
+    this.lastUsed = now;
+  }
+}
+
+/** The engine. One per server. */
+export class PubSub implements AdapterNode {
+  /** The cluster adapter in use. */
+  readonly adapter: ClusterAdapter;
+  readonly #topics = new Map<string, Topic>();
+  readonly #bySub = new Map<Subscriber, Map<string, Subscription>>();
+  readonly #history: HistoryLimits;
+  readonly #topicOptions: ((topic: string) => TopicOptions | undefined) | undefined;
+  readonly #onPresence: PubSubOptions['onPresence'];
+  readonly #onError: (error: unknown) => void;
+  readonly #drainCheckInterval: number;
+  readonly #ownAdapter: boolean;
+  /** Topics with subscribers holding conflated messages, checked on a timer until they drain. */
+  readonly #draining = new Set<Topic>();
+  #drainTimer: NodeJS.Timeout | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  /** @param options - adapter, history defaults, per-topic options and listeners */
+  constructor(options: PubSubOptions = {}) {
+    this.adapter = options.adapter ?? new InMemoryAdapter();
+    this.#ownAdapter = options.adapter === undefined;
+    this.#history = resolveHistoryLimits(options.history, DEFAULT_HISTORY_LIMITS);
+    this.#topicOptions = options.topics;
+    this.#onPresence = options.onPresence;
+    this.#onError = options.onError ?? (() => {});
+    this.#drainCheckInterval = options.drainCheckInterval ?? 50;
+    this.adapter.attach(this);
+  }
+
+  #topic(name: string): Topic {
+    const existing = this.#topics.get(name);
+    if (existing !== undefined) return existing;
+    const o = this.#topicOptions?.(name) ?? {};
+    const { policy, maxQueuedBytes } = resolveSlowConsumer(o.policy, o.maxQueuedBytes);
+    const limits = resolveHistoryLimits(o.history, this.#history);
+    const gate = new SlowConsumerGate(policy, maxQueuedBytes, {
+      send: (sub, message, conflated) => sub.send(sub.envelopes ? message.envelopeFrame(conflated) : message.rawFrame()),
+      close: (sub) => this.#closeSlow(sub),
+      held: () => this.#watchDrain(topic),
+    });
+    const topic: Topic = new Topic(name, gate, limits, Date.now());
+    this.#topics.set(name, topic);
+    this.#startSweeper();
+    return topic;
+  }
+
+  // ---- subscriptions ---------------------------------------------------------------------
+
+  /**
+   * Subscribes `sub` to `topic`, or re-synchronises an existing subscription (with `since`, the
+   * missed messages are sent again). Live messages flow once the adapter has answered, or, with
+   * `hold`, once {@link PubSub.activate} is called.
+   * @throws TypeError for an invalid topic name
+   */
+  subscribe(sub: Subscriber, topicName: string, options: SubscribeOptions = {}): SubscribeTicket {
+    if (!isValidTopic(topicName)) throw new TypeError(`invalid topic name: ${JSON.stringify(String(topicName).slice(0, 64))}`);
+    const topic = this.#topic(topicName);
+    let s = topic.subs.get(sub);
+    const added = s === undefined;
+    if (s === undefined) {
+      s = { sub, topic, presence: options.presence, member: undefined, holding: [], overflow: false, missed: [], epoch: '', after: 0 };
+      topic.subs.set(sub, s);
+      let mine = this.#bySub.get(sub);
+      if (mine === undefined) {
+        mine = new Map<string, Subscription>();
+        this.#bySub.set(sub, mine);
+      }
+      mine.set(topicName, s);
+      if (topic.subs.size === 1) this.adapter.watch(topicName, true);
+    } else {
+      s.holding ??= [];
+      if (s.member === undefined && options.presence !== undefined) s.presence = options.presence;
+    }
+    const subscription = s;
+    const ready = options.since !== undefined
+      ? after(this.adapter.since(topicName, options.since, topic.limits), (r) => this.#started(subscription, r.position, r))
+      : after(this.adapter.position(topicName, topic.limits), (p) => this.#started(subscription, p, undefined));
+    if (options.hold !== true) {
+      const activated = after(ready, () => this.activate(sub, topicName));
+      if (isPromise(activated)) {
+        activated.catch((error: unknown) => {
+          this.unsubscribe(sub, topicName);
+          this.#onError(error);
+        });
+      }
+    }
+    return { added, ready };
+  }
+
+  #started(s: Subscription, position: StreamPosition, recovery: Recovery | undefined): SubscribeState {
+    s.epoch = position.epoch;
+    s.after = position.offset;
+    s.missed = recovery?.recovered === true ? recovery.messages : [];
+    return { epoch: position.epoch, offset: position.offset, recovered: recovery?.recovered };
+  }
+
+  /**
+   * Makes a held subscription live: sends the recovered messages, then the live ones buffered
+   * meanwhile (those after the starting position), then joins presence if asked.
+   */
+  activate(sub: Subscriber, topicName: string): void {
+    const s = this.#topics.get(topicName)?.subs.get(sub);
+    if (s === undefined || s.holding === undefined) return;
+    const held = s.holding;
+    s.holding = undefined;
+    // Recovery is sent whole, past the byte cap: it is bounded by history and was asked for.
+    for (const message of s.missed) sub.send(sub.envelopes ? message.envelopeFrame() : message.rawFrame());
+    s.missed = [];
+    for (const message of held) {
+      if (message.epoch !== s.epoch || message.offset > s.after) this.#offer(s.topic, s, message);
+    }
+    if (s.overflow) {
+      s.overflow = false;
+      // Too much arrived while recovering: the client resubscribes with `since` (protocol `gap`).
+      if (sub.envelopes) sub.send(prepareMessage(encodeEnvelope({ t: 'gap', topic: topicName })));
+    }
+    if (s.presence !== undefined && s.member === undefined) {
+      s.member = { user: s.presence.user, conn: sub.id, info: s.presence.info };
+      this.#quietly(this.adapter.join(topicName, s.member));
+    }
+  }
+
+  /**
+   * Unsubscribes `sub` from `topic` (leaving its presence).
+   * @returns false when it was not subscribed
+   */
+  unsubscribe(sub: Subscriber, topicName: string): boolean {
+    const s = this.#topics.get(topicName)?.subs.get(sub);
+    if (s === undefined) return false;
+    this.#remove(s);
+    return true;
+  }
+
+  /** Unsubscribes `sub` from every topic (its connection closed). */
+  unsubscribeAll(sub: Subscriber): void {
+    const mine = this.#bySub.get(sub);
+    if (mine === undefined) return;
+    for (const s of [...mine.values()]) this.#remove(s);
+  }
+
+  #remove(s: Subscription): void {
+    const { topic, sub } = s;
+    topic.subs.delete(sub);
+    topic.gate.remove(sub);
+    const mine = this.#bySub.get(sub);
+    mine?.delete(topic.name);
+    if (mine?.size === 0) this.#bySub.delete(sub);
+    if (topic.subs.size === 0) {
+      topic.lastUsed = Date.now();
+      this.adapter.watch(topic.name, false);
+    }
+    if (s.member !== undefined) this.#quietly(this.adapter.leave(topic.name, s.member));
+  }
+
+  /** Whether `sub` is subscribed to `topic`. */
+  isSubscribed(sub: Subscriber, topicName: string): boolean {
+    return this.#bySub.get(sub)?.has(topicName) === true;
+  }
+
+  /** The topics `sub` is subscribed to. */
+  topicsOf(sub: Subscriber): string[] {
+    const mine = this.#bySub.get(sub);
+    return mine === undefined ? [] : [...mine.keys()];
+  }
+
+  /** How many topics `sub` is subscribed to. */
+  subscriptionCount(sub: Subscriber): number {
+    return this.#bySub.get(sub)?.size ?? 0;
+  }
+
+  /** Subscribers of `topic` on this node. */
+  subscriberCount(topicName: string): number {
+    return this.#topics.get(topicName)?.subs.size ?? 0;
+  }
+
+  // ---- publishing ------------------------------------------------------------------------
+
+  /**
+   * Publishes `data` to `topic`: the adapter assigns its offset, keeps it in history and
+   * delivers it to every node.
+   * @returns the result at once with the in-memory adapter; a promise with an asynchronous one
+   * @throws TypeError for an invalid topic or data that is not a string, bytes or JSON
+   */
+  publish(topicName: string, data: unknown, options: PublishOptions = {}): MaybePromise<PublishResult> {
+    if (this.#closed) throw new TypeError('the pub/sub engine is closed');
+    if (!isValidTopic(topicName)) throw new TypeError(`invalid topic name: ${JSON.stringify(String(topicName).slice(0, 64))}`);
+    const message = new TopicMessage(topicName, data, options);
+    message.except = options.except;
+    const topic = this.#topic(topicName);
+    topic.lastUsed = Date.now();
+    const receipt = this.adapter.publish(message, topic.limits);
+    return isPromise(receipt) ? receipt.then(toResult) : toResult(receipt);
+  }
+
+  /** @inheritDoc */
+  deliver(message: TopicMessage): Delivery {
+    const topic = this.#topics.get(message.topic);
+    if (topic === undefined) return NO_DELIVERY;
+    topic.published++;
+    if (topic.subs.size === 0) return NO_DELIVERY;
+    const gate = topic.gate;
+    const cap = gate.maxQueuedBytes;
+    const except = message.except;
+    let delivered = 0;
+    let dropped = 0;
+    let held = 0;
+    let closed = 0;
+    // Encoded on first need, then shared: the same bytes for every subscriber of each kind.
+    let raw: PreparedMessage | undefined;
+    let envelope: PreparedMessage | undefined;
+    for (const s of topic.subs.values()) {
+      const sub = s.sub;
+      if (s.holding !== undefined) {
+        if (s.holding.length < MAX_HELD_WHILE_RECOVERING) s.holding.push(message);
+        else s.overflow = true;
+        held++;
+        continue;
+      }
+      const envelopes = sub.envelopes;
+      // A parley.v1 subscriber cannot be skipped: a hole in its offsets reads as loss.
+      if (sub === except && !envelopes) continue;
+      if (sub.bufferedAmount < cap && !gate.isHolding(sub)) {
+        sub.send(envelopes ? (envelope ??= message.envelopeFrame()) : (raw ??= message.rawFrame()));
+        delivered++;
+        continue;
+      }
+      switch (gate.offer(sub, message)) {
+        case 'sent': delivered++; break;
+        case 'dropped': dropped++; break;
+        case 'held': held++; break;
+        case 'closed': closed++; break;
+      }
+    }
+    topic.delivered += delivered;
+    return { delivered, dropped, held, closed };
+  }
+
+  #offer(topic: Topic, s: Subscription, message: TopicMessage): void {
+    if (topic.gate.offer(s.sub, message) === 'sent') topic.delivered++;
+  }
+
+  // ---- slow consumers --------------------------------------------------------------------
+
+  /** `sub` drained (its connection emitted 'drain'): deliver what conflation held for it. */
+  drained(sub: Subscriber): void {
+    const mine = this.#bySub.get(sub);
+    if (mine === undefined) return;
+    for (const s of mine.values()) if (s.topic.gate.isHolding(sub)) s.topic.gate.flush(sub);
+  }
+
+  #closeSlow(sub: Subscriber): void {
+    this.unsubscribeAll(sub);
+    try {
+      sub.close(1008, 'slow consumer');
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  /**
+   * Not every drain emits an event (a cap below the socket's high-water mark never triggers
+   * one), so held subscribers are also polled while any exist.
+   */
+  #watchDrain(topic: Topic): void {
+    this.#draining.add(topic);
+    if (this.#drainTimer !== undefined) return;
+    this.#drainTimer = setInterval(() => {
+      for (const t of this.#draining) if (t.gate.flushDrained() === 0) this.#draining.delete(t);
+      if (this.#draining.size === 0) {
+        clearInterval(this.#drainTimer);
+        this.#drainTimer = undefined;
+      }
+    }, this.#drainCheckInterval);
+    this.#drainTimer.unref();
+  }
+
+  // ---- presence and positions ------------------------------------------------------------
+
+  /** @inheritDoc */
+  presenceChanged(topicName: string, event: 'join' | 'leave', member: PresenceMember): void {
+    const topic = this.#topics.get(topicName);
+    if (topic !== undefined) {
+      let frame: PreparedMessage | undefined;
+      for (const s of topic.subs.values()) {
+        if (s.sub.envelopes && s.holding === undefined) {
+          s.sub.send((frame ??= prepareMessage(encodeEnvelope({ t: 'pres', topic: topicName, event, member }))));
+        }
+      }
+    }
+    try {
+      this.#onPresence?.(topicName, event, member);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  /** Members of `topic` across the cluster, one per user. */
+  members(topicName: string): MaybePromise<PresenceMember[]> {
+    return this.adapter.members(topicName);
+  }
+
+  /** The topic's epoch and newest offset. */
+  position(topicName: string): MaybePromise<StreamPosition> {
+    return this.adapter.position(topicName, (this.#topics.get(topicName) ?? this.#topic(topicName)).limits);
+  }
+
+  /** Counts for `topic` on this node. */
+  topicStats(topicName: string): TopicStats {
+    const topic = this.#topics.get(topicName);
+    if (topic === undefined) {
+      const o = this.#topicOptions?.(topicName) ?? {};
+      const { policy, maxQueuedBytes } = resolveSlowConsumer(o.policy, o.maxQueuedBytes);
+      return { topic: topicName, subscribers: 0, published: 0, delivered: 0, policy, maxQueuedBytes, dropped: 0, conflated: 0, closed: 0, holding: 0 };
+    }
+    const { gate } = topic;
+    return {
+      topic: topicName,
+      subscribers: topic.subs.size,
+      published: topic.published,
+      delivered: topic.delivered,
+      policy: gate.policy,
+      maxQueuedBytes: gate.maxQueuedBytes,
+      ...gate.counts,
+      holding: gate.heldSubscribers,
+    };
+  }
+
+  // ---- housekeeping ----------------------------------------------------------------------
+
+  #quietly(result: MaybePromise<void>): void {
+    if (isPromise(result)) result.catch(this.#onError);
+  }
+
+  #startSweeper(): void {
+    if (this.#sweeper !== undefined || this.#closed) return;
+    this.#sweeper = setInterval(() => this.sweep(), IDLE_TOPIC_MS / 2);
+    this.#sweeper.unref();
+  }
+
+  /** Forgets topic records idle without subscribers (their counts restart). */
+  sweep(now = Date.now()): void {
+    for (const [name, topic] of this.#topics) {
+      if (topic.subs.size === 0 && topic.gate.heldSubscribers === 0 && now - topic.lastUsed > IDLE_TOPIC_MS) this.#topics.delete(name);
+    }
+  }
+
+  /** Stops timers and detaches from the adapter (it is closed too if this engine created it). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    if (this.#drainTimer !== undefined) clearInterval(this.#drainTimer);
+    this.adapter.detach(this);
+    if (this.#ownAdapter) this.#quietly(this.adapter.close());
+  }
+}
+
+function toResult(receipt: PublishReceipt): PublishResult {
+  const d = receipt.delivery;
+  if (d === undefined) return { status: 'ok', offset: receipt.offset, delivered: 0 };
+  const status: PublishStatus = d.dropped > 0 || d.closed > 0 ? 'dropped' : d.held > 0 ? 'backpressure' : 'ok';
+  return { status, offset: receipt.offset, delivered: d.delivered };
+}

@@ -1,0 +1,250 @@
+/**
+ * The public `WebSocketServer`: the Node layer's server (the `ws` 8 API, unchanged) with topics,
+ * presence, history and the `parley.v1` protocol. Every connection it accepts is a real-time
+ * {@link WebSocket}; one that offers the `parley.v1` subprotocol gets it (unless the application's
+ * own `handleProtocols` decides otherwise), is greeted with `hello`, and has its envelopes handled
+ * by the server. Plain connections work exactly as with `ws`, and can still be subscribed to
+ * topics from server code: they receive the published data as it was given.
+ * @packageDocumentation
+ */
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer as NodeWebSocketServer, type ServerOptions as NodeServerOptions } from '../node/websocket-server.js';
+import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
+import type { ClusterAdapter } from './adapter.js';
+import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from './envelope.js';
+import { resolveHistoryLimits, type HistoryLimits } from './history.js';
+import { IdempotencyCache } from './idempotency.js';
+import { isPromise, type MaybePromise } from './maybe-async.js';
+import { PubSub, type PublishResult, type TopicOptions, type TopicStats } from './pubsub.js';
+import { PENDING_PUBLISH, WebSocket, kBindSession, kSession } from './realtime-socket.js';
+import { RealtimeSession, type SessionHub, type SessionLimits } from './session.js';
+
+/** Limits on what a `parley.v1` client may send. */
+export interface RealtimeLimits {
+  /** Largest envelope (its JSON) in bytes. Default 65,536. */
+  maxEnvelopeBytes?: number;
+  /** Deepest JSON nesting. Default 32. */
+  maxDepth?: number;
+  /** Subscriptions per connection. Default 1,000. */
+  maxSubscriptions?: number;
+}
+
+/** The real-time options of {@link WebSocketServer}. */
+export interface RealtimeOptions {
+  /** Default history bounds: `maxCount` 1,000 messages, `maxAge` 300,000 ms. */
+  history?: Partial<HistoryLimits>;
+  /** Per-topic policy, byte cap and history; called once per topic while it is in use. */
+  topics?: (topic: string) => TopicOptions | undefined;
+  /**
+   * Whether a `parley.v1` client may subscribe to or publish on a topic. Only `true` allows.
+   * Server code (`ws.subscribe`, `wss.publish`) is not asked.
+   */
+  authorize?: (ws: WebSocket, action: 'subscribe' | 'publish', topic: string) => boolean | Promise<boolean>;
+  /**
+   * The topic's current state for a client that has none: a new subscription, or one that could
+   * not recover (`recovered: false`). Sent in `subok` as `snapshot`; may return a promise.
+   */
+  snapshot?: (topic: string, ws: WebSocket) => unknown;
+  /** The user a connection belongs to. Default: `ws.data.user`, else `ws.data.id`, else the connection id. */
+  userOf?: (ws: WebSocket) => string;
+  /**
+   * `req` handlers by method name. The result (JSON or bytes) is the `res` data; a thrown
+   * {@link RealtimeError} is answered with its code and message, anything else with `INTERNAL`.
+   */
+  requests?: Record<string, (data: unknown, ws: WebSocket) => unknown>;
+  /** Limits on incoming envelopes. */
+  limits?: RealtimeLimits;
+  /** The cluster adapter. Default: an in-memory one of this server's own. */
+  adapter?: ClusterAdapter;
+}
+
+/** Options of {@link WebSocketServer}: those of `ws` 8, Parley's Node-layer additions, and `realtime`. */
+export interface ServerOptions extends NodeServerOptions {
+  /** Topics, presence, history and the `parley.v1` protocol. */
+  realtime?: RealtimeOptions;
+}
+
+/** Options of {@link WebSocketServer.publish}. */
+export interface ServerPublishOptions {
+  /** Conflation key (`conflate` policy). */
+  key?: string;
+  /** Frame type for plain subscribers; default binary for bytes, text otherwise. */
+  binary?: boolean;
+  /** A plain connection not to deliver to. `parley.v1` connections are never skipped (offsets must stay contiguous). */
+  except?: NodeWebSocket;
+}
+
+const DEFAULT_LIMITS: Readonly<SessionLimits> = Object.freeze({ maxEnvelopeBytes: 65_536, maxDepth: 32, maxSubscriptions: 1000 });
+
+function resolveLimits(limits: RealtimeLimits | undefined): SessionLimits {
+  const out = { ...DEFAULT_LIMITS };
+  for (const name of ['maxEnvelopeBytes', 'maxDepth', 'maxSubscriptions'] as const) {
+    const value = limits?.[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new RangeError(`realtime.limits.${name} must be a positive integer, got ${String(value)}`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Picks `parley.v1` when offered; otherwise the first offer, as the Node layer (and `ws`) would. */
+function chooseProtocol(protocols: Set<string>): string | false {
+  if (protocols.has(REALTIME_SUBPROTOCOL)) return REALTIME_SUBPROTOCOL;
+  for (const p of protocols) return p;
+  return false;
+}
+
+function defaultUser(ws: WebSocket): string | undefined {
+  const data = ws.data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const { user, id } = data as { user?: unknown; id?: unknown };
+  for (const v of [user, id]) {
+    if (typeof v === 'string' && v.length > 0) return v;
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  }
+  return undefined;
+}
+
+/**
+ * A WebSocket server with topics. Everything `ws` 8's server does works unchanged; see
+ * docs/realtime.md for the additions.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
+export class WebSocketServer extends NodeWebSocketServer {
+  readonly #engine: PubSub;
+  readonly #hub: SessionHub<WebSocket>;
+  readonly #userOf: ((ws: WebSocket) => string) | undefined;
+  /** Connection ids are unique across servers and processes: a random prefix, then a counter. */
+  readonly #idPrefix = randomBytes(6).toString('base64url');
+  #connections = 0;
+  readonly #sweeper: NodeJS.Timeout;
+
+  /**
+   * @param options - `ws` options plus `realtime`
+   * @param callback - called on 'listening' in port mode
+   * @throws TypeError/RangeError for inconsistent options
+   */
+  constructor(options: ServerOptions, callback?: () => void) {
+    const realtime = options.realtime ?? {};
+    // Checked before the Node layer starts listening, so bad options leave nothing open.
+    const limits = resolveLimits(realtime.limits);
+    const history = resolveHistoryLimits(realtime.history);
+    super({ ...options, WebSocket: options.WebSocket ?? WebSocket, handleProtocols: options.handleProtocols ?? chooseProtocol }, callback);
+    this.#engine = new PubSub({
+      adapter: realtime.adapter,
+      history,
+      topics: realtime.topics,
+      onPresence: (topic, event, member) => this.emit('presence', topic, event, member),
+      onError: (error) => this.#report(error, undefined),
+    });
+    this.#userOf = realtime.userOf;
+    this.#hub = {
+      engine: this.#engine,
+      limits,
+      idempotency: new IdempotencyCache(),
+      authorize: realtime.authorize,
+      snapshot: realtime.snapshot,
+      requests: realtime.requests,
+      reportError: (error, ws) => this.#report(error, ws),
+    };
+    const idempotency = this.#hub.idempotency;
+    this.#sweeper = setInterval(() => idempotency.sweep(), 60_000);
+    this.#sweeper.unref();
+  }
+
+  /** The pub/sub engine (for adapters, tests and tools). */
+  get pubsub(): PubSub {
+    return this.#engine;
+  }
+
+  /** @inheritDoc */
+  override handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: NodeWebSocket, req: http.IncomingMessage) => void): void {
+    super.handleUpgrade(req, socket, head, (ws, request) => {
+      this.#adopt(ws);
+      callback(ws, request);
+    });
+  }
+
+  /** Gives a new connection its session, before the application sees it. */
+  #adopt(ws: NodeWebSocket): void {
+    // A `WebSocket` option that is not a real-time class gets plain connections.
+    if (!(ws instanceof WebSocket)) return;
+    const id = `${this.#idPrefix}.${(++this.#connections).toString(36)}`;
+    let user: string | undefined;
+    try {
+      user = this.#userOf !== undefined ? this.#userOf(ws) : defaultUser(ws);
+      if (typeof user !== 'string' || user.length === 0) user = undefined;
+    } catch (error) {
+      this.#report(error, ws);
+    }
+    const session = new RealtimeSession(this.#hub, ws, id, user ?? id, user !== undefined, ws.protocol === REALTIME_SUBPROTOCOL);
+    ws[kBindSession](session);
+    if (session.envelopes) session.hello();
+  }
+
+  /** Reports an application hook's failure on 'handlerError' (never 'error': that would throw without a listener). */
+  #report(error: unknown, ws: WebSocket | undefined): void {
+    if (this.listenerCount('handlerError') > 0) this.emit('handlerError', error, ws);
+  }
+
+  /**
+   * Publishes `data` to every subscriber of `topic`: a string, bytes (Buffer, typed array,
+   * ArrayBuffer) or any JSON value. Framed once per kind of subscriber, the same bytes for all.
+   * @returns status (`ok`, `backpressure`, `dropped`), the message's offset and how many
+   * subscribers it was queued for. With an asynchronous adapter the offset is -1 (assigned later).
+   * @throws TypeError for an invalid topic name or data that is not a string, bytes or JSON
+   */
+  publish(topic: string, data: unknown, options: ServerPublishOptions = {}): PublishResult {
+    const { except, ...rest } = options;
+    const result = this.#engine.publish(topic, data, { ...rest, except: except instanceof WebSocket ? except[kSession] : undefined });
+    if (!isPromise(result)) return result;
+    result.catch((error: unknown) => this.#report(error, undefined));
+    return { ...PENDING_PUBLISH };
+  }
+
+  /** Subscribers of `topic` on this server. */
+  subscriberCount(topic: string): number {
+    return this.#engine.subscriberCount(topic);
+  }
+
+  /**
+   * Members present in `topic`, one per user (`{ user, conn, info }`: their earliest connection).
+   * An array with the in-memory adapter; a promise with an asynchronous one (`await` works for both).
+   */
+  presence(topic: string): MaybePromise<PresenceMember[]> {
+    return this.#engine.members(topic);
+  }
+
+  /** The topic's epoch and newest offset. */
+  position(topic: string): MaybePromise<StreamPosition> {
+    return this.#engine.position(topic);
+  }
+
+  /** Counts for `topic` on this server: subscribers, deliveries, and what its slow-consumer policy did. */
+  topicStats(topic: string): TopicStats {
+    return this.#engine.topicStats(topic);
+  }
+
+  /** @inheritDoc */
+  override close(callback?: (error?: Error) => void): void {
+    clearInterval(this.#sweeper);
+    super.close(callback);
+  }
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overload mirrors EventEmitter's own signature */
+/** Typed event overloads for the real-time events. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
+export interface WebSocketServer {
+  on(event: 'presence', listener: (this: WebSocketServer, topic: string, event: 'join' | 'leave', member: PresenceMember) => void): this;
+  on(event: 'handlerError', listener: (this: WebSocketServer, error: unknown, ws: WebSocket | undefined) => void): this;
+  on(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
+  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  once(event: 'presence', listener: (this: WebSocketServer, topic: string, event: 'join' | 'leave', member: PresenceMember) => void): this;
+  once(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
+  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -1,0 +1,442 @@
+/**
+ * One connection's real-time state: it is the connection's {@link Subscriber}, and on a
+ * `parley.v1` connection it speaks the protocol (docs/realtime-protocol.md). Every incoming
+ * envelope is validated (size, depth, types, ids) before anything acts on it; a bad one gets an
+ * `err` with a stable code, and a run of them closes the connection with 1008. Nothing a peer
+ * sends can throw out of here.
+ *
+ * Envelopes that change subscriptions or publish (`sub`, `unsub`, `pub`, `presence`) are applied
+ * in arrival order even when a hook answers asynchronously, so `sub` then `unsub` never ends
+ * subscribed. Requests (`req`) run concurrently, a bounded number at a time.
+ * @packageDocumentation
+ */
+import { Buffer } from 'node:buffer';
+import type { PreparedMessage } from '../node/prepared-message.js';
+import {
+  EnvelopeError,
+  decodeFrame,
+  encodeEnvelope,
+  parseClientEnvelope,
+  type ClientEnvelope,
+  type EnvelopeId,
+  type RealtimeErrorCode,
+  type ServerEnvelope,
+  type StreamPosition,
+} from './envelope.js';
+import type { EncodedReply, IdempotencyCache } from './idempotency.js';
+import { after, attempt, isPromise, type MaybePromise } from './maybe-async.js';
+import type { PubSub, PublishOptions, PublishResult } from './pubsub.js';
+import { RealtimeError } from './realtime-error.js';
+import type { Subscriber } from './subscriber.js';
+
+/** What a session needs of its WebSocket. */
+export interface SessionSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array | PreparedMessage): unknown;
+  close(code?: number, reason?: string): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** A `requests` handler: its result (JSON or bytes) is the `res` data. */
+export type RequestHandler<W> = (data: unknown, ws: W) => unknown;
+
+/** Limits on what a client may send, resolved. */
+export interface SessionLimits {
+  maxEnvelopeBytes: number;
+  maxDepth: number;
+  maxSubscriptions: number;
+}
+
+/** What sessions share: the server's engine, hooks and limits. */
+export interface SessionHub<W> {
+  readonly engine: PubSub;
+  readonly limits: SessionLimits;
+  readonly idempotency: IdempotencyCache;
+  readonly authorize: ((ws: W, action: 'subscribe' | 'publish', topic: string) => boolean | Promise<boolean>) | undefined;
+  readonly snapshot: ((topic: string, ws: W) => unknown) | undefined;
+  readonly requests: Readonly<Record<string, RequestHandler<W>>> | undefined;
+  /** An application hook threw or rejected. */
+  reportError(error: unknown, ws: W): void;
+}
+
+/** Options of a subscription made from server code. */
+export interface ServerSubscribeOptions {
+  /** Resume after this position: missed messages are sent first when history has them all. */
+  since?: StreamPosition;
+  /** Join the topic's presence with this info (any JSON). */
+  presence?: unknown;
+}
+
+/** Malformed envelopes in a row before the connection is closed with 1008. */
+export const MAX_MALFORMED_IN_A_ROW = 10;
+/** Ordered envelopes waiting behind an asynchronous hook before reading pauses. */
+const PAUSE_READING_AT = 64;
+/** Ordered envelopes waiting at most; more are refused with RATE_LIMITED. */
+const MAX_WAITING = 1024;
+/** Requests running at once per connection; more are refused with RATE_LIMITED. */
+const MAX_REQUESTS_IN_FLIGHT = 128;
+const OPEN = 1;
+
+interface Waiting {
+  readonly id: EnvelopeId | undefined;
+  readonly op: () => MaybePromise<void>;
+}
+
+/** The real-time side of one server connection. */
+export class RealtimeSession<W extends SessionSocket> implements Subscriber {
+  /** Connection id (`conn` in the protocol). */
+  readonly id: string;
+  /** Whether the connection negotiated `parley.v1`. */
+  readonly envelopes: boolean;
+  /** The user this connection belongs to (presence and idempotency are per user). */
+  readonly user: string;
+  /** Whether `user` came from the application rather than the connection id. */
+  readonly userKnown: boolean;
+  readonly #ws: W;
+  readonly #hub: SessionHub<W>;
+  #closed = false;
+  #malformedInARow = 0;
+  #busy = false;
+  #waiting: Waiting[] = [];
+  #pausedReading = false;
+  #requests = 0;
+
+  /**
+   * @param hub - the server's shared state
+   * @param ws - the connection
+   * @param id - its connection id
+   * @param user - its user (the connection id when the application gave none)
+   * @param userKnown - whether the application gave the user
+   * @param envelopes - whether it negotiated `parley.v1`
+   */
+  constructor(hub: SessionHub<W>, ws: W, id: string, user: string, userKnown: boolean, envelopes: boolean) {
+    this.#hub = hub;
+    this.#ws = ws;
+    this.id = id;
+    this.user = user;
+    this.userKnown = userKnown;
+    this.envelopes = envelopes;
+  }
+
+  // ---- Subscriber ------------------------------------------------------------------------
+
+  /** @inheritDoc */
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  /** @inheritDoc */
+  send(frame: PreparedMessage): void {
+    if (this.#ws.readyState === OPEN) this.#ws.send(frame);
+  }
+
+  /** @inheritDoc */
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  // ---- connection events -----------------------------------------------------------------
+
+  /** Whether the connection has closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends `hello`, the first envelope of every `parley.v1` connection. */
+  hello(): void {
+    this.#reply({ t: 'hello', v: 1, time: Date.now(), conn: this.id, ...(this.userKnown ? { user: this.user } : {}) });
+  }
+
+  /** The connection drained: conflated messages held for it can go. */
+  onDrain(): void {
+    this.#hub.engine.drained(this);
+  }
+
+  /** The connection closed: leave every topic (and its presence). */
+  onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#waiting = [];
+    this.#hub.engine.unsubscribeAll(this);
+  }
+
+  /**
+   * One incoming frame of a `parley.v1` connection. Never throws: the Node layer would close the
+   * connection with 1011 for an exception here.
+   */
+  onMessage(data: unknown, isBinary: boolean): void {
+    if (this.#closed) return;
+    try {
+      let envelope: ClientEnvelope;
+      try {
+        const bytes = toBuffer(data);
+        const { maxEnvelopeBytes, maxDepth } = this.#hub.limits;
+        // Text is measured in bytes before it is decoded: an oversized envelope costs no string.
+        if (!isBinary && bytes.length > maxEnvelopeBytes) throw new EnvelopeError('TOO_LARGE', `envelope over ${maxEnvelopeBytes} bytes`);
+        envelope = parseClientEnvelope(decodeFrame(isBinary ? bytes : bytes.toString('utf8'), { maxBytes: maxEnvelopeBytes, maxDepth }));
+      } catch (error) {
+        this.#malformed(error);
+        return;
+      }
+      this.#malformedInARow = 0;
+      if (envelope.t === 'req') this.#request(envelope);
+      else this.#ordered('id' in envelope ? envelope.id : undefined, () => this.#apply(envelope));
+    } catch (error) {
+      this.#internal(undefined, error);
+    }
+  }
+
+  #malformed(error: unknown): void {
+    const e = error instanceof EnvelopeError ? error : new EnvelopeError('BAD_ENVELOPE', 'malformed envelope');
+    this.#error(e.id, e.code, e.message);
+    if (++this.#malformedInARow >= MAX_MALFORMED_IN_A_ROW && this.#ws.readyState === OPEN) {
+      this.#ws.close(1008, 'too many malformed envelopes');
+    }
+  }
+
+  // ---- ordering --------------------------------------------------------------------------
+
+  #ordered(id: EnvelopeId | undefined, op: () => MaybePromise<void>): void {
+    if (!this.#busy) {
+      this.#run(id, op);
+      return;
+    }
+    if (this.#waiting.length >= MAX_WAITING) {
+      this.#error(id, 'RATE_LIMITED', 'too many envelopes waiting');
+      return;
+    }
+    this.#waiting.push({ id, op });
+    if (this.#waiting.length >= PAUSE_READING_AT && !this.#pausedReading) {
+      // TCP backpressure instead of an ever longer queue.
+      this.#pausedReading = true;
+      this.#ws.pause();
+    }
+  }
+
+  #run(id: EnvelopeId | undefined, op: () => MaybePromise<void>): void {
+    const result = attempt(op, (error) => this.#internal(id, error));
+    if (!isPromise(result)) return;
+    this.#busy = true;
+    void result.then(() => this.#next());
+  }
+
+  #next(): void {
+    this.#busy = false;
+    while (!this.#busy && !this.#closed && this.#waiting.length > 0) {
+      const { id, op } = this.#waiting.shift()!;
+      this.#run(id, op);
+    }
+    if (this.#pausedReading && this.#waiting.length < PAUSE_READING_AT / 2) {
+      this.#pausedReading = false;
+      this.#ws.resume();
+    }
+  }
+
+  #apply(envelope: Exclude<ClientEnvelope, { t: 'req' }>): MaybePromise<void> {
+    switch (envelope.t) {
+      case 'sub': return this.#subscribe(envelope);
+      case 'unsub': return this.#unsubscribe(envelope);
+      case 'pub': return this.#publish(envelope);
+      case 'presence': return this.#presence(envelope);
+    }
+  }
+
+  // ---- envelopes -------------------------------------------------------------------------
+
+  #authorize(action: 'subscribe' | 'publish', topic: string): MaybePromise<boolean> {
+    const hook = this.#hub.authorize;
+    if (hook === undefined) return true;
+    // Only `true` allows: a hook returning something else by mistake must not open a topic.
+    return after(hook(this.#ws, action, topic), (allowed) => allowed === true);
+  }
+
+  #subscribe(env: Extract<ClientEnvelope, { t: 'sub' }>): MaybePromise<void> {
+    const { id, topic } = env;
+    const engine = this.#hub.engine;
+    const max = this.#hub.limits.maxSubscriptions;
+    if (!engine.isSubscribed(this, topic) && engine.subscriptionCount(this) >= max) {
+      this.#error(id, 'LIMIT', `at most ${max} subscriptions per connection`);
+      return;
+    }
+    return after(this.#authorize('subscribe', topic), (allowed) => {
+      if (!allowed) {
+        this.#error(id, 'FORBIDDEN', 'not allowed to subscribe to this topic');
+        return;
+      }
+      if (this.#closed) return;
+      const presence = env.presence !== undefined ? { user: this.user, info: env.presence } : undefined;
+      const ticket = engine.subscribe(this, topic, { since: env.since, presence, hold: true });
+      return attempt(
+        () => after(ticket.ready, (state) => {
+          const hook = this.#hub.snapshot;
+          // A snapshot is for a client without usable state: a new subscription, or one that could not recover.
+          const snapshot = hook !== undefined && state.recovered !== true ? hook(topic, this.#ws) : undefined;
+          return after(snapshot, (value) => {
+            if (this.#closed) return;
+            const reply: Extract<ServerEnvelope, { t: 'subok' }> = { t: 'subok', id, topic, epoch: state.epoch, offset: state.offset };
+            if (state.recovered !== undefined) reply.recovered = state.recovered;
+            if (value !== undefined) reply.snapshot = value;
+            this.#sendEncoded(encodeEnvelope(reply));
+            engine.activate(this, topic);
+          });
+        }),
+        (error) => {
+          // The client is told the subscription failed, so it must not stay half made.
+          engine.unsubscribe(this, topic);
+          throw error;
+        },
+      );
+    });
+  }
+
+  #unsubscribe(env: Extract<ClientEnvelope, { t: 'unsub' }>): void {
+    if (!this.#hub.engine.unsubscribe(this, env.topic)) {
+      this.#error(env.id, 'NOT_SUBSCRIBED', 'not subscribed to this topic');
+      return;
+    }
+    this.#reply({ t: 'ok', id: env.id });
+  }
+
+  #publish(env: Extract<ClientEnvelope, { t: 'pub' }>): MaybePromise<void> {
+    const { id, topic } = env;
+    const run = (): MaybePromise<ServerEnvelope | undefined> => after(this.#authorize('publish', topic), (allowed) => {
+      if (!allowed) return errorEnvelope(id, 'FORBIDDEN', 'not allowed to publish to this topic');
+      // Binary data is a view of the received frame; history keeps a copy, not the frame.
+      const data = env.data instanceof Uint8Array ? Buffer.from(env.data) : env.data;
+      return after(this.#hub.engine.publish(topic, data, env.key !== undefined ? { key: env.key } : {}), (result): ServerEnvelope | undefined =>
+        id === undefined ? undefined : { t: 'ok', id, offset: result.offset });
+    });
+    if (id === undefined) {
+      // Without an id only failures are answered.
+      return after(attempt(run, (error) => this.#errorFor(undefined, error)), (reply) => {
+        if (reply !== undefined) this.#reply(reply);
+      });
+    }
+    return this.#once(id, `pub ${topic}`, run);
+  }
+
+  #presence(env: Extract<ClientEnvelope, { t: 'presence' }>): MaybePromise<void> {
+    const engine = this.#hub.engine;
+    if (!engine.isSubscribed(this, env.topic)) {
+      this.#error(env.id, 'NOT_SUBSCRIBED', 'subscribe to the topic to see its presence');
+      return;
+    }
+    return after(engine.members(env.topic), (members) => this.#reply({ t: 'ok', id: env.id, members }));
+  }
+
+  #request(env: Extract<ClientEnvelope, { t: 'req' }>): void {
+    const { id, method } = env;
+    const handlers = this.#hub.requests;
+    // Own properties only: "__proto__" or "constructor" is a method name like any other.
+    const handler = handlers !== undefined && Object.hasOwn(handlers, method) ? handlers[method] : undefined;
+    if (typeof handler !== 'function') {
+      this.#error(id, 'UNKNOWN_METHOD', `unknown method "${method}"`);
+      return;
+    }
+    if (this.#requests >= MAX_REQUESTS_IN_FLIGHT) {
+      this.#error(id, 'RATE_LIMITED', 'too many requests in flight');
+      return;
+    }
+    this.#requests++;
+    const done = this.#once(id, `req ${method}`, () => after(handler(env.data, this.#ws), (data): ServerEnvelope => ({ t: 'res', id, data: data ?? null })));
+    if (isPromise(done)) void done.then(() => { this.#requests--; });
+    else this.#requests--;
+  }
+
+  /**
+   * Runs a `pub` or `req` once per (user, id): a repeat gets the first outcome (docs: idempotent
+   * retries), a different request with a used id gets BAD_ENVELOPE.
+   */
+  #once(id: EnvelopeId, fingerprint: string, run: () => MaybePromise<ServerEnvelope | undefined>): MaybePromise<void> {
+    const found = this.#hub.idempotency.claim(this.user, id, fingerprint, (encoded) => this.#sendEncoded(encoded));
+    if (found.state === 'conflict') {
+      this.#error(id, 'BAD_ENVELOPE', 'id already used for a different request');
+      return;
+    }
+    if (found.state !== 'run') return;
+    return after(attempt(run, (error) => this.#errorFor(id, error)), (reply) => {
+      if (reply === undefined) return;
+      let encoded: EncodedReply;
+      try {
+        encoded = encodeEnvelope(reply);
+      } catch (error) {
+        // A handler result that JSON cannot carry (a BigInt, a cycle).
+        encoded = encodeEnvelope(this.#errorFor(id, error));
+      }
+      found.claim.settle(encoded);
+      this.#sendEncoded(encoded);
+    });
+  }
+
+  // ---- replies ---------------------------------------------------------------------------
+
+  /** The `err` for a thrown error: the application's own code, or INTERNAL with nothing internal. */
+  #errorFor(id: EnvelopeId | undefined, error: unknown): ServerEnvelope {
+    if (error instanceof RealtimeError) return errorEnvelope(id, error.code, error.message);
+    this.#hub.reportError(error, this.#ws);
+    return errorEnvelope(id, 'INTERNAL', 'internal error');
+  }
+
+  #internal(id: EnvelopeId | undefined, error: unknown): void {
+    this.#reply(this.#errorFor(id, error));
+  }
+
+  #error(id: EnvelopeId | undefined, code: RealtimeErrorCode, message: string): void {
+    this.#reply(errorEnvelope(id, code, message));
+  }
+
+  #reply(envelope: ServerEnvelope): void {
+    this.#sendEncoded(encodeEnvelope(envelope));
+  }
+
+  #sendEncoded(encoded: EncodedReply): void {
+    if (this.#ws.readyState === OPEN) this.#ws.send(encoded);
+  }
+
+  // ---- server-side API -------------------------------------------------------------------
+
+  /**
+   * Subscribes from server code (no `subok`: the client did not ask). With `since`, the missed
+   * messages are sent first.
+   * @returns false when already subscribed or closed
+   */
+  subscribe(topic: string, options: ServerSubscribeOptions = {}): boolean {
+    if (this.#closed) return false;
+    const presence = options.presence !== undefined ? { user: this.user, info: options.presence } : undefined;
+    return this.#hub.engine.subscribe(this, topic, { since: options.since, presence }).added;
+  }
+
+  /** @returns false when not subscribed */
+  unsubscribe(topic: string): boolean {
+    return this.#hub.engine.unsubscribe(this, topic);
+  }
+
+  /** Whether subscribed to `topic`. */
+  isSubscribed(topic: string): boolean {
+    return this.#hub.engine.isSubscribed(this, topic);
+  }
+
+  /** The topics subscribed to. */
+  get topics(): string[] {
+    return this.#hub.engine.topicsOf(this);
+  }
+
+  /** Publishes from server code to every subscriber of `topic` but this connection (see `except`). */
+  publish(topic: string, data: unknown, options: PublishOptions = {}): MaybePromise<PublishResult> {
+    return this.#hub.engine.publish(topic, data, { ...options, except: this });
+  }
+}
+
+function errorEnvelope(id: EnvelopeId | undefined, code: string, message: string): ServerEnvelope {
+  return id === undefined ? { t: 'err', code, message } : { t: 'err', id, code, message };
+}
+
+/** A message event's data as bytes, whatever `binaryType` delivered. */
+function toBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]);
+  throw new EnvelopeError('BAD_ENVELOPE', 'unreadable frame');
+}
