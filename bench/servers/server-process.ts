@@ -111,9 +111,21 @@ export class ServerProcess {
       const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void =>
         fail(`exited before ready (code ${code ?? 'none'}, ${signal ?? 'no signal'})`);
       child.once('exit', onEarlyExit);
+      let readyPort: number | undefined;
+      // The hello (IPC) and the ready line (stdout) travel on different channels and may arrive
+      // in either order: resolve once both are in.
+      const settle = (): void => {
+        if (hello === undefined || readyPort === undefined) return;
+        clearTimeout(timer);
+        child.off('exit', onEarlyExit);
+        resolve(new ServerProcess(child, readyPort, hello));
+      };
       child.on('message', (raw: unknown) => {
         const message = raw as ServerToParent;
-        if (message.type === 'hello') hello = message;
+        if (message.type === 'hello' && hello === undefined) {
+          hello = message;
+          settle();
+        }
       });
       if (child.stdout === null) {
         fail('no stdout pipe');
@@ -121,14 +133,9 @@ export class ServerProcess {
       }
       createInterface({ input: child.stdout }).on('line', (line) => {
         const match = /^ready (\d+)$/.exec(line);
-        if (match === null) return;
-        clearTimeout(timer);
-        child.off('exit', onEarlyExit);
-        if (hello === undefined) {
-          fail('printed ready before its hello message');
-          return;
-        }
-        resolve(new ServerProcess(child, Number(match[1]), hello));
+        if (match === null || readyPort !== undefined) return;
+        readyPort = Number(match[1]);
+        settle();
       });
     });
   }
