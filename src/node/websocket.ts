@@ -67,6 +67,10 @@ const EMPTY = Buffer.alloc(0);
 const WHATWG_EVENTS = ['open', 'message', 'close', 'error'] as const;
 type WhatwgEvent = (typeof WHATWG_EVENTS)[number];
 
+/** The owning WebSocket is kept on its socket under this key, for the shared listeners. */
+const kOwner = Symbol('parley.owner');
+type OwnedSocket = Duplex & { [kOwner]: WebSocket };
+
 /** A send waiting behind a Blob that is being read or a message being compressed. */
 interface QueuedSend {
   ready: boolean;
@@ -635,7 +639,7 @@ export class WebSocket extends EventEmitter {
     this.#socket = socket;
     // zlib streams are created on the first compressed message, not here (deflate-codec.ts).
     if (this.#deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(this.#deflateSetup, this.#isServer, s.maxPayload);
-    const receiver = new Receiver(this.#receiverHandler(), {
+    const receiver = new Receiver(new WebSocket.#Bridge(this), {
       expectMasked: this.#isServer,
       maxPayload: s.maxPayload,
       maxFragments: s.maxFragments,
@@ -651,28 +655,64 @@ export class WebSocket extends EventEmitter {
     // Bytes that came with the upgrade go first, and are read only after the application has
     // had the 'open'/'connection' event to attach its listeners (bad-input guide §7).
     if (head.length > 0) socket.unshift(head);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('close', () => this.#onSocketClose());
-    socket.on('error', () => this.#onSocketError());
-    socket.on('drain', () => this.#emitDrain());
+    // Shared listener functions find their WebSocket through the socket: no closures per
+    // connection (memory per idle connection is a headline figure).
+    (socket as OwnedSocket)[kOwner] = this;
+    socket.on('data', WebSocket.#socketOnData);
+    socket.on('end', WebSocket.#socketOnEnd);
+    socket.on('close', WebSocket.#socketOnClose);
+    socket.on('error', WebSocket.#socketOnError);
+    socket.on('drain', WebSocket.#socketOnDrain);
     this.#lastReceived = performance.now();
     this.#readyState = OPEN;
     this.emit('open');
   }
 
-  #receiverHandler(): ReceiverHandler {
-    return {
-      onMessage: (data, isBinary, compressed) => (compressed ? this.#inflate(data, isBinary) : this.#onMessage(data, isBinary)),
-      onPing: (data) => {
-        if (this.#settings.autoPong && this.#readyState === OPEN) this.pong(asBuffer(data), !this.#isServer);
-        this.emit('ping', asBuffer(data));
-      },
-      onPong: (data) => this.emit('pong', asBuffer(data)),
-      onClose: (code, reason) => this.#onCloseFrame(code, reason),
-      onError: (error) => this.#onProtocolError(error),
-    };
+  static #socketOnData(this: OwnedSocket, chunk: Buffer): void {
+    this[kOwner].#onData(chunk);
   }
+
+  static #socketOnEnd(this: OwnedSocket): void {
+    this[kOwner].#onEnd();
+  }
+
+  static #socketOnClose(this: OwnedSocket): void {
+    this[kOwner].#onSocketClose();
+  }
+
+  static #socketOnError(this: OwnedSocket): void {
+    this[kOwner].#onSocketError();
+  }
+
+  static #socketOnDrain(this: OwnedSocket): void {
+    this[kOwner].#emitDrain();
+  }
+
+  /** Receives the parser's calls for one connection: one small object instead of five closures. */
+  static #Bridge = class implements ReceiverHandler {
+    readonly #ws: WebSocket;
+    constructor(ws: WebSocket) {
+      this.#ws = ws;
+    }
+    onMessage(data: Uint8Array, isBinary: boolean, compressed: boolean): void {
+      if (compressed) this.#ws.#inflate(data, isBinary);
+      else this.#ws.#onMessage(data, isBinary);
+    }
+    onPing(data: Uint8Array): void {
+      const ws = this.#ws;
+      if (ws.#settings.autoPong && ws.#readyState === OPEN) ws.pong(asBuffer(data), !ws.#isServer);
+      ws.emit('ping', asBuffer(data));
+    }
+    onPong(data: Uint8Array): void {
+      this.#ws.emit('pong', asBuffer(data));
+    }
+    onClose(code: number, reason: Uint8Array): void {
+      this.#ws.#onCloseFrame(code, reason);
+    }
+    onError(error: ProtocolError): void {
+      this.#ws.#onProtocolError(error);
+    }
+  };
 
   #onData(chunk: Buffer): void {
     this.#lastReceived = performance.now();

@@ -14,7 +14,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * @param key - the 4-byte masking key
  * @param offset - index within the whole payload of `data[start]`
  */
-export function applyMask(data: Uint8Array, key: Uint8Array, offset = 0, start = 0, end = data.length): void {
+export function applyMask(data: Uint8Array, key: ArrayLike<number>, offset = 0, start = 0, end = data.length): void {
   const k0 = key[0]!, k1 = key[1]!, k2 = key[2]!, k3 = key[3]!;
   let i = start;
   let j = offset & 3;

@@ -73,14 +73,15 @@ export class Receiver {
   #queue: Uint8Array[] = [];
 
   /** A header split across chunks is gathered here (at most 14 bytes). */
-  readonly #header = new Uint8Array(14);
+  #header: Uint8Array | undefined;
   #headerFill = 0;
 
   // The frame being read.
   #fin = false;
   #opcode = 0;
   #masked = false;
-  readonly #maskKey = new Uint8Array(4);
+  /** A plain array: four small integers cost less per connection than a typed array. */
+  readonly #maskKey: number[] = [0, 0, 0, 0];
   #length = 0;
   #received = 0;
   #control: Uint8Array | undefined;
@@ -214,7 +215,7 @@ export class Receiver {
       used = headerSize(chunk[pos + 1]!);
     } else {
       // Gather the header across chunks: first two bytes, then the size they announce.
-      const h = this.#header;
+      const h = (this.#header ??= new Uint8Array(14));
       let i = pos;
       while (this.#headerFill < 2 && i < chunk.length) h[this.#headerFill++] = chunk[i++]!;
       if (this.#headerFill < 2) return -1;
@@ -363,13 +364,17 @@ export class Receiver {
       this.#controlFrame(opcode, payload!);
       return;
     }
-    if (payload !== undefined && payload.length > 0) this.#keep(payload);
+    const whole = this.#fin && this.#pieces.length === 0 && this.#coalesce === undefined;
+    if (!whole && payload !== undefined && payload.length > 0) this.#keep(payload);
     if (!this.#fin) return;
 
     this.#flushCoalesced();
     const pieces = this.#pieces;
     let data: Uint8Array;
-    if (pieces.length === 1) data = pieces[0]!;
+    // The common case: a message in one frame that arrived in one chunk is handed on as a view
+    // of the received bytes, with no copy.
+    if (whole) data = payload ?? new Uint8Array(0);
+    else if (pieces.length === 1) data = pieces[0]!;
     else if (pieces.length === 0) data = new Uint8Array(0);
     else {
       data = this.#allocate(this.#messageSize);
