@@ -8,7 +8,8 @@
  *    clients as its README shows. Runs alternate between the two; the median run is reported,
  *    with the server's CPU time per delivery.
  * 2. p99 delivery latency of fast clients while one client never reads: a publisher sends
- *    timestamped messages at a fixed rate, the server relays them to every client.
+ *    timestamped messages at a fixed rate both servers sustain, the server relays them to every
+ *    client. The same run without the slow client is the baseline.
  *
  *     node dist/bench/realtime.js [--clients 100] [--seconds 3] [--runs 3] [--workers 1] [--json FILE]
  */
@@ -39,7 +40,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     'latency-seconds': { type: 'string', default: '5' },
     'fast-clients': { type: 'string', default: '50' },
-    rate: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '500' },
     'payload': { type: 'string', default: '2048' },
     json: { type: 'string' },
   },
@@ -152,6 +153,7 @@ async function throughputRun(impl: Impl): Promise<ThroughputRun> {
 
 interface LatencyRun {
   impl: Impl;
+  slowClients: number;
   p50: number;
   p99: number;
   p999: number;
@@ -162,9 +164,9 @@ interface LatencyRun {
   droppedForSlow: number | undefined;
 }
 
-async function latencyRun(impl: Impl): Promise<LatencyRun> {
+async function latencyRun(impl: Impl, slowClients: number): Promise<LatencyRun> {
   const server = await ServerChild.start(impl);
-  const probe = await LatencyProbe.open({ host: HOST, port: server.port, fastClients: FAST, slowClients: 1, rate: RATE, payloadSize: PAYLOAD });
+  const probe = await LatencyProbe.open({ host: HOST, port: server.port, fastClients: FAST, slowClients, rate: RATE, payloadSize: PAYLOAD });
   try {
     probe.start(RATE, PAYLOAD);
     // Long enough for the slow client's kernel buffers to fill and the server to start holding.
@@ -179,6 +181,7 @@ async function latencyRun(impl: Impl): Promise<LatencyRun> {
     const { sent, deliveredToFast } = probe.counts();
     return {
       impl,
+      slowClients,
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       p999: percentile(sorted, 99.9),
@@ -216,24 +219,49 @@ const throughput = Object.fromEntries(IMPLS.map((impl) => {
   return [impl, { deliveriesPerSecond: median(mine.map((r) => r.deliveriesPerSecond)), cpuMicrosPerDelivery: median(mine.map((r) => r.cpuMicrosPerDelivery)), failures: mine.reduce((n, r) => n + r.failures, 0) }];
 })) as Record<Impl, { deliveriesPerSecond: number; cpuMicrosPerDelivery: number; failures: number }>;
 
-process.stdout.write(`latency: ${FAST} fast clients + 1 that never reads, ${RATE} msg/s of ${PAYLOAD} B, ${LATENCY_SECONDS} s measured after 3 s\n`);
-const latency: LatencyRun[] = [];
-for (const impl of IMPLS) {
-  const run = await latencyRun(impl);
-  latency.push(run);
-  process.stdout.write(`  ${impl.padEnd(6)} p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, p99.9 ${run.p999.toFixed(2)} ms (${fmt(run.samples)} samples, ${(run.deliveredShare * 100).toFixed(1)}% delivered); slow client queued ${fmt(run.slowQueuedBytes / 2 ** 20, 1)} MiB, server RSS ${fmt(run.rssMiB)} MiB${run.droppedForSlow !== undefined ? `, ${fmt(run.droppedForSlow)} dropped for the slow client` : ''}\n`);
+process.stdout.write(`latency: ${FAST} fast clients (+ 1 that never reads, or none), ${RATE} msg/s of ${PAYLOAD} B, ${RUNS} alternating runs of ${LATENCY_SECONDS} s measured after 3 s\n`);
+const latencyRuns: LatencyRun[] = [];
+for (let r = 0; r < RUNS; r++) {
+  for (const slowClients of [1, 0]) {
+    for (const impl of r % 2 === 0 ? IMPLS : [...IMPLS].reverse()) {
+      const run = await latencyRun(impl, slowClients);
+      latencyRuns.push(run);
+      process.stdout.write(`  ${impl.padEnd(6)} ${slowClients === 1 ? 'slow client' : 'no slow    '} run ${r + 1}: p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, p99.9 ${run.p999.toFixed(2)} ms (${fmt(run.samples)} samples, ${(run.deliveredShare * 100).toFixed(1)}% delivered); most queued for one client ${fmt(run.slowQueuedBytes / 2 ** 20, 1)} MiB, server RSS ${fmt(run.rssMiB)} MiB${run.droppedForSlow !== undefined ? `, ${fmt(run.droppedForSlow)} dropped` : ''}\n`);
+    }
+  }
 }
+/** Median of each figure over the runs of one implementation and one setting. */
+const latencyOf = (impl: Impl, slowClients: number): LatencyRun => {
+  const mine = latencyRuns.filter((r) => r.impl === impl && r.slowClients === slowClients);
+  const m = (f: (r: LatencyRun) => number): number => median(mine.map(f));
+  return {
+    impl,
+    slowClients,
+    p50: m((r) => r.p50),
+    p99: m((r) => r.p99),
+    p999: m((r) => r.p999),
+    samples: m((r) => r.samples),
+    deliveredShare: Math.min(...mine.map((r) => r.deliveredShare)),
+    slowQueuedBytes: m((r) => r.slowQueuedBytes),
+    rssMiB: m((r) => r.rssMiB),
+    droppedForSlow: mine[0]?.droppedForSlow === undefined ? undefined : m((r) => r.droppedForSlow ?? 0),
+  };
+};
+const latency = [latencyOf('parley', 1), latencyOf('ws', 1), latencyOf('parley', 0), latencyOf('ws', 0)];
 
+process.stdout.write(`\nmedians; load average at start ${machine.loadAverageAtStart.toFixed(2)} on ${machine.cpus} CPUs\n`);
 const p = throughput.parley;
 const w = throughput.ws;
 process.stdout.write('\n| | Parley `publish` | ws (loop over clients) | Parley / ws |\n|---|---|---|---|\n');
 process.stdout.write(`| broadcast deliveries/s (${CLIENTS} clients) | ${fmt(p.deliveriesPerSecond)} | ${fmt(w.deliveriesPerSecond)} | ${(p.deliveriesPerSecond / w.deliveriesPerSecond).toFixed(2)}× |\n`);
 process.stdout.write(`| server CPU per delivery (µs) | ${fmt(p.cpuMicrosPerDelivery, 2)} | ${fmt(w.cpuMicrosPerDelivery, 2)} | ${(p.cpuMicrosPerDelivery / w.cpuMicrosPerDelivery).toFixed(2)}× |\n`);
-const [lp, lw] = [latency[0]!, latency[1]!];
-process.stdout.write(`| fast clients' p99 latency, one client slow (ms) | ${lp.p99.toFixed(2)} | ${lw.p99.toFixed(2)} | ${(lp.p99 / lw.p99).toFixed(2)}× |\n`);
-process.stdout.write(`| bytes queued for the slow client (MiB) | ${fmt(lp.slowQueuedBytes / 2 ** 20, 1)} | ${fmt(lw.slowQueuedBytes / 2 ** 20, 1)} | |\n`);
+const [lp, lw, bp, bw] = [latency[0]!, latency[1]!, latency[2]!, latency[3]!];
+process.stdout.write(`| fast clients' p50 / p99 latency, one client slow (ms) | ${lp.p50.toFixed(2)} / ${lp.p99.toFixed(2)} | ${lw.p50.toFixed(2)} / ${lw.p99.toFixed(2)} | ${(lp.p99 / lw.p99).toFixed(2)}× (p99) |\n`);
+process.stdout.write(`| same, no slow client (ms) | ${bp.p50.toFixed(2)} / ${bp.p99.toFixed(2)} | ${bw.p50.toFixed(2)} / ${bw.p99.toFixed(2)} | ${(bp.p99 / bw.p99).toFixed(2)}× (p99) |\n`);
+process.stdout.write(`| bytes queued for the slow client after ${3 + LATENCY_SECONDS} s (MiB) | ${fmt(lp.slowQueuedBytes / 2 ** 20, 1)} | ${fmt(lw.slowQueuedBytes / 2 ** 20, 1)} | |\n`);
+process.stdout.write(`| delivered to fast clients (worst run) | ${(Math.min(lp.deliveredShare, bp.deliveredShare) * 100).toFixed(1)}% | ${(Math.min(lw.deliveredShare, bw.deliveredShare) * 100).toFixed(1)}% | |\n`);
 
 if (values.json !== undefined) {
-  writeFileSync(values.json, `${JSON.stringify({ machine, settings: { CLIENTS, SECONDS, RUNS, WORKERS, FAST, RATE, PAYLOAD, LATENCY_SECONDS }, runs, throughput, latency }, null, 2)}\n`);
+  writeFileSync(values.json, `${JSON.stringify({ machine, settings: { CLIENTS, SECONDS, RUNS, WORKERS, FAST, RATE, PAYLOAD, LATENCY_SECONDS }, runs, throughput, latencyRuns, latency }, null, 2)}\n`);
 }
 if (runs.some((r) => r.failures > 0)) process.exitCode = 1;

@@ -223,6 +223,8 @@ export class PubSub implements AdapterNode {
       if (topic.subs.size === 1) this.adapter.watch(topicName, true);
     } else {
       s.holding ??= [];
+      // Recovery resends everything after `since`: what conflation held for it would come twice.
+      if (options.since !== undefined) topic.gate.remove(sub);
       if (s.member === undefined && options.presence !== undefined) s.presence = options.presence;
     }
     const subscription = s;

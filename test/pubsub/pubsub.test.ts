@@ -238,6 +238,23 @@ void describe('PubSub: recovery', () => {
     assert.deepEqual(s.messages().map((m) => m.offset), [1, 2, 3, 4, 3, 4]);
   });
 
+  void test('re-synchronising a conflating subscriber forgets what conflation held (recovery covers it)', (t) => {
+    const ps = engine({ topics: () => ({ policy: 'conflate', maxQueuedBytes: 10 }) });
+    t.after(() => ps.close());
+    const s = new FakeSubscriber();
+    ps.subscribe(s, 'x');
+    now(ps.publish('x', 1, { key: 'k' }));
+    s.bufferedAmount = 100;
+    now(ps.publish('x', 2, { key: 'k' }));
+    now(ps.publish('x', 3, { key: 'k' }));
+    s.bufferedAmount = 0;
+    const { epoch } = now(ps.position('x'));
+    ps.subscribe(s, 'x', { since: { epoch, offset: 1 } });
+    ps.drained(s);
+    now(ps.publish('x', 4, { key: 'k' }));
+    assert.deepEqual(s.messages().map((m) => m.offset), [1, 2, 3, 4]);
+  });
+
   void test('plain subscribers recover raw data too', (t) => {
     const ps = engine();
     t.after(() => ps.close());
