@@ -242,7 +242,14 @@ export interface WebSocketServer {
   on(event: 'presence', listener: (this: WebSocketServer, topic: string, event: 'join' | 'leave', member: PresenceMember) => void): this;
   on(event: 'handlerError', listener: (this: WebSocketServer, error: unknown, ws: WebSocket | undefined) => void): this;
   on(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
+  // The Node layer's events again: an interface overload list replaces the base class's.
+  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
+  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+  on(event: 'wsClientError', listener: (this: WebSocketServer, error: Error, socket: Duplex, request: http.IncomingMessage) => void): this;
   on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  once(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
   once(event: 'presence', listener: (this: WebSocketServer, topic: string, event: 'join' | 'leave', member: PresenceMember) => void): this;
   once(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
   once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
