@@ -2,7 +2,6 @@
  * `ParleyClient`: the `parley.v1` real-time client for browsers and Node.
  * @packageDocumentation
  */
-// eslint-disable-next-line no-restricted-imports -- the browser-safe codec is shared by design
 import {
   REALTIME_SUBPROTOCOL,
   decodeFrame,
