@@ -4,7 +4,7 @@
  * draws a random prefix and counts from there.
  * @packageDocumentation
  */
-import type { EnvelopeId } from '../pubsub/envelope.js'; // eslint-disable-line no-restricted-imports -- the browser-safe codec is shared by design
+import type { EnvelopeId } from '../pubsub/envelope.js';
 
 interface CryptoLike {
   getRandomValues(array: Uint8Array): Uint8Array;

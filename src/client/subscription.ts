@@ -2,7 +2,7 @@
  * The application's handle on a subscribed topic.
  * @packageDocumentation
  */
-import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js'; // eslint-disable-line no-restricted-imports -- the browser-safe codec is shared by design
+import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
 import { Emitter, rethrowLater } from './emitter.js';
 import type { ParleyClientError } from './errors.js';
 import type { TopicStream } from './topic-stream.js';
