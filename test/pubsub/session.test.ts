@@ -150,6 +150,24 @@ void describe('subscriptions, authorization and limits', () => {
     await c.waitFor((e) => e.t === 'err' && e.id === undefined && e.code === 'FORBIDDEN');
   });
 
+  void test('hooks that throw (authorize, userOf) → INTERNAL or a fallback, reported, and no crash', async (t) => {
+    const reported: unknown[] = [];
+    const { wss, url } = await startRealtime(t, {
+      realtime: {
+        authorize: (_ws, action) => { if (action === 'subscribe') throw new Error('acl store down'); return Promise.reject(new Error('acl timeout')); },
+        userOf: () => { throw new Error('bad token'); },
+      },
+    });
+    wss.on('handlerError', (error) => reported.push((error as Error).message));
+    const c = await V1Client.open(t, url);
+    assert.equal(c.hello.user, undefined, 'no user: the connection id stands in');
+    assert.deepEqual(await c.call({ t: 'sub', id: 's', topic: 'x' }), { t: 'err', id: 's', code: 'INTERNAL', message: 'internal error' });
+    assert.equal(wss.subscriberCount('x'), 0);
+    assert.equal((await c.call({ t: 'pub', topic: 'x', data: 1 })).code, 'INTERNAL');
+    assert.deepEqual(reported, ['bad token', 'acl store down', 'acl timeout']);
+    assert.equal(c.ws.readyState, 1);
+  });
+
   void test('sub then unsub behind a slow authorize stay in order', async (t) => {
     const { wss, url } = await startRealtime(t, { realtime: { authorize: () => sleep(30).then(() => true) } });
     const c = await V1Client.open(t, url);
