@@ -14,6 +14,7 @@ import { utf8Properties } from '../../test/fuzz/properties/utf8.js';
 import { inflateKnownBugs, inflateProperties } from '../../test/fuzz/properties/inflate.js';
 import { negotiationProperties } from '../../test/fuzz/properties/negotiation.js';
 import { envelopeProperties } from '../../test/fuzz/properties/envelope.js';
+import { nodeReceiveProperties } from '../../test/fuzz/properties/node-receive.js';
 
 const USAGE = `usage: npm run fuzz -- [options]   (or: node dist/bench/fuzz/main.js [options])
 
@@ -26,7 +27,7 @@ const USAGE = `usage: npm run fuzz -- [options]   (or: node dist/bench/fuzz/main
   --list               list the properties and exit
   --help`;
 
-const ASYNC = new Set(['inflate/single-message', 'inflate/bombs', 'inflate/sequences', 'inflate/bfinal-and-pool']);
+const ASYNC = new Set(['inflate/single-message', 'inflate/bombs', 'inflate/sequences', 'inflate/bfinal-and-pool', 'node/receive-path']);
 /** Shrinking after a failure found under a time limit gets this long. */
 const SHRINK_MS = 120_000;
 const PROGRESS_MS = 15_000;
@@ -70,7 +71,7 @@ async function main(): Promise<number> {
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) throw new RangeError(`--minutes must be a positive number, got ${values.minutes}`);
   const known = inflateKnownBugs;
-  const all = [...frameProperties, ...handshakeProperties, ...utf8Properties, ...inflateProperties, ...negotiationProperties, ...envelopeProperties];
+  const all = [...frameProperties, ...handshakeProperties, ...utf8Properties, ...inflateProperties, ...negotiationProperties, ...envelopeProperties, ...nodeReceiveProperties];
   const everything = [...all, ...known];
 
   if (values.list) {
