@@ -124,6 +124,10 @@ export function connectClient(
       method: 'GET',
       path: target.pathname + target.search,
     };
+    // A WebSocket owns its TCP connection for life: never take one from (or give one back to) a
+    // keep-alive pool. Node ≥ 19's global agent keeps sockets alive, and a handshake aborted
+    // early would leave its socket open there. An application's own agent is still honoured.
+    if (passThrough.agent === undefined && passThrough.createConnection === undefined) requestOptions.agent = false;
     if (handshakeTimeout !== undefined) requestOptions.timeout = handshakeTimeout;
     if (target.protocol === 'ws+unix:') {
       // ws+unix:/path/to.sock:/request/path
