@@ -171,11 +171,16 @@ class Coder {
   #overflow = false;
   #error: Error | undefined;
   #finish: ((error: Error | undefined) => void) | undefined;
+  /** The DEFLATE stream ended (a block with BFINAL set, RFC 7692 §7.2.3.3): unusable for more. */
+  #ended = false;
 
   constructor(stream: ZlibStream, key: string) {
     this.stream = stream;
     this.key = key;
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('end', () => {
+      this.#ended = true;
+    });
     stream.on('error', (error: Error) => {
       this.#error ??= error;
       this.#finish?.(error);
@@ -185,6 +190,11 @@ class Coder {
 
   get destroyed(): boolean {
     return this.stream.destroyed;
+  }
+
+  /** True once the peer's DEFLATE data ended with a BFINAL block; the stream takes no more input. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   #onData(chunk: Buffer): void {
@@ -465,7 +475,14 @@ export class PerMessageDeflate {
           );
           return;
         }
-        if (noContext && this.#inflate === coder) {
+        if (coder.ended) {
+          // A sender may end a message's DEFLATE stream with a BFINAL block (RFC 7692
+          // §7.2.3.3). zlib will not take more input after that, so the next message gets a
+          // fresh inflater: were it reused, later messages would inflate to nothing, and a pooled
+          // one would fail the next borrower's valid message.
+          if (this.#inflate === coder) this.#inflate = undefined;
+          coder.close();
+        } else if (noContext && this.#inflate === coder) {
           this.#inflate = undefined;
           giveBack(coder, settings.concurrencyLimit);
         }
