@@ -84,6 +84,7 @@ class Client {
     this.ws.on('open', () => this.#onOpen());
     this.ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     this.ws.on('error', (error: Error) => {
+      if (this.#abandoned) return; // terminated while connecting because the run stops
       s.clientErrors++;
       problem(`client ${this.id} error: ${error.message}`);
     });

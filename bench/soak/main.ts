@@ -14,12 +14,14 @@ import { LATENCY_BUCKETS, percentile, type LoadConfig, type LoadStats, type Serv
 
 const USAGE = `usage: npm run soak -- [options]   (or: node dist/bench/soak/main.js [options])
 
-  --minutes N            duration (default 30)
+  --minutes N            measured duration (default 30)
+  --warmup N             minutes of load before the measured period, to let the connections,
+                         zlib state and the V8 heap ramp up (default 2; 0 measures from the start)
   --connections N        ordinary connections kept open, with churn (default 2000)
   --compressed SHARE     share of connections that negotiate permessage-deflate (default 0.25)
   --slow N               slow readers open at any time (default 4)
-  --publish-rate N       publishes per second, each broadcast to every connection (default 10)
-  --echo-interval MS     mean ms between echoes per connection (default 2000)
+  --publish-rate N       publishes per second, each broadcast to every connection (default 2)
+  --echo-interval MS     mean ms between echoes per connection (default 5000)
   --lifetime MIN-MAX     connection lifetime in seconds (default 10-60)
   --load-procs N         load generator processes (default 2)
   --buffer-cap BYTES     server maxBufferedAmount (policy close) (default 1048576)
@@ -53,11 +55,12 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       minutes: { type: 'string', default: '30' },
+      warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '2000' },
       compressed: { type: 'string', default: '0.25' },
       slow: { type: 'string', default: '4' },
-      'publish-rate': { type: 'string', default: '10' },
-      'echo-interval': { type: 'string', default: '2000' },
+      'publish-rate': { type: 'string', default: '2' },
+      'echo-interval': { type: 'string', default: '5000' },
       lifetime: { type: 'string', default: '10-60' },
       'load-procs': { type: 'string', default: '2' },
       'buffer-cap': { type: 'string', default: String(MiB) },
@@ -71,6 +74,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const minutes = Number(values.minutes);
+  const warmup = Number(values.warmup);
   const connections = Number(values.connections);
   const compressedShare = Number(values.compressed);
   const slow = Number(values.slow);
@@ -79,7 +83,7 @@ async function main(): Promise<number> {
   const [lifeMin, lifeMax] = values.lifetime.split('-').map(Number) as [number, number];
   const procs = Number(values['load-procs']);
   const bufferCap = Number(values['buffer-cap']);
-  if (!(minutes > 0) || !(connections > 0) || !(procs >= 1) || !(lifeMax >= lifeMin) || !(lifeMin > 0)) throw new RangeError('bad arguments');
+  if (!(minutes > 0) || !(warmup >= 0) || !(connections > 0) || !(procs >= 1) || !(lifeMax >= lifeMin) || !(lifeMin > 0)) throw new RangeError('bad arguments');
 
   // Each process holds its connections' sockets plus some: check the descriptor limit first.
   const limit = openFileLimit();
@@ -90,12 +94,15 @@ async function main(): Promise<number> {
   }
 
   const t0 = performance.now();
-  const elapsed = (): number => (performance.now() - t0) / 1000;
+  const warmupSec = warmup * 60;
+  /** Seconds into the measured period (negative during the warm-up). */
+  const elapsed = (): number => (performance.now() - t0) / 1000 - warmupSec;
   const stamp = (): string => {
     const sec = elapsed();
-    return `[${String(Math.floor(sec / 60)).padStart(2, '0')}:${String(Math.floor(sec % 60)).padStart(2, '0')}]`;
+    const a = Math.abs(sec);
+    return `[${sec < 0 ? 'warm-up -' : ''}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(Math.floor(a % 60)).padStart(2, '0')}]`;
   };
-  console.log(`soak: ${minutes} min, ${fmt(connections)} connections (${(compressedShare * 100).toFixed(0)} % compressed, lifetime ${lifeMin}-${lifeMax} s), ${slow} slow readers, ${publishRate} publishes/s broadcast to all, echo every ~${echoInterval} ms per connection, buffer cap ${fmt(bufferCap)} B (close), ${procs} load processes; ulimit -n ${limit}`);
+  console.log(`soak: ${minutes} min after a ${warmup} min warm-up, ${fmt(connections)} connections (${(compressedShare * 100).toFixed(0)} % compressed, lifetime ${lifeMin}-${lifeMax} s), ${slow} slow readers, ${publishRate} publishes/s broadcast to all, echo every ~${echoInterval} ms per connection, buffer cap ${fmt(bufferCap)} B (close), ${procs} load processes; ulimit -n ${limit}`);
 
   // ---- processes ----
   const serverProc = fork(join(here, 'server.js'), [], { env: { ...process.env, SOAK_BUFFER_CAP: String(bufferCap) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -168,7 +175,7 @@ async function main(): Promise<number> {
   const minuteLines: string[] = [];
   let lastStats: ServerStats | undefined;
   let lastMinute = 0;
-  let lastProgress = 0;
+  let lastProgress = -Infinity;
   let prevMinute = { deliveries: 0, echoes: 0, connects: 0 };
   const endAt = minutes * 60;
   let failure: string | undefined;
@@ -194,7 +201,7 @@ async function main(): Promise<number> {
     samples.push({ t: elapsed(), rss: st.rss, heap: st.heapUsed, fds: st.fds, clients: st.clients });
     const t = total();
     const minute = Math.floor(elapsed() / 60);
-    if (minute > lastMinute) {
+    if (elapsed() > 0 && minute > lastMinute) {
       lastMinute = minute;
       const line = `${stamp()} minute ${minute}/${minutes}: server rss ${(st.rss / MiB).toFixed(1)} MiB, heap ${(st.heapUsed / MiB).toFixed(1)} MiB, fds ${st.fds}, clients ${st.clients} (${st.compressedConnections} compressed), zlib streams ${st.deflate.streams} | ` +
         `connects +${fmt(t.connects - prevMinute.connects)}, echoes +${fmt(t.echoesReceived - prevMinute.echoes)}, deliveries +${fmt(st.deliveries - prevMinute.deliveries)} | ` +
@@ -206,7 +213,7 @@ async function main(): Promise<number> {
       minuteLatency = LATENCY_BUCKETS.map(() => 0);
     } else if (elapsed() - lastProgress >= 15) {
       lastProgress = elapsed();
-      console.log(`${stamp()} ${((elapsed() / endAt) * 100).toFixed(0)} %: ${st.clients} clients, rss ${(st.rss / MiB).toFixed(1)} MiB, fds ${st.fds}, echoes ${fmt(t.echoesReceived)}, deliveries ${fmt(st.deliveries)}, loss ${loss(t)}${t.lastProblem !== '' ? ` | last problem: ${t.lastProblem}` : ''}`);
+      console.log(`${stamp()} ${elapsed() < 0 ? 'warm-up' : `${((elapsed() / endAt) * 100).toFixed(0)} %`}: ${st.clients} clients, rss ${(st.rss / MiB).toFixed(1)} MiB, fds ${st.fds}, echoes ${fmt(t.echoesReceived)}, deliveries ${fmt(st.deliveries)}, loss ${loss(t)}${t.lastProblem !== '' ? ` | last problem: ${t.lastProblem}` : ''}`);
     }
   }
 
@@ -241,7 +248,25 @@ async function main(): Promise<number> {
   const heapEnd = mean(last, (x) => x.heap);
   const fds1 = mean(first, (x) => x.fds);
   const fdsEnd = mean(last, (x) => x.fds);
-  const peakRss = Math.max(...samples.map((x) => x.rss));
+  const peakRss = Math.max(...samples.filter((x) => x.t >= 0).map((x) => x.rss));
+  // For reading the drift: the same comparison from minute 3 (after the ramp-up of connections,
+  // zlib state and the V8 heap), and the least-squares slope of RSS over the second half.
+  const third = window(160, 180);
+  const rss3 = mean(third, (x) => x.rss);
+  const drift3 = ((rssEnd - rss3) / rss3) * 100;
+  const half = samples.filter((x) => x.t >= lastT / 2);
+  const slope = (() => {
+    if (half.length < 2) return NaN;
+    const mt = mean(half, (x) => x.t);
+    const mr = mean(half, (x) => x.rss);
+    let num = 0;
+    let den = 0;
+    for (const x of half) {
+      num += (x.t - mt) * (x.rss - mr);
+      den += (x.t - mt) ** 2;
+    }
+    return ((num / den) * 60) / MiB; // MiB per minute
+  })();
   const serverErrors = sum(lastStats?.errors ?? {}, (k) => k === 'ERR_WS_BUFFER_OVERFLOW');
   const overflows = lastStats?.errors.ERR_WS_BUFFER_OVERFLOW ?? 0;
   const fdsAfter = after?.fds;
@@ -259,11 +284,12 @@ async function main(): Promise<number> {
   const pass = checks.every(([, ok]) => ok);
   const lines = [
     `soak verdict: ${pass ? 'PASS' : 'FAIL'}${failure !== undefined ? ` (${failure})` : ''}`,
-    `  load: ${fmt(connections)} connections with churn (${fmt(t.connects)} connects, lifetime ${lifeMin}-${lifeMax} s, ${(compressedShare * 100).toFixed(0)} % permessage-deflate), ${slow} slow readers at a time, ${publishRate} publishes/s to all, ${(elapsed() / 60).toFixed(1)} min`,
+    `  load: ${fmt(connections)} connections with churn (${fmt(t.connects)} connects, lifetime ${lifeMin}-${lifeMax} s, ${(compressedShare * 100).toFixed(0)} % permessage-deflate), ${slow} slow readers at a time, ${publishRate} publishes/s to all, ${minutes} min measured after a ${warmup} min warm-up (loss and errors counted over both)`,
     `  traffic: ${fmt(t.echoesReceived)} echoes, ${fmt(t.publishesDelivered)} publishes, ${fmt(lastStats?.deliveries ?? 0)} broadcast deliveries (${fmt(t.broadcastsReceived)} received)`,
     `  loss: ${loss(t)} (echo ${t.echoLost}, broadcast gaps ${t.broadcastGaps}, publish ${t.publishLost}); order errors ${t.orderErrors}; corrupt ${t.corrupt}; unexpected closes ${t.unexpectedCloses}; connect failures ${t.connectFailures}; client errors ${t.clientErrors}; server errors ${serverErrors}`,
     `  slow readers: ${t.slowCapped} capped and closed by the ${fmt(bufferCap)} B cap (server overflow errors ${overflows}), ${t.slowNotCapped} not closed`,
     `  server RSS: minute 1 ${(rss1 / MiB).toFixed(1)} MiB → end ${(rssEnd / MiB).toFixed(1)} MiB, drift ${drift >= 0 ? '+' : ''}${drift.toFixed(2)} % (target < 5 %), peak ${(peakRss / MiB).toFixed(1)} MiB; heap ${(heap1 / MiB).toFixed(1)} → ${(heapEnd / MiB).toFixed(1)} MiB; fds ${fds1.toFixed(0)} → ${fdsEnd.toFixed(0)}${fdsAfter !== undefined ? `, ${fdsAfter} after all closed (clients ${clientsAfter})` : ''}`,
+    `  RSS after the ramp-up: minute 3 ${(rss3 / MiB).toFixed(1)} MiB → end, drift ${drift3 >= 0 ? '+' : ''}${drift3.toFixed(2)} %; slope over the second half ${slope >= 0 ? '+' : ''}${slope.toFixed(3)} MiB/min`,
     `  broadcast latency: p50 ≤${percentile(latency, 0.5)} ms, p99 ≤${percentile(latency, 0.99)} ms, p99.9 ≤${percentile(latency, 0.999)} ms`,
     ...checks.map(([name, ok]) => `  ${ok ? 'ok  ' : 'FAIL'} ${name}`),
   ];
