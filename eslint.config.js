@@ -46,4 +46,29 @@ export default tseslint.config(
       ] }],
     },
   },
+  {
+    // Applications are built on the public API only (architecture guide: apps are thin).
+    files: ['src/apps/**/*.ts'],
+    ignores: ['src/apps/*/web/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['../../protocol/*', '../../node/*', '../../pubsub/*', '../../cli/*', '../../../protocol/*', '../../../node/*', '../../../pubsub/*', '../../../cli/*'],
+          message: 'Apps use the public API only: import from src/index.js, src/client/index.js or src/server/app.js.' },
+      ] }],
+    },
+  },
+  {
+    // Browser code of the applications: typed against the DOM (tsconfig.web.json), no Node.
+    files: ['src/apps/*/web/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './tsconfig.web.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['node:*'], message: 'Browser code: no Node built-ins.' },
+        { group: ['../../../protocol/*', '../../../node/*', '../../../pubsub/*', '../../../server/*', '../../../cli/*', '../../../index.js'],
+          message: 'Browser code uses the browser client only: src/client/index.js.' },
+      ] }],
+    },
+  },
 );
