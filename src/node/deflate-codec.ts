@@ -401,6 +401,30 @@ export class PerMessageDeflate {
   }
 
   /**
+   * `message` compressed once, with an empty window, into a complete frame that every server-side
+   * connection with this connection's `server_max_window_bits` can take as it is; computed on
+   * first need and shared. Undefined on the client side, for a window of 8 bits (zlib compresses
+   * raw deflate with at least 9), and for payloads over {@link SHARED_COMPRESSION_LIMIT}, which
+   * would stall the event loop: those connections compress the payload themselves.
+   */
+  sharedFrame(message: PreparedMessage): Buffer | undefined {
+    const windowBits = this.params.serverMaxWindowBits;
+    if (!this.#isServer || windowBits < 9 || message.payload.length > SHARED_COMPRESSION_LIMIT) return undefined;
+    let frames = sharedFrames.get(message);
+    if (frames === undefined) {
+      frames = [];
+      sharedFrames.set(message, frames);
+    }
+    let frame = frames[windowBits];
+    if (frame === undefined) {
+      const out = zlib.deflateRawSync(message.payload, { ...this.#settings.zlibDeflateOptions, windowBits, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      frame = encodeFrame(message.binary ? Opcode.Binary : Opcode.Text, stripTail(out), { rsv1: true }, allocate) as Buffer;
+      frames[windowBits] = frame;
+    }
+    return frame;
+  }
+
+  /**
    * Forgets the compressor's history, so the next message refers to nothing sent before; used
    * after a prepared frame went out between this connection's own messages.
    */
@@ -516,6 +540,15 @@ function stripTail(out: Buffer): Buffer {
 }
 
 // ---- fan-out ------------------------------------------------------------------------------
+
+/**
+ * Largest payload {@link PerMessageDeflate.sharedFrame} compresses on the event loop (1 MiB,
+ * a few milliseconds of zlib); larger prepared messages are compressed per connection, off it.
+ */
+export const SHARED_COMPRESSION_LIMIT = 1 << 20;
+
+/** Frames compressed once per prepared message, by window bits; collected with the message. */
+const sharedFrames = new WeakMap<PreparedMessage, Array<Buffer | undefined>>();
 
 /**
  * A message compressed once into a complete unmasked frame (FIN and RSV1 set), for `ws.send()`

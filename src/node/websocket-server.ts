@@ -30,7 +30,7 @@ import { kAttach, kSetNegotiated } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
 import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
-import { prepareMessage } from './prepared-message.js';
+import { PreparedMessage, prepareMessage } from './prepared-message.js';
 import type { Data } from './buffers.js';
 
 /** What `verifyClient` is told, as in `ws`. */
@@ -363,13 +363,14 @@ export class WebSocketServer extends EventEmitter {
   /**
    * Sends one message to every open client (`clientTracking` must be on). The frame is encoded
    * once and the same bytes go to every client, batched per client until the end of the
-   * event-loop turn.
+   * event-loop turn. Connections that agreed permessage-deflate get it compressed, also once (see
+   * docs/permessage-deflate.md). `data` may be a {@link PreparedMessage} made earlier.
    * @returns the number of clients the message was queued for
    */
-  broadcast(data: Data, options: { binary?: boolean; except?: WebSocket } = {}): number {
+  broadcast(data: Data | PreparedMessage, options: { binary?: boolean; except?: WebSocket } = {}): number {
     const clients = this.clients;
     if (clients === undefined) throw new TypeError('broadcast needs clientTracking');
-    const message = prepareMessage(data, options);
+    const message = data instanceof PreparedMessage ? data : prepareMessage(data, options);
     let n = 0;
     for (const ws of clients) {
       if (ws !== options.except && ws.readyState === WebSocket.OPEN) {

@@ -134,6 +134,17 @@ export class WebSocket extends EventEmitter {
   #paused = false;
   /** A fragmented message is being sent with `fin: false`. */
   #sendingFragments = false;
+  /**
+   * The application has called `send(…, { fin: false })` and not yet sent the last fragment.
+   * Unlike `#sendingFragments` this follows calls, not frames written, so it also covers
+   * fragments still waiting in `#sendQueue`.
+   */
+  #fragmenting = false;
+  /**
+   * Prepared messages sent while a fragmented message is open: a data frame may not appear inside
+   * another message (RFC 6455 §5.4), so they wait for its last fragment.
+   */
+  #afterFragments: Array<[PreparedMessage, SendCallback | undefined]> | undefined;
   /** Bytes the application tried to send after the connection closed (as `ws` reports them). */
   #bufferedAfterClose = 0;
   #needDrain = false;
@@ -258,18 +269,29 @@ export class WebSocket extends EventEmitter {
     }
     if (typeof data === 'number') data = String(data);
     if (data instanceof PreparedMessage) {
-      // A compressed frame (prepareCompressedFrame) needs permessage-deflate with a window at least
-      // as large, and must not land inside a fragmented message; otherwise the payload is sent.
-      const compressed = data instanceof PreparedCompressedMessage ? data : undefined;
-      if (this.#isServer && this.#sendQueue === undefined && this.#readyState === OPEN &&
-        (compressed === undefined || (this.#deflate?.acceptsPrepared(compressed.windowBits) === true && !this.#sendingFragments))) {
-        // Our compressor's history no longer matches the peer's window (RFC 7692 §7.2.1).
-        if (compressed !== undefined) this.#deflate!.dropCompressionContext();
-        return this.#enqueue(data.frame, cb);
+      if (this.#fragmenting && this.#readyState === OPEN) {
+        (this.#afterFragments ??= []).push([data, cb]);
+        return true;
       }
+      const frame = this.#preparedFrame(data);
+      if (frame !== undefined) return this.#enqueue(frame, cb);
       options = { ...options, binary: data.binary };
       data = data.payload;
+    } else if (this.#readyState === OPEN) {
+      const fin = options?.fin ?? true;
+      if (!fin) this.#fragmenting = true;
+      else if (this.#fragmenting) {
+        // The last fragment: once it is sent (or queued), the prepared messages that waited follow.
+        this.#fragmenting = false;
+        const result = this.#sendData(data, options, cb);
+        this.#sendAfterFragments();
+        return result;
+      }
     }
+    return this.#sendData(data, options, cb);
+  }
+
+  #sendData(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
     if (this.#readyState !== OPEN) {
       this.#sendAfterClose(data, cb);
       return false;
@@ -279,6 +301,37 @@ export class WebSocket extends EventEmitter {
       return true;
     }
     return this.#send(data, options, cb);
+  }
+
+  /**
+   * The bytes to write for a prepared message as they are, or undefined when this connection must
+   * send its payload the ordinary way (client side, waiting sends, or a compressed frame it
+   * cannot take).
+   */
+  #preparedFrame(message: PreparedMessage): Buffer | undefined {
+    if (!this.#isServer || this.#sendQueue !== undefined || this.#readyState !== OPEN) return undefined;
+    const deflate = this.#deflate;
+    if (message instanceof PreparedCompressedMessage) {
+      if (deflate?.acceptsPrepared(message.windowBits) !== true) return undefined;
+      // Our compressor's history no longer matches the peer's window (RFC 7692 §7.2.1).
+      deflate.dropCompressionContext();
+      return message.frame;
+    }
+    if (deflate === undefined || message.payload.length < deflate.threshold) return message.frame;
+    // permessage-deflate was agreed and the message is worth compressing: the frame compressed
+    // once for every connection with this window, or (too large to compress on the event loop)
+    // undefined, and this connection compresses the payload itself.
+    const shared = deflate.sharedFrame(message);
+    if (shared !== undefined) deflate.dropCompressionContext();
+    return shared;
+  }
+
+  /** Sends the prepared messages that waited for a fragmented message to end. */
+  #sendAfterFragments(): void {
+    const waiting = this.#afterFragments;
+    if (waiting === undefined) return;
+    this.#afterFragments = undefined;
+    for (const [message, cb] of waiting) this.send(message, cb);
   }
 
   #send(data: Exclude<Data, Blob>, options: SendOptions | undefined, cb: SendCallback | undefined, front = false): boolean {
@@ -867,6 +920,10 @@ export class WebSocket extends EventEmitter {
     this.#closeTimer = undefined;
     this.#receiver!.destroy();
     this.#readyState = CLOSED;
+    // Prepared messages still waiting for a fragmented message that never ended fail like any
+    // send after close.
+    this.#fragmenting = false;
+    this.#sendAfterFragments();
     const code = this.#closeFrameReceived ? this.#closeCode : CloseCode.Abnormal;
     this.emit('close', code, this.#closeReason);
   }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket as WsClient, type PerMessageDeflateOptions as WsDeflateOptions, type RawData } from 'ws';
 import type { WebSocket as WsSocket } from 'ws';
-import { WebSocket, type PerMessageDeflateOptions } from '../../src/index.js';
+import { WebSocket, prepareMessage, type PerMessageDeflateOptions } from '../../src/index.js';
 import { collectEvents, multiByteText, startParley, startWs, terminateAfter, toBuffer, waitEvent } from './helpers.js';
 import { parseFrame } from '../bad-input/raw-peer.js';
 
@@ -211,5 +211,78 @@ void describe('fragmented compressed messages', () => {
     server.send('short');
     await replies;
     assert.deepEqual(frames, [4, 0, 0], 'RSV1 only on the first');
+  });
+});
+
+void describe('prepared messages (broadcast, publish) to ws clients with and without permessage-deflate', () => {
+  /** A ws client that records the RSV1 bit and wire size of every frame the server sends. */
+  async function watchedClient(t: TestContext, url: string, deflate: WsDeflateOptions | false): Promise<{ client: WsClient; rsv: number[]; wireBytes: () => number }> {
+    const client = new WsClient(url, { perMessageDeflate: deflate });
+    terminateAfter(t, client);
+    await waitEvent(client, 'open');
+    const rsv: number[] = [];
+    let wire = Buffer.alloc(0);
+    let bytes = 0;
+    const socket = (client as unknown as { _socket: { on(e: 'data', l: (b: Buffer) => void): void } })._socket;
+    socket.on('data', (b: Buffer) => {
+      bytes += b.length;
+      wire = Buffer.concat([wire, b]);
+      for (let f = parseFrame(wire, 0); f !== undefined; f = parseFrame(wire, 0)) {
+        rsv.push(f.frame.rsv);
+        wire = wire.subarray(f.size);
+      }
+    });
+    return { client, rsv, wireBytes: () => bytes };
+  }
+
+  void test('one prepared message is compressed for deflate clients (each window its own) and plain for the others; all read it back', async (t) => {
+    const s = await startParley(t, { perMessageDeflate: { threshold: 100 } });
+    const text = JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ item: i, price: 100 + i, bidder: `user-${i % 7}` })));
+    const a = await watchedClient(t, s.url, { threshold: 0 });
+    const b = await watchedClient(t, s.url, { threshold: 0, serverMaxWindowBits: 10 });
+    const plain = await watchedClient(t, s.url, false);
+    const before = [a, b, plain].map((c) => c.wireBytes());
+    const got = [a, b, plain].map((c) => collectEvents<Message>(c.client, 'message', 2));
+    const prepared = prepareMessage(text);
+    s.server.broadcast(prepared);
+    s.server.broadcast(prepareMessage('tiny'));
+    const results = await Promise.all(got);
+    for (const [first, second] of results) {
+      assert.equal(toBuffer(first![0]).toString(), text);
+      assert.equal(first![1], false);
+      assert.equal(toBuffer(second![0]).toString(), 'tiny');
+    }
+    assert.deepEqual(a.rsv, [4, 0], 'compressed above the threshold only');
+    assert.deepEqual(b.rsv, [4, 0]);
+    assert.deepEqual(plain.rsv, [0, 0]);
+    const sent = [a, b, plain].map((c, i) => c.wireBytes() - before[i]!);
+    assert.ok(sent[0]! < text.length / 3 && sent[1]! < text.length / 3, `compressed on the wire: ${sent.join(', ')} bytes for ${text.length}`);
+    assert.ok(sent[2]! > text.length, 'plain client gets the text as it is');
+  });
+
+  void test('a prepared message sent during a fragmented send waits for its last fragment (RFC 6455 §5.4)', async (t) => {
+    for (const deflate of [false, true]) {
+      const s = await startParley(t, { perMessageDeflate: deflate ? { threshold: 0 } : false });
+      const connection = waitEvent<[WebSocket]>(s.server, 'connection');
+      const { client } = await watchedClient(t, s.url, deflate ? { threshold: 0 } : false);
+      const [server] = await connection;
+      const got = collectEvents<Message>(client, 'message', 4);
+      const errors: Error[] = [];
+      client.on('error', (e) => errors.push(e));
+      server.send('first ', { fin: false });
+      server.send(prepareMessage('prepared one'));
+      server.send('and last', { fin: false });
+      server.send(prepareMessage(Buffer.from([1, 2, 3])));
+      server.send('', { fin: true });
+      server.send('after');
+      const messages = (await got).map(([d, binary]) => [binary ? toBuffer(d).toString('hex') : toBuffer(d).toString(), binary]);
+      assert.deepEqual(messages, [
+        ['first and last', false],
+        ['prepared one', false],
+        ['010203', true],
+        ['after', false],
+      ], `deflate ${String(deflate)}`);
+      assert.deepEqual(errors, []);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import {
   PerMessageDeflate,
+  SHARED_COMPRESSION_LIMIT,
   deflateStats,
   drainDeflatePool,
   prepareCompressedFrame,
@@ -17,6 +18,7 @@ import {
   type PerMessageDeflateOptions,
 } from '../../src/node/deflate-codec.js';
 import { ProtocolError, type DeflateParameters } from '../../src/protocol/index.js';
+import { prepareMessage } from '../../src/node/prepared-message.js';
 
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
@@ -358,5 +360,57 @@ void describe('fan-out: prepareCompressedFrame', () => {
     const bin = await prepareCompressedFrame(Buffer.alloc(3000, 1), { windowBits: 10 });
     assert.equal(bin.frame[0], 0x80 | 0x40 | 0x2, 'FIN, RSV1, binary');
     assert.equal(bin.windowBits, 10);
+  });
+});
+
+void describe('fan-out: sharedFrame (a prepared message compressed once for every connection)', () => {
+  /** The payload of a frame with a 7- or 16-bit length. */
+  function payloadOf(frame: Buffer): Buffer {
+    const len = frame[1]! & 0x7f;
+    return frame.subarray(len === 126 ? 4 : len === 127 ? 10 : 2);
+  }
+
+  void test('two server connections with the same window get the very same bytes, which inflate with or without history', async () => {
+    const text = json(40);
+    const message = prepareMessage(text);
+    const a = codec(true);
+    const b = codec(true, { serverNoContextTakeover: true });
+    const frame = a.sharedFrame(message);
+    assert.ok(frame !== undefined);
+    assert.equal(b.sharedFrame(message), frame, 'computed once, shared');
+    assert.equal(frame[0], 0x80 | 0x40 | 0x1, 'FIN, RSV1, text');
+    assert.ok(frame.length < Buffer.byteLength(text) / 2, 'compressed');
+    assert.equal(inflateAlone(payloadOf(frame)).toString(), text);
+    // A client whose inflater already holds context from earlier messages inflates it too.
+    const client = codec(false);
+    await decompress(client, await compress(a, json(1)));
+    assert.equal((await decompress(client, payloadOf(frame))).toString(), text);
+    for (const c of [a, b, client]) c.close();
+  });
+
+  void test('a smaller window gets its own frame, decodable within that window; binary stays binary', () => {
+    const bytes = randomBytes(4000).toString('hex');
+    const message = prepareMessage(Buffer.from(bytes), { binary: true });
+    const w15 = codec(true);
+    const w10 = codec(true, { serverMaxWindowBits: 10 });
+    const f15 = w15.sharedFrame(message)!;
+    const f10 = w10.sharedFrame(message)!;
+    assert.notEqual(f10, f15);
+    assert.equal(f10[0], 0x80 | 0x40 | 0x2, 'FIN, RSV1, binary');
+    assert.equal(inflateAlone(payloadOf(f10), 10).toString(), bytes);
+    w15.close();
+    w10.close();
+  });
+
+  void test('none on the client side, for an 8-bit window, or above the limit for the event loop', () => {
+    const message = prepareMessage(json(10));
+    const client = codec(false);
+    const w8 = codec(true, { serverMaxWindowBits: 8 });
+    const server = codec(true);
+    assert.equal(client.sharedFrame(message), undefined);
+    assert.equal(w8.sharedFrame(message), undefined);
+    assert.equal(server.sharedFrame(prepareMessage(Buffer.alloc(SHARED_COMPRESSION_LIMIT + 1, 0x61))), undefined);
+    assert.ok(server.sharedFrame(prepareMessage(Buffer.alloc(SHARED_COMPRESSION_LIMIT, 0x61))) !== undefined, 'the limit itself is allowed');
+    for (const c of [client, w8, server]) c.close();
   });
 });

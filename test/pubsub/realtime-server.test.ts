@@ -236,3 +236,34 @@ void describe('subprotocol selection and ws compatibility', () => {
     assert.deepEqual({ ...msg, epoch: 'E' }, { t: 'msg', topic: 'x', epoch: 'E', offset: 1, data: { a: 1 } });
   });
 });
+
+void describe('publish to clients with permessage-deflate', () => {
+  void test('the envelope is compressed once and every deflate subscriber reads it; the wire carries far fewer bytes', async (t) => {
+    const { WebSocket: WsClient } = await import('ws');
+    const { wss, url } = await startRealtime(t, { perMessageDeflate: { threshold: 256 } });
+    const clients = await Promise.all(Array.from({ length: 3 }, async () => {
+      const ws = new WsClient(url, 'parley.v1', { perMessageDeflate: { threshold: 0 } });
+      t.after(() => ws.terminate());
+      const got: Array<Record<string, unknown>> = [];
+      ws.on('message', (d: Buffer) => got.push(JSON.parse(d.toString()) as Record<string, unknown>));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      ws.send(JSON.stringify({ t: 'sub', id: 's', topic: 'prices' }));
+      await until(() => got.some((e) => e.t === 'subok'), 5000, 'subok');
+      const socket = (ws as unknown as { _socket: { bytesRead: number } })._socket;
+      return { ws, got, socket };
+    }));
+    const items = Array.from({ length: 200 }, (_, i) => ({ lot: i, price: 1000 + i * 5, leader: `bidder-${i % 9}` }));
+    const before = clients.map((c) => c.socket.bytesRead);
+    const r = wss.publish('prices', items);
+    assert.equal(r.delivered, 3);
+    await until(() => clients.every((c) => c.got.some((e) => e.t === 'msg')), 5000, 'the message');
+    const size = JSON.stringify(items).length;
+    for (const [i, c] of clients.entries()) {
+      const msg = c.got.find((e) => e.t === 'msg')!;
+      assert.deepEqual(msg.data, items);
+      assert.equal(msg.offset, 1);
+      const wire = c.socket.bytesRead - before[i]!;
+      assert.ok(wire < size / 3, `compressed on the wire: ${wire} bytes for ${size}`);
+    }
+  });
+});
