@@ -20,6 +20,16 @@ import { AuctionStore } from './store.js';
 export interface AuctionAppOptions extends AuctionOptions {
   /** Heartbeat interval for idle connections, ms. Default 30,000. */
   heartbeatMs?: number;
+  /** Bytes queued per watcher of a lot or the lobby before conflation starts. Default 256 KiB. */
+  maxQueuedBytes?: number;
+}
+
+/** The auction app, with its parts exposed for tests and tools. */
+export interface AuctionApp extends ParleyApp {
+  /** The running auction. */
+  readonly auction: Auction;
+  /** The real-time server behind `<base>/ws`. */
+  readonly realtime: WebSocketServer;
 }
 
 /** Page paths that all serve the single-page app's `index.html`. */
@@ -94,7 +104,7 @@ function sameOrigin(origin: string | undefined, req: http.IncomingMessage): bool
  * Creates the auction app with `options` (a clock, anti-sniping and lot limits for tests).
  * Opens (or creates) `auction.sqlite` in the context's data directory and resumes every lot.
  */
-export function createAuction(context: AppContext, options: AuctionAppOptions = {}): ParleyApp & { readonly auction: Auction } {
+export function createAuction(context: AppContext, options: AuctionAppOptions = {}): AuctionApp {
   const base = context.basePath;
   const store = new AuctionStore(join(context.dataDir, 'auction.sqlite'));
   // Declared before the auction, which may end overdue lots (and publish) while it loads.
@@ -120,7 +130,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
       history: { maxCount: 200, maxAge: 10 * 60_000 },
       // Lot and lobby messages carry whole states, so a watcher that falls behind needs only the
       // newest per key; private notices are few and each matters.
-      topics: (topic) => (topic.startsWith('user:') ? { policy: 'drop', maxQueuedBytes: 256 * 1024 } : { policy: 'conflate', maxQueuedBytes: 256 * 1024 }),
+      topics: (topic) => (topic.startsWith('user:') ? { policy: 'drop', maxQueuedBytes: 256 * 1024 } : { policy: 'conflate', maxQueuedBytes: options.maxQueuedBytes ?? 256 * 1024 }),
       authorize: (ws, action, topic) => {
         if (action !== 'subscribe') return false;
         if (topic === Topics.lobby) return true;
@@ -194,6 +204,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     title: 'Live auction',
     description: 'Bid on lots in real time: prices, countdowns and outbid notices update on every screen at once.',
     auction,
+    realtime: server,
     async handleRequest(req, res) {
       const url = req.url ?? '/';
       const path = (url.split('?', 1)[0] ?? '').slice(base.length);
