@@ -1,0 +1,255 @@
+/**
+ * The running auction: the lots in memory (loaded from the store at start), the timers that end
+ * them, and the two operations people perform, placing a bid and creating a lot. Each operation
+ * checks the rules, writes to the store, and only then changes memory and announces the change,
+ * all in one synchronous turn: bids are applied one at a time, in the order they arrive.
+ *
+ * It knows nothing of WebSocket: it announces changes through a {@link Publish} function.
+ * @packageDocumentation
+ */
+import {
+  AuctionError,
+  DEFAULT_ANTI_SNIPE,
+  DEFAULT_LOT_LIMITS,
+  applyBid,
+  checkBid,
+  checkLotSpec,
+  isDue,
+  leadingBid,
+  outcome,
+  publicView,
+  type AntiSnipe,
+  type AuctionErrorCode,
+  type Bid,
+  type Lot,
+  type LotLimits,
+  type LotView,
+} from './rules.js';
+import type { AuctionStore } from './store.js';
+
+/** Announces a change: `topic`, the message, and its conflation key. */
+export type Publish = (topic: string, data: unknown, key: string) => void;
+
+/** A signed-in person. */
+export interface Person {
+  user: string;
+  name: string;
+}
+
+/** A refused operation: a stable code and a message that reveals nothing private. */
+export class AuctionRefusal extends Error {
+  /** One of {@link AuctionError}. */
+  readonly code: AuctionErrorCode;
+
+  /** @param code - why; @param message - for people */
+  constructor(code: AuctionErrorCode, message: string) {
+    super(message);
+    this.name = 'AuctionRefusal';
+    this.code = code;
+  }
+}
+
+/** What a bidder gets back for an accepted bid (also for a retry of it). */
+export interface BidReceipt {
+  bid: { id: number; lot: number; amount: number; at: number };
+  /** The lot now (after this bid, or later bids for a retry). */
+  lot: LotView;
+  /** Whether this answer is for a retry of a bid already accepted. */
+  replayed: boolean;
+}
+
+/** What the lobby lists about each lot. */
+export interface LotSummary {
+  id: number;
+  title: string;
+  image: string;
+  price: number;
+  bidCount: number;
+  endsAt: number;
+  status: Lot['status'];
+  sellerName: string;
+  rev: number;
+}
+
+/** Options of an {@link Auction}. */
+export interface AuctionOptions {
+  /** The server's clock (ms since the epoch). Default `Date.now`. */
+  now?: () => number;
+  antiSnipe?: AntiSnipe;
+  lotLimits?: LotLimits;
+}
+
+/** Topic names, shared with the pages. */
+export const Topics = {
+  lobby: 'lobby',
+  lot: (id: number) => `lot:${id}`,
+  user: (user: string) => `user:${user}`,
+} as const;
+
+/** Longest timer Node keeps exactly (about 24.8 days); longer waits are taken in steps. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+/** The auction's live state and operations. */
+export class Auction {
+  readonly #store: AuctionStore;
+  readonly #publish: Publish;
+  readonly #now: () => number;
+  readonly #antiSnipe: AntiSnipe;
+  readonly #limits: LotLimits;
+  readonly #lots = new Map<number, Lot>();
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  #stopped = false;
+
+  /** Loads every lot from `store` and ends those whose time passed while the server was down. */
+  constructor(store: AuctionStore, publish: Publish, options: AuctionOptions = {}) {
+    this.#store = store;
+    this.#publish = publish;
+    this.#now = options.now ?? Date.now;
+    this.#antiSnipe = options.antiSnipe ?? DEFAULT_ANTI_SNIPE;
+    this.#limits = options.lotLimits ?? DEFAULT_LOT_LIMITS;
+    for (const lot of store.loadLots()) {
+      this.#lots.set(lot.id, lot);
+      if (lot.status === 'open') this.#schedule(lot);
+    }
+  }
+
+  /** The server's time now. */
+  now(): number {
+    return this.#now();
+  }
+
+  /** The lot with `id`, as the public sees it. */
+  view(id: number): LotView | undefined {
+    const lot = this.#lots.get(id);
+    return lot === undefined ? undefined : publicView(lot);
+  }
+
+  /** Whether a lot with `id` exists. */
+  has(id: number): boolean {
+    return this.#lots.has(id);
+  }
+
+  /** The reserve of a lot, for its seller only; `undefined` for anyone else. */
+  reserveFor(id: number, user: string | undefined): number | undefined {
+    const lot = this.#lots.get(id);
+    return lot !== undefined && user !== undefined && lot.seller === user ? lot.reserve : undefined;
+  }
+
+  /** Every lot for the lobby: running ones first (ending soonest first), then the 20 newest ended. */
+  lobby(): LotSummary[] {
+    const all = [...this.#lots.values()];
+    const open = all.filter((l) => l.status === 'open').sort((a, b) => a.endsAt - b.endsAt);
+    const ended = all.filter((l) => l.status !== 'open').sort((a, b) => b.endsAt - a.endsAt).slice(0, 20);
+    return [...open, ...ended].map(summary);
+  }
+
+  /**
+   * Places a bid of `amount` cents by `who` on lot `lotId`. `key` is the client's idempotency
+   * key: a bid already accepted with this key is answered again, not placed again.
+   * @throws AuctionRefusal when the rules refuse it; nothing has changed then
+   */
+  bid(who: Person, lotId: unknown, amount: unknown, key: unknown): BidReceipt {
+    if (typeof key !== 'string' || key.length < 8 || key.length > 64 || !/^[A-Za-z0-9_-]+$/.test(key)) {
+      throw new AuctionRefusal(AuctionError.BAD_REQUEST, 'key: 8 to 64 characters of A-Z a-z 0-9 _ -');
+    }
+    if (typeof lotId !== 'number' || !Number.isSafeInteger(lotId)) throw new AuctionRefusal(AuctionError.BAD_REQUEST, 'lot: a lot id');
+    const lot = this.#lots.get(lotId);
+    if (lot === undefined) throw new AuctionRefusal(AuctionError.NO_SUCH_LOT, 'there is no such lot');
+    const earlier = this.#store.bidByKey(who.user, key);
+    if (earlier !== undefined) {
+      if (earlier.lot !== lotId || earlier.amount !== amount) {
+        throw new AuctionRefusal(AuctionError.KEY_REUSED, 'this key was used for another bid');
+      }
+      return { bid: receiptOf(earlier), lot: publicView(lot), replayed: true };
+    }
+    const now = this.#now();
+    // The end may have passed before its timer ran (a busy loop, a suspended machine).
+    if (isDue(lot, now)) this.#end(lot);
+    const verdict = checkBid(lot, who.user, amount, now, this.#antiSnipe);
+    if (!verdict.ok) throw new AuctionRefusal(verdict.code, verdict.message);
+    const previous = leadingBid(lot);
+    // Durable first: only a committed bid changes memory and is announced.
+    const bid = this.#store.recordBid({ lot: lot.id, user: who.user, name: who.name, amount: amount as number, at: now, key }, verdict.endsAt);
+    applyBid(lot, bid, verdict.endsAt);
+    if (verdict.extended) this.#schedule(lot);
+    this.#announce(lot);
+    if (previous !== undefined && previous.user !== who.user) {
+      this.#publish(Topics.user(previous.user), { type: 'outbid', lot: lot.id, title: lot.title, price: bid.amount, minimumBid: publicView(lot).minimumBid }, `outbid:${lot.id}`);
+    }
+    return { bid: receiptOf(bid), lot: publicView(lot), replayed: false };
+  }
+
+  /**
+   * Creates a lot sold by `who`.
+   * @throws AuctionRefusal when the lot breaks a rule (the message names the field)
+   */
+  createLot(who: Person, input: unknown): LotView {
+    const verdict = checkLotSpec(input, this.#now(), this.#limits);
+    if (!verdict.ok) throw new AuctionRefusal(verdict.code, verdict.message);
+    const lot = this.#store.createLot(verdict.spec, who, this.#now());
+    this.#lots.set(lot.id, lot);
+    this.#schedule(lot);
+    this.#announce(lot);
+    return publicView(lot);
+  }
+
+  /** Stops the end timers (the store stays open: the owner closes it). */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** Sets the timer that ends `lot`, replacing any earlier one; ends it now if it is due. */
+  #schedule(lot: Lot): void {
+    const old = this.#timers.get(lot.id);
+    if (old !== undefined) clearTimeout(old);
+    this.#timers.delete(lot.id);
+    if (this.#stopped || lot.status !== 'open') return;
+    const wait = lot.endsAt - this.#now();
+    if (wait <= 0) {
+      this.#end(lot);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(lot.id);
+      // The clock decides, not the timer: an early wake-up (or a long wait in steps) reschedules.
+      if (isDue(lot, this.#now())) this.#end(lot);
+      else this.#schedule(lot);
+    }, Math.min(wait, MAX_TIMER));
+    timer.unref();
+    this.#timers.set(lot.id, timer);
+  }
+
+  /** Ends a due lot: records the outcome, announces it, tells the winner and the seller. */
+  #end(lot: Lot): void {
+    const result = outcome(lot);
+    this.#store.setStatus(lot.id, result);
+    lot.status = result;
+    const timer = this.#timers.get(lot.id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#timers.delete(lot.id);
+    this.#announce(lot);
+    const top = leadingBid(lot);
+    const notice = { type: 'ended', lot: lot.id, title: lot.title, status: result, price: top?.amount ?? null };
+    if (result === 'sold' && top !== undefined) this.#publish(Topics.user(top.user), { ...notice, won: true }, `ended:${lot.id}`);
+    this.#publish(Topics.user(lot.seller), { ...notice, seller: true }, `ended:${lot.id}`);
+  }
+
+  /** Publishes the lot's new state to its watchers and its summary to the lobby. */
+  #announce(lot: Lot): void {
+    const view = publicView(lot);
+    // One key per topic: a watcher that falls behind gets only the newest state (conflation).
+    this.#publish(Topics.lot(lot.id), { type: 'lot', lot: view, serverTime: this.#now() }, 'state');
+    this.#publish(Topics.lobby, { type: 'lot', lot: summary(lot) }, `lot:${lot.id}`);
+  }
+}
+
+function receiptOf(bid: Bid): BidReceipt['bid'] {
+  return { id: bid.id, lot: bid.lot, amount: bid.amount, at: bid.at };
+}
+
+function summary(lot: Lot): LotSummary {
+  const view = publicView(lot);
+  return { id: lot.id, title: lot.title, image: lot.image, price: view.price, bidCount: view.bidCount, endsAt: lot.endsAt, status: lot.status, sellerName: lot.sellerName, rev: view.rev };
+}

@@ -1,0 +1,235 @@
+/**
+ * The live auction as a hosted application ({@link AppFactory}): pages and assets under its
+ * base path, a small JSON API for sessions, and the real-time endpoint `<base>/ws` where pages
+ * watch lots (topics `lobby`, `lot:<id>`, `user:<id>`) and place bids (requests `bid`,
+ * `createLot`). Built only on Parley's public API. The protocol is described in docs/apps.md.
+ * @packageDocumentation
+ */
+import { readFile } from 'node:fs/promises';
+import type * as http from 'node:http';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
+import type { AppContext, AppFactory, ParleyApp } from '../../server/app.js';
+import { serveStatic } from '../../server/static-files.js';
+import { Auction, AuctionRefusal, Topics, type AuctionOptions, type Person } from './auction.js';
+import { AuctionError, checkName } from './rules.js';
+import { AuctionStore } from './store.js';
+
+/** Options beyond the host's context, for tests and embedding. */
+export interface AuctionAppOptions extends AuctionOptions {
+  /** Heartbeat interval for idle connections, ms. Default 30,000. */
+  heartbeatMs?: number;
+  /** Bytes queued per watcher of a lot or the lobby before conflation starts. Default 256 KiB. */
+  maxQueuedBytes?: number;
+}
+
+/** The auction app, with its parts exposed for tests and tools. */
+export interface AuctionApp extends ParleyApp {
+  /** The running auction. */
+  readonly auction: Auction;
+  /** The real-time server behind `<base>/ws`. */
+  readonly realtime: WebSocketServer;
+}
+
+/** Page paths that all serve the single-page app's `index.html`. */
+const PAGE = /^\/(?:|sell|lots\/\d{1,15})$/;
+
+/** Security headers for pages: scripts and styles from this origin only; images may be remote. */
+const PAGE_HEADERS = {
+  'Content-Security-Policy': "default-src 'self'; img-src 'self' https: http: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; base-uri 'self'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+};
+
+/** Who a connection belongs to: `ws.data` as `authenticate` set it. */
+function personOf(ws: WebSocket): Person | undefined {
+  const data = ws.data as Partial<Person> | undefined;
+  return typeof data?.user === 'string' && typeof data.name === 'string' ? { user: data.user, name: data.name } : undefined;
+}
+
+function signedIn(ws: WebSocket): Person {
+  const who = personOf(ws);
+  if (who === undefined) throw new RealtimeError(AuctionError.NOT_SIGNED_IN, 'choose a name before bidding or selling');
+  return who;
+}
+
+/** Runs an auction operation, turning a rule's refusal into the client's error reply. */
+function answer<T>(operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    if (error instanceof AuctionRefusal) throw new RealtimeError(error.code, error.message);
+    throw error;
+  }
+}
+
+function field(data: unknown, name: string): unknown {
+  return typeof data === 'object' && data !== null && Object.hasOwn(data, name) ? (data as Record<string, unknown>)[name] : undefined;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Reads a small JSON body; `undefined` when it is too large or not JSON. */
+async function readJson(req: http.IncomingMessage, limit = 4096): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a browser's `Origin` is this server (pages are served from the same host). */
+function sameOrigin(origin: string | undefined, req: http.IncomingMessage): boolean {
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the auction app with `options` (a clock, anti-sniping and lot limits for tests).
+ * Opens (or creates) `auction.sqlite` in the context's data directory and resumes every lot.
+ */
+export function createAuction(context: AppContext, options: AuctionAppOptions = {}): AuctionApp {
+  const base = context.basePath;
+  const store = new AuctionStore(join(context.dataDir, 'auction.sqlite'));
+  // Declared before the auction, which may end overdue lots (and publish) while it loads.
+  const hub: { wss?: WebSocketServer } = {};
+  const auction = new Auction(store, (topic, data, key) => {
+    hub.wss?.publish(topic, data, { key });
+  }, options);
+
+  const server = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024,
+    origins: sameOrigin,
+    heartbeat: { interval: options.heartbeatMs ?? 30_000 },
+    authenticate: (req: http.IncomingMessage) => {
+      const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+      // An unknown token is not an error: the visitor watches anonymously, and the page, seeing
+      // no user in `hello`, asks for a name again.
+      const session = token === null || token.length > 200 ? undefined : store.session(token);
+      return session ?? {};
+    },
+    realtime: {
+      adapter: context.adapter,
+      history: { maxCount: 200, maxAge: 10 * 60_000 },
+      // Lot and lobby messages carry whole states, so a watcher that falls behind needs only the
+      // newest per key; private notices are few and each matters.
+      topics: (topic) => (topic.startsWith('user:') ? { policy: 'drop', maxQueuedBytes: 256 * 1024 } : { policy: 'conflate', maxQueuedBytes: options.maxQueuedBytes ?? 256 * 1024 }),
+      authorize: (ws, action, topic) => {
+        if (action !== 'subscribe') return false;
+        if (topic === Topics.lobby) return true;
+        if (topic.startsWith('lot:')) return auction.has(Number(topic.slice(4)));
+        return personOf(ws) !== undefined && topic === Topics.user(personOf(ws)!.user);
+      },
+      snapshot: (topic, ws) => {
+        const serverTime = auction.now();
+        if (topic === Topics.lobby) return { type: 'lobby', lots: auction.lobby(), serverTime };
+        if (topic.startsWith('lot:')) {
+          const id = Number(topic.slice(4));
+          const reserve = auction.reserveFor(id, personOf(ws)?.user);
+          return { type: 'lot', lot: auction.view(id), serverTime, ...(reserve !== undefined ? { reserve } : {}) };
+        }
+        return undefined;
+      },
+      requests: {
+        bid: (data, ws) => answer(() => auction.bid(signedIn(ws), field(data, 'lot'), field(data, 'amount'), field(data, 'key'))),
+        createLot: (data, ws) => answer(() => auction.createLot(signedIn(ws), data)),
+        lot: (data, ws) => {
+          const id = field(data, 'lot');
+          const view = typeof id === 'number' ? auction.view(id) : undefined;
+          if (view === undefined) throw new RealtimeError(AuctionError.NO_SUCH_LOT, 'there is no such lot');
+          const reserve = auction.reserveFor(view.id, personOf(ws)?.user);
+          return { lot: view, serverTime: auction.now(), ...(reserve !== undefined ? { reserve } : {}) };
+        },
+      },
+    },
+  });
+  hub.wss = server;
+  server.on('handlerError', (error) => context.log('error', { msg: 'auction handler failed', error: String(error) }));
+
+  async function page(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
+    let html: string;
+    try {
+      html = await readFile(join(context.webRoot, 'index.html'), 'utf8');
+    } catch {
+      return false;
+    }
+    // The page's relative links resolve against the app's mount point, wherever that is.
+    html = html.replace('<base href="/auction/">', `<base href="${base}/">`);
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache', ...PAGE_HEADERS });
+    res.end(req.method === 'HEAD' ? undefined : html);
+    return true;
+  }
+
+  async function api(path: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
+    if (path === '/api/session') {
+      if (req.method !== 'POST') {
+        res.writeHead(405, { Allow: 'POST' }).end();
+        return true;
+      }
+      const body = await readJson(req);
+      const name = checkName(field(body, 'name'));
+      if (!name.ok) {
+        sendJson(res, 400, { code: name.code, message: name.message });
+        return true;
+      }
+      sendJson(res, 201, store.createSession(name.name, auction.now()));
+      return true;
+    }
+    if (path === '/api/lots' && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, 200, { lots: auction.lobby(), serverTime: auction.now() });
+      return true;
+    }
+    return false;
+  }
+
+  return {
+    name: 'auction',
+    title: 'Live auction',
+    description: 'Bid on lots in real time: prices, countdowns and outbid notices update on every screen at once.',
+    auction,
+    realtime: server,
+    async handleRequest(req, res) {
+      const url = req.url ?? '/';
+      const path = (url.split('?', 1)[0] ?? '').slice(base.length);
+      if (path === '') {
+        res.writeHead(308, { Location: `${base}/` }).end();
+        return true;
+      }
+      if (path.startsWith('/api/')) return api(path, req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+      if (PAGE.test(path)) return page(req, res);
+      return serveStatic(context.webRoot, path.slice(1), req, res);
+    },
+    handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
+      const path = (req.url ?? '').split('?', 1)[0];
+      if (path !== `${base}/ws`) return false;
+      server.handleUpgrade(req, socket, head, (ws) => server.emit('connection', ws, req));
+      return true;
+    },
+    async close(code = 1001) {
+      auction.stop();
+      await server.shutdown({ code, timeout: 2000 });
+      store.close();
+    },
+  };
+}
+
+/** The auction for `parley serve`: defaults for everything. */
+export const createAuctionApp: AppFactory = (context) => createAuction(context);

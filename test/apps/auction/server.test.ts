@@ -1,0 +1,383 @@
+/**
+ * The auction server over real WebSocket connections (the browser client in Node): bids
+ * broadcast to every watcher, one order under concurrent bids, private outbid notices,
+ * anti-sniping and lot ends, idempotent retries, every illegal bid refused with its reason and
+ * nothing changed, slow and reconnecting watchers, and a restart that keeps every accepted bid.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from '../../../src/index.js';
+import type { ParleyClient } from '../../../src/client/index.js';
+import type { BidReceipt } from '../../../src/apps/auction/auction.js';
+import type { LotView } from '../../../src/apps/auction/rules.js';
+import { LotWatcher, connect, lotInput, person, startAuction, until, type Running } from './helpers.js';
+
+const T = { timeout: 30_000 };
+
+/** The error code a request is refused with (fails if it is accepted). */
+async function refusedWith(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return { code: (error as { code: string }).code, message: (error as Error).message };
+  }
+  assert.fail('the request was accepted');
+}
+
+let keys = 0;
+function key(): string {
+  return `test-key-${++keys}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function bid(client: ParleyClient, lot: number, amount: unknown, k: unknown = key()): Promise<BidReceipt> {
+  return client.request<BidReceipt>('bid', { lot, amount, key: k });
+}
+
+async function createLot(client: ParleyClient, input: Record<string, unknown>): Promise<LotView> {
+  return client.request<LotView>('createLot', input);
+}
+
+/** Collects the private notices of a signed-in client. */
+function notices(client: ParleyClient, user: string): unknown[] {
+  const got: unknown[] = [];
+  client.subscribe(`user:${user}`, (data) => got.push(data));
+  return got;
+}
+
+async function setup(t: Parameters<typeof startAuction>[0], options: Parameters<typeof startAuction>[1] = {}): Promise<{ running: Running; seller: Awaited<ReturnType<typeof person>>; lot: LotView }> {
+  const running = await startAuction(t, options);
+  const seller = await person(t, running, 'Sam Seller');
+  const lot = await createLot(seller.client, lotInput(600_000, { reserve: 5000 }));
+  return { running, seller, lot };
+}
+
+void describe('bidding', () => {
+  void test('a bid is acknowledged and every watcher, signed in or not, sees the new price', T, async (t) => {
+    const { running, lot } = await setup(t);
+    const ann = await person(t, running, 'Ann');
+    const bob = await person(t, running, 'Bob');
+    const anonymous = connect(t, running);
+    const watchers = await Promise.all([ann.client, bob.client, anonymous].map((c) => new LotWatcher(c, lot.id).ready()));
+    for (const w of watchers) assert.equal(w.state!.price, 1000);
+
+    const receipt = await bid(ann.client, lot.id, 1000);
+    assert.equal(receipt.replayed, false);
+    assert.equal(receipt.bid.amount, 1000);
+    assert.equal(receipt.lot.price, 1000);
+    assert.deepEqual(receipt.lot.leader, { user: ann.user, name: 'Ann' });
+    await until(() => watchers.every((w) => w.state!.bidCount === 1), 5000, 'the first bid everywhere');
+
+    await bid(bob.client, lot.id, 1500);
+    await until(() => watchers.every((w) => w.state!.price === 1500), 5000, 'the second bid everywhere');
+    for (const w of watchers) {
+      assert.deepEqual(w.state!.leader, { user: bob.user, name: 'Bob' });
+      assert.equal(w.state!.minimumBid, 1600);
+      assert.deepEqual(w.state!.recentBids.map((b) => [b.name, b.amount]), [['Bob', 1500], ['Ann', 1000]]);
+      assert.equal(w.state!.reserveMet, false);
+      assert.equal(JSON.stringify(w.state).includes('5000'), false, 'the reserve stays private');
+    }
+
+    // The lobby lists the lot with its new price.
+    const res = await fetch(`${running.base}/api/lots`);
+    const body = (await res.json()) as { lots: { id: number; price: number; bidCount: number }[] };
+    assert.deepEqual(body.lots.map((l) => [l.id, l.price, l.bidCount]), [[lot.id, 1500, 2]]);
+  });
+
+  void test('concurrent bids from five clients are applied in one order that every watcher sees', T, async (t) => {
+    const { running, lot } = await setup(t);
+    const bidders = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((n) => person(t, running, n)));
+    const watchers = await Promise.all(bidders.map((b) => new LotWatcher(b.client, lot.id).ready()));
+    // Every bidder fires 12 bids at once, at amounts that collide with the others'.
+    const attempts = bidders.flatMap((b, i) => Array.from({ length: 12 }, (_, j) => ({ b, amount: 1000 + (j * 5 + i) * 100 })));
+    const outcomes = await Promise.all(attempts.map(({ b, amount }) => bid(b.client, lot.id, amount).then(
+      (r) => ({ ok: true as const, r, user: b.user }),
+      (e: { code: string }) => ({ ok: false as const, code: e.code }),
+    )));
+    const accepted = outcomes.flatMap((o) => (o.ok ? [o] : [])).sort((x, y) => x.r.bid.id - y.r.bid.id);
+    const refused = outcomes.flatMap((o) => (o.ok ? [] : [o.code]));
+    assert.ok(accepted.length >= 1);
+    assert.equal(accepted.length + refused.length, 60);
+    for (const code of refused) assert.ok(['BID_TOO_LOW', 'ALREADY_LEADING'].includes(code), code);
+    // In the order the server applied them, each accepted bid beats the one before by the increment
+    // and comes from someone other than the leader.
+    for (let i = 1; i < accepted.length; i++) {
+      assert.ok(accepted[i]!.r.bid.amount >= accepted[i - 1]!.r.bid.amount + 100);
+      assert.notEqual(accepted[i]!.user, accepted[i - 1]!.user);
+    }
+    const final = accepted.at(-1)!;
+    await until(() => watchers.every((w) => w.state!.bidCount === accepted.length), 5000, 'the final state everywhere');
+    for (const w of watchers) {
+      assert.equal(w.state!.price, final.r.bid.amount);
+      assert.equal(w.state!.leader!.user, final.user);
+      // Each watcher saw the states in order, never an older one after a newer.
+      assert.deepEqual(w.revs, [...w.revs].sort((a, b) => a - b));
+    }
+  });
+
+  void test('only the previous leader gets the private outbid notice', T, async (t) => {
+    const { running, lot, seller } = await setup(t);
+    const [ann, bob, cat] = await Promise.all(['Ann', 'Bob', 'Cat'].map((n) => person(t, running, n)));
+    const inbox = { ann: notices(ann!.client, ann!.user), bob: notices(bob!.client, bob!.user), cat: notices(cat!.client, cat!.user), seller: notices(seller.client, seller.user) };
+    await new LotWatcher(cat!.client, lot.id).ready();
+    await bid(ann!.client, lot.id, 1000);
+    await bid(bob!.client, lot.id, 1200);
+    await until(() => inbox.ann.length === 1, 5000, "ann's notice");
+    assert.deepEqual(inbox.ann[0], { type: 'outbid', lot: lot.id, title: 'Pocket watch', price: 1200, minimumBid: 1300 });
+    await bid(ann!.client, lot.id, 1300);
+    await until(() => inbox.bob.length === 1, 5000, "bob's notice");
+    // Give any stray notice time to arrive before checking there is none.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(inbox.ann.length, 1);
+    assert.equal(inbox.cat.length, 0);
+    assert.equal(inbox.seller.length, 0);
+
+    // Nobody can listen to someone else's notices.
+    const spy = cat!.client.subscribe(`user:${ann!.user}`, () => assert.fail('read another user\'s notice'));
+    await assert.rejects(spy.ready(), (e: { code: string }) => e.code === 'FORBIDDEN');
+  });
+
+  void test('a bid in the last seconds extends the end; the lot then ends and the winner and seller are told', T, async (t) => {
+    const { running, seller } = await setup(t, { antiSnipe: { windowMs: 1000, extendMs: 1500 } });
+    const lot = await createLot(seller.client, lotInput(600));
+    const ann = await person(t, running, 'Ann');
+    const won = notices(ann.client, ann.user);
+    const sold = notices(seller.client, seller.user);
+    const watcher = await new LotWatcher(ann.client, lot.id).ready();
+    const receipt = await bid(ann.client, lot.id, 1000);
+    assert.ok(receipt.lot.endsAt > lot.endsAt, 'the end moved');
+    assert.equal(receipt.lot.endsAt, receipt.bid.at + 1500);
+    // Still open past the original end…
+    await new Promise((r) => setTimeout(r, Math.max(0, lot.endsAt - Date.now() + 100)));
+    assert.equal(watcher.state!.status, 'open');
+    assert.equal(running.app.auction.view(lot.id)!.status, 'open');
+    // …and sold after the new one.
+    await until(() => watcher.state!.status === 'sold', 5000, 'the end');
+    assert.ok(Date.now() >= receipt.lot.endsAt);
+    await until(() => won.length === 1 && sold.length === 1, 5000, 'the end notices');
+    assert.deepEqual(won[0], { type: 'ended', lot: lot.id, title: 'Pocket watch', status: 'sold', price: 1000, won: true });
+    assert.deepEqual(sold[0], { type: 'ended', lot: lot.id, title: 'Pocket watch', status: 'sold', price: 1000, seller: true });
+    const late = await refusedWith(bid((await person(t, running, 'Late')).client, lot.id, 5000));
+    assert.equal(late.code, 'LOT_CLOSED');
+  });
+
+  void test('a lot whose best bid is below the reserve ends unsold', T, async (t) => {
+    const { running, seller } = await setup(t);
+    const lot = await createLot(seller.client, lotInput(300, { reserve: 2000 }));
+    const ann = await person(t, running, 'Ann');
+    const watcher = await new LotWatcher(ann.client, lot.id).ready();
+    await bid(ann.client, lot.id, 1000);
+    await until(() => watcher.state!.status !== 'open', 5000, 'the end');
+    assert.equal(watcher.state!.status, 'unsold');
+    assert.equal(watcher.state!.reserveMet, false);
+  });
+
+  void test('a retried bid (same idempotency key) is applied once; the key cannot be reused for another bid', T, async (t) => {
+    const { running, lot } = await setup(t);
+    const ann = await person(t, running, 'Ann');
+    const k = key();
+    const first = await bid(ann.client, lot.id, 1000, k);
+    const again = await bid(ann.client, lot.id, 1000, k);
+    assert.equal(again.replayed, true);
+    assert.deepEqual(again.bid, first.bid);
+    assert.equal(again.lot.bidCount, 1);
+    // A retry from another connection of the same user (a reconnect) is recognised too.
+    const second = connect(t, running, ann.token);
+    const third = await bid(second, lot.id, 1000, k);
+    assert.equal(third.replayed, true);
+    assert.equal(running.app.auction.view(lot.id)!.bidCount, 1);
+    assert.equal((await refusedWith(bid(ann.client, lot.id, 2000, k))).code, 'KEY_REUSED');
+  });
+
+  void test('seller-only data: the seller sees the reserve in the lot snapshot, nobody else does', T, async (t) => {
+    const { running, lot, seller } = await setup(t);
+    const ann = await person(t, running, 'Ann');
+    const mine = await seller.client.request<{ reserve?: number }>('lot', { lot: lot.id });
+    const theirs = await ann.client.request<{ reserve?: number }>('lot', { lot: lot.id });
+    assert.equal(mine.reserve, 5000);
+    assert.equal('reserve' in theirs, false);
+  });
+});
+
+void describe('illegal input', () => {
+  void test('every illegal bid is refused with a reason, the lot is unchanged and nobody else hears of it', T, async (t) => {
+    const { running, lot, seller } = await setup(t);
+    const ann = await person(t, running, 'Ann');
+    const bob = await person(t, running, 'Bob');
+    const anonymous = connect(t, running);
+    const watcher = await new LotWatcher(bob.client, lot.id).ready();
+    const bobInbox = notices(bob.client, bob.user);
+    await bid(ann.client, lot.id, 1000);
+    await until(() => watcher.state!.bidCount === 1);
+    const before = JSON.stringify(running.app.auction.view(lot.id));
+    const seen = watcher.messages;
+
+    const ended = await createLot(seller.client, lotInput(50));
+    await until(() => running.app.auction.view(ended.id)!.status !== 'open', 5000, 'the short lot to end');
+
+    const cases: [string, () => Promise<unknown>, RegExp?][] = [
+      ['NOT_SIGNED_IN', () => bid(anonymous, lot.id, 5000)],
+      ['NO_SUCH_LOT', () => bid(bob.client, 999_999, 5000)],
+      ['BID_TOO_LOW', () => bid(bob.client, lot.id, 1099), /\$11\.00/],
+      ['BID_TOO_LOW', () => bid(bob.client, lot.id, 1000)],
+      ['ALREADY_LEADING', () => bid(ann.client, lot.id, 9000)],
+      ['OWN_LOT', () => bid(seller.client, lot.id, 9000)],
+      ['BID_TOO_HIGH', () => bid(bob.client, lot.id, 1e12)],
+      ['LOT_CLOSED', () => bid(bob.client, ended.id, 9000)],
+      ['BAD_REQUEST', () => bid(bob.client, lot.id, 10.5)],
+      ['BAD_REQUEST', () => bid(bob.client, lot.id, '5000')],
+      ['BAD_REQUEST', () => bid(bob.client, lot.id, -100)],
+      ['BAD_REQUEST', () => bid(bob.client, lot.id, 5000, 'short')],
+      ['BAD_REQUEST', () => bid(bob.client, lot.id, 5000, null)],
+      ['BAD_REQUEST', () => bid(bob.client, String(lot.id) as unknown as number, 5000)],
+      ['BAD_REQUEST', () => bob.client.request('bid', 'not an object')],
+      ['BAD_REQUEST', () => bob.client.request('bid', { lot: lot.id, amount: 5000, key: '<script>alert(1)</script>' })],
+      ['BAD_REQUEST', () => bob.client.request('bid', { __proto__: { lot: lot.id, amount: 5000, key: 'abcdefghij' } })],
+      ['UNKNOWN_METHOD', () => bob.client.request('setPrice', { lot: lot.id, price: 1 })],
+      ['BAD_LOT', () => createLot(bob.client, lotInput(60_000, { image: 'javascript:alert(1)' })), /^image/],
+      ['BAD_LOT', () => createLot(bob.client, lotInput(60_000, { startingPrice: -1 })), /^startingPrice/],
+      ['BAD_LOT', () => createLot(bob.client, lotInput(-1000)), /^endsAt/],
+      ['NOT_SIGNED_IN', () => createLot(anonymous, lotInput(60_000))],
+      ['FORBIDDEN', () => bob.client.publish(`lot:${lot.id}`, { type: 'lot', lot: { price: 1 } }, { ack: true })],
+      ['FORBIDDEN', () => bob.client.publish('lobby', { type: 'lot' }, { ack: true })],
+    ];
+    for (const [code, attempt, message] of cases) {
+      const refusal = await refusedWith(attempt());
+      assert.equal(refusal.code, code, `${code}: ${attempt.toString()}`);
+      if (message !== undefined) assert.match(refusal.message, message);
+      // Nothing private in a reason: no reserve, no other user's id or token.
+      assert.equal(/5000|5,000|50\.00/.test(refusal.message) && code !== 'BID_TOO_HIGH', false, refusal.message);
+      assert.equal(refusal.message.includes(ann.user) || refusal.message.includes(ann.token), false);
+    }
+    assert.equal(JSON.stringify(running.app.auction.view(lot.id)), before, 'the lot is unchanged');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(watcher.messages, seen, 'watchers heard nothing of the refused bids');
+    assert.equal(bobInbox.length, 0);
+    const created = running.app.auction.lobby().map((l) => l.id);
+    assert.deepEqual(created.sort(), [lot.id, ended.id].sort(), 'no refused lot was created');
+  });
+
+  void test('sessions and pages over HTTP: bad names are refused, unknown tokens watch anonymously', T, async (t) => {
+    const running = await startAuction(t);
+    for (const body of ['{"name":""}', '{"name":"' + 'x'.repeat(40) + '"}', 'not json', '{}', 'x'.repeat(10_000)]) {
+      const res = await fetch(`${running.base}/api/session`, { method: 'POST', body });
+      assert.equal(res.status, 400, body.slice(0, 20));
+      assert.equal(((await res.json()) as { code: string }).code, 'BAD_REQUEST');
+    }
+    assert.equal((await fetch(`${running.base}/api/session`)).status, 405);
+    const stranger = connect(t, running, 'forged-token');
+    await until(() => stranger.state === 'open');
+    assert.equal(stranger.user, undefined);
+    assert.equal((await refusedWith(createLot(stranger, lotInput(60_000)))).code, 'NOT_SIGNED_IN');
+    // Page paths serve the app with its security headers; other paths do not exist.
+    for (const path of ['/', '/sell', '/lots/12']) {
+      const res = await fetch(`${running.base}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+      assert.match(await res.text(), /<base href="\/auction\/">/);
+    }
+    assert.equal((await fetch(`${running.base}/lots/abc`)).status, 404);
+    assert.equal((await fetch(`${running.base}/..%2f..%2fpackage.json`)).status, 404);
+    assert.equal((await fetch(`${running.base}`, { redirect: 'manual' })).status, 308);
+    // A WebSocket from another site's page is refused before the upgrade.
+    const foreign = new WebSocket(running.wsUrl, 'parley.v1', { origin: 'https://evil.example' });
+    const status = await new Promise<number>((resolve) => foreign.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    assert.equal(status, 403);
+  });
+});
+
+void describe('slow and reconnecting watchers', () => {
+  void test('a watcher that stops reading ends up at the current price (lot topics conflate)', T, async (t) => {
+    const { running, lot } = await setup(t, { maxQueuedBytes: 1024 });
+    const [ann, bob] = await Promise.all([person(t, running, 'Ann'), person(t, running, 'Bob')]);
+    const slow = new WebSocket(running.wsUrl, 'parley.v1');
+    t.after(() => slow.terminate());
+    const got: { t: string; data?: { lot: LotView }; conflated?: boolean }[] = [];
+    slow.on('message', (data) => got.push(JSON.parse((data as Buffer).toString()) as (typeof got)[number]));
+    await new Promise((resolve) => slow.once('open', resolve));
+    slow.send(JSON.stringify({ t: 'sub', id: 1, topic: `lot:${lot.id}` }));
+    await until(() => got.some((e) => e.t === 'subok'));
+    slow.pause();
+    let amount = 1000;
+    for (let i = 0; i < 150; i++) {
+      await bid(i % 2 === 0 ? ann.client : bob.client, lot.id, amount);
+      amount += 100;
+    }
+    const final = running.app.auction.view(lot.id)!;
+    slow.resume();
+    await until(() => got.filter((e) => e.t === 'msg').at(-1)?.data?.lot.rev === final.rev, 10_000, 'the slow watcher to catch up');
+    const msgs = got.filter((e) => e.t === 'msg');
+    assert.equal(msgs.at(-1)!.data!.lot.price, final.price);
+    assert.equal(running.app.realtime.topicStats(`lot:${lot.id}`).policy, 'conflate');
+    // Conflation (when the socket's queue passed the cap) only ever skips states, never reorders them.
+    const revs = msgs.map((m) => m.data!.lot.rev);
+    assert.deepEqual(revs, [...revs].sort((a, b) => a - b));
+  });
+
+  void test('a watcher whose connection is cut while bids continue reconnects to the current price', T, async (t) => {
+    const { running, lot } = await setup(t);
+    const [ann, bob] = await Promise.all([person(t, running, 'Ann'), person(t, running, 'Bob')]);
+    const viewer = connect(t, running);
+    const watcher = await new LotWatcher(viewer, lot.id).ready();
+    await bid(ann.client, lot.id, 1000);
+    await until(() => watcher.state!.bidCount === 1);
+    for (const ws of running.app.realtime.clients ?? []) {
+      if ((ws as WebSocket).connectionId === viewer.connectionId) ws.terminate();
+    }
+    await bid(bob.client, lot.id, 1100);
+    await bid(ann.client, lot.id, 1200);
+    await until(() => watcher.state!.bidCount === 3, 5000, 'the reconnected watcher to catch up');
+    assert.equal(watcher.state!.price, 1200);
+    assert.ok(viewer.stats.reconnects >= 1);
+  });
+});
+
+void describe('restart', () => {
+  void test('a restart keeps every accepted bid, resumes the lots, and still recognises retried keys', T, async (t) => {
+    const first = await startAuction(t);
+    const seller = await person(t, first, 'Sam');
+    const lot = await createLot(seller.client, lotInput(600_000));
+    const short = await createLot(seller.client, lotInput(1500));
+    const [ann, bob] = await Promise.all([person(t, first, 'Ann'), person(t, first, 'Bob')]);
+    const watcher = await new LotWatcher(bob.client, lot.id).ready();
+    const accepted: BidReceipt[] = [];
+    const keysUsed: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const k = key();
+      keysUsed.push(k);
+      accepted.push(await bid(i % 2 === 0 ? ann.client : bob.client, lot.id, 1000 + i * 100, k));
+    }
+    await bid(ann.client, short.id, 1000);
+    const before = first.app.auction.view(lot.id)!;
+    await first.stop();
+
+    // The same data directory, the same port, a fresh adapter: as after a process restart.
+    const second = await startAuction(t, { dataDir: first.dataDir, port: first.port });
+    const after = second.app.auction.view(lot.id)!;
+    assert.deepEqual(after, before, 'every accepted bid is back');
+    assert.deepEqual(after.recentBids.map((b) => b.id).reverse(), accepted.map((r) => r.bid.id));
+    // The connected clients come back by themselves; the watcher gets the state again.
+    await until(() => bob.client.state === 'open' && bob.client.stats.reconnects >= 1, 10_000, 'the reconnect');
+    await until(() => watcher.state!.bidCount === 10, 5000);
+    // A bid retried after the restart with its original key is not applied twice.
+    const retry = await bid(bob.client, lot.id, 1900, keysUsed[9]);
+    assert.equal(retry.replayed, true);
+    assert.equal(retry.bid.id, accepted[9]!.bid.id);
+    // The lots run on: new bids, and the short lot ends on its stored end time.
+    await bid(ann.client, lot.id, 2000);
+    await until(() => watcher.state!.bidCount === 11, 5000, 'a bid after the restart');
+    await until(() => second.app.auction.view(short.id)!.status === 'sold', 5000, 'the short lot to end after the restart');
+  });
+
+  void test('a lot that ended while the server was down is closed at start', T, async (t) => {
+    const first = await startAuction(t);
+    const seller = await person(t, first, 'Sam');
+    const lot = await createLot(seller.client, lotInput(200));
+    const ann = await person(t, first, 'Ann');
+    await bid(ann.client, lot.id, 1000);
+    first.app.auction.stop(); // no timer ends it while "down"
+    await first.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await startAuction(t, { dataDir: first.dataDir });
+    assert.equal(second.app.auction.view(lot.id)!.status, 'sold');
+  });
+});
