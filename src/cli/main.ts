@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
- * The `parley` command line: `parley echo`, `parley connect`, `--help` on each.
+ * The `parley` command line: `parley serve`, `parley echo`, `parley connect`, `--help` on each.
  * @packageDocumentation
  */
 import { UsageError } from './args.js';
 import { CONNECT_HELP, runConnect } from './connect.js';
 import { ECHO_HELP, runEcho } from './echo.js';
+import { SERVE_HELP, runServe } from './serve.js';
 
 /** Top-level help. */
 export const MAIN_HELP = `Usage: parley <command> [options]
 
 Commands:
+  serve      run the Parley server (real-time endpoint, HTTP API, metrics, admin, apps)
   echo       run a WebSocket echo server
   connect    connect to a WebSocket server (interactive, or --echo)
 
@@ -22,6 +24,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case 'serve':
+        await runServe(rest);
+        return undefined;
       case 'echo':
         await runEcho(rest);
         return undefined;
@@ -38,7 +43,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const help = command === 'echo' ? ECHO_HELP : command === 'connect' ? CONNECT_HELP : MAIN_HELP;
+      const help = command === 'serve' ? SERVE_HELP : command === 'echo' ? ECHO_HELP : command === 'connect' ? CONNECT_HELP : MAIN_HELP;
       process.stderr.write(`parley: ${error.message}\n\n${help}`);
       return 2;
     }

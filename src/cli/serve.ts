@@ -1,0 +1,107 @@
+/**
+ * `parley serve`: the standalone server. Settings come from the embedded defaults, a JSON file
+ * (`--config` or `PARLEY_CONFIG`), `PARLEY_*` environment variables and flags, in that order of
+ * precedence; `--print-config` shows the result. SIGTERM/SIGINT drain and exit within
+ * `shutdown.timeoutMs`.
+ * @packageDocumentation
+ */
+import { BUNDLED_APPS } from '../apps/index.js';
+import { ConfigError, SETTINGS, loadConfig, readConfigFile, redactConfig, type LoadedConfig } from '../server/config.js';
+import { startServer, type ServerHandle } from '../server/serve.js';
+import { UsageError } from './args.js';
+import { parseArgs } from 'node:util';
+
+/** Help text of `parley serve`, with every setting's flag. */
+export const SERVE_HELP = `Usage: parley serve [--config FILE] [--print-config] [options]
+
+Runs the Parley server: real-time WebSocket endpoint at /ws, HTTP API at /api, metrics at
+/metrics, health at /healthz and /readyz, admin page at /admin, and the hosted apps.
+Settings: defaults < config file < PARLEY_* environment < flags. See docs/operations.md.
+
+Options:
+  --config FILE          JSON config file (also PARLEY_CONFIG)
+  --print-config         print the effective configuration (secrets redacted) and exit
+${SETTINGS.map((s) => `  --${s.flag}${s.kind === 'boolean' ? '[=BOOL]' : ' VALUE'}`.padEnd(40) + ` ${s.doc} [${s.env}]`).join('\n')}
+  -h, --help             show this help
+`;
+
+/** Parses flags into raw setting values by flag name. */
+function parseFlags(argv: string[]): { flags: Record<string, string | boolean>; config?: string; print: boolean; help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, 'print-config': { type: 'boolean' }, help: { type: 'boolean' } };
+  for (const s of SETTINGS) options[s.flag] = { type: 'string' };
+  // Boolean settings may be given bare (`--trust-proxy`): turn that into `=true` before parsing.
+  const booleans = new Set(SETTINGS.filter((s) => s.kind === 'boolean' || s.kind === 'auto-boolean').map((s) => `--${s.flag}`));
+  const args = argv.map((a, i) => (booleans.has(a) && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? `${a}=true` : a));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: args.map((a) => (a === '-h' ? '--help' : a)), options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const flags: Record<string, string | boolean> = {};
+  for (const s of SETTINGS) {
+    const v = values[s.flag];
+    if (v !== undefined) flags[s.flag] = v;
+  }
+  return { flags, config: values.config as string | undefined, print: values['print-config'] === true, help: values.help === true };
+}
+
+/** Loads the configuration from argv and the environment. @throws ConfigError, UsageError */
+export function configFrom(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig & { print: boolean; help: boolean } {
+  const parsed = parseFlags(argv);
+  const path = parsed.config ?? env.PARLEY_CONFIG;
+  const file = path !== undefined && path !== '' ? readConfigFile(path) : undefined;
+  const loaded = loadConfig({ file, env, flags: parsed.flags, defaults: { apps: [...BUNDLED_APPS.keys()] } });
+  return { ...loaded, print: parsed.print, help: parsed.help };
+}
+
+/**
+ * Runs `parley serve`. Resolves with the handle once listening (undefined for --help and
+ * --print-config); configuration errors are written to stderr and set exit status 2.
+ */
+export async function runServe(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<ServerHandle | undefined> {
+  let loaded;
+  try {
+    loaded = configFrom(argv, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      err.write(`parley serve: ${error.message}\n`);
+      process.exitCode = 2;
+      return undefined;
+    }
+    throw error;
+  }
+  if (loaded.help) {
+    out.write(SERVE_HELP);
+    return undefined;
+  }
+  if (loaded.print) {
+    out.write(JSON.stringify(redactConfig(loaded.config), null, 2) + '\n');
+    for (const [path, source] of Object.entries(loaded.sources)) if (source !== 'default') err.write(`# ${path}: ${source}\n`);
+    return undefined;
+  }
+  const handle = await startServer(loaded.config);
+  const { url, wsUrl } = handle.address;
+  const lines = [`parley server listening on ${url}`, `  WebSocket  ${wsUrl}`];
+  for (const prefix of handle.apps.keys()) lines.push(`  app        ${url}${prefix}/`);
+  if (loaded.config.admin.enabled) lines.push(`  admin      ${url}/admin`);
+  if (loaded.config.metrics.enabled) lines.push(`  metrics    ${url}/metrics`);
+  lines.push(`  health     ${url}/healthz  ${url}/readyz`);
+  out.write(lines.join('\n') + '\n');
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      // A second signal: the operator wants out now.
+      process.exit(1);
+    }
+    handle.logger.info({ signal }, 'signal received');
+    // The drain has its own deadline; this one guards against anything that hangs after it.
+    const guard = setTimeout(() => process.exit(1), loaded.config.shutdown.timeoutMs + 5000);
+    guard.unref();
+    void handle.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return handle;
+}

@@ -1,0 +1,479 @@
+/**
+ * `parley serve` assembled: one HTTP server carrying the real-time WebSocket endpoint at `/ws`,
+ * the HTTP API at `/api/*`, `/metrics`, `/healthz`, `/readyz`, the admin page at `/admin`, and
+ * every hosted app under `/<name>`. {@link startServer} returns a handle whose `close()` is the
+ * graceful shutdown.
+ * @packageDocumentation
+ */
+import * as http from 'node:http';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { DestinationStream, Logger } from 'pino';
+import { InMemoryAdapter, WebSocketServer, type ClusterAdapter, type HistoryLimits } from '../index.js';
+import { buildErrorResponse } from '../protocol/index.js';
+import { BUNDLED_APPS } from '../apps/index.js';
+import { AdminPage, type AdminConnection, type AdminSnapshot } from './admin.js';
+import type { AppFactory, ParleyApp } from './app.js';
+import { mountApps } from './app-host.js';
+import type { ServerConfig } from './config.js';
+import { connectionClass, type ServerConnection } from './connection.js';
+import { createApi } from './http-api.js';
+import { AddressRateLimiter, LimitCode, clientAddress } from './limits.js';
+import { createLogger, redactUrl, requestId } from './logger.js';
+import { MeteredAdapter } from './metered-adapter.js';
+import { ServerMetrics } from './metrics.js';
+import { drainConnections, type DrainResult } from './shutdown.js';
+import { AuthError, TokenAuth, type Identity } from './token-auth.js';
+
+/** A cluster adapter as loaded at start; `isHealthy` and `connect` when it has them (Redis). */
+interface LoadedAdapter extends ClusterAdapter {
+  connect?(): Promise<void>;
+  isHealthy?(): boolean;
+}
+
+/** Options for embedding and tests. */
+export interface StartOptions {
+  /** App factories by name (default: the bundled apps). */
+  apps?: ReadonlyMap<string, AppFactory>;
+  /** A cluster adapter to use instead of the configured one (shared between servers in tests). */
+  adapter?: ClusterAdapter;
+  /** Where log lines go (default stdout). */
+  logDestination?: DestinationStream;
+}
+
+/** Options of {@link ServerHandle.close}. */
+export interface CloseOptions {
+  /** Close code; default `shutdown.closeCode`. */
+  code?: number;
+  /** Drain deadline in ms; default `shutdown.timeoutMs`. */
+  timeoutMs?: number;
+}
+
+/** A running server. */
+export interface ServerHandle {
+  /** Where it listens. */
+  readonly address: { host: string; port: number; url: string; wsUrl: string };
+  readonly config: ServerConfig;
+  /** The real-time server behind `/ws` (publish, presence, topic stats). */
+  readonly wss: WebSocketServer;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  /** Hosted apps by path prefix. */
+  readonly apps: ReadonlyMap<string, ParleyApp>;
+  /** Whether `/readyz` answers 200. */
+  readonly ready: boolean;
+  /** Graceful shutdown: refuse new connections, close every client with 1012/1001, drain, stop. */
+  close(options?: CloseOptions): Promise<DrainResult>;
+}
+
+/** The package root's `dist/web`, from this compiled file (dist/src/server/serve.js). */
+const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+
+/** Loads the Redis adapter by a computed specifier, so builds without src/redis still compile. */
+async function loadRedisAdapter(cluster: ServerConfig['cluster']): Promise<LoadedAdapter> {
+  const specifier = ['..', 'redis', 'index.js'].join('/');
+  let mod: { RedisAdapter?: new (options: { url: string; keyPrefix?: string }) => LoadedAdapter };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch (error) {
+    throw new Error('cluster.adapter is "redis" but this build has no Redis adapter (src/redis)', { cause: error });
+  }
+  if (typeof mod.RedisAdapter !== 'function') throw new Error('the Redis adapter module exports no RedisAdapter class');
+  const adapter = new mod.RedisAdapter({ url: cluster.redisUrl, keyPrefix: cluster.keyPrefix });
+  await adapter.connect?.();
+  return adapter;
+}
+
+function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
+}
+
+/**
+ * Starts the server: validates what only a start can (keys, apps, the adapter), listens, and
+ * resolves with a handle once listening.
+ * @throws Error when a key cannot be read, an app is unknown, the adapter cannot connect or the port is taken
+ */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<ServerHandle> {
+  const log = createLogger(config.log.level, options.logDestination);
+  const auth = new TokenAuth(config.auth);
+  const factories = options.apps ?? BUNDLED_APPS;
+  for (const name of config.apps) {
+    if (!factories.has(name)) throw new Error(`apps: unknown app '${name}' (available: ${[...factories.keys()].join(', ') || 'none'})`);
+  }
+  const ownAdapter = options.adapter === undefined;
+  const adapter: LoadedAdapter = options.adapter ?? (config.cluster.adapter === 'redis' ? await loadRedisAdapter(config.cluster) : new InMemoryAdapter());
+  const adapterHealthy = (): boolean | undefined => (typeof adapter.isHealthy === 'function' ? adapter.isHealthy() : undefined);
+
+  let shuttingDown = false;
+  let listening = false;
+  const startedAt = Date.now();
+  const connections = new Set<ServerConnection>();
+  const closedBytes = { read: 0, written: 0 };
+  let pendingHandshakes = 0;
+  const { limits } = config;
+
+  const metrics = new ServerMetrics({
+    connections() {
+      let v1 = 0;
+      for (const ws of connections) if (ws.protocol === 'parley.v1') v1++;
+      return { v1, plain: connections.size - v1 };
+    },
+    bytes() {
+      let { read, written } = closedBytes;
+      for (const ws of connections) {
+        const socket = ws.transport as Socket | undefined;
+        read += socket?.bytesRead ?? 0;
+        written += socket?.bytesWritten ?? 0;
+      }
+      return { read, written };
+    },
+    backlog() {
+      let queued = 0;
+      let slow = 0;
+      for (const ws of connections) {
+        queued += ws.bufferedAmount;
+        if (ws.bufferedAmount > limits.maxQueuedBytes) slow++;
+      }
+      return { queued, slow };
+    },
+    adapterHealthy,
+    shuttingDown: () => shuttingDown,
+  }, { processMetrics: config.metrics.processMetrics, adapter: config.cluster.adapter });
+  const totals = metrics.totals;
+
+  const Connection = connectionClass({
+    totals,
+    rate: { perSecond: limits.messagesPerSecond, burst: limits.messageBurst },
+    onRateExceeded(ws) {
+      metrics.limitCloses.inc({ limit: 'message_rate' });
+      log.warn({ conn: ws.connectionId, user: ws.realtimeUser, ip: ws.address }, 'message rate exceeded: closing with 1008');
+    },
+    onRecovery(recovered) {
+      metrics.recoveries.inc({ outcome: recovered ? 'recovered' : 'reset' });
+    },
+  });
+
+  const history: HistoryLimits = { maxCount: config.history.maxCount, maxAge: config.history.maxAgeMs };
+  const wss = new WebSocketServer({
+    noServer: true,
+    WebSocket: Connection,
+    maxPayload: limits.maxMessageBytes,
+    heartbeat: config.ws.heartbeatMs > 0 ? { interval: config.ws.heartbeatMs } : undefined,
+    authenticate: async (req) => {
+      try {
+        return await auth.authenticate(req);
+      } catch (error) {
+        const reason = error instanceof AuthError ? error.reason : 'error';
+        metrics.handshakeFailures.inc({ reason });
+        log.info({ reason, ip: clientAddress(req, config.trustProxy), url: redactUrl(req.url) }, 'handshake refused: authentication');
+        throw error;
+      }
+    },
+    realtime: {
+      adapter: new MeteredAdapter(adapter, totals),
+      history,
+      topics: () => ({ policy: limits.slowConsumerPolicy, maxQueuedBytes: limits.maxQueuedBytes }),
+      authorize: (ws, action, topic) => auth.allows(ws.data as Identity, action, topic),
+      limits: { maxEnvelopeBytes: limits.maxMessageBytes },
+    },
+  });
+  wss.on('wsClientError', (error: Error & { status?: number }, socket: Duplex) => {
+    metrics.handshakeFailures.inc({ reason: 'bad_request' });
+    if (socket.writable) socket.end(buildErrorResponse(error.status ?? 400, error.message));
+    else socket.destroy();
+  });
+  wss.on('handlerError', (error: unknown) => log.error({ err: error }, 'real-time hook failed'));
+
+  const onConnection = (ws: ServerConnection, req: http.IncomingMessage): void => {
+    connections.add(ws);
+    metrics.connectionsOpened.inc();
+    const identity = ws.data as Identity;
+    const clog = log.child({ conn: ws.connectionId });
+    // Every connection of a user hears what is published to that user (HTTP API: /api/users/:id/publish).
+    if (identity.user !== undefined) ws.subscribe(`user:${identity.user}`);
+    clog.info({ user: identity.user, anonymous: identity.anonymous, ip: ws.address, protocol: ws.protocol || 'plain', url: redactUrl(req.url) }, 'connection opened');
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'ERR_WS_MESSAGE_TOO_BIG') metrics.limitCloses.inc({ limit: 'message_size' });
+      clog.debug({ err: error.message, code: error.code }, 'connection error');
+    });
+    ws.once('close', (code: number) => {
+      connections.delete(ws);
+      const socket = ws.transport as Socket | undefined;
+      closedBytes.read += socket?.bytesRead ?? 0;
+      closedBytes.written += socket?.bytesWritten ?? 0;
+      ws.transport = undefined;
+      clog.info({ code, in: ws.counts.in, out: ws.counts.out, ms: Date.now() - ws.openedAt }, 'connection closed');
+    });
+    // The token's expiry ends the connection: a revoked user cannot stay connected forever.
+    if (identity.expiresAt !== undefined) {
+      const ms = identity.expiresAt * 1000 - Date.now();
+      const timer = setTimeout(() => ws.close(LimitCode.policy, 'token expired'), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      timer.unref();
+      ws.once('close', () => clearTimeout(timer));
+    }
+  };
+
+  const connectionRate = new AddressRateLimiter(limits.connectionsPerIpPerSecond, limits.connectionBurstPerIp);
+  const refuse = (socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): true => {
+    metrics.handshakeFailures.inc({ reason });
+    if (socket.writable) socket.end(buildErrorResponse(status, undefined, headers));
+    else socket.destroy();
+    return true;
+  };
+
+  const upgradeWs = (req: http.IncomingMessage, socket: Duplex, head: Buffer): true => {
+    const ip = clientAddress(req, config.trustProxy);
+    if (shuttingDown) return refuse(socket, LimitCode.shuttingDownStatus, 'shutting_down', { 'Retry-After': '1' });
+    const wait = connectionRate.attempt(ip);
+    if (wait > 0) {
+      log.info({ ip }, 'handshake refused: connection rate');
+      return refuse(socket, LimitCode.rateStatus, 'rate_limited', { 'Retry-After': String(wait) });
+    }
+    if (connections.size + pendingHandshakes >= limits.maxConnections) {
+      log.warn({ ip, max: limits.maxConnections }, 'handshake refused: max connections');
+      return refuse(socket, LimitCode.fullStatus, 'max_connections', { 'Retry-After': '5' });
+    }
+    const origin = req.headers.origin;
+    if (config.ws.origins.length > 0 && origin !== undefined && !config.ws.origins.includes(origin)) return refuse(socket, 403, 'origin');
+    pendingHandshakes++;
+    let pending = true;
+    const settle = (): void => {
+      if (pending) {
+        pending = false;
+        pendingHandshakes--;
+      }
+    };
+    socket.once('close', settle);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
+      socket.removeListener('close', settle);
+      const conn = ws as ServerConnection;
+      conn.transport = socket;
+      conn.address = ip;
+      if (shuttingDown) {
+        conn.close(config.shutdown.closeCode, 'server shutting down');
+        return;
+      }
+      onConnection(conn, req);
+      wss.emit('connection', conn, req);
+    });
+    return true;
+  };
+
+  const admin = config.admin.enabled
+    ? new AdminPage({
+      keys: config.admin.keys.length > 0 ? config.admin.keys : config.api.keys,
+      open: config.admin.keys.length === 0 && config.api.keys.length === 0 && isLoopback(config.host),
+      snapshot: () => snapshot(),
+      log: log.child({ component: 'admin' }),
+    })
+    : undefined;
+
+  let last = { time: Date.now(), messagesIn: 0, messagesOut: 0, publishes: 0, deliveries: 0 };
+  const snapshot = (): AdminSnapshot => {
+    const now = Date.now();
+    const seconds = Math.max(0.001, (now - last.time) / 1000);
+    const per = (a: number, b: number): number => Math.round(((a - b) / seconds) * 10) / 10;
+    const rates = {
+      messagesInPerSec: per(totals.messagesIn, last.messagesIn),
+      messagesOutPerSec: per(totals.messagesOut, last.messagesOut),
+      publishesPerSec: per(totals.publishes, last.publishes),
+      deliveriesPerSec: per(totals.deliveries, last.deliveries),
+    };
+    last = { time: now, messagesIn: totals.messagesIn, messagesOut: totals.messagesOut, publishes: totals.publishes, deliveries: totals.deliveries };
+    const view = (ws: ServerConnection): AdminConnection => ({
+      id: ws.connectionId ?? '',
+      user: (ws.data as Identity | undefined)?.user ?? '(anonymous)',
+      address: ws.address,
+      protocol: ws.protocol || 'plain',
+      topics: ws.topics.length,
+      queuedBytes: ws.bufferedAmount,
+      messagesIn: ws.counts.in,
+      messagesOut: ws.counts.out,
+      ageSec: Math.round((now - ws.openedAt) / 1000),
+    });
+    const all = [...connections];
+    const topicNames = new Set<string>();
+    for (const ws of all) {
+      for (const t of ws.topics) {
+        if (topicNames.size >= 5000) break;
+        topicNames.add(t);
+      }
+    }
+    const topics = [...topicNames].map((t) => wss.topicStats(t)).sort((a, b) => b.subscribers - a.subscribers).slice(0, 50)
+      .map((s) => ({ topic: s.topic, subscribers: s.subscribers, published: s.published, delivered: s.delivered, dropped: s.dropped, policy: s.policy }));
+    const byQueue = all.sort((a, b) => b.bufferedAmount - a.bufferedAmount);
+    return {
+      time: now,
+      uptimeSec: Math.round((now - startedAt) / 1000),
+      shuttingDown,
+      adapter: { kind: options.adapter !== undefined ? 'shared' : config.cluster.adapter, healthy: adapterHealthy() },
+      connections: connections.size,
+      rates,
+      totals: { messagesIn: totals.messagesIn, messagesOut: totals.messagesOut, publishes: totals.publishes, deliveries: totals.deliveries, dropped: totals.dropped + totals.closed },
+      topics,
+      busiest: byQueue.slice(0, 50).map(view),
+      slow: byQueue.filter((ws) => ws.bufferedAmount > limits.maxQueuedBytes).slice(0, 50).map(view),
+    };
+  };
+
+  const api = createApi({
+    wss,
+    config: config.api,
+    history,
+    metrics,
+    disconnectUser(user, code, reason) {
+      let n = 0;
+      for (const ws of connections) {
+        if ((ws.data as Identity | undefined)?.user === user) {
+          ws.close(code, reason);
+          n++;
+        }
+      }
+      log.info({ user, code, connections: n }, 'user disconnected by the API');
+      return n;
+    },
+  });
+
+  const isReady = (): boolean => listening && !shuttingDown && adapterHealthy() !== false;
+
+  const handleRequest = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const id = requestId(req);
+    res.setHeader('X-Request-Id', id);
+    const rlog = log.child({ reqId: id });
+    let route: string;
+    if (path === '/healthz') {
+      route = 'healthz';
+      json(res, 200, { status: 'ok', uptimeSec: Math.round((Date.now() - startedAt) / 1000) });
+    } else if (path === '/readyz') {
+      route = 'readyz';
+      const healthy = adapterHealthy();
+      const ready = isReady();
+      json(res, ready ? 200 : 503, { ready, shuttingDown, adapter: { kind: config.cluster.adapter, healthy: healthy ?? true }, connections: connections.size });
+    } else if (path === '/metrics' && config.metrics.enabled) {
+      route = 'metrics';
+      if (config.metrics.token !== '' && req.headers.authorization !== `Bearer ${config.metrics.token}`) {
+        json(res, 401, { error: 'unauthorized', message: 'send Authorization: Bearer <metrics token>' });
+      } else {
+        const text = await metrics.render();
+        res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+        res.end(text);
+      }
+    } else if (path === '/api' || path.startsWith('/api/')) {
+      route = await api.handle(req, res, rlog);
+    } else if (admin !== undefined && (path === '/admin' || path === '/admin/')) {
+      route = 'admin';
+      admin.handleRequest(req, res, path);
+    } else {
+      return false;
+    }
+    metrics.httpRequests.inc({ route, status: String(res.statusCode) });
+    if (route === 'healthz' || route === 'readyz' || route === 'metrics') rlog.debug({ method: req.method, path, status: res.statusCode }, 'http request');
+    return true;
+  };
+
+  const handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path === '/ws') return upgradeWs(req, socket, head);
+    if (path === '/admin/ws' && admin !== undefined) {
+      if (shuttingDown) return refuse(socket, 503, 'shutting_down');
+      admin.handleUpgrade(req, socket, head);
+      return true;
+    }
+    return false;
+  };
+
+  // Apps: each under /<name>, with its own data directory and the shared adapter.
+  const apps = new Map<string, ParleyApp>();
+  for (const name of config.apps) {
+    const dataDir = resolvePath(config.dataDir, name);
+    mkdirSync(dataDir, { recursive: true });
+    const alog = log.child({ app: name });
+    const app = await factories.get(name)!({
+      basePath: `/${name}`,
+      dataDir,
+      adapter,
+      webRoot: resolvePath(WEB_ROOT, name),
+      log: (level, fields) => alog[level](fields, fields.msg),
+    });
+    apps.set(`/${name}`, app);
+  }
+
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  mountApps(server, apps, { request: handleRequest, upgrade: handleUpgrade });
+  server.on('appError', (error: unknown) => log.error({ err: error }, 'request handler failed'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  listening = true;
+  const bound = server.address() as AddressInfo;
+  const hostText = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  const address = { host: bound.address, port: bound.port, url: `http://${hostText}:${bound.port}`, wsUrl: `ws://${hostText}:${bound.port}/ws` };
+  log.info({ address: address.url, apps: config.apps, adapter: config.cluster.adapter, anonymous: auth.allowsAnonymous, api: api.enabled }, 'parley server listening');
+
+  let closing: Promise<DrainResult> | undefined;
+  const close = (closeOptions: CloseOptions = {}): Promise<DrainResult> => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      const code = closeOptions.code ?? config.shutdown.closeCode;
+      const timeoutMs = closeOptions.timeoutMs ?? config.shutdown.timeoutMs;
+      log.info({ connections: connections.size, code, timeoutMs }, 'shutting down: draining connections');
+      admin?.close(code);
+      const [result] = await Promise.all([
+        drainConnections(connections, { code, reason: 'server shutting down', timeoutMs, spreadMs: config.shutdown.spreadMs }),
+        ...[...apps.values()].map((app) => app.close(code).catch((error: unknown) => log.error({ err: error }, 'app failed to close'))),
+      ]);
+      wss.close();
+      wss.pubsub.close();
+      // Stop listening, then end idle keep-alive sockets; busy ones finish their request.
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), 1000);
+      cut.unref();
+      await stopped;
+      clearTimeout(cut);
+      if (ownAdapter) await adapter.close();
+      log.info({ closed: result.closed, terminated: result.terminated }, 'shutdown complete');
+      log.flush();
+      return result;
+    })();
+    return closing;
+  };
+
+  return {
+    address,
+    config,
+    wss,
+    metrics,
+    logger: log,
+    apps,
+    get ready() {
+      return isReady();
+    },
+    close,
+  };
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+

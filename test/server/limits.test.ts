@@ -1,0 +1,101 @@
+/**
+ * The server's limits over real connections: max connections (HTTP 503 at the handshake), the
+ * per-address connection rate (HTTP 429), the per-connection message rate (close 1008) and
+ * message size (close 1009); and the token buckets behind them with a fake clock.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocket } from '../../src/index.js';
+import { AddressRateLimiter, TokenBucket, clientAddress } from '../../src/server/limits.js';
+import { defer, metric, serve, upgradeRequest, waitFor } from './helpers.js';
+
+async function open(t: Parameters<typeof serve>[0], url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  defer(t, () => ws.terminate());
+  await waitFor(ws, 'open');
+  return ws;
+}
+
+void test('max connections: the next handshake gets 503 with Retry-After until one closes', async (t) => {
+  const s = await serve(t, { limits: { maxConnections: 2 } });
+  const a = await open(t, s.wsUrl);
+  await open(t, s.wsUrl);
+  const refused = await upgradeRequest(s.port, '/ws');
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers['retry-after'], '5');
+  assert.equal(metric(await s.handle.metrics.render(), 'parley_handshake_failures_total{reason="max_connections"}'), 1);
+  const closed = waitFor(a, 'close');
+  a.close();
+  await closed;
+  // The server sees the close a moment after the client does.
+  for (let i = 0; i < 100 && s.handle.wss.clients!.size > 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await open(t, s.wsUrl);
+});
+
+void test('per-address connection rate: past the burst the handshake gets 429 with Retry-After', async (t) => {
+  const s = await serve(t, { limits: { connectionsPerIpPerSecond: 0.5, connectionBurstPerIp: 3 } });
+  const statuses = [];
+  for (let i = 0; i < 5; i++) statuses.push((await upgradeRequest(s.port, '/ws')).status);
+  assert.deepEqual(statuses, [101, 101, 101, 429, 429]);
+  const refused = await upgradeRequest(s.port, '/ws');
+  assert.ok(Number(refused.headers['retry-after']) >= 1);
+  assert.equal(metric(await s.handle.metrics.render(), 'parley_handshake_failures_total{reason="rate_limited"}'), 3);
+});
+
+void test('message rate: a connection that sends faster than the rate is closed with 1008', async (t) => {
+  const s = await serve(t, { limits: { messagesPerSecond: 5, messageBurst: 10 } });
+  const received: string[] = [];
+  s.handle.wss.on('connection', (ws) => ws.on('message', (data: Buffer) => received.push(data.toString('utf8'))));
+  const ws = await open(t, s.wsUrl);
+  const closed = waitFor<[number, Buffer]>(ws, 'close', 3000);
+  for (let i = 0; i < 30; i++) ws.send(`m${i}`);
+  const [code, reason] = await closed;
+  assert.equal(code, 1008);
+  assert.equal(String(reason), 'message rate limit');
+  // The burst got through; nothing after the limit reached the application.
+  assert.ok(received.length >= 10 && received.length <= 11, `received ${received.length}`);
+  assert.equal(metric(await s.handle.metrics.render(), 'parley_limit_closes_total{limit="message_rate"}'), 1);
+});
+
+void test('message size: a message over limits.maxMessageBytes is closed with 1009', async (t) => {
+  const s = await serve(t, { limits: { maxMessageBytes: 1024 } });
+  const ws = await open(t, s.wsUrl);
+  const closed = waitFor<[number, Buffer]>(ws, 'close', 3000);
+  ws.send('x'.repeat(1024)); // exactly at the limit: fine
+  ws.send('x'.repeat(1025));
+  const [code] = await closed;
+  assert.equal(code, 1009);
+  for (let i = 0; i < 100; i++) {
+    if (metric(await s.handle.metrics.render(), 'parley_limit_closes_total{limit="message_size"}') === 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail('message_size close not counted');
+});
+
+void test('TokenBucket: burst, then the rate', () => {
+  const b = new TokenBucket(2, 3, 0);
+  assert.deepEqual([b.take(0), b.take(0), b.take(0), b.take(0)], [true, true, true, false]);
+  assert.equal(b.wait(0), 0.5);
+  assert.equal(b.take(499), false);
+  assert.equal(b.take(500), true);
+  assert.equal(b.full(10_000), true);
+  const unlimited = new TokenBucket(0, 1, 0);
+  for (let i = 0; i < 100; i++) assert.equal(unlimited.take(0), true);
+});
+
+void test('AddressRateLimiter: per address, and bounded in memory', () => {
+  let now = 0;
+  const limiter = new AddressRateLimiter(1, 2, { now: () => now, maxAddresses: 100 });
+  assert.deepEqual([limiter.attempt('a'), limiter.attempt('a'), limiter.attempt('a')], [0, 0, 1]);
+  assert.equal(limiter.attempt('b'), 0);
+  now += 1000;
+  assert.equal(limiter.attempt('a'), 0);
+  for (let i = 0; i < 1000; i++) limiter.attempt(`10.0.${i >> 8}.${i & 255}`);
+  assert.ok(limiter.size <= 100, `tracking ${limiter.size} addresses`);
+});
+
+void test('clientAddress uses X-Forwarded-For only when the proxy is trusted', () => {
+  const req = { headers: { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' }, socket: { remoteAddress: '127.0.0.1' } };
+  assert.equal(clientAddress(req, false), '127.0.0.1');
+  assert.equal(clientAddress(req, true), '203.0.113.9');
+});
