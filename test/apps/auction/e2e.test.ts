@@ -201,5 +201,8 @@ void test('keyboard only: sign in, sell a lot, and bid on it from another browse
   await other.getByRole('textbox', { name: 'Display name' }).press('Enter');
   await other.getByRole('button', { name: 'Bid $5.00' }).click();
   await showing(page, '#leader', 'Highest bidder: Kit');
+  // A lot that does not exist says so.
+  await other.goto(`${running.base}/lots/424242`);
+  await other.getByRole('heading', { name: 'Lot not found' }).waitFor();
   await context.close();
 });
