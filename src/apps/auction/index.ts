@@ -114,7 +114,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
   const hub: { wss?: WebSocketServer } = {};
   const auction = new Auction(store, (topic, data, key) => {
     hub.wss?.publish(topic, data, { key });
-  }, options);
+  }, { onError: (error) => context.log('error', { msg: 'auction could not end a lot', error: String(error) }), ...options });
 
   const server = new WebSocketServer({
     noServer: true,
