@@ -77,6 +77,8 @@ export interface AuctionOptions {
   now?: () => number;
   antiSnipe?: AntiSnipe;
   lotLimits?: LotLimits;
+  /** Told when ending a lot failed (the store threw); the end is tried again a second later. */
+  onError?: (error: unknown) => void;
 }
 
 /** Topic names, shared with the pages. */
@@ -96,6 +98,7 @@ export class Auction {
   readonly #now: () => number;
   readonly #antiSnipe: AntiSnipe;
   readonly #limits: LotLimits;
+  readonly #onError: (error: unknown) => void;
   readonly #lots = new Map<number, Lot>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #stopped = false;
@@ -107,6 +110,7 @@ export class Auction {
     this.#now = options.now ?? Date.now;
     this.#antiSnipe = options.antiSnipe ?? DEFAULT_ANTI_SNIPE;
     this.#limits = options.lotLimits ?? DEFAULT_LOT_LIMITS;
+    this.#onError = options.onError ?? (() => undefined);
     for (const lot of store.loadLots()) {
       this.#lots.set(lot.id, lot);
       if (lot.status === 'open') this.#schedule(lot);
@@ -140,6 +144,8 @@ export class Auction {
     const all = [...this.#lots.values()];
     const open = all.filter((l) => l.status === 'open').sort((a, b) => a.endsAt - b.endsAt);
     const ended = all.filter((l) => l.status !== 'open').sort((a, b) => b.endsAt - a.endsAt).slice(0, 20);
+    // Bounded so the lobby's snapshot stays a few dozen KiB however many lots run.
+    open.length = Math.min(open.length, 200);
     return [...open, ...ended].map(summary);
   }
 
@@ -211,12 +217,23 @@ export class Auction {
       this.#end(lot);
       return;
     }
+    this.#arm(lot, Math.min(wait, MAX_TIMER));
+  }
+
+  /** Runs the end check for `lot` in `ms`. */
+  #arm(lot: Lot, ms: number): void {
     const timer = setTimeout(() => {
       this.#timers.delete(lot.id);
-      // The clock decides, not the timer: an early wake-up (or a long wait in steps) reschedules.
-      if (isDue(lot, this.#now())) this.#end(lot);
-      else this.#schedule(lot);
-    }, Math.min(wait, MAX_TIMER));
+      try {
+        // The clock decides, not the timer: an early wake-up (or a long wait in steps) reschedules.
+        if (isDue(lot, this.#now())) this.#end(lot);
+        else this.#schedule(lot);
+      } catch (error) {
+        // A failed write (a full disk, say) must not take the server down: report it, try again.
+        this.#onError(error);
+        if (!this.#stopped) this.#arm(lot, 1000);
+      }
+    }, ms);
     timer.unref();
     this.#timers.set(lot.id, timer);
   }

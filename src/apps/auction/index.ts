@@ -35,6 +35,9 @@ export interface AuctionApp extends ParleyApp {
 /** Page paths that all serve the single-page app's `index.html`. */
 const PAGE = /^\/(?:|sell|lots\/\d{1,15})$/;
 
+/** A lot's topic, as the auction publishes it. */
+const LOT_TOPIC = /^lot:[1-9]\d{0,14}$/;
+
 /** Security headers for pages: scripts and styles from this origin only; images may be remote. */
 const PAGE_HEADERS = {
   'Content-Security-Policy': "default-src 'self'; img-src 'self' https: http: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; base-uri 'self'; frame-ancestors 'none'",
@@ -111,7 +114,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
   const hub: { wss?: WebSocketServer } = {};
   const auction = new Auction(store, (topic, data, key) => {
     hub.wss?.publish(topic, data, { key });
-  }, options);
+  }, { onError: (error) => context.log('error', { msg: 'auction could not end a lot', error: String(error) }), ...options });
 
   const server = new WebSocketServer({
     noServer: true,
@@ -134,13 +137,14 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
       authorize: (ws, action, topic) => {
         if (action !== 'subscribe') return false;
         if (topic === Topics.lobby) return true;
-        if (topic.startsWith('lot:')) return auction.has(Number(topic.slice(4)));
+        // One spelling per lot (`lot:7`, not `lot:07`): messages are published under that one.
+        if (LOT_TOPIC.test(topic)) return auction.has(Number(topic.slice(4)));
         return personOf(ws) !== undefined && topic === Topics.user(personOf(ws)!.user);
       },
       snapshot: (topic, ws) => {
         const serverTime = auction.now();
         if (topic === Topics.lobby) return { type: 'lobby', lots: auction.lobby(), serverTime };
-        if (topic.startsWith('lot:')) {
+        if (LOT_TOPIC.test(topic)) {
           const id = Number(topic.slice(4));
           const reserve = auction.reserveFor(id, personOf(ws)?.user);
           return { type: 'lot', lot: auction.view(id), serverTime, ...(reserve !== undefined ? { reserve } : {}) };

@@ -3,12 +3,18 @@
  *
  * SQLite runs as WebAssembly (`node-sqlite3-wasm`), so the same install works on every Node
  * version, and its API is synchronous: a bid is checked, written and committed in one turn of
- * the event loop, which is what makes bids atomic and totally ordered without locks. The default
- * `synchronous=FULL` rollback journal means a committed bid has reached the disk before the
- * server acknowledges it.
+ * the event loop, which is what makes bids atomic and totally ordered without locks.
+ *
+ * Durability: write-ahead log with `synchronous=FULL`, so every commit syncs the log to disk
+ * before it returns, and a bid is on disk before the server acknowledges it (one sync per commit
+ * instead of the rollback journal's several: about 4 ms instead of 17 on the test machine).
+ * The WebAssembly build has no shared memory for the log's index, so the file is opened in
+ * exclusive locking mode (SQLite then keeps the index in the process): one server owns the file,
+ * which is what the app wants anyway.
  * @packageDocumentation
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import sqlite from 'node-sqlite3-wasm';
 import type { Bid, Lot, LotSpec, LotStatus } from './rules.js';
 
@@ -78,16 +84,66 @@ function toBid(row: Row): Bid {
   return { id: num(row, 'id'), lot: num(row, 'lot'), user: str(row, 'user'), name: str(row, 'name'), amount: num(row, 'amount'), at: num(row, 'at'), key: str(row, 'key') };
 }
 
+/** Database files open in this process (their lock directories are live, whatever the owner file says). */
+const OPEN = new Set<string>();
+
+/** Whether process `pid` is running (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the lock a crashed server left behind. The WebAssembly build locks a database by
+ * creating the directory `<file>.lock`, and a process that dies holding it leaves it there, so
+ * the next start would find the database locked forever. `<file>.owner` names the process that
+ * holds the lock: when it is gone (or is this very process, as after a container restart with
+ * the same pid), the lock is stale.
+ * @throws Error when another live process holds the database
+ */
+function clearStaleLock(file: string): void {
+  if (OPEN.has(file)) throw new Error(`${file} is already open in this process`);
+  const lock = `${file}.lock`;
+  if (!existsSync(lock)) return;
+  let owner: number | undefined;
+  try {
+    owner = Number.parseInt(readFileSync(`${file}.owner`, 'utf8'), 10);
+  } catch {
+    owner = undefined;
+  }
+  if (owner !== undefined && Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+    throw new Error(`${file} is in use by process ${owner}`);
+  }
+  rmSync(lock, { recursive: true, force: true });
+}
+
 /** SQLite-backed storage of the auction. One instance owns the file; close it when done. */
 export class AuctionStore {
   readonly #db: InstanceType<typeof Database>;
 
-  /** Opens (or creates) the database at `file`. */
+  readonly #file: string;
+
+  /**
+   * Opens (or creates) the database at `file`, taking it over from a crashed server if needed.
+   * @throws Error when another running process has it open
+   */
   constructor(file: string) {
+    this.#file = file;
+    clearStaleLock(file);
     this.#db = new Database(file);
     try {
+      // Exclusive mode first: before the first access in WAL mode, so shared memory is never used.
+      this.#db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      const mode = this.#db.get('PRAGMA journal_mode = WAL') as Row | null;
+      if (mode?.journal_mode !== 'wal') throw new Error('SQLite refused write-ahead logging');
       this.#db.exec('PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;');
       this.#db.exec(SCHEMA);
+      writeFileSync(`${file}.owner`, String(process.pid));
+      OPEN.add(file);
     } catch (error) {
       this.#db.close();
       throw error;
@@ -177,6 +233,9 @@ export class AuctionStore {
 
   /** Closes the database file. */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    this.#db.close();
+    rmSync(`${this.#file}.owner`, { force: true });
+    OPEN.delete(this.#file);
   }
 }

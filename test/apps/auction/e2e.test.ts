@@ -201,5 +201,37 @@ void test('keyboard only: sign in, sell a lot, and bid on it from another browse
   await other.getByRole('textbox', { name: 'Display name' }).press('Enter');
   await other.getByRole('button', { name: 'Bid $5.00' }).click();
   await showing(page, '#leader', 'Highest bidder: Kit');
+  // A lot that does not exist says so.
+  await other.goto(`${running.base}/lots/424242`);
+  await other.getByRole('heading', { name: 'Lot not found' }).waitFor();
+  await context.close();
+});
+
+void test('a browser whose clock is two hours fast counts down by the server clock, and sees the lot end', T, async (t) => {
+  const browser = await launchChromium(t);
+  if (browser === undefined) return;
+  t.after(() => browser.close());
+  const running = await startAuction(t);
+  const seller = await person(t, running, 'Sam');
+  const lot = await seller.client.request<LotView>('createLot', lotInput(11_000, { title: 'Cuckoo clock', image: 'illustration:painting' }));
+  const context = await browser.newContext();
+  // Timers run as usual; only the browser's idea of "now" is two hours ahead of the server.
+  await context.clock.install({ time: Date.now() + 2 * 3600_000 });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+  await page.goto(`${running.base}/lots/${lot.id}`);
+  await showing(page, '#price', '$10.00');
+  assert.ok(await page.evaluate(() => Date.now()) - Date.now() > 3600_000, 'the browser clock is fast');
+  await page.locator('#countdown', { hasText: /^\ds$/ }).waitFor({ timeout: 5000 });
+  const left = Number((await text(page, '#countdown')).slice(0, -1));
+  assert.ok(left >= 1 && left <= 9, `counting down the server's seconds: ${left}`);
+  await signIn(page, 'Kit');
+  await page.getByRole('button', { name: 'Bid $10.00' }).click();
+  await showing(page, '#leader', 'You are the highest bidder');
+  // The server ends the lot; the page shows the outcome and the winner's notice.
+  await showing(page, '#outcome', 'You won this lot for $10.00.');
+  await showing(page, '#countdown', 'Ended');
+  await page.locator('.toast', { hasText: 'You won “Cuckoo clock” for $10.00.' }).waitFor();
+  assert.equal(await page.locator('#bid-amount').count(), 0, 'no bid form on an ended lot');
   await context.close();
 });

@@ -131,6 +131,9 @@ void describe('bidding', () => {
     assert.equal(inbox.cat.length, 0);
     assert.equal(inbox.seller.length, 0);
 
+    // A lot has one topic name; other spellings of its id are refused.
+    const oddSpelling = cat!.client.subscribe(`lot:0${lot.id}`, () => undefined);
+    await assert.rejects(oddSpelling.ready(), (e: { code: string }) => e.code === 'FORBIDDEN');
     // Nobody can listen to someone else's notices.
     const spy = cat!.client.subscribe(`user:${ann!.user}`, () => assert.fail('read another user\'s notice'));
     await assert.rejects(spy.ready(), (e: { code: string }) => e.code === 'FORBIDDEN');

@@ -5,9 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { AuctionStore } from '../../../src/apps/auction/store.js';
 import type { LotSpec } from '../../../src/apps/auction/rules.js';
 
@@ -80,5 +81,46 @@ void test('a bid for a lot that does not exist is refused by the foreign key', (
   const store = new AuctionStore(tempFile(t));
   assert.throws(() => store.recordBid({ lot: 99, user: 'u2', name: 'Ann', amount: 100, at: T0, key: 'k-000001' }, T0));
   assert.deepEqual(store.loadLots(), []);
+  store.close();
+});
+
+void test('a process killed (SIGKILL) right after its commits loses none of them', (t) => {
+  const file = tempFile(t);
+  const storeModule = new URL('../../../src/apps/auction/store.js', import.meta.url).href;
+  // The child acknowledges each bid on stdout after recordBid returns, as the server would,
+  // then dies without closing anything: the write-ahead log is all that is left.
+  const child = `
+    const { AuctionStore } = await import(${JSON.stringify(storeModule)});
+    const store = new AuctionStore(${JSON.stringify(file)});
+    const lot = store.createLot(${JSON.stringify(SPEC)}, { user: 'u1', name: 'Sam' }, 0);
+    for (let i = 0; i < 25; i++) {
+      const bid = store.recordBid({ lot: lot.id, user: 'u' + (2 + (i % 2)), name: 'x', amount: 100 + i * 10, at: i, key: 'kill-key-' + i }, 0);
+      process.stdout.write('acked ' + bid.id + '\\n');
+    }
+    process.kill(process.pid, 'SIGKILL');
+  `;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' });
+  assert.equal(result.signal, 'SIGKILL', result.stderr);
+  const acked = result.stdout.trim().split('\n').map((line) => Number(line.split(' ')[1]));
+  assert.equal(acked.length, 25);
+  const store = new AuctionStore(file);
+  const [lot] = store.loadLots();
+  assert.deepEqual(lot!.bids.map((b) => b.id), acked);
+  assert.equal(lot!.bids.at(-1)!.amount, 340);
+  store.close();
+});
+
+void test('a database another live process holds is refused; one held by a dead process is taken over', (t) => {
+  const file = tempFile(t);
+  new AuctionStore(file).close();
+  // A lock left by a process that still runs (this test's parent, say) is respected…
+  mkdirSync(`${file}.lock`);
+  writeFileSync(`${file}.owner`, String(process.ppid));
+  assert.throws(() => new AuctionStore(file), /in use by process/);
+  // …and one whose owner is gone is stale.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  writeFileSync(`${file}.owner`, dead.stdout);
+  const store = new AuctionStore(file);
+  assert.throws(() => new AuctionStore(file), /already open in this process/);
   store.close();
 });
