@@ -415,13 +415,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   mountApps(server, apps, { request: handleRequest, upgrade: handleUpgrade });
   server.on('appError', (error: unknown) => log.error({ err: error }, 'request handler failed'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.removeListener('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Nothing may stay open after a failed start (the port was taken, say).
+    admin?.close(1001);
+    await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
+    wss.close();
+    wss.pubsub.close();
+    if (ownAdapter) await adapter.close();
+    throw error;
+  }
   listening = true;
   const bound = server.address() as AddressInfo;
   const hostText = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
