@@ -209,9 +209,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     // The token's expiry ends the connection: a revoked user cannot stay connected forever.
     if (identity.expiresAt !== undefined) {
-      const ms = identity.expiresAt * 1000 - Date.now();
-      const timer = setTimeout(() => ws.close(LimitCode.policy, 'token expired'), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-      timer.unref();
+      const expiresAt = identity.expiresAt * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      // Timers hold at most ~24.8 days: a longer wait is taken in steps.
+      const arm = (): void => {
+        const ms = expiresAt - Date.now();
+        timer = ms <= 0 ? undefined : setTimeout(arm, Math.min(ms, 2 ** 31 - 1));
+        timer?.unref();
+        if (ms <= 0) ws.close(LimitCode.policy, 'token expired');
+      };
+      arm();
       ws.once('close', () => clearTimeout(timer));
     }
   };
