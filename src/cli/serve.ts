@@ -19,10 +19,10 @@ Runs the Parley server: real-time WebSocket endpoint at /ws, HTTP API at /api, m
 Settings: defaults < config file < PARLEY_* environment < flags. See docs/operations.md.
 
 Options:
-  --config FILE          JSON config file (also PARLEY_CONFIG)
-  --print-config         print the effective configuration (secrets redacted) and exit
+${'  --config FILE'.padEnd(40)} JSON config file [PARLEY_CONFIG]
+${'  --print-config'.padEnd(40)} print the effective configuration (secrets redacted) and exit
 ${SETTINGS.map((s) => `  --${s.flag}${s.kind === 'boolean' ? '[=BOOL]' : ' VALUE'}`.padEnd(40) + ` ${s.doc} [${s.env}]`).join('\n')}
-  -h, --help             show this help
+${'  -h, --help'.padEnd(40)} show this help
 `;
 
 /** Parses flags into raw setting values by flag name. */

@@ -55,7 +55,7 @@ export class ServerMetrics {
   constructor(sources: MetricsSources, options: { processMetrics: boolean; adapter: string }) {
     const registers = [this.registry];
     const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> => new Counter<L>({ name, help, labelNames, registers });
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'parley_process_' });
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
 
     new Gauge({
       name: 'parley_connections', help: 'Open WebSocket connections', labelNames: ['protocol'], registers,

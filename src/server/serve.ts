@@ -209,9 +209,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     // The token's expiry ends the connection: a revoked user cannot stay connected forever.
     if (identity.expiresAt !== undefined) {
-      const ms = identity.expiresAt * 1000 - Date.now();
-      const timer = setTimeout(() => ws.close(LimitCode.policy, 'token expired'), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-      timer.unref();
+      const expiresAt = identity.expiresAt * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      // Timers hold at most ~24.8 days: a longer wait is taken in steps.
+      const arm = (): void => {
+        const ms = expiresAt - Date.now();
+        timer = ms <= 0 ? undefined : setTimeout(arm, Math.min(ms, 2 ** 31 - 1));
+        timer?.unref();
+        if (ms <= 0) ws.close(LimitCode.policy, 'token expired');
+      };
+      arm();
       ws.once('close', () => clearTimeout(timer));
     }
   };
@@ -415,13 +422,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   mountApps(server, apps, { request: handleRequest, upgrade: handleUpgrade });
   server.on('appError', (error: unknown) => log.error({ err: error }, 'request handler failed'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.removeListener('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // Nothing may stay open after a failed start (the port was taken, say).
+    admin?.close(1001);
+    await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
+    wss.close();
+    wss.pubsub.close();
+    if (ownAdapter) await adapter.close();
+    throw error;
+  }
   listening = true;
   const bound = server.address() as AddressInfo;
   const hostText = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;

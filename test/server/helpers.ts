@@ -50,7 +50,7 @@ export async function serve(t: TestContext, overrides: Overrides = {}, options: 
   const config = defaultConfig({
     ...overrides,
     port: 0,
-    host: '127.0.0.1',
+    host: overrides.host ?? '127.0.0.1',
     log: { level: 'info', ...overrides.log },
     metrics: { processMetrics: false, ...overrides.metrics },
     ws: { heartbeatMs: 0, ...overrides.ws },

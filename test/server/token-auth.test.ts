@@ -149,3 +149,14 @@ void test('TokenAuth refuses a public key that is not PEM at construction', () =
   assert.throws(() => new TokenAuth(config.auth), /not a PEM public key/);
   assert.equal(new AuthError('expired').status, 401);
 });
+
+void test('an open connection is closed with 1008 when its token expires', async (t) => {
+  const keys = secretKeys();
+  const s = await serve(t, { auth: { ...keys.auth, clockToleranceSec: 0 } });
+  const exp = Math.floor(Date.now() / 1000) + 2;
+  const c = await v1(t, `${s.wsUrl}?token=${await keys.sign({ sub: 'gina' }, { expiresIn: exp })}`);
+  const [code, reason] = await c.closed;
+  assert.equal(code, 1008);
+  assert.equal(String(reason), 'token expired');
+  assert.ok(Date.now() >= exp * 1000 - 50, 'closed before the expiry');
+});
