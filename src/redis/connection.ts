@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer';
 import { createClient, RESP_TYPES } from 'redis';
 import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
 import type { HealthListener, RedisAdapterCounters, RedisLogger } from './health.js';
-import type { Script } from './scripts.js';
+import { SCRIPTS, type Script } from './scripts.js';
 
 /** A channel listener in buffer mode. */
 export type ChannelListener = (message: Buffer, channel: Buffer) => void;
@@ -43,6 +43,15 @@ export interface LinkOptions {
   counters: RedisAdapterCounters;
 }
 
+/** A command Redis did not answer within the command timeout (it may still run it later). */
+export class CommandTimeoutError extends Error {
+  /** @param ms - the timeout */
+  constructor(ms: number) {
+    super(`Redis did not answer within ${ms} ms`);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
 const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
 
 /** Two connections to one Redis, with health. */
@@ -52,6 +61,12 @@ export class RedisLink {
   readonly #ownClients: RedisClientLike[] = [];
   #cmd: RedisClientLike | undefined;
   #sub: RedisClientLike | undefined;
+  /** The command connection is up and Redis answered its last PING. */
+  #commandsUp = false;
+  /** The subscriber connection is up. */
+  #subscriberUp = false;
+  /** Whether this command connection has loaded the scripts since it last (re)connected. */
+  #scriptsLoaded = false;
   #healthy = false;
   #reason = 'not connected';
   #closed = false;
@@ -67,6 +82,15 @@ export class RedisLink {
   /** Whether Redis is reachable now (both connections up, last PING answered). */
   get healthy(): boolean {
     return this.#healthy;
+  }
+
+  /**
+   * Whether commands reach Redis (publishes and reads can go through it), even if the subscriber
+   * connection is still coming back: a publish then keeps its place in the cluster's order, and
+   * this node catches up from history once it is subscribed again.
+   */
+  get commandsUp(): boolean {
+    return this.#commandsUp && !this.#closed;
   }
 
   /** Why Redis is considered unreachable (or 'ok'). */
@@ -102,9 +126,13 @@ export class RedisLink {
     this.#cmd = cmd;
     this.#sub = sub;
     for (const [client, name] of [[cmd, 'command'], [sub, 'subscriber']] as const) {
-      client.on('error', (error: Error) => this.#down(`${name} connection: ${error.message}`));
-      client.on('end', () => this.#down(`${name} connection ended`));
-      client.on('ready', () => void this.#probe());
+      client.on('error', (error: Error) => this.#set(name, false, `${name} connection: ${error.message}`));
+      client.on('end', () => this.#set(name, false, `${name} connection ended`));
+      client.on('ready', () => {
+        // A new connection may be to a Redis that restarted and lost its script cache.
+        if (name === 'command') this.#scriptsLoaded = false;
+        void this.#probe();
+      });
     }
     if (!cmd.isOpen) await cmd.connect();
     await sub.connect();
@@ -130,17 +158,30 @@ export class RedisLink {
     }
   }
 
-  /** Sends one command with the command timeout. */
+  /**
+   * Sends one command with the command timeout. node-redis times a command out only until it is
+   * written; a paused Redis never answers one already written, so the timer here covers the reply.
+   */
   async command(args: ReadonlyArray<string | Buffer>, buffers = false): Promise<unknown> {
     const cmd = this.#cmd;
     if (cmd === undefined || this.#closed) throw new Error('the Redis adapter is not connected');
+    const ms = this.#options.commandTimeoutMs;
+    const sent = cmd.sendCommand(args, buffers ? { timeout: ms, typeMapping: BUFFERS } : { timeout: ms });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CommandTimeoutError(ms)), ms);
+    });
     try {
-      return await cmd.sendCommand(args, buffers ? { timeout: this.#options.commandTimeoutMs, typeMapping: BUFFERS } : { timeout: this.#options.commandTimeoutMs });
+      return await Promise.race([sent, timeout]);
     } catch (error) {
       this.#options.counters.commandErrors++;
+      // A late answer or failure of a timed-out command has no one left to hear it.
+      sent.catch(() => {});
       // A reply Redis gave (an error reply) says nothing about reachability; a timeout does.
-      if (error instanceof Error && error.name === 'TimeoutError') this.#down('a command timed out');
+      if (error instanceof Error && (error instanceof CommandTimeoutError || error.name === 'TimeoutError')) this.#set('command', false, 'a command timed out');
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -156,14 +197,22 @@ export class RedisLink {
     return this.#sub.unsubscribe(channel, listener, true);
   }
 
-  #down(reason: string): void {
+  #set(part: 'command' | 'subscriber', up: boolean, reason: string): void {
     if (this.#closed) return;
-    this.#reason = reason;
-    if (!this.#healthy) return;
-    this.#healthy = false;
-    this.#options.counters.outages++;
-    this.#options.log('warn', 'Redis unreachable: delivering locally until it is back', { reason });
-    this.#emit(false, reason);
+    if (part === 'command') this.#commandsUp = up;
+    else this.#subscriberUp = up;
+    if (!up) this.#reason = reason;
+    const healthy = this.#commandsUp && this.#subscriberUp;
+    if (healthy === this.#healthy) return;
+    this.#healthy = healthy;
+    if (healthy) {
+      this.#options.log('info', 'Redis reachable', { previously: this.#reason });
+      this.#emit(true, 'ok');
+    } else {
+      this.#options.counters.outages++;
+      this.#options.log('warn', 'Redis unreachable: delivering locally until it is back', { reason });
+      this.#emit(false, reason);
+    }
   }
 
   #probe(): Promise<void> {
@@ -175,19 +224,22 @@ export class RedisLink {
     const cmd = this.#cmd;
     const sub = this.#sub;
     if (cmd === undefined || sub === undefined) return;
-    if (!cmd.isReady || !sub.isReady) {
-      this.#down(!cmd.isReady ? 'command connection not ready' : 'subscriber connection not ready');
+    this.#set('subscriber', sub.isReady, 'subscriber connection not ready');
+    if (!cmd.isReady) {
+      this.#set('command', false, 'command connection not ready');
       return;
     }
     try {
       await this.command(['PING']);
-      if (!this.#healthy && !this.#closed && cmd.isReady && sub.isReady) {
-        this.#healthy = true;
-        this.#options.log('info', 'Redis reachable', { previously: this.#reason });
-        this.#emit(true, 'ok');
+      if (!this.#scriptsLoaded) {
+        // Loaded before publishes resume: a NOSCRIPT retry (EVAL) could overtake a later publish's
+        // EVALSHA and break the order of this node's own publishes.
+        for (const script of Object.values(SCRIPTS)) await this.command(['SCRIPT', 'LOAD', script.source]);
+        this.#scriptsLoaded = true;
       }
+      this.#set('command', cmd.isReady, 'command connection not ready');
     } catch (error) {
-      this.#down(`PING failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#set('command', false, `PING failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -206,6 +258,7 @@ export class RedisLink {
     if (this.#closed) return;
     this.#closed = true;
     this.#healthy = false;
+    this.#commandsUp = false;
     clearInterval(this.#probeTimer);
     for (const client of this.#ownClients) {
       try {

@@ -60,7 +60,7 @@ export class RedisPresence {
 
   /** Refreshes this node's heartbeat; if it had expired, makes this node's connections present again. */
   async heartbeat(): Promise<void> {
-    if (this.#stopped || !this.#link.healthy) return;
+    if (this.#stopped || !this.#link.commandsUp) return;
     try {
       const alive = await this.#link.run(SCRIPTS.heartbeat, [this.#keys.heartbeat(this.#node), this.#keys.nodes], [String(this.#ttl), this.#node]);
       if (alive === 0 && this.#mine.size > 0) {
@@ -74,7 +74,7 @@ export class RedisPresence {
 
   /** Removes the connections of nodes whose heartbeat is gone. @returns how many were removed */
   async sweep(): Promise<number> {
-    if (this.#stopped || !this.#link.healthy) return 0;
+    if (this.#stopped || !this.#link.commandsUp) return 0;
     let removed = 0;
     try {
       const nodes = (await this.#link.command(['SMEMBERS', this.#keys.nodes])) as string[];
@@ -102,7 +102,7 @@ export class RedisPresence {
     }
     conns.set(member.conn, member);
     this.#leftOffline.get(topic)?.delete(member.conn);
-    if (this.#link.healthy) await this.#join(topic, member).catch(() => {});
+    if (this.#link.commandsUp) await this.#join(topic, member).catch(() => {});
   }
 
   async #join(topic: string, member: PresenceMember): Promise<void> {
@@ -117,7 +117,7 @@ export class RedisPresence {
     if (conns?.delete(member.conn) !== true) return;
     if (conns.size === 0) this.#mine.delete(topic);
     try {
-      if (!this.#link.healthy) throw new Error('offline');
+      if (!this.#link.commandsUp) throw new Error('offline');
       await this.#link.run(SCRIPTS.leave, [], [this.#keys.prefix, topic, member.conn]);
     } catch {
       let left = this.#leftOffline.get(topic);
@@ -134,7 +134,7 @@ export class RedisPresence {
    * Redis is unreachable: this node's members only.
    */
   async members(topic: string): Promise<PresenceMember[]> {
-    if (this.#link.healthy) {
+    if (this.#link.commandsUp) {
       try {
         const flat = (await this.#link.command(['HGETALL', this.#keys.presence(topic)])) as string[];
         const first = new Map<string, { seq: number; member: PresenceMember }>();
@@ -176,7 +176,7 @@ export class RedisPresence {
     this.#stopped = true;
     clearInterval(this.#heartbeatTimer);
     clearInterval(this.#sweepTimer);
-    if (!this.#link.healthy) return;
+    if (!this.#link.commandsUp) return;
     const k = this.#keys;
     try {
       await this.#link.command(['DEL', k.heartbeat(this.#node)]);

@@ -173,7 +173,7 @@ export class RedisAdapter implements ClusterAdapter {
   /** @inheritDoc */
   publish(message: TopicMessage, limits: HistoryLimits): Promise<PublishReceipt> | PublishReceipt {
     if (this.#closed) throw new TypeError('the Redis adapter is closed');
-    if (!this.#link.healthy) return this.#publishLocally(message, limits);
+    if (!this.#link.commandsUp) return this.#publishLocally(message, limits);
     const topic = message.topic;
     const publishId = `${this.nodeId}:${(++this.#publishes).toString(36)}`;
     const watched = this.#feeds.has(topic);
@@ -226,7 +226,7 @@ export class RedisAdapter implements ClusterAdapter {
 
   /** @inheritDoc */
   position(topic: string, limits: HistoryLimits): Promise<StreamPosition> | StreamPosition {
-    if (!this.#link.healthy) return this.#localHistory(topic, limits).position();
+    if (!this.#link.commandsUp) return this.#localHistory(topic, limits).position();
     return this.#read(topic, limits, undefined).then(
       (r) => r.position,
       () => this.#localHistory(topic, limits).position(),
@@ -235,7 +235,7 @@ export class RedisAdapter implements ClusterAdapter {
 
   /** @inheritDoc */
   since(topic: string, from: StreamPosition, limits: HistoryLimits): Promise<Recovery> | Recovery {
-    if (!this.#link.healthy) return this.#localSince(topic, from, limits);
+    if (!this.#link.commandsUp) return this.#localSince(topic, from, limits);
     return this.#read(topic, limits, from).catch(() => this.#localSince(topic, from, limits));
   }
 
@@ -256,7 +256,8 @@ export class RedisAdapter implements ClusterAdapter {
   async #read(topic: string, limits: HistoryLimits, from: StreamPosition | undefined): Promise<Recovery> {
     const feed = this.#feeds.get(topic);
     // Read after the SUBSCRIBE took effect, or a message published in between would be in neither.
-    if (feed?.subscribed !== undefined) await this.#within(feed.subscribed);
+    // If the subscriber connection is down, read anyway: the catch-up on its return covers it.
+    if (feed?.subscribed !== undefined) await this.#within(feed.subscribed).catch(() => {});
     const k = this.#keys;
     const args = [newEpoch(), String(Math.max(this.#topicTtl, limits.maxAge + 1000)), from?.epoch ?? '', String(from?.offset ?? 0), String(limits.maxAge)];
     const reply = (await this.#link.run(SCRIPTS.since, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, number?, Buffer[]?];
