@@ -127,3 +127,38 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
     client.destroy();
   }
 }
+
+/** A Parley node running in a child process (test/redis/fixtures/cluster-node.ts). */
+export interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  readonly node: string;
+  /** What it wrote to stderr (its adapter's log). */
+  readonly log: string[];
+}
+
+/**
+ * Starts a node process on `redisUrl` and waits for its port; it is killed when the test ends.
+ * @param env - more environment (KEY_PREFIX, PRESENCE_TTL_MS, ...)
+ */
+export async function startNodeProcess(t: TestContext | undefined, redisUrl: string, env: Record<string, string>): Promise<NodeProcess> {
+  const script = new URL('./fixtures/cluster-node.js', import.meta.url);
+  const child = spawn(process.execPath, [script.pathname], { env: { ...process.env, REDIS_URL: redisUrl, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t?.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const log: string[] = [];
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter((l) => l.length > 0)));
+  const first = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const nl = out.indexOf('\n');
+      if (nl !== -1) resolve(out.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`node process exited with ${code}: ${log.join('\n')}`)));
+  });
+  const { port, node } = JSON.parse(first) as { port: number; node: string };
+  return { child, port, url: `ws://127.0.0.1:${port}`, node, log };
+}
