@@ -39,6 +39,21 @@ export default tseslint.config(
     },
   },
   {
+    // The core carries no Redis dependency: only the Redis adapter (parley/redis) imports the
+    // client. A rule of its own (not no-restricted-imports) so it adds to the layering rules
+    // above and below instead of replacing them.
+    files: ['src/**/*.ts'],
+    ignores: ['src/redis/**'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: 'ImportDeclaration[source.value=/^(redis|@redis\\u002F.*)$/]', message: 'Only src/redis may import the Redis client (the core has no Redis dependency).' },
+        { selector: 'ExportNamedDeclaration[source.value=/^(redis|@redis\\u002F.*)$/]', message: 'Only src/redis may import the Redis client.' },
+        { selector: 'ExportAllDeclaration[source.value=/^(redis|@redis\\u002F.*)$/]', message: 'Only src/redis may import the Redis client.' },
+        { selector: 'ImportExpression[source.value=/^(redis|@redis\\u002F.*)$/]', message: 'Only src/redis may import the Redis client.' },
+      ],
+    },
+  },
+  {
     files: ['src/node/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [

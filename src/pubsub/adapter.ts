@@ -48,6 +48,13 @@ export interface AdapterNode {
   deliver(message: TopicMessage): Delivery;
   /** A user joined (first connection in the cluster) or left (last one) a topic. */
   presenceChanged(topic: string, event: 'join' | 'leave', member: PresenceMember): void;
+  /**
+   * Messages of `topic` may have been lost on their way to this node (its broker connection broke,
+   * or the broker lost its data), and the adapter could not fill them in: every subscriber must
+   * resynchronise (`gap` in the protocol: it resubscribes with `since` and recovers, or learns
+   * `recovered: false`). The in-memory adapter never loses messages and never calls it.
+   */
+  gap(topic: string): void;
 }
 
 /** The interface every cluster adapter implements. */

@@ -450,6 +450,19 @@ export class PubSub implements AdapterNode {
     }
   }
 
+  /** @inheritDoc */
+  gap(topicName: string): void {
+    const topic = this.#topics.get(topicName);
+    if (topic === undefined) return;
+    let frame: PreparedMessage | undefined;
+    for (const s of topic.subs.values()) {
+      if (!s.sub.envelopes) continue;
+      // A subscription still starting is told once it is live, after its `subok` (as for overflow).
+      if (s.holding !== undefined) s.overflow = true;
+      else s.sub.send((frame ??= prepareMessage(encodeEnvelope({ t: 'gap', topic: topicName }))));
+    }
+  }
+
   /** Members of `topic` across the cluster, one per user. */
   members(topicName: string): MaybePromise<PresenceMember[]> {
     return this.adapter.members(topicName);

@@ -1,0 +1,271 @@
+/**
+ * The adapter's two Redis connections (commands, and a subscriber: a connection in subscribe
+ * mode can send nothing else) and their health. Healthy means both are connected and Redis
+ * answers a PING within the command timeout; a paused Redis keeps its sockets open, so the PING
+ * is what notices it. Commands fail fast while unhealthy instead of queueing, so a publish never
+ * waits for a Redis that may not come back.
+ * @packageDocumentation
+ */
+import { Buffer } from 'node:buffer';
+import { createClient, RESP_TYPES } from 'redis';
+import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
+import type { HealthListener, RedisAdapterCounters, RedisLogger } from './health.js';
+import { SCRIPTS, type Script } from './scripts.js';
+
+/** A channel listener in buffer mode. */
+export type ChannelListener = (message: Buffer, channel: Buffer) => void;
+
+/**
+ * What the adapter uses of a node-redis (v5) client. A client from `createClient()` fits; it is
+ * described by shape so that any module set or type mapping the application chose is accepted.
+ */
+export interface RedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  duplicate(overrides?: object): unknown;
+  sendCommand(args: ReadonlyArray<string | Buffer>, options?: object): Promise<unknown>;
+  subscribe(channels: string | string[], listener: ChannelListener, bufferMode: true): Promise<void>;
+  unsubscribe(channels: string | string[], listener: ChannelListener, bufferMode: true): Promise<void>;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+  destroy(): void;
+}
+
+/** Options of {@link RedisLink}. */
+export interface LinkOptions {
+  url: string;
+  client: RedisClientLike | undefined;
+  commandTimeoutMs: number;
+  healthCheckIntervalMs: number;
+  reconnect: BackoffOptions | undefined;
+  log: RedisLogger;
+  counters: RedisAdapterCounters;
+}
+
+/** A command Redis did not answer within the command timeout (it may still run it later). */
+export class CommandTimeoutError extends Error {
+  /** @param ms - the timeout */
+  constructor(ms: number) {
+    super(`Redis did not answer within ${ms} ms`);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
+const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
+
+/** Two connections to one Redis, with health. */
+export class RedisLink {
+  readonly #options: LinkOptions;
+  readonly #listeners = new Set<HealthListener>();
+  readonly #ownClients: RedisClientLike[] = [];
+  #cmd: RedisClientLike | undefined;
+  #sub: RedisClientLike | undefined;
+  /** The command connection is up and Redis answered its last PING. */
+  #commandsUp = false;
+  /** The subscriber connection is up. */
+  #subscriberUp = false;
+  /** Whether this command connection has loaded the scripts since it last (re)connected. */
+  #scriptsLoaded = false;
+  #healthy = false;
+  #reason = 'not connected';
+  #closed = false;
+  /** The PING in flight, shared by everyone who asks for a probe meanwhile. */
+  #probing: Promise<void> | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
+
+  /** @param options - where Redis is, timeouts, and where to report */
+  constructor(options: LinkOptions) {
+    this.#options = options;
+  }
+
+  /** Whether Redis is reachable now (both connections up, last PING answered). */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /**
+   * Whether commands reach Redis (publishes and reads can go through it), even if the subscriber
+   * connection is still coming back: a publish then keeps its place in the cluster's order, and
+   * this node catches up from history once it is subscribed again.
+   */
+  get commandsUp(): boolean {
+    return this.#commandsUp && !this.#closed;
+  }
+
+  /** Why Redis is considered unreachable (or 'ok'). */
+  get reason(): string {
+    return this.#healthy ? 'ok' : this.#reason;
+  }
+
+  /** Listens to health changes. @returns a function that stops listening */
+  onHealth(listener: HealthListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Connects both connections. With a client of the application's, a duplicate of it subscribes.
+   * @throws when Redis cannot be reached at all (the caller decides whether to start without it)
+   */
+  async connect(): Promise<void> {
+    const bounds = resolveBackoff(this.#options.reconnect);
+    const strategy = (retries: number): number => {
+      this.#options.counters.reconnectAttempts++;
+      return backoffDelay(retries, bounds);
+    };
+    const socket = { reconnectStrategy: strategy, connectTimeout: Math.max(this.#options.commandTimeoutMs, 1000) };
+    let cmd = this.#options.client;
+    if (cmd === undefined) {
+      cmd = createClient({ url: this.#options.url, socket, disableOfflineQueue: true }) as unknown as RedisClientLike;
+      this.#ownClients.push(cmd);
+    }
+    // The subscriber keeps its offline queue: a SUBSCRIBE sent while Redis is away is sent on reconnect.
+    const sub = cmd.duplicate({ socket, disableOfflineQueue: false }) as RedisClientLike;
+    this.#ownClients.push(sub);
+    this.#cmd = cmd;
+    this.#sub = sub;
+    for (const [client, name] of [[cmd, 'command'], [sub, 'subscriber']] as const) {
+      client.on('error', (error: Error) => this.#set(name, false, `${name} connection: ${error.message}`));
+      client.on('end', () => this.#set(name, false, `${name} connection ended`));
+      client.on('ready', () => {
+        // A new connection may be to a Redis that restarted and lost its script cache.
+        if (name === 'command') this.#scriptsLoaded = false;
+        void this.#probe();
+      });
+    }
+    if (!cmd.isOpen) await cmd.connect();
+    await sub.connect();
+    // A probe started by a 'ready' event may have run before the other connection was up.
+    await this.#probe();
+    if (!this.#healthy) await this.#probe();
+    if (!this.#healthy) throw new Error(`Redis is not answering: ${this.#reason}`);
+    this.#probeTimer = setInterval(() => void this.#probe(), this.#options.healthCheckIntervalMs);
+    this.#probeTimer.unref();
+  }
+
+  /**
+   * Runs a script (EVALSHA, then EVAL if Redis no longer has it).
+   * @param buffers - bulk strings as Buffers (entries carry binary data) instead of strings
+   */
+  async run(script: Script, keys: readonly string[], args: ReadonlyArray<string | Buffer>, buffers = false): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.command(['EVALSHA', script.sha, ...tail], buffers);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.command(['EVAL', script.source, ...tail], buffers);
+    }
+  }
+
+  /**
+   * Sends one command with the command timeout. node-redis times a command out only until it is
+   * written; a paused Redis never answers one already written, so the timer here covers the reply.
+   */
+  async command(args: ReadonlyArray<string | Buffer>, buffers = false): Promise<unknown> {
+    const cmd = this.#cmd;
+    if (cmd === undefined || this.#closed) throw new Error('the Redis adapter is not connected');
+    const ms = this.#options.commandTimeoutMs;
+    const sent = cmd.sendCommand(args, buffers ? { timeout: ms, typeMapping: BUFFERS } : { timeout: ms });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CommandTimeoutError(ms)), ms);
+    });
+    try {
+      return await Promise.race([sent, timeout]);
+    } catch (error) {
+      this.#options.counters.commandErrors++;
+      // A late answer or failure of a timed-out command has no one left to hear it.
+      sent.catch(() => {});
+      // A reply Redis gave (an error reply) says nothing about reachability; a timeout does.
+      if (error instanceof Error && (error instanceof CommandTimeoutError || error.name === 'TimeoutError')) this.#set('command', false, 'a command timed out');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Subscribes to a channel (in buffer mode). */
+  subscribe(channel: string, listener: ChannelListener): Promise<void> {
+    if (this.#sub === undefined) return Promise.reject(new Error('the Redis adapter is not connected'));
+    return this.#sub.subscribe(channel, listener, true);
+  }
+
+  /** Unsubscribes from a channel. */
+  unsubscribe(channel: string, listener: ChannelListener): Promise<void> {
+    if (this.#sub === undefined) return Promise.resolve();
+    return this.#sub.unsubscribe(channel, listener, true);
+  }
+
+  #set(part: 'command' | 'subscriber', up: boolean, reason: string): void {
+    if (this.#closed) return;
+    if (part === 'command') this.#commandsUp = up;
+    else this.#subscriberUp = up;
+    if (!up) this.#reason = reason;
+    const healthy = this.#commandsUp && this.#subscriberUp;
+    if (healthy === this.#healthy) return;
+    this.#healthy = healthy;
+    if (healthy) {
+      this.#options.log('info', 'Redis reachable', { previously: this.#reason });
+      this.#emit(true, 'ok');
+    } else {
+      this.#options.counters.outages++;
+      this.#options.log('warn', 'Redis unreachable: delivering locally until it is back', { reason });
+      this.#emit(false, reason);
+    }
+  }
+
+  #probe(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return (this.#probing ??= this.#ping().finally(() => { this.#probing = undefined; }));
+  }
+
+  async #ping(): Promise<void> {
+    const cmd = this.#cmd;
+    const sub = this.#sub;
+    if (cmd === undefined || sub === undefined) return;
+    this.#set('subscriber', sub.isReady, 'subscriber connection not ready');
+    if (!cmd.isReady) {
+      this.#set('command', false, 'command connection not ready');
+      return;
+    }
+    try {
+      await this.command(['PING']);
+      if (!this.#scriptsLoaded) {
+        // Loaded before publishes resume: a NOSCRIPT retry (EVAL) could overtake a later publish's
+        // EVALSHA and break the order of this node's own publishes.
+        for (const script of Object.values(SCRIPTS)) await this.command(['SCRIPT', 'LOAD', script.source]);
+        this.#scriptsLoaded = true;
+      }
+      this.#set('command', cmd.isReady, 'command connection not ready');
+    } catch (error) {
+      this.#set('command', false, `PING failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  #emit(healthy: boolean, reason: string): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(healthy, reason);
+      } catch (error) {
+        this.#options.log('error', 'a health listener threw', { error: String(error) });
+      }
+    }
+  }
+
+  /** Stops probing and closes the connections this link opened (not the application's client). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#healthy = false;
+    this.#commandsUp = false;
+    clearInterval(this.#probeTimer);
+    for (const client of this.#ownClients) {
+      try {
+        client.destroy();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+}

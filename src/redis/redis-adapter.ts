@@ -1,0 +1,462 @@
+/**
+ * The Redis cluster adapter: several Parley processes, one pub/sub system.
+ *
+ * Publish: one Lua script per message gives it the topic's next offset, appends it to the
+ * topic's history list and PUBLISHes it on the topic's channel. Redis runs scripts one at a
+ * time, so every node sees one order and one sequence of offsets per topic.
+ *
+ * Delivery: each node SUBSCRIBEs only to the channels of topics it has subscribers for, so Redis
+ * traffic follows local interest, not the number of topics. A node delivers every message,
+ * including its own, from the channel: one path, one order. It remembers the last offset it
+ * delivered per topic; a jump (messages missed while its connection was down) is filled from
+ * history before anything newer, and what history no longer has is reported to the topic's
+ * subscribers (`gap`: they resubscribe and recover, or learn `recovered: false`).
+ *
+ * Redis unreachable: publishes still reach this node's subscribers, in a local epoch (a history
+ * kept here) that no other node shares. Once Redis is back, every topic that used a local epoch is
+ * reported as a gap, so those clients resubscribe and get `recovered: false` from Redis: what was
+ * published meanwhile never silently mixes with the cluster's sequence.
+ * @packageDocumentation
+ */
+import type { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import type { AdapterNode, ClusterAdapter, Delivery, PublishReceipt } from '../pubsub/adapter.js';
+import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
+import { TopicHistory, newEpoch, type HistoryLimits, type Recovery } from '../pubsub/history.js';
+import type { TopicMessage } from '../pubsub/message.js';
+import type { BackoffOptions } from './backoff.js';
+import { decodeEntry, encodeBody, type MessageEntry } from './codec.js';
+import { RedisLink, type RedisClientLike } from './connection.js';
+import { newCounters, type HealthListener, type RedisAdapterCounters, type RedisLogger } from './health.js';
+import { Keys } from './keys.js';
+import { RedisPresence } from './presence.js';
+import { SCRIPTS } from './scripts.js';
+
+/** Options of {@link RedisAdapter}. */
+export interface RedisAdapterOptions {
+  /** Redis URL. Default `redis://127.0.0.1:6379`. Ignored when `client` is given. */
+  url?: string;
+  /**
+   * A node-redis v5 client of the application's (connected or not). Commands use it; a duplicate
+   * subscribes. The adapter does not close it. Give it `disableOfflineQueue: true`, or publishes
+   * made while Redis is away wait in its queue up to `commandTimeoutMs`.
+   */
+  client?: RedisClientLike;
+  /** Prepended to every key and channel. Default `parley:`. */
+  keyPrefix?: string;
+  /** This node's id (unique in the cluster). Default: random. */
+  nodeId?: string;
+  /** Heartbeat TTL: a dead node's presence is removed within 1.5 × this. Default 10,000 ms. */
+  presenceTtlMs?: number;
+  /** An unused topic's epoch and offset are forgotten after this long. Default 86,400,000 ms (a day). */
+  topicTtlMs?: number;
+  /** A command not answered within this is failed, and Redis considered unreachable. Default 2,000 ms. */
+  commandTimeoutMs?: number;
+  /** How often Redis is PINGed to notice it paused or came back. Default 1,000 ms. */
+  healthCheckIntervalMs?: number;
+  /** Reconnect delays (exponential with jitter). Default 100 ms to 5,000 ms. */
+  reconnect?: BackoffOptions;
+  /** Where the adapter reports outages and recoveries. Default: nowhere. */
+  logger?: RedisLogger;
+}
+
+interface Feed {
+  /** Engines on this node with subscribers for the topic. */
+  watchers: number;
+  /** The SUBSCRIBE, until Redis confirmed it. */
+  subscribed: Promise<void> | undefined;
+  /** Epoch and offset delivered up to; epoch undefined until the first message or position. */
+  epoch: string | undefined;
+  last: number;
+  /** A fill from history is running: live entries wait here. */
+  filling: boolean;
+  buffer: MessageEntry[];
+  /** Messages were delivered in a local epoch during an outage. */
+  localUsed: boolean;
+}
+
+/** Own publishes remembered until they come back on the channel, at most. */
+const MAX_PENDING = 10_000;
+
+function integer(value: unknown, name: string, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  return value;
+}
+
+/** A cluster adapter on Redis (node-redis v5). Call {@link RedisAdapter.connect} before use. */
+export class RedisAdapter implements ClusterAdapter {
+  /** This node's id. */
+  readonly nodeId: string;
+  readonly #keys: Keys;
+  readonly #link: RedisLink;
+  readonly #presence: RedisPresence;
+  readonly #counters = newCounters();
+  readonly #log: RedisLogger;
+  readonly #topicTtl: number;
+  readonly #commandTimeout: number;
+  readonly #nodes: AdapterNode[] = [];
+  readonly #feeds = new Map<string, Feed>();
+  /** This node's publishes on watched topics, until they come back on the channel (keeps `except` and frames). */
+  readonly #pending = new Map<string, TopicMessage>();
+  /** Local epochs of topics published to while Redis was unreachable. */
+  readonly #local = new Map<string, TopicHistory>();
+  readonly #onEntry = (message: Buffer, channel: Buffer): void => this.#receive(message, channel);
+  #publishes = 0;
+  #closed = false;
+
+  /**
+   * @param options - where Redis is, the key prefix, timeouts
+   * @throws RangeError for a bad option
+   */
+  constructor(options: RedisAdapterOptions = {}) {
+    this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
+    if (this.nodeId.length === 0 || this.nodeId.includes('\n')) throw new RangeError('nodeId must be a non-empty string without newlines');
+    this.#keys = new Keys(options.keyPrefix ?? 'parley:');
+    this.#log = options.logger ?? (() => {});
+    this.#topicTtl = integer(options.topicTtlMs ?? 86_400_000, 'topicTtlMs', 1000);
+    this.#commandTimeout = integer(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs', 1);
+    const presenceTtl = integer(options.presenceTtlMs ?? 10_000, 'presenceTtlMs', 100);
+    this.#link = new RedisLink({
+      url: options.url ?? 'redis://127.0.0.1:6379',
+      client: options.client,
+      commandTimeoutMs: this.#commandTimeout,
+      healthCheckIntervalMs: integer(options.healthCheckIntervalMs ?? 1000, 'healthCheckIntervalMs', 10),
+      reconnect: options.reconnect,
+      log: this.#log,
+      counters: this.#counters,
+    });
+    this.#presence = new RedisPresence(this.#link, this.#keys, this.nodeId, presenceTtl, this.#counters, this.#log);
+    this.#link.onHealth((healthy) => {
+      if (healthy) void this.#recover();
+    });
+  }
+
+  /** Connects to Redis (retrying with backoff until it answers) and starts the presence heartbeat. */
+  async connect(): Promise<void> {
+    await this.#link.connect();
+    await this.#presence.start();
+  }
+
+  /** Whether Redis is reachable now. While it is not, delivery is local to this node. */
+  isHealthy(): boolean {
+    return this.#link.healthy;
+  }
+
+  /** Why Redis is considered unreachable, or `ok`. */
+  get healthReason(): string {
+    return this.#link.reason;
+  }
+
+  /** Listens to health changes (for logs and metrics). @returns a function that stops listening */
+  onHealthChange(listener: HealthListener): () => void {
+    return this.#link.onHealth(listener);
+  }
+
+  /** A snapshot of the counters (for metrics). */
+  get counters(): Readonly<RedisAdapterCounters> {
+    return { ...this.#counters, channels: this.#feeds.size };
+  }
+
+  // ---- ClusterAdapter ----------------------------------------------------------------------
+
+  /** @inheritDoc */
+  attach(node: AdapterNode): void {
+    if (!this.#nodes.includes(node)) this.#nodes.push(node);
+  }
+
+  /** @inheritDoc */
+  detach(node: AdapterNode): void {
+    const i = this.#nodes.indexOf(node);
+    if (i !== -1) this.#nodes.splice(i, 1);
+  }
+
+  /** @inheritDoc */
+  publish(message: TopicMessage, limits: HistoryLimits): Promise<PublishReceipt> | PublishReceipt {
+    if (this.#closed) throw new TypeError('the Redis adapter is closed');
+    if (!this.#link.commandsUp) return this.#publishLocally(message, limits);
+    const topic = message.topic;
+    const publishId = `${this.nodeId}:${(++this.#publishes).toString(36)}`;
+    const watched = this.#feeds.has(topic);
+    if (watched) {
+      this.#pending.set(publishId, message);
+      // A publish racing the topic's first SUBSCRIBE never comes back: bound what can be left over.
+      if (this.#pending.size > MAX_PENDING) this.#pending.delete(this.#pending.keys().next().value!);
+    }
+    const k = this.#keys;
+    const args = [newEpoch(), String(limits.maxCount), String(limits.maxAge), String(Math.max(this.#topicTtl, limits.maxAge + 1000)), k.channel(topic), encodeBody(message, publishId)];
+    return this.#link.run(SCRIPTS.publish, [k.meta(topic), k.history(topic)], args).then(
+      (reply) => {
+        const [epoch, offset] = reply as [string, string, string];
+        this.#counters.published++;
+        // Unwatched (now): nothing will come back for it on the channel.
+        if (!this.#feeds.has(topic)) this.#pending.delete(publishId);
+        return { epoch, offset: Number(offset) };
+      },
+      (error: unknown) => {
+        this.#pending.delete(publishId);
+        this.#log('warn', 'publish through Redis failed: delivered on this node only', { topic, error: String(error) });
+        return this.#publishLocally(message, limits);
+      },
+    );
+  }
+
+  #publishLocally(message: TopicMessage, limits: HistoryLimits): PublishReceipt {
+    const topic = message.topic;
+    let history = this.#local.get(topic);
+    if (history === undefined) {
+      // 'L' marks an epoch that exists on one node only; no Redis epoch starts with it.
+      history = new TopicHistory(limits, `L${newEpoch()}`);
+      this.#local.set(topic, history);
+    }
+    history.limits = limits;
+    const offset = history.append(message, Date.now());
+    this.#counters.publishedLocally++;
+    const feed = this.#feeds.get(topic);
+    if (feed !== undefined) feed.localUsed = true;
+    const delivery: Delivery = { delivered: 0, dropped: 0, held: 0, closed: 0 };
+    for (const node of [...this.#nodes]) {
+      const d = node.deliver(message);
+      delivery.delivered += d.delivered;
+      delivery.dropped += d.dropped;
+      delivery.held += d.held;
+      delivery.closed += d.closed;
+    }
+    return { epoch: history.epoch, offset, delivery };
+  }
+
+  /** @inheritDoc */
+  position(topic: string, limits: HistoryLimits): Promise<StreamPosition> | StreamPosition {
+    if (!this.#link.commandsUp) return this.#localHistory(topic, limits).position();
+    return this.#read(topic, limits, undefined).then(
+      (r) => r.position,
+      () => this.#localHistory(topic, limits).position(),
+    );
+  }
+
+  /** @inheritDoc */
+  since(topic: string, from: StreamPosition, limits: HistoryLimits): Promise<Recovery> | Recovery {
+    if (!this.#link.commandsUp) return this.#localSince(topic, from, limits);
+    return this.#read(topic, limits, from).catch(() => this.#localSince(topic, from, limits));
+  }
+
+  #localHistory(topic: string, limits: HistoryLimits): TopicHistory {
+    let history = this.#local.get(topic);
+    if (history === undefined) {
+      history = new TopicHistory(limits, `L${newEpoch()}`);
+      this.#local.set(topic, history);
+    }
+    return history;
+  }
+
+  #localSince(topic: string, from: StreamPosition, limits: HistoryLimits): Recovery {
+    return this.#localHistory(topic, limits).since(from.epoch, from.offset, Date.now());
+  }
+
+  /** Reads a position (no `from`) or the messages after `from`, once this node's SUBSCRIBE is confirmed. */
+  async #read(topic: string, limits: HistoryLimits, from: StreamPosition | undefined): Promise<Recovery> {
+    const feed = this.#feeds.get(topic);
+    // Read after the SUBSCRIBE took effect, or a message published in between would be in neither.
+    // If the subscriber connection is down, read anyway: the catch-up on its return covers it.
+    if (feed?.subscribed !== undefined) await this.#within(feed.subscribed).catch(() => {});
+    const k = this.#keys;
+    const args = [newEpoch(), String(Math.max(this.#topicTtl, limits.maxAge + 1000)), from?.epoch ?? '', String(from?.offset ?? 0), String(limits.maxAge)];
+    const reply = (await this.#link.run(SCRIPTS.since, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, number?, Buffer[]?];
+    const position = { epoch: reply[0].toString('latin1'), offset: Number(reply[1].toString('latin1')) };
+    // A watched topic that has not seen a message yet starts from here.
+    if (feed !== undefined && feed.epoch === undefined && !feed.filling) {
+      feed.epoch = position.epoch;
+      feed.last = position.offset;
+    }
+    if (from === undefined || reply[2] !== 1) return { recovered: false, position };
+    const messages = (reply[3] ?? []).map((entry) => {
+      const decoded = decodeEntry(topic, entry);
+      if (decoded.kind !== 'm') throw new TypeError('history holds a non-message entry');
+      return decoded.message();
+    });
+    return { recovered: true, messages, position };
+  }
+
+  #within(promise: Promise<void>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('SUBSCRIBE not confirmed in time')), this.#commandTimeout);
+      promise.then(() => { clearTimeout(timer); resolve(); }, (error: unknown) => { clearTimeout(timer); reject(error instanceof Error ? error : new Error(String(error))); });
+    });
+  }
+
+  /** @inheritDoc */
+  join(topic: string, member: PresenceMember): Promise<void> {
+    return this.#presence.join(topic, member);
+  }
+
+  /** @inheritDoc */
+  leave(topic: string, member: PresenceMember): Promise<void> {
+    return this.#presence.leave(topic, member);
+  }
+
+  /** @inheritDoc */
+  members(topic: string): Promise<PresenceMember[]> {
+    return this.#presence.members(topic);
+  }
+
+  /** @inheritDoc */
+  watch(topic: string, active: boolean): void {
+    let feed = this.#feeds.get(topic);
+    if (active) {
+      if (feed === undefined) {
+        feed = { watchers: 0, subscribed: undefined, epoch: undefined, last: 0, filling: false, buffer: [], localUsed: false };
+        this.#feeds.set(topic, feed);
+      }
+      if (++feed.watchers === 1) {
+        const subscribed = this.#link.subscribe(this.#keys.channel(topic), this.#onEntry);
+        feed.subscribed = subscribed;
+        subscribed.catch((error: unknown) => this.#log('warn', 'SUBSCRIBE failed; retried when Redis is back', { topic, error: String(error) }));
+      }
+      return;
+    }
+    if (feed === undefined || --feed.watchers > 0) return;
+    this.#feeds.delete(topic);
+    this.#link.unsubscribe(this.#keys.channel(topic), this.#onEntry).catch(() => {});
+  }
+
+  // ---- delivery ----------------------------------------------------------------------------
+
+  #receive(buf: Buffer, channel: Buffer): void {
+    const topic = this.#keys.topicOf(channel.toString('latin1'));
+    const feed = topic === undefined ? undefined : this.#feeds.get(topic);
+    if (topic === undefined || feed === undefined) return;
+    let entry;
+    try {
+      entry = decodeEntry(topic, buf);
+    } catch (error) {
+      this.#counters.badEntries++;
+      this.#log('warn', 'undecodable entry on a Parley channel', { topic, error: String(error) });
+      return;
+    }
+    if (entry.kind === 'p') {
+      for (const node of [...this.#nodes]) node.presenceChanged(topic, entry.event, entry.member);
+      return;
+    }
+    this.#accept(topic, feed, entry);
+  }
+
+  /** Delivers the next entry in order, drops a repeat, or fills a jump from history first. */
+  #accept(topic: string, feed: Feed, entry: MessageEntry): void {
+    if (feed.filling) {
+      feed.buffer.push(entry);
+      return;
+    }
+    if (feed.epoch === undefined) {
+      feed.epoch = entry.epoch;
+      feed.last = entry.offset - 1;
+    }
+    if (entry.epoch === feed.epoch) {
+      if (entry.offset <= feed.last) {
+        this.#counters.duplicates++;
+        this.#pending.delete(entry.publishId);
+        return;
+      }
+      if (entry.offset === feed.last + 1) {
+        this.#deliver(topic, feed, entry);
+        return;
+      }
+    }
+    feed.filling = true;
+    feed.buffer.push(entry);
+    void this.#fill(topic, feed);
+  }
+
+  #deliver(topic: string, feed: Feed, entry: MessageEntry): void {
+    const own = this.#pending.get(entry.publishId);
+    let message: TopicMessage;
+    if (own !== undefined) {
+      this.#pending.delete(entry.publishId);
+      message = own;
+      message.epoch = entry.epoch;
+      message.offset = entry.offset;
+      message.time = entry.time;
+    } else {
+      message = entry.message();
+    }
+    feed.epoch = entry.epoch;
+    feed.last = entry.offset;
+    this.#counters.delivered++;
+    for (const node of [...this.#nodes]) node.deliver(message);
+  }
+
+  /**
+   * Takes what this node missed of `topic` from history and delivers it before the entries that
+   * arrived meanwhile; reports a gap if history no longer has it (or Redis lost the topic).
+   */
+  async #fill(topic: string, feed: Feed): Promise<void> {
+    const from = { epoch: feed.epoch ?? '', offset: feed.last };
+    try {
+      const k = this.#keys;
+      const args = [newEpoch(), String(this.#topicTtl), from.epoch, String(from.offset), String(Number.MAX_SAFE_INTEGER)];
+      const reply = (await this.#link.run(SCRIPTS.since, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, number, Buffer[]?];
+      if (this.#feeds.get(topic) !== feed) return;
+      if (reply[2] === 1) {
+        for (const raw of reply[3] ?? []) {
+          const entry = decodeEntry(topic, raw);
+          if (entry.kind !== 'm' || (entry.epoch === feed.epoch && entry.offset <= feed.last)) continue;
+          this.#counters.filled++;
+          this.#deliver(topic, feed, entry);
+        }
+      } else {
+        this.#gap(topic, 'history no longer holds what this node missed');
+        feed.epoch = reply[0].toString('latin1');
+        feed.last = Number(reply[1].toString('latin1'));
+      }
+    } catch (error) {
+      if (this.#feeds.get(topic) !== feed) return;
+      // Redis went away mid-fill: the subscribers resynchronise; the next recovery fills again.
+      this.#gap(topic, `fill failed: ${String(error)}`);
+      feed.epoch = undefined;
+      feed.buffer = [];
+    }
+    feed.filling = false;
+    const waiting = feed.buffer;
+    feed.buffer = [];
+    for (const entry of waiting) this.#accept(topic, feed, entry);
+  }
+
+  #gap(topic: string, reason: string): void {
+    this.#counters.gaps++;
+    this.#log('warn', 'messages may be lost on this node: subscribers told to resynchronise', { topic, reason });
+    for (const node of [...this.#nodes]) node.gap(topic);
+  }
+
+  /** Redis is reachable again: resubscribe, catch up on every watched topic, redo presence. */
+  async #recover(): Promise<void> {
+    if (this.#closed) return;
+    // A local epoch is over: clients resuming from it must hear `recovered: false` from Redis.
+    this.#local.clear();
+    for (const [topic, feed] of this.#feeds) {
+      feed.subscribed = this.#link.subscribe(this.#keys.channel(topic), this.#onEntry);
+      feed.subscribed.catch(() => {});
+      if (feed.localUsed) {
+        feed.localUsed = false;
+        this.#gap(topic, 'messages were published locally while Redis was unreachable');
+      }
+      if (feed.epoch !== undefined && !feed.filling) {
+        feed.filling = true;
+        void this.#fill(topic, feed);
+      }
+    }
+    try {
+      await this.#presence.resync();
+    } catch (error) {
+      this.#log('warn', 'presence resync failed; retried on the next recovery', { error: String(error) });
+    }
+  }
+
+  /** Leaves presence, unsubscribes and closes the connections the adapter opened. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#presence.stop();
+    this.#nodes.length = 0;
+    this.#feeds.clear();
+    this.#pending.clear();
+    this.#link.close();
+  }
+}
