@@ -4,8 +4,10 @@
  * @packageDocumentation
  */
 import type { AppFactory } from '../server/app.js';
+import { createPokerApp } from './poker/index.js';
 
 /** Every bundled application, by name (also its default path prefix). */
 export const BUNDLED_APPS: ReadonlyMap<string, AppFactory> = new Map<string, AppFactory>([
   // auction and poker register here (issue 6)
+  ['poker', createPokerApp],
 ]);
