@@ -1,0 +1,264 @@
+/**
+ * The poker app: no-limit Texas Hold'em tables that people play from browser windows, served
+ * under the host's prefix (`/poker`). Pages and assets come from the built web bundle; the game
+ * runs over one `parley.v1` WebSocket endpoint (`/poker/ws`) built on Parley's public API only.
+ *
+ * What goes where: the public state of each table (never a hole card) on `poker:table:<id>`,
+ * the list of tables on `poker:lobby`, and each player's own cards on
+ * `poker:hole:<table>:<user>`, which only that user may subscribe to. Actions are `req`s; a
+ * refused one answers `err` with the engine's stable reason code. State lives in memory.
+ * @packageDocumentation
+ */
+import { randomInt } from 'node:crypto';
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
+import type { AppContext, AppFactory, ParleyApp } from '../../server/app.js';
+import { serveStatic } from '../../server/static-files.js';
+import type { RandomInt } from './engine/deck.js';
+import type { TableConfig } from './engine/table.js';
+import { privateView } from './engine/view.js';
+import { asObject, booleanField, optionalInteger, stringField } from './requests.js';
+import { TableRoom, Topics, systemClock, type Clock } from './room.js';
+import { SessionStore, type Session } from './sessions.js';
+
+/** The tables that exist when the app starts. */
+export const DEFAULT_TABLES: readonly TableConfig[] = [
+  { id: 'main', name: 'Main Street (6-max)', seats: 6, smallBlind: 1, bigBlind: 2, minBuyIn: 40, maxBuyIn: 200, turnMs: 30_000 },
+  { id: 'full-ring', name: 'Full Ring (9 seats)', seats: 9, smallBlind: 5, bigBlind: 10, minBuyIn: 200, maxBuyIn: 1000, turnMs: 30_000 },
+  { id: 'heads-up', name: 'Heads-Up', seats: 2, smallBlind: 1, bigBlind: 2, minBuyIn: 40, maxBuyIn: 200, turnMs: 30_000 },
+];
+
+/** Options for tests and embedding; {@link createPokerApp} uses the defaults. */
+export interface PokerOptions {
+  tables?: readonly TableConfig[];
+  clock?: Clock;
+  /** Uniform integers for the shuffle. Default: `node:crypto`'s `randomInt` (no modulo bias). */
+  randomInt?: RandomInt;
+  /** Pause after a hand (ms). Default 5,000. */
+  handPauseMs?: number;
+  /** Pause before a first hand (ms). Default 1,500. */
+  startDelayMs?: number;
+}
+
+/** A connection's identity: a signed-in player, or a guest who may only watch. */
+interface Identity {
+  user: string;
+  name: string | null;
+}
+
+/** One table in the lobby list. */
+export interface LobbyTable {
+  id: string;
+  name: string;
+  seats: number;
+  players: number;
+  smallBlind: number;
+  bigBlind: number;
+  minBuyIn: number;
+  maxBuyIn: number;
+  playing: boolean;
+}
+
+const MAX_BODY = 1024;
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new RangeError('body too large');
+    chunks.push(chunk);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}
+
+/** Creates the poker app with `options` (clock, shuffle source, tables, pauses). */
+export function createPoker(context: AppContext, options: PokerOptions = {}): ParleyApp {
+  const clock = options.clock ?? systemClock;
+  const sessions = new SessionStore();
+  const rooms = new Map<string, TableRoom>();
+  let lastLobby = '';
+
+  // Rooms publish through the server created below; nothing publishes before it exists.
+  const publish = (topic: string, data: unknown): void => {
+    wss.publish(topic, data);
+  };
+  const lobby = (): { tables: LobbyTable[] } => ({
+    tables: [...rooms.values()].map(({ table }) => ({
+      id: table.config.id, name: table.config.name, seats: table.config.seats,
+      players: table.seats.filter((s) => s !== null).length,
+      smallBlind: table.config.smallBlind, bigBlind: table.config.bigBlind,
+      minBuyIn: table.config.minBuyIn, maxBuyIn: table.config.maxBuyIn, playing: table.inHand,
+    })),
+  });
+  const refreshLobby = (): void => {
+    const next = lobby();
+    const text = JSON.stringify(next);
+    if (text === lastLobby) return;
+    lastLobby = text;
+    publish(Topics.lobby, next);
+  };
+
+
+  const identity = (ws: WebSocket): Identity => ws.data as Identity;
+  const room = (data: Record<string, unknown>): TableRoom => {
+    const found = rooms.get(stringField(data, 'table'));
+    if (found === undefined) throw new RealtimeError('UNKNOWN_TABLE', 'There is no such table.');
+    return found;
+  };
+  const player = (ws: WebSocket): Identity & { name: string } => {
+    const who = identity(ws);
+    if (who.name === null) throw new RealtimeError('NOT_SIGNED_IN', 'Choose a name before taking a seat.');
+    return { user: who.user, name: who.name };
+  };
+  /** Parses `poker:<kind>:<table>[:<user>]`. */
+  const parseTopic = (topic: string): { kind: string; table?: TableRoom; user?: string } => {
+    const [prefix, kind = '', tableId = '', user, ...rest] = topic.split(':');
+    if (prefix !== 'poker' || rest.length > 0) return { kind: '' };
+    return { kind, table: rooms.get(tableId), user };
+  };
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024,
+    heartbeat: { interval: 30_000, timeout: 10_000 },
+    authenticate: (req): Identity => {
+      const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+      const session: Session | undefined = sessions.get(token);
+      // No token (or a forgotten one): a guest, who can watch but not sit.
+      return session === undefined ? { user: `guest-${randomInt(2 ** 47).toString(36)}`, name: null } : { user: session.user, name: session.name };
+    },
+    realtime: {
+      adapter: context.adapter,
+      history: { maxCount: 200 },
+      authorize: (ws, action, topic) => {
+        if (action !== 'subscribe') return false; // everything a client changes goes through requests
+        if (topic === Topics.lobby) return true;
+        const parsed = parseTopic(topic);
+        if (parsed.table === undefined) return false;
+        if (parsed.kind === 'table') return parsed.user === undefined;
+        // A private topic: its owner only.
+        return parsed.kind === 'hole' && parsed.user === identity(ws).user;
+      },
+      snapshot: (topic, ws) => {
+        if (topic === Topics.lobby) return lobby();
+        const parsed = parseTopic(topic);
+        if (parsed.table === undefined) return undefined;
+        if (parsed.kind === 'table') return parsed.table.message();
+        if (parsed.kind === 'hole' && parsed.user === identity(ws).user) return privateView(parsed.table.table, parsed.user);
+        return undefined;
+      },
+      requests: {
+        whoami: (_data, ws) => identity(ws),
+        tables: () => lobby(),
+        sit: (data, ws) => {
+          const d = asObject(data);
+          const who = player(ws);
+          room(d).sit(who.user, who.name, d.seat, d.buyIn);
+          return { ok: true };
+        },
+        leave: (data, ws) => {
+          const d = asObject(data);
+          room(d).leave(identity(ws).user);
+          return { ok: true };
+        },
+        sitOut: (data, ws) => {
+          const d = asObject(data);
+          room(d).sitOut(identity(ws).user, booleanField(d, 'out'));
+          return { ok: true };
+        },
+        act: (data, ws) => {
+          const d = asObject(data);
+          room(d).act(identity(ws).user, { type: d.action, amount: d.amount }, optionalInteger(d, 'hand'));
+          return { ok: true };
+        },
+      },
+    },
+  });
+  for (const config of options.tables ?? DEFAULT_TABLES) {
+    rooms.set(config.id, new TableRoom(config, {
+      publish, clock, randomInt: options.randomInt ?? ((n) => randomInt(n)),
+      handPauseMs: options.handPauseMs ?? 5000, startDelayMs: options.startDelayMs ?? 1500,
+      onChange: refreshLobby, log: context.log,
+    }));
+  }
+  lastLobby = JSON.stringify(lobby());
+  wss.on('handlerError', (error: unknown) => context.log('error', { msg: 'poker request failed', error: String(error) }));
+
+  const base = context.basePath;
+  const pathOf = (req: http.IncomingMessage): string => (req.url ?? '/').split('?', 1)[0] ?? '/';
+
+  const handleSession = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch {
+      sendJson(res, 400, { error: 'BAD_REQUEST', message: 'Send a small JSON object.' });
+      return;
+    }
+    const { token, name } = (typeof body === 'object' && body !== null ? body : {}) as { token?: unknown; name?: unknown };
+    const existing = sessions.get(token);
+    if (existing !== undefined) {
+      sendJson(res, 200, existing);
+      return;
+    }
+    if (token !== undefined && name === undefined) {
+      sendJson(res, 404, { error: 'UNKNOWN_SESSION', message: 'That session is not known here (the server may have restarted).' });
+      return;
+    }
+    if (!SessionStore.validName(name)) {
+      sendJson(res, 400, { error: 'BAD_NAME', message: 'A name is 1 to 24 printable characters.' });
+      return;
+    }
+    sendJson(res, 201, sessions.create(name));
+  };
+
+  return {
+    name: 'poker',
+    title: 'Texas Hold\u2019em',
+    description: 'No-limit Texas Hold\u2019em tables for 2 to 9 players, with spectators.',
+    async handleRequest(req, res) {
+      const path = pathOf(req);
+      if (path !== base && !path.startsWith(base + '/')) return false;
+      const rel = path.slice(base.length);
+      if (rel === '') {
+        res.writeHead(301, { Location: `${base}/` }).end();
+        return true;
+      }
+      if (rel === '/api/session') {
+        if (req.method !== 'POST') {
+          res.writeHead(405, { Allow: 'POST' }).end();
+          return true;
+        }
+        await handleSession(req, res);
+        return true;
+      }
+      if (rel === '/api/tables' && req.method === 'GET') {
+        sendJson(res, 200, lobby());
+        return true;
+      }
+      // Page routes all load the single page, which reads the path itself.
+      if (rel === '/' || /^\/tables\/[a-z0-9-]{1,40}$/.test(rel)) return serveStatic(context.webRoot, 'index.html', req, res);
+      return serveStatic(context.webRoot, rel.slice(1), req, res);
+    },
+    handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
+      if (pathOf(req) !== `${base}/ws`) return false;
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      return true;
+    },
+    async close(code = 1001) {
+      for (const r of rooms.values()) r.close();
+      await wss.shutdown({ code, timeout: 2000 });
+    },
+  };
+}
+
+/** The bundled app factory (`['poker', createPokerApp]` in the registry). */
+export const createPokerApp: AppFactory = (context) => createPoker(context);
