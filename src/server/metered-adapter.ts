@@ -45,6 +45,9 @@ export class MeteredAdapter implements ClusterAdapter {
       presenceChanged(topic: string, event: 'join' | 'leave', member: PresenceMember): void {
         node.presenceChanged(topic, event, member);
       },
+      gap(topic: string): void {
+        node.gap(topic);
+      },
     };
     this.#nodes.set(node, wrapped);
     this.#inner.attach(wrapped);
