@@ -235,3 +235,31 @@ void test('a browser whose clock is two hours fast counts down by the server clo
   assert.equal(await page.locator('#bid-amount').count(), 0, 'no bid form on an ended lot');
   await context.close();
 });
+
+void test('two windows of one browser can be two people, and each stays itself across reloads', T, async (t) => {
+  const browser = await launchChromium(t);
+  if (browser === undefined) return;
+  t.after(() => browser.close());
+  const running = await startAuction(t);
+  const context = await browser.newContext();
+  const first = await context.newPage();
+  await first.goto(`${running.base}/`);
+  await signIn(first, 'Ann');
+  // A new window starts as the last person who signed in here…
+  const second = await context.newPage();
+  await second.goto(`${running.base}/`);
+  await second.locator('#me-name', { hasText: 'Ann' }).waitFor();
+  // …and can become someone else without changing the first window.
+  await second.getByRole('button', { name: 'Sign out Ann' }).click();
+  await signIn(second, 'Bob');
+  await first.reload();
+  await first.locator('#me-name', { hasText: 'Ann' }).waitFor();
+  await second.reload();
+  await second.locator('#me-name', { hasText: 'Bob' }).waitFor();
+  // A window that signed out stays signed out on reload.
+  await first.getByRole('button', { name: 'Sign out Ann' }).click();
+  await first.reload();
+  await first.getByRole('button', { name: 'Choose a name' }).waitFor();
+  assert.equal(await first.locator('#me-name').count(), 0);
+  await context.close();
+});
