@@ -1,7 +1,12 @@
 /**
  * The page's identity and its one real-time connection. A visitor picks a display name; the
- * server answers with a secret token, kept in localStorage and sent as `?token=` on the
- * WebSocket URL. Without a token the page still connects, to watch.
+ * server answers with a secret token, sent as `?token=` on the WebSocket URL. Without a token
+ * the page still connects, to watch.
+ *
+ * The session is kept in localStorage, so a new window starts as the last person who signed in
+ * here, and also in sessionStorage, which is per window and wins: two windows of one browser
+ * can be two people (sign out and pick another name in one of them), and each stays who it is
+ * across reloads.
  */
 import { ParleyClient, type ClientState } from '../../../client/index.js';
 
@@ -14,15 +19,23 @@ export interface Me {
   name: string;
 }
 
-function load(): Me | undefined {
+function read(storage: Storage): Me | undefined {
   try {
-    const raw = localStorage.getItem(STORAGE_KEY);
+    const raw = storage.getItem(STORAGE_KEY);
     if (raw === null) return undefined;
     const me = JSON.parse(raw) as Partial<Me>;
     return typeof me.token === 'string' && typeof me.user === 'string' && typeof me.name === 'string' ? (me as Me) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** What a window that signed out keeps in its sessionStorage: it stays signed out on reload. */
+const SIGNED_OUT = 'signed-out';
+
+function load(): Me | undefined {
+  if (sessionStorage.getItem(STORAGE_KEY) === SIGNED_OUT) return undefined;
+  return read(sessionStorage) ?? read(localStorage);
 }
 
 /** The connection and the session, with a callback when either changes. */
@@ -70,6 +83,7 @@ export class Connection {
     const body = (await res.json()) as Partial<Me> & { message?: string };
     if (res.status !== 201 || typeof body.token !== 'string') throw new Error(body.message ?? 'could not sign in');
     this.#me = { token: body.token, user: body.user ?? '', name: body.name ?? name };
+    sessionStorage.setItem(STORAGE_KEY, JSON.stringify(this.#me));
     localStorage.setItem(STORAGE_KEY, JSON.stringify(this.#me));
     this.#replace();
     return this.#me;
@@ -77,8 +91,12 @@ export class Connection {
 
   /** Forgets the session on this browser. */
   signOut(): void {
+    const token = this.#me?.token;
     this.#me = undefined;
-    localStorage.removeItem(STORAGE_KEY);
+    // This window forgets it (and stays signed out across reloads); new windows forget it only
+    // if it is still the last session, not one another window chose since.
+    sessionStorage.setItem(STORAGE_KEY, SIGNED_OUT);
+    if (read(localStorage)?.token === token) localStorage.removeItem(STORAGE_KEY);
     this.#replace();
   }
 
