@@ -20,6 +20,7 @@ import type { AppFactory, ParleyApp } from './app.js';
 import { mountApps } from './app-host.js';
 import type { ServerConfig } from './config.js';
 import { connectionClass, type ServerConnection } from './connection.js';
+import { CONTROL_TOPIC, ControlChannel } from './control.js';
 import { createApi } from './http-api.js';
 import { AddressRateLimiter, LimitCode, clientAddress } from './limits.js';
 import { createLogger, redactUrl, requestId } from './logger.js';
@@ -175,7 +176,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     realtime: {
       adapter: new MeteredAdapter(adapter, totals),
       history,
-      topics: () => ({ policy: limits.slowConsumerPolicy, maxQueuedBytes: limits.maxQueuedBytes }),
+      // The control topic keeps no history: a command is for the servers running now.
+      topics: (topic) => (topic === CONTROL_TOPIC ? { history: false } : { policy: limits.slowConsumerPolicy, maxQueuedBytes: limits.maxQueuedBytes }),
       authorize: (ws, action, topic) => auth.allows(ws.data as Identity, action, topic),
       limits: { maxEnvelopeBytes: limits.maxMessageBytes },
     },
@@ -327,21 +329,29 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     };
   };
 
+  /** Closes this server's connections of `user`. */
+  const disconnectLocal = (user: string, code: number, reason: string): number => {
+    let n = 0;
+    for (const ws of connections) {
+      if ((ws.data as Identity | undefined)?.user === user) {
+        ws.close(code, reason);
+        n++;
+      }
+    }
+    log.info({ user, code, connections: n }, 'user disconnected');
+    return n;
+  };
+  const control = new ControlChannel(wss, { disconnect: disconnectLocal }, (error) => log.warn({ err: error }, 'unreadable control command'));
+
   const api = createApi({
     wss,
     config: config.api,
     history,
     metrics,
     disconnectUser(user, code, reason) {
-      let n = 0;
-      for (const ws of connections) {
-        if ((ws.data as Identity | undefined)?.user === user) {
-          ws.close(code, reason);
-          n++;
-        }
-      }
-      log.info({ user, code, connections: n }, 'user disconnected by the API');
-      return n;
+      // The user may be connected to other servers of the cluster too: they hear it on the control topic.
+      control.disconnect(user, code, reason);
+      return disconnectLocal(user, code, reason);
     },
   });
 
@@ -434,6 +444,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Nothing may stay open after a failed start (the port was taken, say).
     admin?.close(1001);
     await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
+    control.close();
     wss.close();
     wss.pubsub.close();
     if (ownAdapter) await adapter.close();
@@ -457,6 +468,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         drainConnections(connections, { code, reason: 'server shutting down', timeoutMs, spreadMs: config.shutdown.spreadMs }),
         ...[...apps.values()].map((app) => app.close(code).catch((error: unknown) => log.error({ err: error }, 'app failed to close'))),
       ]);
+      control.close();
       wss.close();
       wss.pubsub.close();
       // Stop listening, then end idle keep-alive sockets; busy ones finish their request.

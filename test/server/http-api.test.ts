@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from '../../src/index.js';
+import { InMemoryAdapter, WebSocket } from '../../src/index.js';
 import { HmacVerifier, signRequest } from '../../src/server/hmac.js';
 import { defer, metric, post, request, secretKeys, serve, v1, waitFor, type HttpResult } from './helpers.js';
 
@@ -178,4 +178,27 @@ void test('HmacVerifier forgets signatures once they are past the window', () =>
   assert.equal(v.verify(String(ts), sig, 'POST', '/x', body), 'stale_timestamp');
   assert.equal(v.verify('12ab', sig, 'POST', '/x', body), 'bad_timestamp');
   assert.equal(v.verify(undefined, sig, 'POST', '/x', body), 'missing_signature');
+});
+
+void test('disconnect reaches the user on every server of the cluster (the control topic)', async (t) => {
+  const keys = secretKeys();
+  const adapter = new InMemoryAdapter();
+  t.after(() => adapter.close());
+  const a = await serve(t, { auth: keys.auth, api: { keys: [KEY] } }, { adapter });
+  const b = await serve(t, { auth: keys.auth }, { adapter });
+  const token = await keys.sign({ sub: 'ida', topics: { subscribe: ['*'], publish: ['*'] } });
+  const onB = await v1(t, `${b.wsUrl}?token=${token}`);
+  const bystander = await v1(t, `${b.wsUrl}?token=${await keys.sign({ sub: 'jon' })}`);
+  // Clients may not listen to or speak on the servers' own topics, whatever their token says.
+  onB.send({ t: 'sub', id: 1, topic: 'parley:control' });
+  assert.equal((await onB.nextOf('err')).code, 'FORBIDDEN');
+  onB.send({ t: 'pub', id: 2, topic: 'parley:control', data: { op: 'disconnect', user: 'jon', code: 1000, reason: '', from: 'x' } });
+  assert.equal((await onB.nextOf('err')).code, 'FORBIDDEN');
+
+  const r = await post(a.port, '/api/users/ida/disconnect', { code: 4002, reason: 'account closed' }, KEY);
+  assert.deepEqual(r.json, { user: 'ida', disconnected: 0 }); // none on A itself
+  const [code, reason] = await onB.closed;
+  assert.equal(code, 4002);
+  assert.equal(String(reason), 'account closed');
+  assert.equal(bystander.ws.readyState, WebSocket.OPEN);
 });
