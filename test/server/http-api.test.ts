@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
 import { InMemoryAdapter, WebSocket } from '../../src/index.js';
 import { HmacVerifier, signRequest } from '../../src/server/hmac.js';
 import { defer, metric, post, request, secretKeys, serve, v1, waitFor, type HttpResult } from './helpers.js';
@@ -161,6 +162,18 @@ void test('bad bodies: not JSON, not an object, no data, wrong type, too large, 
   await expect(call('GET', '/api/topics/a/publish', undefined), 405, 'method_not_allowed');
   await expect(call('POST', '/api/nothing', '{}'), 404, 'not_found');
   await expect(call('POST', '/api/users/a%20b/publish', '{"data":1}'), 400, 'bad_user');
+  // A chunked body (no Content-Length) is cut off as soon as it passes the limit.
+  const chunked = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/api/topics/a/publish', headers: { ...auth, 'Content-Type': 'application/json' }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.write('{"data":"');
+    for (let i = 0; i < 4; i++) req.write('y'.repeat(512));
+    req.end('"}');
+  });
+  assert.equal(chunked, 413);
   // Still serving after all of that.
   assert.equal((await call('POST', '/api/topics/a/publish', '{"data":1}')).status, 200);
 });
