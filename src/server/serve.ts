@@ -15,7 +15,8 @@ import type { DestinationStream, Logger } from 'pino';
 import { InMemoryAdapter, WebSocketServer, type ClusterAdapter, type HistoryLimits } from '../index.js';
 import { buildErrorResponse } from '../protocol/index.js';
 import { BUNDLED_APPS } from '../apps/index.js';
-import { AdminPage, type AdminConnection, type AdminSnapshot } from './admin.js';
+import { AdminPage } from './admin.js';
+import { adminSnapshots } from './admin-snapshot.js';
 import type { AppFactory, ParleyApp } from './app.js';
 import { mountApps } from './app-host.js';
 import type { ServerConfig } from './config.js';
@@ -281,53 +282,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     })
     : undefined;
 
-  let last = { time: Date.now(), messagesIn: 0, messagesOut: 0, publishes: 0, deliveries: 0 };
-  const snapshot = (): AdminSnapshot => {
-    const now = Date.now();
-    const seconds = Math.max(0.001, (now - last.time) / 1000);
-    const per = (a: number, b: number): number => Math.round(((a - b) / seconds) * 10) / 10;
-    const rates = {
-      messagesInPerSec: per(totals.messagesIn, last.messagesIn),
-      messagesOutPerSec: per(totals.messagesOut, last.messagesOut),
-      publishesPerSec: per(totals.publishes, last.publishes),
-      deliveriesPerSec: per(totals.deliveries, last.deliveries),
-    };
-    last = { time: now, messagesIn: totals.messagesIn, messagesOut: totals.messagesOut, publishes: totals.publishes, deliveries: totals.deliveries };
-    const view = (ws: ServerConnection): AdminConnection => ({
-      id: ws.connectionId ?? '',
-      user: (ws.data as Identity | undefined)?.user ?? '(anonymous)',
-      address: ws.address,
-      protocol: ws.protocol || 'plain',
-      topics: ws.topics.length,
-      queuedBytes: ws.bufferedAmount,
-      messagesIn: ws.counts.in,
-      messagesOut: ws.counts.out,
-      ageSec: Math.round((now - ws.openedAt) / 1000),
-    });
-    const all = [...connections];
-    const topicNames = new Set<string>();
-    for (const ws of all) {
-      for (const t of ws.topics) {
-        if (topicNames.size >= 5000) break;
-        topicNames.add(t);
-      }
-    }
-    const topics = [...topicNames].map((t) => wss.topicStats(t)).sort((a, b) => b.subscribers - a.subscribers).slice(0, 50)
-      .map((s) => ({ topic: s.topic, subscribers: s.subscribers, published: s.published, delivered: s.delivered, dropped: s.dropped, policy: s.policy }));
-    const byQueue = all.sort((a, b) => b.bufferedAmount - a.bufferedAmount);
-    return {
-      time: now,
-      uptimeSec: Math.round((now - startedAt) / 1000),
-      shuttingDown,
-      adapter: { kind: options.adapter !== undefined ? 'shared' : config.cluster.adapter, healthy: adapterHealthy() },
-      connections: connections.size,
-      rates,
-      totals: { messagesIn: totals.messagesIn, messagesOut: totals.messagesOut, publishes: totals.publishes, deliveries: totals.deliveries, dropped: totals.dropped + totals.closed },
-      topics,
-      busiest: byQueue.slice(0, 50).map(view),
-      slow: byQueue.filter((ws) => ws.bufferedAmount > limits.maxQueuedBytes).slice(0, 50).map(view),
-    };
-  };
+  const snapshot = adminSnapshots({
+    connections,
+    totals,
+    wss,
+    startedAt,
+    maxQueuedBytes: limits.maxQueuedBytes,
+    adapter: () => ({ kind: options.adapter !== undefined ? 'shared' : config.cluster.adapter, healthy: adapterHealthy() }),
+    shuttingDown: () => shuttingDown,
+  });
 
   /** Closes this server's connections of `user`. */
   const disconnectLocal = (user: string, code: number, reason: string): number => {
