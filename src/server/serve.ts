@@ -371,31 +371,31 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     return false;
   };
 
-  // Apps: each under /<name>, with its own data directory and the shared adapter.
   const apps = new Map<string, ParleyApp>();
-  for (const name of config.apps) {
-    const dataDir = resolvePath(config.dataDir, name);
-    mkdirSync(dataDir, { recursive: true });
-    const alog = log.child({ app: name });
-    const app = await factories.get(name)!({
-      basePath: `/${name}`,
-      dataDir,
-      adapter,
-      webRoot: resolvePath(WEB_ROOT, name),
-      log: (level, fields) => alog[level](fields, fields.msg),
-    });
-    apps.set(`/${name}`, app);
-  }
-
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
+  // The app map is filled below; requests only arrive once the server listens.
   mountApps(server, apps, { request: handleRequest, upgrade: handleUpgrade });
   server.on('appError', (error: unknown) => log.error({ err: error }, 'request handler failed'));
-
   try {
+    // Apps: each under /<name>, with its own data directory and the shared adapter.
+    for (const name of config.apps) {
+      const dataDir = resolvePath(config.dataDir, name);
+      mkdirSync(dataDir, { recursive: true });
+      const alog = log.child({ app: name });
+      const app = await factories.get(name)!({
+        basePath: `/${name}`,
+        dataDir,
+        adapter,
+        webRoot: resolvePath(WEB_ROOT, name),
+        log: (level, fields) => alog[level](fields, fields.msg),
+      });
+      apps.set(`/${name}`, app);
+    }
+
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -404,7 +404,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       });
     });
   } catch (error) {
-    // Nothing may stay open after a failed start (the port was taken, say).
+    // Nothing may stay open after a failed start (an app that failed to start, a port in use).
     admin?.close(1001);
     await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
     control.close();
