@@ -41,12 +41,14 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 /** Reads the body, up to `max` bytes. */
 async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) throw new ApiError(413, 'too_large', `the body may have at most ${max} bytes`);
+  // The rest of an oversized body is not read: the connection cannot be reused after the answer.
+  const tooLarge = (): ApiError => new ApiError(413, 'too_large', `the body may have at most ${max} bytes`, { Connection: 'close' });
+  if (Number.isFinite(declared) && declared > max) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > max) throw new ApiError(413, 'too_large', `the body may have at most ${max} bytes`);
+    if (size > max) throw tooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

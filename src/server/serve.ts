@@ -15,11 +15,13 @@ import type { DestinationStream, Logger } from 'pino';
 import { InMemoryAdapter, WebSocketServer, type ClusterAdapter, type HistoryLimits } from '../index.js';
 import { buildErrorResponse } from '../protocol/index.js';
 import { BUNDLED_APPS } from '../apps/index.js';
-import { AdminPage, type AdminConnection, type AdminSnapshot } from './admin.js';
+import { AdminPage } from './admin.js';
+import { adminSnapshots } from './admin-snapshot.js';
 import type { AppFactory, ParleyApp } from './app.js';
 import { mountApps } from './app-host.js';
 import type { ServerConfig } from './config.js';
 import { connectionClass, type ServerConnection } from './connection.js';
+import { CONTROL_TOPIC, ControlChannel } from './control.js';
 import { createApi } from './http-api.js';
 import { AddressRateLimiter, LimitCode, clientAddress } from './limits.js';
 import { createLogger, redactUrl, requestId } from './logger.js';
@@ -175,7 +177,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     realtime: {
       adapter: new MeteredAdapter(adapter, totals),
       history,
-      topics: () => ({ policy: limits.slowConsumerPolicy, maxQueuedBytes: limits.maxQueuedBytes }),
+      // The control topic keeps no history: a command is for the servers running now.
+      topics: (topic) => (topic === CONTROL_TOPIC ? { history: false } : { policy: limits.slowConsumerPolicy, maxQueuedBytes: limits.maxQueuedBytes }),
       authorize: (ws, action, topic) => auth.allows(ws.data as Identity, action, topic),
       limits: { maxEnvelopeBytes: limits.maxMessageBytes },
     },
@@ -279,53 +282,29 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     })
     : undefined;
 
-  let last = { time: Date.now(), messagesIn: 0, messagesOut: 0, publishes: 0, deliveries: 0 };
-  const snapshot = (): AdminSnapshot => {
-    const now = Date.now();
-    const seconds = Math.max(0.001, (now - last.time) / 1000);
-    const per = (a: number, b: number): number => Math.round(((a - b) / seconds) * 10) / 10;
-    const rates = {
-      messagesInPerSec: per(totals.messagesIn, last.messagesIn),
-      messagesOutPerSec: per(totals.messagesOut, last.messagesOut),
-      publishesPerSec: per(totals.publishes, last.publishes),
-      deliveriesPerSec: per(totals.deliveries, last.deliveries),
-    };
-    last = { time: now, messagesIn: totals.messagesIn, messagesOut: totals.messagesOut, publishes: totals.publishes, deliveries: totals.deliveries };
-    const view = (ws: ServerConnection): AdminConnection => ({
-      id: ws.connectionId ?? '',
-      user: (ws.data as Identity | undefined)?.user ?? '(anonymous)',
-      address: ws.address,
-      protocol: ws.protocol || 'plain',
-      topics: ws.topics.length,
-      queuedBytes: ws.bufferedAmount,
-      messagesIn: ws.counts.in,
-      messagesOut: ws.counts.out,
-      ageSec: Math.round((now - ws.openedAt) / 1000),
-    });
-    const all = [...connections];
-    const topicNames = new Set<string>();
-    for (const ws of all) {
-      for (const t of ws.topics) {
-        if (topicNames.size >= 5000) break;
-        topicNames.add(t);
+  const snapshot = adminSnapshots({
+    connections,
+    totals,
+    wss,
+    startedAt,
+    maxQueuedBytes: limits.maxQueuedBytes,
+    adapter: () => ({ kind: options.adapter !== undefined ? 'shared' : config.cluster.adapter, healthy: adapterHealthy() }),
+    shuttingDown: () => shuttingDown,
+  });
+
+  /** Closes this server's connections of `user`. */
+  const disconnectLocal = (user: string, code: number, reason: string): number => {
+    let n = 0;
+    for (const ws of connections) {
+      if ((ws.data as Identity | undefined)?.user === user) {
+        ws.close(code, reason);
+        n++;
       }
     }
-    const topics = [...topicNames].map((t) => wss.topicStats(t)).sort((a, b) => b.subscribers - a.subscribers).slice(0, 50)
-      .map((s) => ({ topic: s.topic, subscribers: s.subscribers, published: s.published, delivered: s.delivered, dropped: s.dropped, policy: s.policy }));
-    const byQueue = all.sort((a, b) => b.bufferedAmount - a.bufferedAmount);
-    return {
-      time: now,
-      uptimeSec: Math.round((now - startedAt) / 1000),
-      shuttingDown,
-      adapter: { kind: options.adapter !== undefined ? 'shared' : config.cluster.adapter, healthy: adapterHealthy() },
-      connections: connections.size,
-      rates,
-      totals: { messagesIn: totals.messagesIn, messagesOut: totals.messagesOut, publishes: totals.publishes, deliveries: totals.deliveries, dropped: totals.dropped + totals.closed },
-      topics,
-      busiest: byQueue.slice(0, 50).map(view),
-      slow: byQueue.filter((ws) => ws.bufferedAmount > limits.maxQueuedBytes).slice(0, 50).map(view),
-    };
+    log.info({ user, code, connections: n }, 'user disconnected');
+    return n;
   };
+  const control = new ControlChannel(wss, { disconnect: disconnectLocal }, (error) => log.warn({ err: error }, 'unreadable control command'));
 
   const api = createApi({
     wss,
@@ -333,15 +312,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     history,
     metrics,
     disconnectUser(user, code, reason) {
-      let n = 0;
-      for (const ws of connections) {
-        if ((ws.data as Identity | undefined)?.user === user) {
-          ws.close(code, reason);
-          n++;
-        }
-      }
-      log.info({ user, code, connections: n }, 'user disconnected by the API');
-      return n;
+      // The user may be connected to other servers of the cluster too: they hear it on the control topic.
+      control.disconnect(user, code, reason);
+      return disconnectLocal(user, code, reason);
     },
   });
 
@@ -398,31 +371,31 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     return false;
   };
 
-  // Apps: each under /<name>, with its own data directory and the shared adapter.
   const apps = new Map<string, ParleyApp>();
-  for (const name of config.apps) {
-    const dataDir = resolvePath(config.dataDir, name);
-    mkdirSync(dataDir, { recursive: true });
-    const alog = log.child({ app: name });
-    const app = await factories.get(name)!({
-      basePath: `/${name}`,
-      dataDir,
-      adapter,
-      webRoot: resolvePath(WEB_ROOT, name),
-      log: (level, fields) => alog[level](fields, fields.msg),
-    });
-    apps.set(`/${name}`, app);
-  }
-
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
+  // The app map is filled below; requests only arrive once the server listens.
   mountApps(server, apps, { request: handleRequest, upgrade: handleUpgrade });
   server.on('appError', (error: unknown) => log.error({ err: error }, 'request handler failed'));
-
   try {
+    // Apps: each under /<name>, with its own data directory and the shared adapter.
+    for (const name of config.apps) {
+      const dataDir = resolvePath(config.dataDir, name);
+      mkdirSync(dataDir, { recursive: true });
+      const alog = log.child({ app: name });
+      const app = await factories.get(name)!({
+        basePath: `/${name}`,
+        dataDir,
+        adapter,
+        webRoot: resolvePath(WEB_ROOT, name),
+        log: (level, fields) => alog[level](fields, fields.msg),
+      });
+      apps.set(`/${name}`, app);
+    }
+
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -431,9 +404,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       });
     });
   } catch (error) {
-    // Nothing may stay open after a failed start (the port was taken, say).
+    // Nothing may stay open after a failed start (an app that failed to start, a port in use).
     admin?.close(1001);
     await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
+    control.close();
     wss.close();
     wss.pubsub.close();
     if (ownAdapter) await adapter.close();
@@ -457,6 +431,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         drainConnections(connections, { code, reason: 'server shutting down', timeoutMs, spreadMs: config.shutdown.spreadMs }),
         ...[...apps.values()].map((app) => app.close(code).catch((error: unknown) => log.error({ err: error }, 'app failed to close'))),
       ]);
+      control.close();
       wss.close();
       wss.pubsub.close();
       // Stop listening, then end idle keep-alive sockets; busy ones finish their request.

@@ -167,8 +167,11 @@ export class TokenAuth {
   /**
    * Whether a connection may subscribe to or publish on `topic`. `user:<id>` topics are private:
    * only that user may subscribe, and only server code (the HTTP API) publishes to them.
+   * `parley:` topics are reserved for the servers.
    */
   allows(identity: Identity, action: 'subscribe' | 'publish', topic: string): boolean {
+    // `parley:` topics carry the servers' own commands (control.ts): never a client's.
+    if (topic.startsWith('parley:')) return false;
     if (topic.startsWith('user:')) return action === 'subscribe' && identity.user !== undefined && topic === `user:${identity.user}`;
     const own = identity.permissions[action];
     const everyone = this.#public[action];

@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import { runCli } from './helpers.js';
 
 void describe('parley (main)', () => {
-  void test('--help, -h and help print the usage with both commands and exit 0', async (t) => {
+  void test('--help, -h and help print the usage with every command and exit 0', async (t) => {
     for (const flag of ['--help', '-h', 'help']) {
       const r = await runCli(t, [flag]);
       assert.equal(r.code, 0, flag);
       assert.match(r.stdout, /^Usage: parley <command>/, flag);
       assert.match(r.stdout, /^ {2}echo /m);
       assert.match(r.stdout, /^ {2}connect /m);
+      assert.match(r.stdout, /^ {2}serve /m);
       assert.equal(r.stderr, '');
     }
   });

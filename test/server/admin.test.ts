@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket as NodeWebSocket } from '../../src/node/index.js';
 import type { AdminSnapshot } from '../../src/server/admin.js';
+import { launchChromium } from '../support/browser.js';
 import { defer, request, secretKeys, serve, v1, waitFor } from './helpers.js';
 
 const KEY = 'admin-test-key-0123456789';
@@ -83,4 +84,35 @@ void test('bound beyond loopback with no key configured, the page asks for a key
   const guess = await feed(t, s.port, '');
   const [code] = await waitFor<[number, Buffer]>(guess.ws, 'close', 3000);
   assert.equal(code, 1008);
+});
+
+void test('in Chromium, the admin page asks for the key, then shows live connections and topics', { timeout: 60_000 }, async (t) => {
+  const browser = await launchChromium(t);
+  if (browser === undefined) return;
+  try {
+    const s = await serve(t, { api: { keys: [KEY] } });
+    const c = await v1(t, s.wsUrl);
+    c.send({ t: 'sub', id: 1, topic: 'public:lobby' });
+    await c.nextOf('subok');
+    // The page's CSP forbids eval, which the test's string expressions need (the page itself uses none).
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await page.goto(`${s.url}/admin`);
+    await page.fill('#key', KEY);
+    await page.click('#login button');
+    await page.waitForFunction("document.querySelector('#state')?.textContent === 'live'", undefined, { timeout: 10_000 });
+    // Expressions as strings: this file is typed for Node, the code runs in the page.
+    const read = <T>(expression: string): Promise<T> => page.evaluate<T>(expression);
+    const cards = await read<string[]>("[...document.querySelectorAll('#cards .card')].map((e) => e.textContent)");
+    assert.ok(cards.includes('1connections'), cards.join(' | '));
+    const rows = await read<string[][]>("[...document.querySelectorAll('#conns tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))");
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]![3], 'parley.v1');
+    const topics = await read<string[]>("[...document.querySelectorAll('#topics tbody tr td:first-child')].map((td) => td.textContent)");
+    assert.deepEqual(topics, ['public:lobby']);
+    // A second connection appears within a couple of snapshots.
+    await v1(t, s.wsUrl);
+    await page.waitForFunction("document.querySelectorAll('#conns tbody tr').length === 2", undefined, { timeout: 5000 });
+  } finally {
+    await browser.close();
+  }
 });

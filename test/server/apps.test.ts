@@ -72,3 +72,20 @@ void test('an unknown app name fails the start with the names available', async 
   const config = defaultConfig({ port: 0, apps: ['nope'], log: { level: 'silent' } });
   await assert.rejects(startServer(config, { apps: new Map(), logDestination: new LogCapture() }), /apps: unknown app 'nope' \(available: none\)/);
 });
+
+void test('an app that fails to start fails the start, and the apps already started are closed', async () => {
+  const contexts: AppContext[] = [];
+  const closes: Array<number | undefined> = [];
+  const factories = new Map<string, AppFactory>([
+    ['good', recordingApp(contexts, closes)],
+    ['bad', () => { throw new Error('no database'); }],
+  ]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-apps-'));
+  try {
+    const config = defaultConfig({ port: 0, apps: ['good', 'bad'], dataDir, log: { level: 'silent' } });
+    await assert.rejects(startServer(config, { apps: factories, logDestination: new LogCapture() }), /no database/);
+    assert.deepEqual(closes, [1001]);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

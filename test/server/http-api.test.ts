@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from '../../src/index.js';
+import * as http from 'node:http';
+import { InMemoryAdapter, WebSocket } from '../../src/index.js';
 import { HmacVerifier, signRequest } from '../../src/server/hmac.js';
 import { defer, metric, post, request, secretKeys, serve, v1, waitFor, type HttpResult } from './helpers.js';
 
@@ -161,6 +162,18 @@ void test('bad bodies: not JSON, not an object, no data, wrong type, too large, 
   await expect(call('GET', '/api/topics/a/publish', undefined), 405, 'method_not_allowed');
   await expect(call('POST', '/api/nothing', '{}'), 404, 'not_found');
   await expect(call('POST', '/api/users/a%20b/publish', '{"data":1}'), 400, 'bad_user');
+  // A chunked body (no Content-Length) is cut off as soon as it passes the limit.
+  const chunked = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/api/topics/a/publish', headers: { ...auth, 'Content-Type': 'application/json' }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.write('{"data":"');
+    for (let i = 0; i < 4; i++) req.write('y'.repeat(512));
+    req.end('"}');
+  });
+  assert.equal(chunked, 413);
   // Still serving after all of that.
   assert.equal((await call('POST', '/api/topics/a/publish', '{"data":1}')).status, 200);
 });
@@ -178,4 +191,27 @@ void test('HmacVerifier forgets signatures once they are past the window', () =>
   assert.equal(v.verify(String(ts), sig, 'POST', '/x', body), 'stale_timestamp');
   assert.equal(v.verify('12ab', sig, 'POST', '/x', body), 'bad_timestamp');
   assert.equal(v.verify(undefined, sig, 'POST', '/x', body), 'missing_signature');
+});
+
+void test('disconnect reaches the user on every server of the cluster (the control topic)', async (t) => {
+  const keys = secretKeys();
+  const adapter = new InMemoryAdapter();
+  t.after(() => adapter.close());
+  const a = await serve(t, { auth: keys.auth, api: { keys: [KEY] } }, { adapter });
+  const b = await serve(t, { auth: keys.auth }, { adapter });
+  const token = await keys.sign({ sub: 'ida', topics: { subscribe: ['*'], publish: ['*'] } });
+  const onB = await v1(t, `${b.wsUrl}?token=${token}`);
+  const bystander = await v1(t, `${b.wsUrl}?token=${await keys.sign({ sub: 'jon' })}`);
+  // Clients may not listen to or speak on the servers' own topics, whatever their token says.
+  onB.send({ t: 'sub', id: 1, topic: 'parley:control' });
+  assert.equal((await onB.nextOf('err')).code, 'FORBIDDEN');
+  onB.send({ t: 'pub', id: 2, topic: 'parley:control', data: { op: 'disconnect', user: 'jon', code: 1000, reason: '', from: 'x' } });
+  assert.equal((await onB.nextOf('err')).code, 'FORBIDDEN');
+
+  const r = await post(a.port, '/api/users/ida/disconnect', { code: 4002, reason: 'account closed' }, KEY);
+  assert.deepEqual(r.json, { user: 'ida', disconnected: 0 }); // none on A itself
+  const [code, reason] = await onB.closed;
+  assert.equal(code, 4002);
+  assert.equal(String(reason), 'account closed');
+  assert.equal(bystander.ws.readyState, WebSocket.OPEN);
 });

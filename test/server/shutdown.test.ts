@@ -123,6 +123,25 @@ void test('shutdown.closeCode 1001 tells plain clients the server is going away'
   assert.equal(String(reason), 'server shutting down');
 });
 
+void test('shutdown.spreadMs spreads the close frames over the period', async (t) => {
+  const s = await serve(t, { shutdown: { spreadMs: 400, timeoutMs: 3000 } });
+  const clients = await Promise.all(Array.from({ length: 4 }, async () => {
+    const ws = new WebSocket(s.wsUrl);
+    defer(t, () => ws.terminate());
+    await waitFor(ws, 'open');
+    return ws;
+  }));
+  const started = Date.now();
+  const closedAt = clients.map((ws) => waitFor<[number]>(ws, 'close', 5000).then(([code]) => [code, Date.now() - started] as const));
+  await s.handle.close();
+  const results = await Promise.all(closedAt);
+  assert.deepEqual(results.map(([code]) => code), [1012, 1012, 1012, 1012]);
+  const times = results.map(([, ms]) => ms).sort((a, b) => a - b);
+  // Connection i of n closes at i/n of the period: 0, 100, 200, 300 ms. Timers never fire early,
+  // so the k-th close to arrive cannot come before k × 100 ms (lower bounds only: load only delays).
+  times.forEach((ms, k) => assert.ok(ms >= k * 100 - 5, `close ${k} at ${ms} ms`));
+});
+
 void test('the parley serve process drains on SIGTERM, sends 1012 and exits 0', async (t) => {
   const child = spawnCli(t, ['serve', '--port', '0', '--shutdown-timeout-ms', '2000', '--log-level', 'warn', '--apps', '']);
   const out = watch(child.stdout);
