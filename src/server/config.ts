@@ -146,7 +146,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('limits.maxConnections', 'int', 10_000, 'PARLEY_MAX_CONNECTIONS', 'max-connections', 'WebSocket connections at once; more get HTTP 503', { min: 1 }),
   S('limits.maxMessageBytes', 'int', 65_536, 'PARLEY_MAX_MESSAGE_BYTES', 'max-message-bytes', 'largest message a client may send; larger closes with 1009', { min: 1 }),
   S('limits.messagesPerSecond', 'number', 50, 'PARLEY_MESSAGES_PER_SECOND', 'messages-per-second', 'sustained messages per connection; faster closes with 1008', { min: 0 }),
-  S('limits.messageBurst', 'int', 100, 'PARLEY_MESSAGE_BURST', 'message-burst', 'messages a connection may send at once above the rate', { min: 1 }),
+  S('limits.messageBurst', 'int', 2000, 'PARLEY_MESSAGE_BURST', 'message-burst', 'messages a connection may send at once above the rate', { min: 1 }),
   S('limits.connectionsPerIpPerSecond', 'number', 10, 'PARLEY_CONNECTIONS_PER_IP_PER_SECOND', 'connections-per-ip-per-second', 'sustained new connections per client address; faster get HTTP 429', { min: 0 }),
   S('limits.connectionBurstPerIp', 'int', 20, 'PARLEY_CONNECTION_BURST_PER_IP', 'connection-burst-per-ip', 'new connections per address at once above the rate', { min: 1 }),
   S('limits.maxQueuedBytes', 'int', 1_048_576, 'PARLEY_MAX_QUEUED_BYTES', 'max-queued-bytes', 'bytes queued per subscriber before the slow-consumer policy applies', { min: 1 }),

@@ -41,7 +41,7 @@ void test('precedence: file over defaults, environment over file, flags over env
   assert.equal(config.trustProxy, true);
   assert.deepEqual(config.apps, ['auction', 'poker']);
   assert.deepEqual(config.api.keys, ['from-the-file-0123456']);
-  assert.equal(config.limits.messageBurst, 100); // untouched: still the default
+  assert.equal(config.limits.messageBurst, 2000); // untouched: still the default
 });
 
 void test('every error names the setting and its source, and all are reported at once', () => {

@@ -57,6 +57,22 @@ void test('message rate: a connection that sends faster than the rate is closed 
   assert.equal(metric(await s.handle.metrics.render(), 'parley_limit_closes_total{limit="message_rate"}'), 1);
 });
 
+void test('message rate, defaults: a reconnecting ParleyClient with 1,000 topics and a full offline queue is not closed', async (t) => {
+  const { ParleyClient } = await import('../../src/client/index.js');
+  const s = await serve(t, {});
+  const client = new ParleyClient(s.wsUrl, { WebSocket: WebSocket as never });
+  defer(t, () => client.close());
+  const topics = Array.from({ length: 1000 }, (_, i) => `public:t${i}`);
+  // 1,000 subscriptions and 999 queued publishes (refused by the anonymous rights, answered with
+  // FORBIDDEN, but sent) leave together when the client connects: one burst of ~2,000 envelopes.
+  for (const topic of topics) client.subscribe(topic, () => undefined);
+  const results = Array.from({ length: 999 }, (_, i) => client.publish('public:t0', { i }, { ack: true }).then(() => 'ok', (e: { code?: string }) => e.code ?? 'error'));
+  const settled = await Promise.all(results);
+  assert.ok(settled.every((r) => r === 'FORBIDDEN'), `every publish answered: ${[...new Set(settled)].join(', ')}`);
+  assert.equal(metric(await s.handle.metrics.render(), 'parley_limit_closes_total{limit="message_rate"}') ?? 0, 0);
+  assert.equal(s.handle.wss.subscriberCount('public:t999'), 1);
+});
+
 void test('message size: a message over limits.maxMessageBytes is closed with 1009', async (t) => {
   const s = await serve(t, { limits: { maxMessageBytes: 1024 } });
   const ws = await open(t, s.wsUrl);
