@@ -10,6 +10,8 @@
  * @packageDocumentation
  */
 import { randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
@@ -61,6 +63,10 @@ export interface LobbyTable {
 }
 
 const MAX_BODY = 1024;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -195,6 +201,21 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
   const base = context.basePath;
   const pathOf = (req: http.IncomingMessage): string => (req.url ?? '/').split('?', 1)[0] ?? '/';
 
+  /** index.html with its `<base href>` set to where the app is mounted. */
+  const servePage = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    let html: string;
+    try {
+      html = await readFile(join(context.webRoot, 'index.html'), 'utf8');
+    } catch {
+      return false;
+    }
+    const body = Buffer.from(html.replaceAll('{{base}}', escapeHtml(base)));
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  };
+
   const handleSession = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     let body: unknown;
     try {
@@ -245,7 +266,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
         return true;
       }
       // Page routes all load the single page, which reads the path itself.
-      if (rel === '/' || /^\/tables\/[a-z0-9-]{1,40}$/.test(rel)) return serveStatic(context.webRoot, 'index.html', req, res);
+      if (rel === '/' || /^\/tables\/[a-z0-9-]{1,40}$/.test(rel)) return servePage(req, res);
       return serveStatic(context.webRoot, rel.slice(1), req, res);
     },
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
