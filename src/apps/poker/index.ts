@@ -41,6 +41,8 @@ export interface PokerOptions {
   handPauseMs?: number;
   /** Pause before a first hand (ms). Default 1,500. */
   startDelayMs?: number;
+  /** Sitting out this long frees the seat (ms). Default 15 minutes; checked once a minute. */
+  idleSeatMs?: number;
 }
 
 /** A connection's identity: a signed-in player, or a guest who may only watch. */
@@ -191,11 +193,18 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
   for (const config of options.tables ?? DEFAULT_TABLES) {
     rooms.set(config.id, new TableRoom(config, {
       publish, clock, randomInt: options.randomInt ?? ((n) => randomInt(n)),
-      handPauseMs: options.handPauseMs ?? 5000, startDelayMs: options.startDelayMs ?? 1500,
+      handPauseMs: options.handPauseMs ?? 5000, startDelayMs: options.startDelayMs ?? 1500, idleSeatMs: options.idleSeatMs ?? 15 * 60_000,
       onChange: refreshLobby, log: context.log,
     }));
   }
   lastLobby = JSON.stringify(lobby());
+  // Once a minute, seats of players who sat out too long are freed.
+  let sweeper: unknown;
+  const sweep = (): void => {
+    for (const r of rooms.values()) r.sweep();
+    sweeper = clock.setTimeout(sweep, 60_000);
+  };
+  sweeper = clock.setTimeout(sweep, 60_000);
   wss.on('handlerError', (error: unknown) => context.log('error', { msg: 'poker request failed', error: String(error) }));
 
   const base = context.basePath;
@@ -275,6 +284,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
       return true;
     },
     async close(code = 1001) {
+      clock.clearTimeout(sweeper);
       for (const r of rooms.values()) r.close();
       await wss.shutdown({ code, timeout: 2000 });
     },

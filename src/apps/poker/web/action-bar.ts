@@ -58,7 +58,8 @@ export class ActionBar {
         h('button', { type: 'button', onclick: () => set(legal.canBet ? pot : potTo(1)) }, 'Pot'),
         h('button', { type: 'button', onclick: () => set(legal.maxTo) }, 'All-in'));
       this.#amount = amount;
-      parts.push(h('form', { class: 'raise-form', onsubmit: (e: Event) => {
+      // novalidate: the server checks the amount and its refusal (with the reason) is shown in the alert.
+      parts.push(h('form', { class: 'raise-form', novalidate: true, onsubmit: (e: Event) => {
         e.preventDefault();
         const v = Number(amount.value);
         this.#onAct(action, Number.isFinite(v) ? Math.round(v) : legal.minTo);

@@ -325,6 +325,22 @@ void describe('turn timer and leaving', () => {
     assert.equal(t.seats[0], null);
   });
 
+  void test('seats of players sitting out too long are freed; not while they are in a live hand', () => {
+    const t = table({ 0: 100, 1: 100, 2: 100 });
+    okEvents(t.setSittingOut('u2', true, 1000));
+    assert.equal(t.seats[2]?.sittingOutSince, 1000);
+    assert.deepEqual(okEvents(t.removeIdle(1999, 1000)), [], 'not yet');
+    okEvents(t.startHand(stacked(''), 2000)); // seats 0 and 1 play
+    okEvents(t.setSittingOut('u0', true, 2000)); // sits out during the hand, still in it
+    assert.deepEqual(okEvents(t.removeIdle(5000, 1000)), [{ type: 'leave', seat: 2, name: 'P2', reason: 'left' }]);
+    assert.equal(t.seats[2], null);
+    assert.notEqual(t.seats[0], null, 'still in the live hand');
+    okEvents(t.setSittingOut('u1', false, 5000));
+    assert.equal(t.seats[1]?.sittingOutSince, null);
+    act(t, 0, 'fold');
+    assert.deepEqual(okEvents(t.removeIdle(5000, 1000)).map((e) => e.type === 'leave' && e.seat), [0]);
+  });
+
   void test('a player who loses every chip leaves the table', () => {
     const t = table({ 0: 10, 1: 100 });
     okEvents(t.startHand(stacked('As 7d Kh 3h Kd Ks Qd Jc 9h'), 0)); // heads-up, button 0: deal 1, 0, 1, 0
