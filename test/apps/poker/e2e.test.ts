@@ -143,6 +143,12 @@ void test('three browser players play a hand to showdown', T, async (t) => {
     await narrow?.setViewportSize({ width: 390, height: 844 });
     await narrow?.goto(`${run.base}/tables/main`);
     await narrow?.locator('.outcome p').first().waitFor();
+    // A guest watching: counted as a spectator on the players' pages, shown no private cards.
+    const guest = await browser.newPage();
+    await guest.goto(`${run.base}/tables/main`);
+    await guest.locator('.outcome p').first().waitFor();
+    await pages[0]?.getByText('1 watching').waitFor();
+    assert.equal(await guest.getByRole('button', { name: /Take seat/ }).count(), 0, 'a guest cannot sit');
     await narrow?.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
   } finally {
     await browser.close();

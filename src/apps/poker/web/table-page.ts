@@ -41,6 +41,9 @@ export class TablePage {
   #sitSeat: number | null = null;
   #controlsKey = '';
   #wasMyTurn = false;
+  /** Users with this table open (presence); those without a seat are spectators. */
+  readonly #present = new Set<string>();
+  readonly #watching: HTMLElement;
 
   constructor(root: HTMLElement, client: ParleyClient, session: Session | null, id: string, navigate: (path: string) => void) {
     this.#root = root;
@@ -49,6 +52,7 @@ export class TablePage {
     this.#id = id;
     this.#title = h('h1', {}, 'Table');
     this.#stakes = h('p', { class: 'stakes' });
+    this.#watching = h('p', { class: 'watching' });
     this.#board = h('div', { class: 'board', role: 'list', 'aria-label': 'Community cards' });
     this.#pot = h('div', { class: 'pot', 'aria-live': 'off' });
     this.#outcome = h('div', { class: 'outcome' });
@@ -62,15 +66,29 @@ export class TablePage {
     replace(root, h('section', { class: 'table-page' },
       h('div', { class: 'table-head' },
         h('a', { href: './', class: 'back', onclick: (e: Event) => { e.preventDefault(); navigate(''); } }, '\u2190 All tables'),
-        this.#title, this.#stakes),
+        this.#title, this.#stakes, this.#watching),
       h('div', { class: 'felt-wrap' }, this.#felt),
       this.#alert,
       this.#controls,
       h('details', { class: 'log', open: true }, h('summary', {}, 'Table log'), this.#log)));
 
     const onTable = (data: unknown): void => this.#apply(data as TableMessage);
-    const table = client.subscribe(`poker:table:${id}`, onTable);
-    table.on('subscribed', ({ snapshot }) => snapshot !== undefined && onTable(snapshot));
+    // Presence with no info: only counts are shown, never anything a client claims about itself.
+    const topic = `poker:table:${id}`;
+    const table = client.subscribe(topic, onTable, { presence: {} });
+    table.on('subscribed', ({ snapshot }) => {
+      if (snapshot !== undefined) onTable(snapshot);
+      client.presence(topic).then((members) => {
+        this.#present.clear();
+        for (const m of members) this.#present.add(m.user);
+        this.#renderWatching();
+      }, () => undefined);
+    });
+    table.on('presence', (event, member) => {
+      if (event === 'join') this.#present.add(member.user);
+      else this.#present.delete(member.user);
+      this.#renderWatching();
+    });
     table.on('reset', (snapshot) => onTable(snapshot));
     table.on('error', () => replace(this.#controls, h('p', {}, 'There is no such table.')));
     this.#subs.push(table);
@@ -108,6 +126,12 @@ export class TablePage {
       while (this.#log.childElementCount > 60) this.#log.lastElementChild?.remove();
     }
     this.#render();
+  }
+
+  #renderWatching(): void {
+    const seated = new Set((this.#message?.state.seats ?? []).map((s) => s?.user));
+    const watching = [...this.#present].filter((u) => !seated.has(u)).length;
+    this.#watching.textContent = watching === 0 ? '' : `${watching} watching`;
   }
 
   #mySeat(state: PublicTable): number {
@@ -152,6 +176,7 @@ export class TablePage {
       ...state.seats.map((seat, i) => this.#betView(state, seat, i, mine, radius)),
       ...state.seats.map((seat, i) => this.#seatView(state, seat, i, mine, radius)));
     this.#renderControls(state, mine);
+    this.#renderWatching();
     this.#tick();
   }
 
