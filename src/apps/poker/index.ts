@@ -135,7 +135,9 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: 64 * 1024,
+    // Envelopes are tiny; a larger one is answered TOO_LARGE by the protocol layer (below the
+    // frame limit, so the client gets a reason rather than a closed connection).
+    maxPayload: 256 * 1024,
     heartbeat: { interval: 30_000, timeout: 10_000 },
     authenticate: (req): Identity => {
       const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
@@ -146,6 +148,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     realtime: {
       adapter: context.adapter,
       history: { maxCount: 200 },
+      limits: { maxEnvelopeBytes: 16 * 1024, maxDepth: 16, maxSubscriptions: 100 },
       authorize: (ws, action, topic) => {
         if (action !== 'subscribe') return false; // everything a client changes goes through requests
         if (topic === Topics.lobby) return true;

@@ -160,6 +160,21 @@ void describe('poker server', () => {
       await until(() => ben.peer.envelopes().some((e) => e.id === 'p1'), 'pub reply');
       assert.equal(code(ben.peer.envelopes().find((e) => e.id === 'p1') as Envelope), 'FORBIDDEN');
 
+      // Malformed envelopes, oversized and deeply nested data: refused by the protocol layer, no crash.
+      const raw = (text: string): void => {
+        ben.peer.ws.send(text);
+      };
+      const errors = (): number => ben.peer.envelopes().filter((e) => e.t === 'err').length;
+      const seen = errors();
+      raw('{not json');
+      raw(JSON.stringify({ t: 'req', id: 'deep', method: 'act', data: JSON.parse('['.repeat(40) + ']'.repeat(40)) as unknown }));
+      raw(JSON.stringify({ t: 'req', id: 'big', method: 'act', data: { table: 'six', action: 'x'.repeat(20_000) } }));
+      raw(JSON.stringify({ t: 'nope' }));
+      await until(() => errors() >= seen + 4, 'four refusals');
+      const codes = ben.peer.envelopes().filter((e) => e.t === 'err').slice(seen).map((e) => e.code);
+      assert.deepEqual(codes.sort(), ['BAD_ENVELOPE', 'TOO_DEEP', 'TOO_LARGE', 'UNKNOWN_TYPE']);
+      assert.equal((await ben.peer.request('whoami')).t, 'res', 'the connection still works');
+
       // Nothing was published: the table is exactly as before.
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(latest(ann, 'six').version, before.version);
