@@ -41,6 +41,8 @@ export class TablePage {
   #sitSeat: number | null = null;
   #controlsKey = '';
   #wasMyTurn = false;
+  /** The turn (hand and deadline) already warned about running out of time. */
+  #warned = '';
   /** Users with this table open (presence); those without a seat are spectators. */
   readonly #present = new Set<string>();
   readonly #watching: HTMLElement;
@@ -246,7 +248,8 @@ export class TablePage {
     if (me === null || me === undefined) {
       this.#bar.detach();
       if (this.#sitSeat === null) {
-        replace(this.#controls, h('p', { class: 'muted' }, 'Choose an open seat to join the game.'));
+        const full = state.seats.every((x) => x !== null);
+        replace(this.#controls, h('p', { class: 'muted' }, full ? 'Every seat is taken: you are watching.' : 'Choose an open seat to join the game.'));
         return;
       }
       const seat = this.#sitSeat;
@@ -300,6 +303,12 @@ export class TablePage {
     const share = left / (this.#message?.state.turnMs ?? 1);
     fill.style.width = `${(share * 100).toFixed(1)}%`;
     fill.classList.toggle('low', share < 0.25);
+    const turn = `${hand.number}:${hand.deadline}`;
+    const state = this.#message?.state;
+    if (left <= 10_000 && state !== undefined && hand.toAct === this.#mySeat(state) && this.#warned !== turn) {
+      this.#warned = turn;
+      announce('10 seconds left to act.');
+    }
   }
 
   #act(action: string, amount?: number): void {
