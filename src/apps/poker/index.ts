@@ -278,7 +278,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
         return true;
       }
       // Page routes all load the single page, which reads the path itself.
-      if (rel === '/' || /^\/tables\/[a-z0-9-]{1,40}$/.test(rel)) return servePage(req, res);
+      if (rel === '/' || rel === '/index.html' || /^\/tables\/[a-z0-9-]{1,40}$/.test(rel)) return servePage(req, res);
       return serveStatic(context.webRoot, rel.slice(1), req, res);
     },
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
