@@ -21,18 +21,20 @@ const TABLES: TableConfig[] = [
 ];
 const T = { timeout: 120_000 };
 const shots = mkdtempSync(join(tmpdir(), 'poker-shots-'));
+/** Uncaught errors in any page; each test asserts there were none. */
+const pageErrors: string[] = [];
 
 /**
  * Players in their own browser contexts (separate storage): each chooses a name, opens `main`
  * from the lobby, picks a seat and a buy-in; then all click "Sit down" one right after the other,
- * so the first hand (dealt `startDelayMs` after two players sit) includes everyone.
+ * so the first hand (dealt `startDelayMs`, 4 s, after two players sit) includes everyone.
  */
 async function seatAll(browser: Browser, run: Running, players: [string, number][]): Promise<Page[]> {
   const pages: Page[] = [];
   for (const [name, seat] of players) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
-    page.on('pageerror', (error) => assert.fail(`page error for ${name}: ${error.message}`));
+    page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
     await page.goto(`${run.base}/`);
     await page.getByLabel('Your name').fill(name);
     await page.getByRole('button', { name: 'Play' }).click();
@@ -92,7 +94,7 @@ async function playToShowdown(pages: Page[], hole: Map<Page, string[]>, onStep?:
 void test('three browser players play a hand to showdown', T, async (t) => {
   const browser = await launchChromium(t);
   if (browser === undefined) return;
-  const run = await startPoker({ tables: TABLES, startDelayMs: 2000, handPauseMs: 600_000 }, WEB_ROOT);
+  const run = await startPoker({ tables: TABLES, startDelayMs: 4000, handPauseMs: 600_000 }, WEB_ROOT);
   try {
     t.diagnostic(`screenshots in ${shots}`);
     const lobby = await browser.newPage({ viewport: { width: 1100, height: 700 } });
@@ -150,6 +152,7 @@ void test('three browser players play a hand to showdown', T, async (t) => {
     await pages[0]?.getByText('1 watching').waitFor();
     assert.equal(await guest.getByRole('button', { name: /Take seat/ }).count(), 0, 'a guest cannot sit');
     await narrow?.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();
     await run.stop();
@@ -159,7 +162,7 @@ void test('three browser players play a hand to showdown', T, async (t) => {
 void test('a page reload mid-hand keeps the seat and the cards', T, async (t) => {
   const browser = await launchChromium(t);
   if (browser === undefined) return;
-  const run = await startPoker({ tables: TABLES, startDelayMs: 2000, handPauseMs: 600_000 }, WEB_ROOT);
+  const run = await startPoker({ tables: TABLES, startDelayMs: 4000, handPauseMs: 600_000 }, WEB_ROOT);
   try {
     const pages = await seatAll(browser, run, [['Dana', 0], ['Eli', 3], ['Flo', 4]]);
     const hole = new Map<Page, string[]>();
@@ -181,6 +184,7 @@ void test('a page reload mid-hand keeps the seat and the cards', T, async (t) =>
     // And the hand goes on with Eli playing from the reloaded page.
     await playToShowdown(pages, hole);
     await eli.locator('.outcome p').first().waitFor();
+    assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();
     await run.stop();
