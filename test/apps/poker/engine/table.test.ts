@@ -355,13 +355,21 @@ void describe('turn timer and leaving', () => {
 void describe('random play', () => {
   void test('400 hands of random legal and illegal actions: chips are conserved and every hand ends', () => {
     const random = seededInt(2024);
-    const t = table({ 0: 200, 1: 200, 2: 200, 3: 200, 4: 200, 5: 200 }, { minBuyIn: 2 });
-    const total = 1200;
-    let hands = 0;
-    for (let h = 0; h < 400; h++) {
-      if (!t.canStartHand()) break;
+    const t = table({}, { minBuyIn: 2 });
+    let total = 0; // every chip bought in; busted players take none away
+    let newcomers = 0;
+    let actions = 0;
+    let refusals = 0;
+    for (let hand = 0; hand < 400; hand++) {
+      // Empty seats (busted players) fill up again, so the game never runs dry.
+      for (let seat = 0; seat < 6; seat++) {
+        if (t.seats[seat] !== null) continue;
+        const buyIn = 20 + random(300);
+        assert.ok(t.sit(`n${newcomers}`, `N${newcomers}`, seat, buyIn).ok);
+        newcomers++;
+        total += buyIn;
+      }
       okEvents(t.startHand(shuffledDeck(random), 0));
-      hands++;
       for (let step = 0; step < 500 && t.inHand; step++) {
         const seat = t.hand?.toAct as number;
         const legal = t.legalActions(seat);
@@ -375,15 +383,18 @@ void describe('random play', () => {
         else action = { type: ['check', 'call', 'bet', 'raise'][random(4)], amount: random(500) };
         const before = state(t);
         const outcome = t.act(user, action, 0);
-        if (!outcome.ok) assert.equal(state(t), before, `${outcome.reason} changed the state`);
+        actions++;
+        if (!outcome.ok) {
+          refusals++;
+          assert.equal(state(t), before, `${outcome.reason} changed the state`);
+        }
         const inPlay = t.seats.reduce((s, x) => s + (x?.stack ?? 0), 0) + (t.inHand ? (t.hand?.players.reduce((s, p) => s + p.total, 0) ?? 0) : 0);
-        const gone = 1200 - inPlay;
-        // Chips only leave the table with busted players (0 chips) — so nothing may go missing.
-        assert.equal(gone, 0, `chips conserved after ${JSON.stringify(action)}`);
+        assert.equal(inPlay, total, `chips conserved after ${JSON.stringify(action)}`);
       }
       assert.equal(t.inHand, false, 'the hand ended');
+      assert.equal(t.hand?.number, hand + 1);
     }
-    assert.ok(hands >= 20, `played ${hands} hands`);
-    assert.equal(t.seats.reduce((s, x) => s + (x?.stack ?? 0), 0), total);
+    assert.ok(newcomers > 6, 'players busted and were replaced');
+    assert.ok(actions > 2000 && refusals > 0, `${actions} actions, ${refusals} refused`);
   });
 });
