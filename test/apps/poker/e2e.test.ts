@@ -60,19 +60,20 @@ const shownCards = (page: Page): Promise<string[]> => cardNames(page.locator('[d
 /** The viewer's own cards. */
 const myCards = (page: Page): Promise<string[]> => cardNames(page.locator('.seat.me [data-card]'));
 
-/** Whoever has the action bar clicks check or call; resolves with that page. */
-async function checkOrCall(pages: Page[]): Promise<Page | undefined> {
+/** Whoever has the action bar checks or calls (by click, or with the C key); resolves with that page. */
+async function checkOrCall(pages: Page[], keyboard = false): Promise<Page | undefined> {
   for (const page of pages) {
     const button = page.locator('.action-bar button.call');
     if (await button.count() > 0) {
-      await button.click();
+      if (keyboard) await page.keyboard.press('c');
+      else await button.click();
       return page;
     }
   }
   return undefined;
 }
 
-async function playToShowdown(pages: Page[], hole: Map<Page, string[]>, onStep?: (step: number) => Promise<void>): Promise<void> {
+async function playToShowdown(pages: Page[], hole: Map<Page, string[]>, onStep?: (step: number) => Promise<void>, keyboard = false): Promise<void> {
   for (let step = 0; step < 40; step++) {
     if (await pages[0]?.locator('.outcome p').count() !== 0) return;
     // Before the showdown no page shows another player's cards.
@@ -84,7 +85,7 @@ async function playToShowdown(pages: Page[], hole: Map<Page, string[]>, onStep?:
       }
     }
     await onStep?.(step);
-    const actor = await checkOrCall(pages);
+    const actor = await checkOrCall(pages, keyboard);
     if (actor === undefined) await new Promise((r) => setTimeout(r, 50));
     else await actor.locator('.action-bar').waitFor({ state: 'detached' });
   }
@@ -181,8 +182,8 @@ void test('a page reload mid-hand keeps the seat and the cards', T, async (t) =>
     assert.deepEqual(await myCards(eli), hole.get(eli), 'the same cards');
     assert.match(await eli.getByText('Playing as').innerText(), /Eli/);
     await eli.screenshot({ path: join(shots, 'after-reload.png') });
-    // And the hand goes on with Eli playing from the reloaded page.
-    await playToShowdown(pages, hole);
+    // And the hand goes on with Eli playing from the reloaded page, everyone by keyboard (C).
+    await playToShowdown(pages, hole, undefined, true);
     await eli.locator('.outcome p').first().waitFor();
     assert.deepEqual(pageErrors, []);
   } finally {
