@@ -10,6 +10,8 @@
  * @packageDocumentation
  */
 import { randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
@@ -39,6 +41,8 @@ export interface PokerOptions {
   handPauseMs?: number;
   /** Pause before a first hand (ms). Default 1,500. */
   startDelayMs?: number;
+  /** Sitting out this long frees the seat (ms). Default 15 minutes; checked once a minute. */
+  idleSeatMs?: number;
 }
 
 /** A connection's identity: a signed-in player, or a guest who may only watch. */
@@ -61,6 +65,10 @@ export interface LobbyTable {
 }
 
 const MAX_BODY = 1024;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -127,7 +135,9 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: 64 * 1024,
+    // Envelopes are tiny; a larger one is answered TOO_LARGE by the protocol layer (below the
+    // frame limit, so the client gets a reason rather than a closed connection).
+    maxPayload: 256 * 1024,
     heartbeat: { interval: 30_000, timeout: 10_000 },
     authenticate: (req): Identity => {
       const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
@@ -138,6 +148,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     realtime: {
       adapter: context.adapter,
       history: { maxCount: 200 },
+      limits: { maxEnvelopeBytes: 16 * 1024, maxDepth: 16, maxSubscriptions: 100 },
       authorize: (ws, action, topic) => {
         if (action !== 'subscribe') return false; // everything a client changes goes through requests
         if (topic === Topics.lobby) return true;
@@ -185,15 +196,37 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
   for (const config of options.tables ?? DEFAULT_TABLES) {
     rooms.set(config.id, new TableRoom(config, {
       publish, clock, randomInt: options.randomInt ?? ((n) => randomInt(n)),
-      handPauseMs: options.handPauseMs ?? 5000, startDelayMs: options.startDelayMs ?? 1500,
+      handPauseMs: options.handPauseMs ?? 5000, startDelayMs: options.startDelayMs ?? 1500, idleSeatMs: options.idleSeatMs ?? 15 * 60_000,
       onChange: refreshLobby, log: context.log,
     }));
   }
   lastLobby = JSON.stringify(lobby());
+  // Once a minute, seats of players who sat out too long are freed.
+  let sweeper: unknown;
+  const sweep = (): void => {
+    for (const r of rooms.values()) r.sweep();
+    sweeper = clock.setTimeout(sweep, 60_000);
+  };
+  sweeper = clock.setTimeout(sweep, 60_000);
   wss.on('handlerError', (error: unknown) => context.log('error', { msg: 'poker request failed', error: String(error) }));
 
   const base = context.basePath;
   const pathOf = (req: http.IncomingMessage): string => (req.url ?? '/').split('?', 1)[0] ?? '/';
+
+  /** index.html with its `<base href>` set to where the app is mounted. */
+  const servePage = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    let html: string;
+    try {
+      html = await readFile(join(context.webRoot, 'index.html'), 'utf8');
+    } catch {
+      return false;
+    }
+    const body = Buffer.from(html.replaceAll('{{base}}', escapeHtml(base)));
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  };
 
   const handleSession = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     let body: unknown;
@@ -245,7 +278,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
         return true;
       }
       // Page routes all load the single page, which reads the path itself.
-      if (rel === '/' || /^\/tables\/[a-z0-9-]{1,40}$/.test(rel)) return serveStatic(context.webRoot, 'index.html', req, res);
+      if (rel === '/' || rel === '/index.html' || /^\/tables\/[a-z0-9-]{1,40}$/.test(rel)) return servePage(req, res);
       return serveStatic(context.webRoot, rel.slice(1), req, res);
     },
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -254,6 +287,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
       return true;
     },
     async close(code = 1001) {
+      clock.clearTimeout(sweeper);
       for (const r of rooms.values()) r.close();
       await wss.shutdown({ code, timeout: 2000 });
     },

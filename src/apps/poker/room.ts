@@ -49,6 +49,8 @@ export interface RoomDeps {
   handPauseMs: number;
   /** Pause before the first hand once two players sit (ms). */
   startDelayMs: number;
+  /** Sitting out this long (ms) frees the seat. */
+  idleSeatMs: number;
   /** Called after every change, so the lobby can be refreshed. */
   onChange: () => void;
   log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown> & { msg: string }) => void;
@@ -96,7 +98,7 @@ export class TableRoom {
   }
 
   sitOut(user: string, out: boolean): void {
-    const outcome = this.table.setSittingOut(user, out);
+    const outcome = this.table.setSittingOut(user, out, this.#deps.clock.now());
     check(outcome);
     if (outcome.ok) this.#changed(outcome.events);
   }
@@ -105,6 +107,13 @@ export class TableRoom {
     const outcome = this.table.act(user, action, this.#deps.clock.now(), hand);
     check(outcome);
     if (outcome.ok) this.#changed(outcome.events);
+  }
+
+  /** Frees seats of players who sat out longer than `idleSeatMs` (the app calls this now and then). */
+  sweep(): void {
+    if (this.#closed) return;
+    const outcome = this.table.removeIdle(this.#deps.clock.now(), this.#deps.idleSeatMs);
+    if (outcome.ok && outcome.events.length > 0) this.#changed(outcome.events);
   }
 
   /** Stops the timers for good. */

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { TableConfig } from '../../../src/apps/poker/engine/table.js';
 import type { TableMessage } from '../../../src/apps/poker/room.js';
 import { FakeClock, Peer, signIn, startPoker, until, type Envelope } from './helpers.js';
+import { BUNDLED_APPS } from '../../../src/apps/index.js';
+import { InMemoryAdapter } from '../../../src/index.js';
 
 const TABLES: TableConfig[] = [
   { id: 'six', name: 'Six', seats: 6, smallBlind: 1, bigBlind: 2, minBuyIn: 40, maxBuyIn: 200, turnMs: 20_000 },
@@ -160,6 +162,21 @@ void describe('poker server', () => {
       await until(() => ben.peer.envelopes().some((e) => e.id === 'p1'), 'pub reply');
       assert.equal(code(ben.peer.envelopes().find((e) => e.id === 'p1') as Envelope), 'FORBIDDEN');
 
+      // Malformed envelopes, oversized and deeply nested data: refused by the protocol layer, no crash.
+      const raw = (text: string): void => {
+        ben.peer.ws.send(text);
+      };
+      const errors = (): number => ben.peer.envelopes().filter((e) => e.t === 'err').length;
+      const seen = errors();
+      raw('{not json');
+      raw(JSON.stringify({ t: 'req', id: 'deep', method: 'act', data: JSON.parse('['.repeat(40) + ']'.repeat(40)) as unknown }));
+      raw(JSON.stringify({ t: 'req', id: 'big', method: 'act', data: { table: 'six', action: 'x'.repeat(20_000) } }));
+      raw(JSON.stringify({ t: 'nope' }));
+      await until(() => errors() >= seen + 4, 'four refusals');
+      const codes = ben.peer.envelopes().filter((e) => e.t === 'err').slice(seen).map((e) => e.code);
+      assert.deepEqual(codes.sort(), ['BAD_ENVELOPE', 'TOO_DEEP', 'TOO_LARGE', 'UNKNOWN_TYPE']);
+      assert.equal((await ben.peer.request('whoami')).t, 'res', 'the connection still works');
+
       // Nothing was published: the table is exactly as before.
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(latest(ann, 'six').version, before.version);
@@ -256,7 +273,7 @@ void describe('poker server', () => {
 
   void test('HTTP: sessions, the lobby, page routes and static files', T, async () => {
     const web = mkdtempSync(join(tmpdir(), 'poker-web-'));
-    writeFileSync(join(web, 'index.html'), '<!doctype html><title>poker</title>');
+    writeFileSync(join(web, 'index.html'), '<!doctype html><base href="{{base}}/"><title>poker</title>');
     writeFileSync(join(web, 'main.js'), 'export {};');
     const run = await startPoker({ tables: TABLES, clock: new FakeClock() }, web);
     try {
@@ -273,10 +290,10 @@ void describe('poker server', () => {
       assert.equal((await fetch(`${run.base}/api/session`)).status, 405);
       const lobby = (await (await fetch(`${run.base}/api/tables`)).json()) as { tables: { id: string; seats: number; players: number }[] };
       assert.deepEqual(lobby.tables.map((t) => [t.id, t.seats, t.players]), [['six', 6, 0], ['duo', 2, 0]]);
-      for (const path of ['/', '/tables/six']) {
+      for (const path of ['/', '/tables/six', '/index.html']) {
         const res = await fetch(`${run.base}${path}`);
         assert.equal(res.status, 200, path);
-        assert.match(await res.text(), /<title>poker/);
+        assert.equal(await res.text(), '<!doctype html><base href="/poker/"><title>poker</title>', 'the page knows where it is mounted');
       }
       assert.equal((await fetch(`${run.base}/main.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
       assert.equal((await fetch(`${run.base}/nothing.js`)).status, 404);
@@ -285,6 +302,30 @@ void describe('poker server', () => {
     } finally {
       await run.stop();
       rmSync(web, { recursive: true, force: true });
+    }
+  });
+
+  void test('the bundled factory: the default tables, then a clean close', T, async () => {
+    const factory = BUNDLED_APPS.get('poker');
+    assert.ok(factory !== undefined);
+    const dataDir = mkdtempSync(join(tmpdir(), 'poker-bundled-'));
+    const app = await factory({ basePath: '/poker', dataDir, adapter: new InMemoryAdapter(), webRoot: dataDir, log: () => undefined });
+    try {
+      assert.equal(app.name, 'poker');
+      const answer = { status: 0, body: '' };
+      const res = {
+        writeHead(status: number) { answer.status = status; return this; },
+        end(body?: string) { answer.body = body ?? ''; },
+      };
+      const handled = await app.handleRequest({ method: 'GET', url: '/poker/api/tables' } as never, res as never);
+      assert.equal(handled, true);
+      assert.equal(answer.status, 200);
+      const lobby = JSON.parse(answer.body) as { tables: { id: string; seats: number; bigBlind: number }[] };
+      assert.deepEqual(lobby.tables.map((t) => [t.id, t.seats, t.bigBlind]), [['main', 6, 2], ['full-ring', 9, 10], ['heads-up', 2, 2]]);
+      assert.equal(await app.handleRequest({ method: 'GET', url: '/elsewhere' } as never, res as never), false);
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

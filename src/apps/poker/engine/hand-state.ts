@@ -30,6 +30,8 @@ export interface SeatState {
   stack: number;
   /** Sitting out: keeps the seat, is not dealt in. */
   sittingOut: boolean;
+  /** When the player started sitting out (ms), or null. */
+  sittingOutSince: number | null;
   /** Asked to leave during a hand they are still in: the seat empties when the hand ends. */
   leaving: boolean;
   /** Turns in a row that ran out of time; at two the player is sat out. */

@@ -90,7 +90,7 @@ export class PokerTable {
     if (this.#seats[seat] !== null) return refuse('SEAT_TAKEN');
     if (typeof buyIn !== 'number' || !Number.isInteger(buyIn) || buyIn < this.config.minBuyIn || buyIn > this.config.maxBuyIn) return refuse('BAD_BUY_IN');
     const trimmed = name.trim();
-    this.#seats[seat] = { user, name: trimmed, stack: buyIn, sittingOut: false, leaving: false, timeouts: 0 };
+    this.#seats[seat] = { user, name: trimmed, stack: buyIn, sittingOut: false, sittingOutSince: null, leaving: false, timeouts: 0 };
     return ok([{ type: 'sit', seat, name: trimmed, stack: buyIn }]);
   }
 
@@ -111,6 +111,7 @@ export class PokerTable {
     }
     state.leaving = true;
     state.sittingOut = true;
+    state.sittingOutSince = now;
     const events: TableEvent[] = [];
     if (!player.allIn) {
       const wasTurn = hand.toAct === seat;
@@ -123,15 +124,36 @@ export class PokerTable {
     return ok(events);
   }
 
-  /** Sits `user` out of the next hands (`out` true) or back in. */
-  setSittingOut(user: string, out: boolean): Outcome {
+  /** Sits `user` out of the next hands (`out` true) or back in, at time `now`. */
+  setSittingOut(user: string, out: boolean, now = 0): Outcome {
     const seat = this.seatOf(user);
     const state = this.#seats[seat];
     if (state === undefined || state === null) return refuse('NOT_SEATED');
     if (state.leaving) return refuse('NOT_SEATED');
+    if (out !== state.sittingOut) state.sittingOutSince = out ? now : null;
     state.sittingOut = out;
     state.timeouts = 0;
     return ok([{ type: 'sitOut', seat, name: state.name, out }]);
+  }
+
+  /**
+   * Frees the seats of players who have been sitting out for at least `limitMs` (a player who
+   * closed the page for good would otherwise hold the seat for ever). Players in a live hand are
+   * left until it ends.
+   */
+  removeIdle(now: number, limitMs: number): Outcome {
+    const events: TableEvent[] = [];
+    this.#seats.forEach((s, seat) => {
+      if (s === null || !s.sittingOut || s.leaving || s.sittingOutSince === null || now - s.sittingOutSince < limitMs) return;
+      if (this.inHand && this.#hand?.players.some((p) => p.seat === seat && !p.folded)) return;
+      if (this.inHand && this.#hand?.players.some((p) => p.seat === seat)) {
+        s.leaving = true; // folded in the live hand: the seat empties when it ends
+        return;
+      }
+      this.#seats[seat] = null;
+      events.push({ type: 'leave', seat, name: s.name, reason: 'left' });
+    });
+    return ok(events);
   }
 
   /** Seats that would be dealt into a new hand. */
@@ -265,6 +287,7 @@ export class PokerTable {
     seat.timeouts++;
     if (seat.timeouts >= 2 && !seat.sittingOut) {
       seat.sittingOut = true;
+      seat.sittingOutSince = now;
       events.push({ type: 'sitOut', seat: player.seat, name: seat.name, out: true });
     }
     this.#continue(player.seat, now, events);

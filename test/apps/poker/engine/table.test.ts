@@ -325,6 +325,22 @@ void describe('turn timer and leaving', () => {
     assert.equal(t.seats[0], null);
   });
 
+  void test('seats of players sitting out too long are freed; not while they are in a live hand', () => {
+    const t = table({ 0: 100, 1: 100, 2: 100 });
+    okEvents(t.setSittingOut('u2', true, 1000));
+    assert.equal(t.seats[2]?.sittingOutSince, 1000);
+    assert.deepEqual(okEvents(t.removeIdle(1999, 1000)), [], 'not yet');
+    okEvents(t.startHand(stacked(''), 2000)); // seats 0 and 1 play
+    okEvents(t.setSittingOut('u0', true, 2000)); // sits out during the hand, still in it
+    assert.deepEqual(okEvents(t.removeIdle(5000, 1000)), [{ type: 'leave', seat: 2, name: 'P2', reason: 'left' }]);
+    assert.equal(t.seats[2], null);
+    assert.notEqual(t.seats[0], null, 'still in the live hand');
+    okEvents(t.setSittingOut('u1', false, 5000));
+    assert.equal(t.seats[1]?.sittingOutSince, null);
+    act(t, 0, 'fold');
+    assert.deepEqual(okEvents(t.removeIdle(5000, 1000)).map((e) => e.type === 'leave' && e.seat), [0]);
+  });
+
   void test('a player who loses every chip leaves the table', () => {
     const t = table({ 0: 10, 1: 100 });
     okEvents(t.startHand(stacked('As 7d Kh 3h Kd Ks Qd Jc 9h'), 0)); // heads-up, button 0: deal 1, 0, 1, 0
@@ -339,13 +355,21 @@ void describe('turn timer and leaving', () => {
 void describe('random play', () => {
   void test('400 hands of random legal and illegal actions: chips are conserved and every hand ends', () => {
     const random = seededInt(2024);
-    const t = table({ 0: 200, 1: 200, 2: 200, 3: 200, 4: 200, 5: 200 }, { minBuyIn: 2 });
-    const total = 1200;
-    let hands = 0;
-    for (let h = 0; h < 400; h++) {
-      if (!t.canStartHand()) break;
+    const t = table({}, { minBuyIn: 2 });
+    let total = 0; // every chip bought in; busted players take none away
+    let newcomers = 0;
+    let actions = 0;
+    let refusals = 0;
+    for (let hand = 0; hand < 400; hand++) {
+      // Empty seats (busted players) fill up again, so the game never runs dry.
+      for (let seat = 0; seat < 6; seat++) {
+        if (t.seats[seat] !== null) continue;
+        const buyIn = 20 + random(300);
+        assert.ok(t.sit(`n${newcomers}`, `N${newcomers}`, seat, buyIn).ok);
+        newcomers++;
+        total += buyIn;
+      }
       okEvents(t.startHand(shuffledDeck(random), 0));
-      hands++;
       for (let step = 0; step < 500 && t.inHand; step++) {
         const seat = t.hand?.toAct as number;
         const legal = t.legalActions(seat);
@@ -359,15 +383,18 @@ void describe('random play', () => {
         else action = { type: ['check', 'call', 'bet', 'raise'][random(4)], amount: random(500) };
         const before = state(t);
         const outcome = t.act(user, action, 0);
-        if (!outcome.ok) assert.equal(state(t), before, `${outcome.reason} changed the state`);
+        actions++;
+        if (!outcome.ok) {
+          refusals++;
+          assert.equal(state(t), before, `${outcome.reason} changed the state`);
+        }
         const inPlay = t.seats.reduce((s, x) => s + (x?.stack ?? 0), 0) + (t.inHand ? (t.hand?.players.reduce((s, p) => s + p.total, 0) ?? 0) : 0);
-        const gone = 1200 - inPlay;
-        // Chips only leave the table with busted players (0 chips) — so nothing may go missing.
-        assert.equal(gone, 0, `chips conserved after ${JSON.stringify(action)}`);
+        assert.equal(inPlay, total, `chips conserved after ${JSON.stringify(action)}`);
       }
       assert.equal(t.inHand, false, 'the hand ended');
+      assert.equal(t.hand?.number, hand + 1);
     }
-    assert.ok(hands >= 20, `played ${hands} hands`);
-    assert.equal(t.seats.reduce((s, x) => s + (x?.stack ?? 0), 0), total);
+    assert.ok(newcomers > 6, 'players busted and were replaced');
+    assert.ok(actions > 2000 && refusals > 0, `${actions} actions, ${refusals} refused`);
   });
 });
