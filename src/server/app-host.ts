@@ -21,15 +21,42 @@ export function appFor(apps: ReadonlyMap<string, ParleyApp>, url: string | undef
   return undefined;
 }
 
-/** The host's index page: a link to every app. */
+/** The host's index page: a card with a link for every app. */
 export function indexPage(apps: ReadonlyMap<string, ParleyApp>): string {
-  const items = [...apps].map(([prefix, app]) =>
-    `<li><a href="${escapeHtml(prefix)}/">${escapeHtml(app.title)}</a> — ${escapeHtml(app.description)}</li>`).join('\n');
+  const cards = [...apps].map(([prefix, app]) => `<li class="card">
+  <h2><a href="${escapeHtml(prefix)}/">${escapeHtml(app.title)}</a></h2>
+  <p>${escapeHtml(app.description)}</p>
+  <p class="open" aria-hidden="true">Open ${escapeHtml(prefix)}/ &rarr;</p>
+</li>`).join('\n');
+  const body = apps.size === 0
+    ? '<p>No applications are mounted on this server. Its WebSocket endpoint and HTTP API are described in docs/operations.md.</p>'
+    : `<p class="lead">Real-time applications served by this Parley server. Open one in two windows and watch them update each other.</p>
+<ul class="cards">
+${cards}
+</ul>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Parley</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}a{color:#0b57d0}</style></head>
-<body><main><h1>Parley</h1><p>Real-time applications served by this Parley server:</p><ul>
-${items}
-</ul></main></body></html>`;
+<title>Parley</title><style>
+:root{color-scheme:light;--ink:#1b1f24;--muted:#4a5563;--accent:#0b57d0;--line:#d9dee5}
+body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:var(--ink);background:#f4f6f9}
+main{max-width:52rem;margin:0 auto;padding:3rem 1.25rem}
+h1{font-size:2.25rem;margin:0 0 .25rem}
+.lead{color:var(--muted);margin:0 0 2rem}
+.cards{list-style:none;padding:0;margin:0;display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr))}
+.card{position:relative;background:#fff;border:1px solid var(--line);border-radius:12px;padding:1.25rem 1.25rem 1rem;box-shadow:0 1px 2px rgba(0,0,0,.04)}
+.card:hover{border-color:var(--accent)}
+.card h2{margin:0 0 .5rem;font-size:1.25rem}
+.card h2 a{color:var(--ink);text-decoration:none}
+.card h2 a::after{content:"";position:absolute;inset:0;border-radius:12px}
+.card h2 a:focus-visible::after{outline:3px solid var(--accent);outline-offset:2px}
+.card p{margin:0 0 .75rem;color:var(--muted)}
+.card .open{color:var(--accent);font-weight:600;margin:0}
+footer{margin-top:2.5rem;color:var(--muted);font-size:.9rem}
+footer a{color:var(--accent)}
+</style></head>
+<body><main><h1>Parley</h1>
+${body}
+<footer>Operators: <a href="/admin">admin</a> · <a href="/metrics">metrics</a> · <a href="/healthz">health</a></footer>
+</main></body></html>`;
 }
 
 /**
