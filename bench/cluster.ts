@@ -1,6 +1,8 @@
 /**
  * The cluster benchmark (issue 7, "Measure"): one Parley node against three on one Redis, with
- * the same subscribers in total, spread evenly over the nodes. Every node has one publisher.
+ * the same subscribers and publishers in total, spread evenly over the nodes. A connection's
+ * publishes are applied one at a time (in order), so one connection publishes at most one message
+ * per Redis round trip: the load comes from several publishing connections.
  *
  * 1. Saturation: each publisher keeps a window of acknowledged publishes in flight for the
  *    measured seconds; reported: deliveries/s to all subscribers, and the cross-node share
@@ -15,7 +17,7 @@
  * A private redis-server on a spare port, without persistence, serves the run, so the shared
  * Redis's statistics stay out of it.
  *
- *     node dist/bench/cluster.js [--subscribers 60] [--seconds 3] [--rate 600] [--window 16] [--json FILE]
+ *     node dist/bench/cluster.js [--subscribers 60] [--seconds 3] [--rate 600] [--window 16] [--publishers 6] [--json FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     rate: { type: 'string', default: '600' },
     window: { type: 'string', default: '16' },
+    publishers: { type: 'string', default: '6' },
     json: { type: 'string' },
   },
   strict: true,
@@ -46,6 +49,7 @@ const SUBSCRIBERS = num('subscribers', values.subscribers);
 const SECONDS = num('seconds', values.seconds);
 const RATE = num('rate', values.rate);
 const WINDOW = num('window', values.window);
+const PUBLISHERS = num('publishers', values.publishers);
 const TOPIC = 'bench';
 
 const children: ChildProcess[] = [];
@@ -164,7 +168,8 @@ async function run(nodeCount: number): Promise<Result> {
   const counters: Counters = { deliveries: 0, cross: 0, latencies: [], measuring: false, recordLatency: false };
   const subs: WebSocket[] = [];
   for (let i = 0; i < SUBSCRIBERS; i++) subs.push(await subscriber(nodes[i % nodeCount]!.port, i % nodeCount, counters));
-  const pubs = await Promise.all(nodes.map((n) => open(n.port)));
+  const pubs = await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => open(nodes[i % nodeCount]!.port)));
+  const nodeOf = (publisher: number): number => publisher % nodeCount;
 
   // 1. Saturation with a window of acknowledged publishes per publisher.
   let published = 0;
@@ -175,7 +180,7 @@ async function run(nodeCount: number): Promise<Result> {
     const send = (): void => {
       while (running && inFlight < WINDOW) {
         inFlight++;
-        ws.send(`{"t":"pub","id":${++nextId},"topic":"${TOPIC}","data":{"s":${performance.now()},"n":${n}}}`);
+        ws.send(`{"t":"pub","id":${++nextId},"topic":"${TOPIC}","data":{"s":${performance.now()},"n":${nodeOf(n)}}}`);
       }
       if (!running && inFlight === 0) resolve();
     };
@@ -216,13 +221,13 @@ async function run(nodeCount: number): Promise<Result> {
   counters.recordLatency = true;
   counters.measuring = true;
   const interval = 5;
-  const perTick = (RATE * interval) / 1000 / nodeCount;
+  const perTick = (RATE * interval) / 1000 / PUBLISHERS;
   let owed = 0;
   const timer = setInterval(() => {
     owed += perTick;
     while (owed >= 1) {
       owed--;
-      pubs.forEach((ws, n) => ws.send(`{"t":"pub","topic":"${TOPIC}","data":{"s":${performance.now()},"n":${n}}}`));
+      pubs.forEach((ws, n) => ws.send(`{"t":"pub","topic":"${TOPIC}","data":{"s":${performance.now()},"n":${nodeOf(n)}}}`));
     }
   }, interval);
   await sleep(SECONDS * 1000);
