@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { RedisAdapter } from '../../src/redis/index.js';
 import { V1Client, startRealtime, until, type Started } from '../pubsub/helpers.js';
-import { PrivateRedis, needRedis } from './support.js';
+import { PrivateRedis, needRedisServer } from './support.js';
 
 interface Node extends Started {
   adapter: RedisAdapter;
@@ -34,7 +34,7 @@ async function startNode(t: TestContext, url: string): Promise<Node> {
 
 void describe('RedisAdapter when Redis goes away', () => {
   void test('Redis restarted mid-stream (losing its data): local delivery goes on, then every client learns recovered: false', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const redis = await PrivateRedis.start(t);
     const a = await startNode(t, redis.url);
     const b = await startNode(t, redis.url);
@@ -77,7 +77,7 @@ void describe('RedisAdapter when Redis goes away', () => {
   });
 
   void test('Redis paused (SIGSTOP): the node notices by PING, serves locally, and recovers when it resumes', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const redis = await PrivateRedis.start(t);
     const a = await startNode(t, redis.url);
     const client = await V1Client.open(t, a.url);
@@ -101,7 +101,7 @@ void describe('RedisAdapter when Redis goes away', () => {
   });
 
   void test('a node whose subscriber connection is cut catches up from history: no loss, no duplicate, no gap', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const redis = await PrivateRedis.start(t);
     const a = await startNode(t, redis.url);
     const b = await startNode(t, redis.url);
