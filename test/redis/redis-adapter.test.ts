@@ -243,5 +243,18 @@ void describe('RedisAdapter across servers', () => {
     for (let i = 0; i < 50 && n !== 0; i++) n = await numsub('busy');
     assert.equal(n, 0);
   });
+  void test('garbage published on a topic\'s channel is counted and dropped; delivery goes on', async (t) => {
+    if (!(await needRedis(t))) return;
+    const keyPrefix = uniquePrefix('garbage');
+    const [a] = await nodes(t, 1, { keyPrefix });
+    const c = await V1Client.open(t, a!.url);
+    await c.subscribe('g');
+    const redis = await rawRedis(t);
+    for (const junk of ['hello', 'm\nE\n1\n', 'p\njoin\n{not json', 'm\nE\n1\n1\nid\nt-99\nshort']) await redis.sendCommand(['PUBLISH', `${keyPrefix}c:g`, junk]);
+    a!.wss.publish('g', 'real');
+    await until(() => c.msgs('g').length === 1, 5000, 'the real message');
+    assert.equal(c.msgs('g')[0]!.data, 'real');
+    assert.equal(c.msgs('g')[0]!.offset, 1);
+    assert.equal(a!.adapter.counters.badEntries, 4);
+  });
 });
-
