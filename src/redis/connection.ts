@@ -187,14 +187,24 @@ export class RedisLink {
 
   /** Subscribes to a channel (in buffer mode). */
   subscribe(channel: string, listener: ChannelListener): Promise<void> {
-    if (this.#sub === undefined) return Promise.reject(new Error('the Redis adapter is not connected'));
-    return this.#sub.subscribe(channel, listener, true);
+    const sub = this.#sub;
+    if (sub === undefined || this.#closed) return Promise.reject(new Error('the Redis adapter is not connected'));
+    try {
+      return sub.subscribe(channel, listener, true);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Unsubscribes from a channel. */
   unsubscribe(channel: string, listener: ChannelListener): Promise<void> {
-    if (this.#sub === undefined) return Promise.resolve();
-    return this.#sub.unsubscribe(channel, listener, true);
+    const sub = this.#sub;
+    if (sub === undefined || this.#closed) return Promise.resolve();
+    try {
+      return sub.unsubscribe(channel, listener, true);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   #set(part: 'command' | 'subscriber', up: boolean, reason: string): void {

@@ -204,7 +204,8 @@ export class RedisAdapter implements ClusterAdapter {
     const topic = message.topic;
     let history = this.#local.get(topic);
     if (history === undefined) {
-      // 'L' marks an epoch that exists on one node only; no Redis epoch starts with it.
+      // 'L' tells people reading logs that this epoch exists on one node only (epochs are random
+      // either way, so a local one never equals a Redis one).
       history = new TopicHistory(limits, `L${newEpoch()}`);
       this.#local.set(topic, history);
     }
@@ -300,6 +301,7 @@ export class RedisAdapter implements ClusterAdapter {
 
   /** @inheritDoc */
   watch(topic: string, active: boolean): void {
+    if (this.#closed) return;
     let feed = this.#feeds.get(topic);
     if (active) {
       if (feed === undefined) {
