@@ -40,8 +40,11 @@ void describe('RedisAdapter when Redis goes away', () => {
     const b = await startNode(t, redis.url);
     const onA = await V1Client.open(t, a.url);
     const onB = await V1Client.open(t, b.url);
-    await onA.subscribe('feed');
+    await onA.subscribe('feed', { presence: { name: 'Ann' } });
     await onB.subscribe('feed');
+    let present = await b.wss.presence('feed');
+    for (let i = 0; i < 100 && present.length === 0; i++) present = await b.wss.presence('feed');
+    assert.deepEqual(present.map((m) => m.info), [{ name: 'Ann' }], 'Ann present on the other node');
     for (let i = 1; i <= 20; i++) a.wss.publish('feed', i);
     await until(() => onA.msgs('feed').length === 20 && onB.msgs('feed').length === 20, 5000, 'the first 20');
     const before = onA.msgs('feed').at(-1)!;
@@ -56,6 +59,8 @@ void describe('RedisAdapter when Redis goes away', () => {
     assert.equal(onB.msgs('feed').length, 20, 'the other node cannot get them');
     assert.equal(a.adapter.counters.publishedLocally, 5);
     assert.ok(a.logs.some((l) => l.startsWith('warn: Redis unreachable')), 'the outage is logged');
+    const duringOutage = await a.wss.presence('feed');
+    assert.deepEqual(duringOutage.map((m) => m.info), [{ name: 'Ann' }], 'a node still knows its own members');
 
     const gapsBefore = [onA.ofType('gap').length, onB.ofType('gap').length];
     await redis.restart();
@@ -73,6 +78,10 @@ void describe('RedisAdapter when Redis goes away', () => {
     assert.equal(afterA.data, 'after');
     assert.deepEqual([afterA.epoch, afterA.offset], [onB.msgs('feed').at(-1)!.epoch, onB.msgs('feed').at(-1)!.offset], 'one order again');
     assert.ok(a.adapter.counters.outages >= 1 && a.adapter.counters.gaps >= 1);
+    // The restarted Redis lost presence too: node A made Ann present again.
+    let members = await b.wss.presence('feed');
+    for (let i = 0; i < 100 && members.length === 0; i++) members = await b.wss.presence('feed');
+    assert.deepEqual(members.map((m) => m.info), [{ name: 'Ann' }]);
     assert.ok(a.logs.some((l) => l.startsWith('info: Redis reachable')));
   });
 
