@@ -9,6 +9,7 @@ import { createClient } from 'redis';
 import { RedisAdapter, type RedisAdapterOptions } from '../../src/redis/index.js';
 import type { WebSocket } from '../../src/index.js';
 import { V1Client, openPlain, startRealtime, until, type Msg, type Started } from '../pubsub/helpers.js';
+import { DEFAULT_HISTORY_LIMITS } from '../../src/pubsub/history.js';
 import { Keys } from '../../src/redis/keys.js';
 import { SCRIPTS } from '../../src/redis/scripts.js';
 import { SHARED_REDIS_URL, deleteKeys, needRedis, uniquePrefix } from './support.js';
@@ -256,5 +257,36 @@ void describe('RedisAdapter across servers', () => {
     assert.equal(c.msgs('g')[0]!.data, 'real');
     assert.equal(c.msgs('g')[0]!.offset, 1);
     assert.equal(a!.adapter.counters.badEntries, 4);
+  });
+  void test('one user on two nodes is one member: join on the first connection in the cluster, leave on the last', async (t) => {
+    if (!(await needRedis(t))) return;
+    const keyPrefix = uniquePrefix('tabs');
+    t.after(() => deleteKeys(SHARED_REDIS_URL, keyPrefix));
+    const events: string[] = [];
+    const adapters = await Promise.all(['a', 'b'].map(async (name) => {
+      const adapter = new RedisAdapter({ url: SHARED_REDIS_URL, keyPrefix });
+      await adapter.connect();
+      t.after(() => adapter.close());
+      adapter.attach({
+        deliver: () => ({ delivered: 0, dropped: 0, held: 0, closed: 0 }),
+        presenceChanged: (topic, event, member) => events.push(`${name} ${event} ${member.user} ${member.conn}`),
+        gap: () => {},
+      });
+      adapter.watch('t', true);
+      await adapter.position('t', DEFAULT_HISTORY_LIMITS);
+      return adapter;
+    }));
+    const [a, b] = adapters as [RedisAdapter, RedisAdapter];
+    await a.join('t', { user: 'ann', conn: 'a.1', info: 'laptop' });
+    await b.join('t', { user: 'ann', conn: 'b.1', info: 'phone' });
+    await until(() => events.length >= 2, 2000, 'the join on both nodes');
+    assert.deepEqual(events.sort(), ['a join ann a.1', 'b join ann a.1']);
+    assert.deepEqual(await b.members('t'), [{ user: 'ann', conn: 'a.1', info: 'laptop' }], 'one member: the earliest connection');
+    await a.leave('t', { user: 'ann', conn: 'a.1', info: 'laptop' });
+    assert.deepEqual(await a.members('t'), [{ user: 'ann', conn: 'b.1', info: 'phone' }], 'still present through the other node');
+    await b.leave('t', { user: 'ann', conn: 'b.1', info: 'phone' });
+    await until(() => events.length >= 4, 2000, 'the leave on both nodes');
+    assert.deepEqual(events.slice(2).sort(), ['a leave ann b.1', 'b leave ann b.1']);
+    assert.deepEqual(await a.members('t'), []);
   });
 });
