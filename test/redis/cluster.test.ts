@@ -82,8 +82,8 @@ void describe('three Parley processes on one Redis', () => {
     const leave = await watcher.waitFor((e) => e.t === 'pres' && e.event === 'leave', 5000);
     const took = performance.now() - killedAt;
     assert.deepEqual((leave.member as { info: unknown }).info, { name: 'doomed' });
-    // TTL + TTL/2 is the bound; the slack is for a loaded machine's timers.
-    assert.ok(took <= TTL * 1.5 + 750, `left ${Math.round(took)} ms after the kill`);
+    // TTL + TTL/2 is the bound; another TTL of slack for a loaded machine's timers.
+    assert.ok(took <= TTL * 2.5, `left ${Math.round(took)} ms after the kill`);
     const after = await other.call({ t: 'presence', topic: 'lobby' });
     assert.deepEqual((after.members as Array<{ info: { name: string } }>).map((m) => m.info.name).sort(), ['other', 'watcher']);
   });
