@@ -289,4 +289,25 @@ void describe('RedisAdapter across servers', () => {
     assert.deepEqual(events.slice(2).sort(), ['a leave ann b.1', 'b leave ann b.1']);
     assert.deepEqual(await a.members('t'), []);
   });
+  void test('an application\'s own node-redis client works, and stays open after the adapter closes', async (t) => {
+    if (!(await needRedis(t))) return;
+    const keyPrefix = uniquePrefix('own-client');
+    t.after(() => deleteKeys(SHARED_REDIS_URL, keyPrefix));
+    const client = createClient({ url: SHARED_REDIS_URL, disableOfflineQueue: true });
+    client.on('error', () => {});
+    await client.connect();
+    t.after(() => client.destroy());
+    const adapter = new RedisAdapter({ client, keyPrefix });
+    await adapter.connect();
+    const other = await startNode(t, { keyPrefix });
+    const server = await startRealtime(t, { realtime: { adapter } });
+    const c = await V1Client.open(t, other.url);
+    await c.subscribe('x');
+    server.wss.publish('x', 'via the application\'s client');
+    await until(() => c.msgs('x').length === 1, 5000, 'delivery');
+    assert.equal(c.msgs('x')[0]!.data, 'via the application\'s client');
+    await adapter.close();
+    assert.equal(client.isOpen, true, 'the adapter does not close a client it was given');
+    assert.equal(await client.sendCommand(['PING']), 'PONG');
+  });
 });
