@@ -240,12 +240,16 @@ export class RedisAdapter implements ClusterAdapter {
     return this.#read(topic, limits, from).catch(() => this.#localSince(topic, from, limits));
   }
 
+  /** The topic's local epoch, for a subscription started while Redis cannot answer. */
   #localHistory(topic: string, limits: HistoryLimits): TopicHistory {
     let history = this.#local.get(topic);
     if (history === undefined) {
       history = new TopicHistory(limits, `L${newEpoch()}`);
       this.#local.set(topic, history);
     }
+    // Its subscribers now hold a local position: tell them to resynchronise as soon as Redis is back.
+    const feed = this.#feeds.get(topic);
+    if (feed !== undefined) feed.localUsed = true;
     return history;
   }
 
