@@ -100,9 +100,13 @@ void describe('RedisAdapter when Redis goes away', () => {
     await until(() => !a.adapter.isHealthy(), 5000, 'the pause noticed');
     a.wss.publish('room', 'during');
     await until(() => client.msgs('room').length === 2, 2000, 'local delivery while paused');
+    const late = await V1Client.open(t, a.url);
+    const lateSubok = await late.subscribe('room');
+    assert.ok(String(lateSubok.epoch).startsWith('L'), 'a subscription made meanwhile starts in the local epoch');
     redis.resume();
     await until(() => a.adapter.isHealthy(), 5000, 'back');
     await client.waitFor((e) => e.t === 'gap' && e.topic === 'room', 5000);
+    await late.waitFor((e) => e.t === 'gap' && e.topic === 'room', 5000);
     const last = client.msgs('room').at(-1)!;
     const subok = await client.subscribe('room', { since: { epoch: last.epoch, offset: last.offset } });
     assert.equal(subok.recovered, false);
