@@ -22,13 +22,14 @@ export type ChannelListener = (message: Buffer, channel: Buffer) => void;
 export interface RedisClientLike {
   readonly isOpen: boolean;
   readonly isReady: boolean;
+  /** The options the client was created with (node-redis exposes them). */
+  readonly options?: { readonly socket?: object } | undefined;
   connect(): Promise<unknown>;
   duplicate(overrides?: object): unknown;
   sendCommand(args: ReadonlyArray<string | Buffer>, options?: object): Promise<unknown>;
   subscribe(channels: string | string[], listener: ChannelListener, bufferMode: true): Promise<void>;
   unsubscribe(channels: string | string[], listener: ChannelListener, bufferMode: true): Promise<void>;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
   destroy(): void;
 }
 
@@ -53,6 +54,7 @@ export class CommandTimeoutError extends Error {
 }
 
 const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
+const STRINGS = {} as const;
 
 /** Two connections to one Redis, with health. */
 export class RedisLink {
@@ -117,16 +119,17 @@ export class RedisLink {
     const socket = { reconnectStrategy: strategy, connectTimeout: Math.max(this.#options.commandTimeoutMs, 1000) };
     let cmd = this.#options.client;
     if (cmd === undefined) {
-      cmd = createClient({ url: this.#options.url, socket, disableOfflineQueue: true }) as unknown as RedisClientLike;
+      cmd = createClient({ url: this.#options.url, socket, disableOfflineQueue: true });
       this.#ownClients.push(cmd);
     }
-    // The subscriber keeps its offline queue: a SUBSCRIBE sent while Redis is away is sent on reconnect.
-    const sub = cmd.duplicate({ socket, disableOfflineQueue: false }) as RedisClientLike;
+    // The subscriber keeps its offline queue: a SUBSCRIBE sent while Redis is away is sent on
+    // reconnect. An application's socket options (host, TLS) are kept; only reconnecting is ours.
+    const sub = cmd.duplicate({ socket: { ...cmd.options?.socket, ...socket }, disableOfflineQueue: false }) as RedisClientLike;
     this.#ownClients.push(sub);
     this.#cmd = cmd;
     this.#sub = sub;
     for (const [client, name] of [[cmd, 'command'], [sub, 'subscriber']] as const) {
-      client.on('error', (error: Error) => this.#set(name, false, `${name} connection: ${error.message}`));
+      client.on('error', (error: unknown) => this.#set(name, false, `${name} connection: ${error instanceof Error ? error.message : String(error)}`));
       client.on('end', () => this.#set(name, false, `${name} connection ended`));
       client.on('ready', () => {
         // A new connection may be to a Redis that restarted and lost its script cache.
@@ -166,7 +169,8 @@ export class RedisLink {
     const cmd = this.#cmd;
     if (cmd === undefined || this.#closed) throw new Error('the Redis adapter is not connected');
     const ms = this.#options.commandTimeoutMs;
-    const sent = cmd.sendCommand(args, buffers ? { timeout: ms, typeMapping: BUFFERS } : { timeout: ms });
+    // An explicit type mapping either way: an application's client may map replies its own way.
+    const sent = cmd.sendCommand(args, { timeout: ms, typeMapping: buffers ? BUFFERS : STRINGS });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CommandTimeoutError(ms)), ms);
@@ -187,14 +191,24 @@ export class RedisLink {
 
   /** Subscribes to a channel (in buffer mode). */
   subscribe(channel: string, listener: ChannelListener): Promise<void> {
-    if (this.#sub === undefined) return Promise.reject(new Error('the Redis adapter is not connected'));
-    return this.#sub.subscribe(channel, listener, true);
+    const sub = this.#sub;
+    if (sub === undefined || this.#closed) return Promise.reject(new Error('the Redis adapter is not connected'));
+    try {
+      return sub.subscribe(channel, listener, true);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Unsubscribes from a channel. */
   unsubscribe(channel: string, listener: ChannelListener): Promise<void> {
-    if (this.#sub === undefined) return Promise.resolve();
-    return this.#sub.unsubscribe(channel, listener, true);
+    const sub = this.#sub;
+    if (sub === undefined || this.#closed) return Promise.resolve();
+    try {
+      return sub.unsubscribe(channel, listener, true);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   #set(part: 'command' | 'subscriber', up: boolean, reason: string): void {

@@ -204,7 +204,8 @@ export class RedisAdapter implements ClusterAdapter {
     const topic = message.topic;
     let history = this.#local.get(topic);
     if (history === undefined) {
-      // 'L' marks an epoch that exists on one node only; no Redis epoch starts with it.
+      // 'L' tells people reading logs that this epoch exists on one node only (epochs are random
+      // either way, so a local one never equals a Redis one).
       history = new TopicHistory(limits, `L${newEpoch()}`);
       this.#local.set(topic, history);
     }
@@ -239,12 +240,16 @@ export class RedisAdapter implements ClusterAdapter {
     return this.#read(topic, limits, from).catch(() => this.#localSince(topic, from, limits));
   }
 
+  /** The topic's local epoch, for a subscription started while Redis cannot answer. */
   #localHistory(topic: string, limits: HistoryLimits): TopicHistory {
     let history = this.#local.get(topic);
     if (history === undefined) {
       history = new TopicHistory(limits, `L${newEpoch()}`);
       this.#local.set(topic, history);
     }
+    // Its subscribers now hold a local position: tell them to resynchronise as soon as Redis is back.
+    const feed = this.#feeds.get(topic);
+    if (feed !== undefined) feed.localUsed = true;
     return history;
   }
 
@@ -300,6 +305,7 @@ export class RedisAdapter implements ClusterAdapter {
 
   /** @inheritDoc */
   watch(topic: string, active: boolean): void {
+    if (this.#closed) return;
     let feed = this.#feeds.get(topic);
     if (active) {
       if (feed === undefined) {

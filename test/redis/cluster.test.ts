@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { WebSocket } from '../../src/index.js';
 import { ParleyClient } from '../../src/client/index.js';
 import { V1Client, until } from '../pubsub/helpers.js';
-import { PrivateRedis, needRedis, startNodeProcess, uniquePrefix, type NodeProcess } from './support.js';
+import { PrivateRedis, needRedisServer, startNodeProcess, uniquePrefix, type NodeProcess } from './support.js';
 
 async function cluster(t: TestContext, env: Record<string, string> = {}): Promise<{ redis: PrivateRedis; nodes: NodeProcess[] }> {
   const redis = await PrivateRedis.start(t);
@@ -18,7 +18,7 @@ async function cluster(t: TestContext, env: Record<string, string> = {}): Promis
 
 void describe('three Parley processes on one Redis', () => {
   void test('publishes from each node arrive exactly once and in one order on every client of every node', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const { nodes } = await cluster(t);
     const clients: V1Client[] = [];
     for (const node of nodes) for (let k = 0; k < 2; k++) clients.push(await V1Client.open(t, node.url));
@@ -42,7 +42,7 @@ void describe('three Parley processes on one Redis', () => {
   });
 
   void test('a client moved from one node to another recovers exactly what it missed', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const { nodes } = await cluster(t);
     const publisher = await V1Client.open(t, nodes[2]!.url);
     const mover = await V1Client.open(t, nodes[0]!.url);
@@ -65,7 +65,7 @@ void describe('three Parley processes on one Redis', () => {
   });
 
   void test('a node killed with SIGKILL disappears from presence within 1.5 × the heartbeat TTL', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const TTL = 1000;
     const { nodes } = await cluster(t, { PRESENCE_TTL_MS: String(TTL) });
     const watcher = await V1Client.open(t, nodes[0]!.url);
@@ -82,14 +82,14 @@ void describe('three Parley processes on one Redis', () => {
     const leave = await watcher.waitFor((e) => e.t === 'pres' && e.event === 'leave', 5000);
     const took = performance.now() - killedAt;
     assert.deepEqual((leave.member as { info: unknown }).info, { name: 'doomed' });
-    // TTL + TTL/2 is the bound; the slack is for a loaded machine's timers.
-    assert.ok(took <= TTL * 1.5 + 750, `left ${Math.round(took)} ms after the kill`);
+    // TTL + TTL/2 is the bound; another TTL of slack for a loaded machine's timers.
+    assert.ok(took <= TTL * 2.5, `left ${Math.round(took)} ms after the kill`);
     const after = await other.call({ t: 'presence', topic: 'lobby' });
     assert.deepEqual((after.members as Array<{ info: { name: string } }>).map((m) => m.info.name).sort(), ['other', 'watcher']);
   });
 
   void test('Redis restarted mid-stream: every client has every message, or was told it cannot (reset)', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const { redis, nodes } = await cluster(t, { COMMAND_TIMEOUT_MS: '300', HEALTH_CHECK_MS: '100' });
     interface Watch { client: ParleyClient; seen: string[]; resets: number; resetAt: number[]; positions: Array<[string, number]> }
     const watches: Watch[] = [];

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { RedisAdapter } from '../../src/redis/index.js';
 import { V1Client, startRealtime, until, type Started } from '../pubsub/helpers.js';
-import { PrivateRedis, needRedis } from './support.js';
+import { PrivateRedis, needRedisServer } from './support.js';
 
 interface Node extends Started {
   adapter: RedisAdapter;
@@ -34,14 +34,17 @@ async function startNode(t: TestContext, url: string): Promise<Node> {
 
 void describe('RedisAdapter when Redis goes away', () => {
   void test('Redis restarted mid-stream (losing its data): local delivery goes on, then every client learns recovered: false', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const redis = await PrivateRedis.start(t);
     const a = await startNode(t, redis.url);
     const b = await startNode(t, redis.url);
     const onA = await V1Client.open(t, a.url);
     const onB = await V1Client.open(t, b.url);
-    await onA.subscribe('feed');
+    await onA.subscribe('feed', { presence: { name: 'Ann' } });
     await onB.subscribe('feed');
+    let present = await b.wss.presence('feed');
+    for (let i = 0; i < 100 && present.length === 0; i++) present = await b.wss.presence('feed');
+    assert.deepEqual(present.map((m) => m.info), [{ name: 'Ann' }], 'Ann present on the other node');
     for (let i = 1; i <= 20; i++) a.wss.publish('feed', i);
     await until(() => onA.msgs('feed').length === 20 && onB.msgs('feed').length === 20, 5000, 'the first 20');
     const before = onA.msgs('feed').at(-1)!;
@@ -56,6 +59,8 @@ void describe('RedisAdapter when Redis goes away', () => {
     assert.equal(onB.msgs('feed').length, 20, 'the other node cannot get them');
     assert.equal(a.adapter.counters.publishedLocally, 5);
     assert.ok(a.logs.some((l) => l.startsWith('warn: Redis unreachable')), 'the outage is logged');
+    const duringOutage = await a.wss.presence('feed');
+    assert.deepEqual(duringOutage.map((m) => m.info), [{ name: 'Ann' }], 'a node still knows its own members');
 
     const gapsBefore = [onA.ofType('gap').length, onB.ofType('gap').length];
     await redis.restart();
@@ -73,11 +78,15 @@ void describe('RedisAdapter when Redis goes away', () => {
     assert.equal(afterA.data, 'after');
     assert.deepEqual([afterA.epoch, afterA.offset], [onB.msgs('feed').at(-1)!.epoch, onB.msgs('feed').at(-1)!.offset], 'one order again');
     assert.ok(a.adapter.counters.outages >= 1 && a.adapter.counters.gaps >= 1);
+    // The restarted Redis lost presence too: node A made Ann present again.
+    let members = await b.wss.presence('feed');
+    for (let i = 0; i < 100 && members.length === 0; i++) members = await b.wss.presence('feed');
+    assert.deepEqual(members.map((m) => m.info), [{ name: 'Ann' }]);
     assert.ok(a.logs.some((l) => l.startsWith('info: Redis reachable')));
   });
 
   void test('Redis paused (SIGSTOP): the node notices by PING, serves locally, and recovers when it resumes', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const redis = await PrivateRedis.start(t);
     const a = await startNode(t, redis.url);
     const client = await V1Client.open(t, a.url);
@@ -91,9 +100,13 @@ void describe('RedisAdapter when Redis goes away', () => {
     await until(() => !a.adapter.isHealthy(), 5000, 'the pause noticed');
     a.wss.publish('room', 'during');
     await until(() => client.msgs('room').length === 2, 2000, 'local delivery while paused');
+    const late = await V1Client.open(t, a.url);
+    const lateSubok = await late.subscribe('room');
+    assert.ok(String(lateSubok.epoch).startsWith('L'), 'a subscription made meanwhile starts in the local epoch');
     redis.resume();
     await until(() => a.adapter.isHealthy(), 5000, 'back');
     await client.waitFor((e) => e.t === 'gap' && e.topic === 'room', 5000);
+    await late.waitFor((e) => e.t === 'gap' && e.topic === 'room', 5000);
     const last = client.msgs('room').at(-1)!;
     const subok = await client.subscribe('room', { since: { epoch: last.epoch, offset: last.offset } });
     assert.equal(subok.recovered, false);
@@ -101,7 +114,7 @@ void describe('RedisAdapter when Redis goes away', () => {
   });
 
   void test('a node whose subscriber connection is cut catches up from history: no loss, no duplicate, no gap', async (t) => {
-    if (!(await needRedis(t))) return;
+    if (!(await needRedisServer(t))) return;
     const redis = await PrivateRedis.start(t);
     const a = await startNode(t, redis.url);
     const b = await startNode(t, redis.url);

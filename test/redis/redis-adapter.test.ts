@@ -9,6 +9,7 @@ import { createClient } from 'redis';
 import { RedisAdapter, type RedisAdapterOptions } from '../../src/redis/index.js';
 import type { WebSocket } from '../../src/index.js';
 import { V1Client, openPlain, startRealtime, until, type Msg, type Started } from '../pubsub/helpers.js';
+import { DEFAULT_HISTORY_LIMITS } from '../../src/pubsub/history.js';
 import { Keys } from '../../src/redis/keys.js';
 import { SCRIPTS } from '../../src/redis/scripts.js';
 import { SHARED_REDIS_URL, deleteKeys, needRedis, uniquePrefix } from './support.js';
@@ -243,5 +244,70 @@ void describe('RedisAdapter across servers', () => {
     for (let i = 0; i < 50 && n !== 0; i++) n = await numsub('busy');
     assert.equal(n, 0);
   });
+  void test('garbage published on a topic\'s channel is counted and dropped; delivery goes on', async (t) => {
+    if (!(await needRedis(t))) return;
+    const keyPrefix = uniquePrefix('garbage');
+    const [a] = await nodes(t, 1, { keyPrefix });
+    const c = await V1Client.open(t, a!.url);
+    await c.subscribe('g');
+    const redis = await rawRedis(t);
+    for (const junk of ['hello', 'm\nE\n1\n', 'p\njoin\n{not json', 'm\nE\n1\n1\nid\nt-99\nshort']) await redis.sendCommand(['PUBLISH', `${keyPrefix}c:g`, junk]);
+    a!.wss.publish('g', 'real');
+    await until(() => c.msgs('g').length === 1, 5000, 'the real message');
+    assert.equal(c.msgs('g')[0]!.data, 'real');
+    assert.equal(c.msgs('g')[0]!.offset, 1);
+    assert.equal(a!.adapter.counters.badEntries, 4);
+  });
+  void test('one user on two nodes is one member: join on the first connection in the cluster, leave on the last', async (t) => {
+    if (!(await needRedis(t))) return;
+    const keyPrefix = uniquePrefix('tabs');
+    t.after(() => deleteKeys(SHARED_REDIS_URL, keyPrefix));
+    const events: string[] = [];
+    const adapters = await Promise.all(['a', 'b'].map(async (name) => {
+      const adapter = new RedisAdapter({ url: SHARED_REDIS_URL, keyPrefix });
+      await adapter.connect();
+      t.after(() => adapter.close());
+      adapter.attach({
+        deliver: () => ({ delivered: 0, dropped: 0, held: 0, closed: 0 }),
+        presenceChanged: (topic, event, member) => events.push(`${name} ${event} ${member.user} ${member.conn}`),
+        gap: () => {},
+      });
+      adapter.watch('t', true);
+      await adapter.position('t', DEFAULT_HISTORY_LIMITS);
+      return adapter;
+    }));
+    const [a, b] = adapters as [RedisAdapter, RedisAdapter];
+    await a.join('t', { user: 'ann', conn: 'a.1', info: 'laptop' });
+    await b.join('t', { user: 'ann', conn: 'b.1', info: 'phone' });
+    await until(() => events.length >= 2, 2000, 'the join on both nodes');
+    assert.deepEqual(events.sort(), ['a join ann a.1', 'b join ann a.1']);
+    assert.deepEqual(await b.members('t'), [{ user: 'ann', conn: 'a.1', info: 'laptop' }], 'one member: the earliest connection');
+    await a.leave('t', { user: 'ann', conn: 'a.1', info: 'laptop' });
+    assert.deepEqual(await a.members('t'), [{ user: 'ann', conn: 'b.1', info: 'phone' }], 'still present through the other node');
+    await b.leave('t', { user: 'ann', conn: 'b.1', info: 'phone' });
+    await until(() => events.length >= 4, 2000, 'the leave on both nodes');
+    assert.deepEqual(events.slice(2).sort(), ['a leave ann b.1', 'b leave ann b.1']);
+    assert.deepEqual(await a.members('t'), []);
+  });
+  void test('an application\'s own node-redis client works, and stays open after the adapter closes', async (t) => {
+    if (!(await needRedis(t))) return;
+    const keyPrefix = uniquePrefix('own-client');
+    t.after(() => deleteKeys(SHARED_REDIS_URL, keyPrefix));
+    const client = createClient({ url: SHARED_REDIS_URL, disableOfflineQueue: true });
+    client.on('error', () => {});
+    await client.connect();
+    t.after(() => client.destroy());
+    const adapter = new RedisAdapter({ client, keyPrefix });
+    await adapter.connect();
+    const other = await startNode(t, { keyPrefix });
+    const server = await startRealtime(t, { realtime: { adapter } });
+    const c = await V1Client.open(t, other.url);
+    await c.subscribe('x');
+    server.wss.publish('x', 'via the application\'s client');
+    await until(() => c.msgs('x').length === 1, 5000, 'delivery');
+    assert.equal(c.msgs('x')[0]!.data, 'via the application\'s client');
+    await adapter.close();
+    assert.equal(client.isOpen, true, 'the adapter does not close a client it was given');
+    assert.equal(await client.sendCommand(['PING']), 'PONG');
+  });
 });
-

@@ -4,7 +4,7 @@
  * or pause it. Without Redis the tests skip, naming the Debian package to install; under CI=true
  * they fail instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,19 @@ export async function needRedis(t: TestContext): Promise<boolean> {
   if (await ping(6379)) return true;
   if (process.env.CI === 'true') throw new Error(INSTALL_HINT);
   t.skip(INSTALL_HINT);
+  return false;
+}
+
+/**
+ * Like {@link needRedis}, and also needs the `redis-server` program, for tests that run a Redis
+ * of their own (to restart or pause it).
+ */
+export async function needRedisServer(t: TestContext): Promise<boolean> {
+  if (!(await needRedis(t))) return false;
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0) return true;
+  const hint = 'these tests start their own redis-server (install the Debian package redis-server)';
+  if (process.env.CI === 'true') throw new Error(hint);
+  t.skip(hint);
   return false;
 }
 
