@@ -28,7 +28,7 @@ import {
   ProtocolError,
   type ReceiverHandler,
 } from '../protocol/index.js';
-import { allocate, asBuffer, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
+import { allocate, asBuffer, fastMask, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
 import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated, kSetUrl } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
@@ -463,7 +463,7 @@ export class WebSocket extends EventEmitter {
   #writeFrame(opcode: number, payload: Buffer, fin: boolean, mask: boolean, cb: SendCallback | undefined, rsv1 = false): boolean {
     const maskKey = mask ? nextMaskKey() : undefined;
     if (maskKey !== undefined || payload.length <= COPY_LIMIT) {
-      return this.#write(encodeFrame(opcode, payload, { fin, rsv1, maskKey }, allocate) as Buffer, cb);
+      return this.#write(encodeFrame(opcode, payload, { fin, rsv1, maskKey, mask: fastMask }, allocate) as Buffer, cb);
     }
     // A large unmasked payload goes out as it is, behind its own header, in one writev.
     const header = encodeFrameHeader(opcode, payload.length, { fin, rsv1 }, allocate) as Buffer;
@@ -699,6 +699,7 @@ export class WebSocket extends EventEmitter {
       allowRsv1: this.#deflate !== undefined,
       skipUtf8Validation: s.skipUTF8Validation,
       utf8: utf8Check,
+      mask: fastMask,
       allocate,
     });
     this.#receiver = receiver;
