@@ -616,7 +616,7 @@ export class WebSocket extends EventEmitter {
     }
     const socket = this.#socket!;
     if (this.#readyState === CLOSING) {
-      if (this.#closeFrameSent && (this.#closeFrameReceived || this.#receiverFailed)) socket.end();
+      if (this.#closeFrameSent && (this.#closeFrameReceived || this.#receiverFailed)) endSocket(socket);
       return;
     }
     // As `ws`: a reason without a code is ignored (a close frame carries a reason only after a
@@ -627,7 +627,7 @@ export class WebSocket extends EventEmitter {
       if (error !== undefined && error !== null) return;
       this.#closeFrameSent = true;
       // RFC 6455 §7.1.1: once both close frames have passed, the TCP connection is closed.
-      if (this.#closeFrameReceived || this.#receiverFailed) socket.end();
+      if (this.#closeFrameReceived || this.#receiverFailed) endSocket(socket);
     };
     if (this.#sendQueue !== undefined) {
       // Messages sent before close() are still being compressed (or read): the close frame follows them.
@@ -864,7 +864,7 @@ export class WebSocket extends EventEmitter {
   #onProtocolError(error: ProtocolError): void {
     this.#receiverFailed = true;
     if (this.#readyState === OPEN) this.close(error.closeCode);
-    else if (this.#readyState === CLOSING && this.#closeFrameSent) this.#socket!.end();
+    else if (this.#readyState === CLOSING && this.#closeFrameSent) endSocket(this.#socket!);
     this.#emitError(error);
   }
 
@@ -898,7 +898,7 @@ export class WebSocket extends EventEmitter {
       return;
     }
     this.#readyState = this.#readyState === CLOSED ? CLOSED : CLOSING;
-    this.#socket!.end();
+    endSocket(this.#socket!);
   }
 
   #onSocketError(): void {
@@ -1057,6 +1057,16 @@ export class WebSocket extends EventEmitter {
   /** WHATWG `onerror` attribute. */
   get onerror(): EventListenerLike | null { return this.#getAttribute('error'); }
   set onerror(h: EventListenerLike | null) { this.#setAttribute('error', h); }
+}
+
+/**
+ * Ends the socket's writable side once. Calling `end()` again after it has ended makes Node
+ * build an `ERR_STREAM_ALREADY_FINISHED` error with its stack trace, which a CPU profile of the
+ * handshake workload showed at 8 % of the server's time: the peer's FIN arrives after the close
+ * handshake has already ended our side.
+ */
+function endSocket(socket: Duplex): void {
+  if (!socket.writableEnded) socket.end();
 }
 
 function isWhatwgEvent(type: string): type is WhatwgEvent {
