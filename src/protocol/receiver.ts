@@ -53,13 +53,6 @@ export interface ReceiverOptions {
   skipUtf8Validation?: boolean;
 }
 
-/**
- * The empty queue and piece list shared by every receiver until it needs one of its own: two
- * arrays per connection are 64 bytes of memory per idle connection. Frozen, so a push on it fails
- * loudly instead of sharing bytes between connections.
- */
-const NONE: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
-
 const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
@@ -80,7 +73,7 @@ export class Receiver {
   #paused = false;
   #processing = false;
   /** Chunks received while paused, in order. */
-  #queue: Uint8Array[] = NONE;
+  #queue: Uint8Array[] = [];
 
   /** A header split across chunks is gathered here (at most 14 bytes). */
   #header: Uint8Array | undefined;
@@ -101,7 +94,7 @@ export class Receiver {
   #compressed = false;
   #messageSize = 0;
   #fragmentCount = 0;
-  #pieces: Uint8Array[] = NONE;
+  #pieces: Uint8Array[] = [];
   /** Small pieces are copied together here so a flood of tiny fragments costs bytes, not objects. */
   #coalesce: Uint8Array | undefined;
   #coalesceFill = 0;
@@ -172,7 +165,7 @@ export class Receiver {
     if (this.#state === STOPPED || chunk.length === 0) return;
     // Bytes pushed from inside a handler (re-entrantly) wait for the bytes before them.
     if (this.#paused || this.#processing || this.#queue.length > 0) {
-      this.#held().push(chunk);
+      this.#queue.push(chunk);
       if (!this.#processing) this.#drain();
       return;
     }
@@ -187,7 +180,7 @@ export class Receiver {
     try {
       while (pos < end) {
         if (this.#paused) {
-          this.#held().unshift(chunk.subarray(pos));
+          this.#queue.unshift(chunk.subarray(pos));
           return;
         }
         if (this.#state === HEADER) {
@@ -401,7 +394,7 @@ export class Receiver {
       this.#fail(ErrorCode.UTF8_INVALID, 'text message ends inside a UTF-8 sequence', CloseCode.InvalidPayload);
       return;
     }
-    this.#pieces = NONE;
+    this.#pieces = [];
     this.#messageOpcode = 0;
     this.#messageSize = 0;
     this.#fragmentCount = 0;
@@ -419,7 +412,7 @@ export class Receiver {
   #keep(piece: Uint8Array): void {
     if (piece.length >= KEEP_MIN && piece.length * 2 >= piece.buffer.byteLength) {
       this.#flushCoalesced();
-      this.#kept().push(piece);
+      this.#pieces.push(piece);
       return;
     }
     let offset = 0;
@@ -438,19 +431,9 @@ export class Receiver {
     }
   }
 
-  /** The queue of held chunks, created on first use. */
-  #held(): Uint8Array[] {
-    return this.#queue === NONE ? (this.#queue = []) : this.#queue;
-  }
-
-  /** The pieces of the message being assembled, created on first use. */
-  #kept(): Uint8Array[] {
-    return this.#pieces === NONE ? (this.#pieces = []) : this.#pieces;
-  }
-
   #flushCoalesced(): void {
     if (this.#coalesce === undefined) return;
-    if (this.#coalesceFill > 0) this.#kept().push(this.#coalesce.subarray(0, this.#coalesceFill));
+    if (this.#coalesceFill > 0) this.#pieces.push(this.#coalesce.subarray(0, this.#coalesceFill));
     this.#coalesce = undefined;
     this.#coalesceFill = 0;
   }
@@ -482,8 +465,8 @@ export class Receiver {
 
   #stop(): void {
     this.#state = STOPPED;
-    this.#queue = NONE;
-    this.#pieces = NONE;
+    this.#queue = [];
+    this.#pieces = [];
     this.#coalesce = undefined;
   }
 
