@@ -420,7 +420,11 @@ export class Receiver {
       let buf = this.#coalesce;
       if (buf === undefined) {
         const last = this.#pieces.length === 0 ? 0 : this.#pieces[this.#pieces.length - 1]!.length;
-        buf = this.#coalesce = this.#allocate(Math.min(COALESCE_MAX, Math.max(1024, last * 2)));
+        let size = Math.min(COALESCE_MAX, Math.max(1024, last * 2));
+        // In the message's last frame the bytes still to come are known: the tail of a large
+        // message behind a kept 64 KiB piece needs its few bytes, not another 64 KiB.
+        if (this.#fin) size = Math.min(size, Math.max(1024, piece.length - offset + this.#length - this.#received));
+        buf = this.#coalesce = this.#allocate(size);
         this.#coalesceFill = 0;
       }
       const n = Math.min(piece.length - offset, buf.length - this.#coalesceFill);

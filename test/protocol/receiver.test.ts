@@ -426,6 +426,18 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
     assert.deepEqual(allocated, [100_000]);
   });
 
+  void test('the small tail of a large final frame is copied into a buffer of its size, not another 64 KiB', () => {
+    const allocated: number[] = [];
+    const payload = pattern(66_000, 4);
+    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
+    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
+    const { rec, rx } = makeReceiver(opts);
+    rx.push(frame.slice(0, 65_536));
+    rx.push(frame.slice(65_536));
+    assert.deepEqual(rec.events, [ev.binary(payload)]);
+    assert.deepEqual(allocated, [1024, 66_000]);
+  });
+
   void test('a small piece that shares its chunk with other frames is copied, not kept as a view of the chunk', () => {
     // 5 KB of the message sits at the end of a chunk that is mostly other (ping) frames: a view
     // would pin the whole chunk, so it is copied into the receiver's own buffer.
