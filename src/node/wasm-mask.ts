@@ -12,7 +12,7 @@
  */
 import { applyMask, type MaskFunction } from '../protocol/index.js';
 
-/** Bytes per block copied through the module's memory (a multiple of 16, at most one page). */
+/** Bytes per block copied through the module's memory (a multiple of 64, at most one page). */
 const BLOCK = 32 * 1024;
 
 /**
@@ -32,6 +32,20 @@ function uleb(n: number): number[] {
     out.push(b);
   } while (n !== 0);
   return out;
+}
+
+/** Signed LEB128, for `i32.const`. */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
 }
 
 /** A vector: its length, then its items. */
@@ -69,8 +83,8 @@ const V128_XOR = 81;
 
 /**
  * The module: one page of memory (exported as `memory`) and
- * `mask(start: i32, end: i32, key: i32)`, which XORs every 16-byte block in `[start, end)` with
- * the 4-byte key repeated (`end - start` must be a multiple of 16).
+ * `mask(start: i32, end: i32, key: i32)`, which XORs `[start, end)` with the 4-byte key
+ * repeated, 64 bytes per turn of its loop (`end - start` must be a multiple of 64).
  */
 export function maskModuleBytes(): Uint8Array {
   // Locals: 0 start (advances), 1 end, 2 key; 3 the key spread over a v128.
@@ -79,12 +93,15 @@ export function maskModuleBytes(): Uint8Array {
     LOCAL_GET, 2, SIMD, ...uleb(I32X4_SPLAT), LOCAL_SET, 3,
     BLOCK_OP, EMPTY_TYPE, LOOP, EMPTY_TYPE,
     LOCAL_GET, 0, LOCAL_GET, 1, I32_GE_U, BR_IF, 1,
-    // memory[start] = memory[start] ^ key (alignment hint 0: spans start anywhere)
-    LOCAL_GET, 0,
-    LOCAL_GET, 0, SIMD, ...uleb(V128_LOAD), 0, 0,
-    LOCAL_GET, 3, SIMD, ...uleb(V128_XOR),
-    SIMD, ...uleb(V128_STORE), 0, 0,
-    LOCAL_GET, 0, I32_CONST, 16, I32_ADD, LOCAL_SET, 0,
+    // memory[start + k] ^= key for k = 0, 16, 32, 48: four XORs per turn of the loop, the
+    // offsets in the instructions' memarg (alignment hint 0: spans start anywhere).
+    ...[0, 16, 32, 48].flatMap((k) => [
+      LOCAL_GET, 0,
+      LOCAL_GET, 0, SIMD, ...uleb(V128_LOAD), 0, ...uleb(k),
+      LOCAL_GET, 3, SIMD, ...uleb(V128_XOR),
+      SIMD, ...uleb(V128_STORE), 0, ...uleb(k),
+    ]),
+    LOCAL_GET, 0, I32_CONST, ...sleb(64), I32_ADD, LOCAL_SET, 0,
     BR, 0,
     END, END,
     END,
@@ -145,10 +162,10 @@ export function createWasmMask(threshold = WASM_MASK_MIN): MaskFunction | undefi
       return;
     }
     // The key rotated so that its byte `offset % 4` meets data[start]; blocks are multiples of
-    // 16 bytes, so every block starts at the same phase. Lanes are little-endian (spec §4.2.10).
+    // 64 bytes, so every block starts at the same phase. Lanes are little-endian (spec §4.2.10).
     const j = offset & 3;
     const word = key[j]! | (key[(j + 1) & 3]! << 8) | (key[(j + 2) & 3]! << 16) | (key[(j + 3) & 3]! << 24);
-    const whole = start + (length & ~15);
+    const whole = start + (length & ~63);
     for (let at = start; at < whole; at += BLOCK) {
       const n = Math.min(BLOCK, whole - at);
       memory.set(data.subarray(at, at + n), 0);
