@@ -5,7 +5,8 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
-import type { Allocate, Utf8Check } from '../protocol/index.js';
+import { applyMask, type Allocate, type MaskFunction, type Utf8Check } from '../protocol/index.js';
+import { createWasmMask } from './wasm-mask.js';
 
 /** What `send`, `ping` and `pong` accept, as in `ws`. */
 export type Data = string | Buffer | ArrayBuffer | ArrayBufferView | Blob | number | readonly Buffer[];
@@ -15,6 +16,12 @@ export const allocate: Allocate = (size) => Buffer.allocUnsafe(size);
 
 /** SIMD UTF-8 check from Node (simdutf). */
 export const utf8Check: Utf8Check = (bytes) => isUtf8(bytes);
+
+/**
+ * Masking and unmasking for the protocol core: WebAssembly SIMD for long spans, the core's
+ * JavaScript loop where WebAssembly SIMD is missing.
+ */
+export const fastMask: MaskFunction = createWasmMask() ?? applyMask;
 
 /** The same bytes as a `Buffer`, without copying. */
 export function asBuffer(bytes: Uint8Array): Buffer {

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import * as http from 'node:http';
 import type * as https from 'node:https';
@@ -16,7 +16,7 @@ import {
   CloseCode,
   ErrorCode,
   HandshakeError,
-  acceptKey,
+  WS_GUID,
   acceptResponseLines,
   buildErrorResponse,
   formatResponseHead,
@@ -99,7 +99,15 @@ const CLOSING = 1;
 const CLOSED = 2;
 const HANDSHAKING = Symbol('parley.handshaking');
 
-const sha1 = (s: string): Uint8Array => createHash('sha1').update(s).digest();
+/**
+ * `Sec-WebSocket-Accept` for `key` (RFC 6455 §4.2.2): the protocol core's `acceptKey` with
+ * Node's one-shot hash and base64, about 0.9 µs against 3.9 µs (a test checks they agree).
+ * `crypto.hash` is Node 20.12+; older versions take `createHash`.
+ */
+export function serverAcceptKey(key: string): string {
+  const input = key + WS_GUID;
+  return typeof crypto.hash === 'function' ? crypto.hash('sha1', input, 'base64') : crypto.createHash('sha1').update(input).digest('base64');
+}
 
 function headerLookup(headers: http.IncomingHttpHeaders): HeaderLookup {
   // Own properties only: header names such as `__proto__` or `constructor` are plain strings
@@ -329,7 +337,7 @@ export class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 503);
       return;
     }
-    const lines = acceptResponseLines(acceptKey(key, sha1), protocol, deflate?.header);
+    const lines = acceptResponseLines(serverAcceptKey(key), protocol, deflate?.header);
     this.emit('headers', lines, req);
     socket.write(formatResponseHead(lines));
 

@@ -2,7 +2,7 @@
  * Frame encoding (RFC 6455 §5.2). Decoding lives in `receiver.ts`.
  * @packageDocumentation
  */
-import { applyMask } from './mask.js';
+import { applyMask, type MaskFunction } from './mask.js';
 
 /** Allocates an uninitialised byte buffer; the Node layer passes `Buffer.allocUnsafe`. */
 export type Allocate = (size: number) => Uint8Array;
@@ -21,6 +21,8 @@ export interface FrameOptions {
    * the Node layer passes a fresh random key on the client side and `undefined` on the server.
    */
   maskKey?: Uint8Array | undefined;
+  /** Masking with the contract of {@link applyMask} (default); the Node layer passes a SIMD one. */
+  mask?: MaskFunction;
 }
 
 /** Bytes of frame header before the payload, for a payload of `length` bytes. */
@@ -83,12 +85,12 @@ export function encodeFrame(
   options: FrameOptions = {},
   allocate: Allocate = defaultAllocate,
 ): Uint8Array {
-  const { fin = true, rsv1 = false, maskKey } = options;
+  const { fin = true, rsv1 = false, maskKey, mask = applyMask } = options;
   const size = frameHeaderSize(payload.length, maskKey !== undefined);
   const out = allocate(size + payload.length);
   writeFrameHeader(out, 0, opcode, payload.length, fin, rsv1, maskKey);
   out.set(payload, size);
-  if (maskKey !== undefined) applyMask(out, maskKey, 0, size, out.length);
+  if (maskKey !== undefined) mask(out, maskKey, 0, size, out.length);
   return out;
 }
 

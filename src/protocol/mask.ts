@@ -4,6 +4,13 @@
  * @packageDocumentation
  */
 
+/**
+ * The signature of {@link applyMask}. The Node layer injects a faster implementation with the
+ * same contract (WebAssembly SIMD, see `src/node/wasm-mask.ts`), as it injects `buffer.isUtf8`
+ * for UTF-8; the core stays free of I/O and of platform code.
+ */
+export type MaskFunction = (data: Uint8Array, key: ArrayLike<number>, offset?: number, start?: number, end?: number) => void;
+
 /** Little-endian hosts are assumed for the word loop; checked once at load. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -48,7 +55,7 @@ export function applyMask(data: Uint8Array, key: ArrayLike<number>, offset = 0, 
  * Writes `source` XOR `key` into `target` at `targetStart` (masking while copying, so the
  * caller's buffer is never modified).
  */
-export function copyMasked(source: Uint8Array, target: Uint8Array, targetStart: number, key: Uint8Array): void {
+export function copyMasked(source: Uint8Array, target: Uint8Array, targetStart: number, key: Uint8Array, mask: MaskFunction = applyMask): void {
   target.set(source, targetStart);
-  applyMask(target, key, 0, targetStart, targetStart + source.length);
+  mask(target, key, 0, targetStart, targetStart + source.length);
 }

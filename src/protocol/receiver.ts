@@ -9,7 +9,7 @@ import { CloseCode, Defaults, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js
 import { closeCodeOf, isValidCloseCode } from './close.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { defaultAllocate, type Allocate } from './frame.js';
-import { applyMask } from './mask.js';
+import { applyMask, type MaskFunction } from './mask.js';
 import { Utf8Validator, isValidUtf8, type Utf8Check } from './utf8.js';
 
 /** What a {@link Receiver} reports. Calls are synchronous and in wire order. */
@@ -47,6 +47,8 @@ export interface ReceiverOptions {
   utf8?: Utf8Check;
   /** Allocation for reassembled fragmented messages. */
   allocate?: Allocate;
+  /** Unmasking with the contract of {@link applyMask} (default); the Node layer passes a SIMD one. */
+  mask?: MaskFunction;
   /** Skip UTF-8 validation of text (the `ws` option `skipUTF8Validation`); close reasons are still checked. */
   skipUtf8Validation?: boolean;
 }
@@ -65,6 +67,7 @@ export class Receiver {
   readonly #utf8Check: Utf8Check | undefined;
   readonly #allocate: Allocate;
   readonly #skipUtf8: boolean;
+  readonly #unmask: MaskFunction;
 
   #state = HEADER;
   #paused = false;
@@ -110,6 +113,7 @@ export class Receiver {
     this.#utf8Check = options.utf8;
     this.#allocate = options.allocate ?? defaultAllocate;
     this.#skipUtf8 = options.skipUtf8Validation ?? false;
+    this.#unmask = options.mask ?? applyMask;
   }
 
   /** True once a close frame or an error ended parsing. */
@@ -322,7 +326,7 @@ export class Receiver {
 
   /** Takes the next piece of the current frame's payload. */
   #readPayload(piece: Uint8Array): void {
-    if (this.#masked) applyMask(piece, this.#maskKey, this.#received);
+    if (this.#masked) this.#unmask(piece, this.#maskKey, this.#received);
     const offset = this.#received;
     this.#received += piece.length;
     const done = this.#received === this.#length;
@@ -399,12 +403,14 @@ export class Receiver {
   }
 
   /**
-   * Keeps a piece of the message. Large pieces are kept as views (no copy); small ones are
-   * copied into a buffer that grows from 1 KiB to 64 KiB, so the memory held for a message
-   * stays close to its size however finely the peer fragments it (bad-input guide §12).
+   * Keeps a piece of the message. A piece that is most of the memory it lives in (a large
+   * part of a received chunk) is kept as a view, with no copy; small ones are copied into a
+   * buffer that grows from 1 KiB to 64 KiB. Either way the memory held for a message stays
+   * within twice its size, and the objects held within one per 4 KiB, however the peer
+   * fragments or trickles it (bad-input guide §12).
    */
   #keep(piece: Uint8Array): void {
-    if (piece.length >= COALESCE_MAX) {
+    if (piece.length >= KEEP_MIN && piece.length * 2 >= piece.buffer.byteLength) {
       this.#flushCoalesced();
       this.#pieces.push(piece);
       return;
@@ -414,7 +420,11 @@ export class Receiver {
       let buf = this.#coalesce;
       if (buf === undefined) {
         const last = this.#pieces.length === 0 ? 0 : this.#pieces[this.#pieces.length - 1]!.length;
-        buf = this.#coalesce = this.#allocate(Math.min(COALESCE_MAX, Math.max(1024, last * 2)));
+        let size = Math.min(COALESCE_MAX, Math.max(1024, last * 2));
+        // In the message's last frame the bytes still to come are known: the tail of a large
+        // message behind a kept 64 KiB piece needs its few bytes, not another 64 KiB.
+        if (this.#fin) size = Math.min(size, Math.max(1024, piece.length - offset + this.#length - this.#received));
+        buf = this.#coalesce = this.#allocate(size);
         this.#coalesceFill = 0;
       }
       const n = Math.min(piece.length - offset, buf.length - this.#coalesceFill);
@@ -472,8 +482,15 @@ export class Receiver {
   }
 }
 
-/** Pieces smaller than this are copied together rather than kept as separate views. */
+/** Largest buffer that small pieces are copied together into. */
 const COALESCE_MAX = 64 * 1024;
+
+/**
+ * Pieces smaller than this are always copied together. Socket chunks are at most 64 KiB, so a
+ * large message arrives as pieces of about that size, which are kept without a copy; before,
+ * every piece under 64 KiB (a message's first piece, behind its header, always is) was copied.
+ */
+const KEEP_MIN = 4096;
 
 /** Header size announced by the second header byte (§5.2). */
 function headerSize(b1: number): number {

@@ -99,7 +99,8 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
   #closed = false;
   #malformedInARow = 0;
   #busy = false;
-  #waiting: Waiting[] = [];
+  /** Envelopes waiting behind an asynchronous one; created on first use (most connections never need it). */
+  #waiting: Waiting[] | undefined;
   #pausedReading = false;
   #requests = 0;
 
@@ -158,7 +159,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
   onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#waiting = [];
+    this.#waiting = undefined;
     this.#hub.engine.unsubscribeAll(this);
   }
 
@@ -203,12 +204,13 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
       this.#run(id, op);
       return;
     }
-    if (this.#waiting.length >= MAX_WAITING) {
+    const waiting = (this.#waiting ??= []);
+    if (waiting.length >= MAX_WAITING) {
       this.#error(id, 'RATE_LIMITED', 'too many envelopes waiting');
       return;
     }
-    this.#waiting.push({ id, op });
-    if (this.#waiting.length >= PAUSE_READING_AT && !this.#pausedReading) {
+    waiting.push({ id, op });
+    if (waiting.length >= PAUSE_READING_AT && !this.#pausedReading) {
       // TCP backpressure instead of an ever longer queue.
       this.#pausedReading = true;
       this.#ws.pause();
@@ -224,11 +226,11 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
 
   #next(): void {
     this.#busy = false;
-    while (!this.#busy && !this.#closed && this.#waiting.length > 0) {
+    while (!this.#busy && !this.#closed && this.#waiting !== undefined && this.#waiting.length > 0) {
       const { id, op } = this.#waiting.shift()!;
       this.#run(id, op);
     }
-    if (this.#pausedReading && this.#waiting.length < PAUSE_READING_AT / 2) {
+    if (this.#pausedReading && (this.#waiting?.length ?? 0) < PAUSE_READING_AT / 2) {
       this.#pausedReading = false;
       this.#ws.resume();
     }

@@ -9,6 +9,9 @@ import { Buffer } from 'node:buffer';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { serverAcceptKey } from '../../src/node/websocket-server.js';
+import { acceptKey } from '../../src/protocol/handshake.js';
 import { HandshakeError, WebSocket, WebSocketServer, type VerifyClientInfo } from '../../src/index.js';
 import {
   FIXED_ACCEPT,
@@ -541,5 +544,16 @@ void describe('authenticate and handshakeTimeout', () => {
     assert.match(received, /^HTTP\/1\.1 408 /);
     assert.ok(elapsed >= 150 && elapsed < 2000, `closed after ${elapsed} ms`);
     assert.equal(conns.size, 0);
+  });
+});
+
+void describe('serverAcceptKey', () => {
+  void test('equals the protocol core acceptKey: the RFC 6455 §1.3 example and 500 random keys', () => {
+    const sha1 = (s: string): Uint8Array => createHash('sha1').update(s).digest();
+    assert.equal(serverAcceptKey('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    for (let i = 0; i < 500; i++) {
+      const key = randomBytes(16).toString('base64');
+      assert.equal(serverAcceptKey(key), acceptKey(key, sha1), key);
+    }
   });
 });

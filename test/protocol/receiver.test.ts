@@ -413,6 +413,61 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
     assert.ok(allocated.length >= 1, 'allocate was called');
   });
 
+  void test('large pieces of a message are kept as views: one allocation (the message), not one per piece', () => {
+    // A 100 KB frame fed as chunks of 40 KB, 40 KB and the rest: each piece fills its chunk.
+    const allocated: number[] = [];
+    const payload = pattern(100_000, 3);
+    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
+    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
+    const { rec, rx } = makeReceiver(opts);
+    // Each chunk in memory of its own, as a socket delivers them.
+    for (const [from, to] of [[0, 40_000], [40_000, 80_000], [80_000, frame.length]] as const) rx.push(frame.slice(from, to));
+    assert.deepEqual(rec.events, [ev.binary(payload)]);
+    assert.deepEqual(allocated, [100_000]);
+  });
+
+  void test('the small tail of a large final frame is copied into a buffer of its size, not another 64 KiB', () => {
+    const allocated: number[] = [];
+    const payload = pattern(66_000, 4);
+    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
+    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
+    const { rec, rx } = makeReceiver(opts);
+    rx.push(frame.slice(0, 65_536));
+    rx.push(frame.slice(65_536));
+    assert.deepEqual(rec.events, [ev.binary(payload)]);
+    assert.deepEqual(allocated, [1024, 66_000]);
+  });
+
+  void test('a small piece that shares its chunk with other frames is copied, not kept as a view of the chunk', () => {
+    // 5 KB of the message sits at the end of a chunk that is mostly other (ping) frames: a view
+    // would pin the whole chunk, so it is copied into the receiver's own buffer.
+    const allocated: number[] = [];
+    const payload = pattern(6000, 5);
+    const pings = concat(...Array.from({ length: 200 }, () => buildFrame({ opcode: OP.PING, payload: pattern(100), mask: true })));
+    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
+    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
+    const { rec, rx } = makeReceiver(opts);
+    rx.push(concat(pings, frame.subarray(0, 5000)));
+    rx.push(frame.slice(5000));
+    assert.equal(rec.events.length, 201);
+    assert.deepEqual(rec.events[200], ev.binary(payload));
+    assert.ok(allocated.length >= 2, `the small piece was copied (allocations: ${allocated.join(', ')})`);
+  });
+
+  void test('the mask option replaces the built-in unmasking (same contract as applyMask)', () => {
+    const calls: Array<[number, number]> = [];
+    const payload = pattern(3000, 9);
+    const opts: ReceiverOptions = {
+      expectMasked: true,
+      mask: (data, key, offset = 0, start = 0, end = data.length) => {
+        calls.push([offset, end - start]);
+        for (let i = start; i < end; i++) data[i] = data[i]! ^ key[(offset + i - start) & 3]!;
+      },
+    };
+    assert.deepEqual(feedCuts(buildFrame({ opcode: OP.BINARY, payload, mask: true }), opts, [1000, 2500]), [ev.binary(payload)]);
+    assert.deepEqual(calls, [[0, 1000 - 8], [992, 1500], [2492, 508]]);
+  });
+
   void test('random fragment sizes (tiny to over 64 KiB) assemble in order (seeded)', () => {
     const r = prng(77);
     for (let iter = 0; iter < 40; iter++) {
