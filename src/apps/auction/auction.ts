@@ -7,6 +7,9 @@
  * It knows nothing of WebSocket: it announces changes through a {@link Publish} function.
  * @packageDocumentation
  */
+import type { BidReceipt, LotSummary, Notice } from './wire.js';
+
+export type { BidReceipt, LotSummary, Notice } from './wire.js';
 import {
   AuctionError,
   DEFAULT_ANTI_SNIPE,
@@ -47,28 +50,6 @@ export class AuctionRefusal extends Error {
     this.name = 'AuctionRefusal';
     this.code = code;
   }
-}
-
-/** What a bidder gets back for an accepted bid (also for a retry of it). */
-export interface BidReceipt {
-  bid: { id: number; lot: number; amount: number; at: number };
-  /** The lot now (after this bid, or later bids for a retry). */
-  lot: LotView;
-  /** Whether this answer is for a retry of a bid already accepted. */
-  replayed: boolean;
-}
-
-/** What the lobby lists about each lot. */
-export interface LotSummary {
-  id: number;
-  title: string;
-  image: string;
-  price: number;
-  bidCount: number;
-  endsAt: number;
-  status: Lot['status'];
-  sellerName: string;
-  rev: number;
 }
 
 /** Options of an {@link Auction}. */
@@ -248,7 +229,7 @@ export class Auction {
     this.#timers.delete(lot.id);
     this.#announce(lot);
     const top = leadingBid(lot);
-    const notice = { type: 'ended', lot: lot.id, title: lot.title, status: result, price: top?.amount ?? null };
+    const notice: Notice = { type: 'ended', lot: lot.id, title: lot.title, status: result, price: top?.amount ?? null };
     if (result === 'sold' && top !== undefined) this.#publish(Topics.user(top.user), { ...notice, won: true }, `ended:${lot.id}`);
     this.#publish(Topics.user(lot.seller), { ...notice, seller: true }, `ended:${lot.id}`);
   }

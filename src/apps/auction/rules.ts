@@ -6,12 +6,12 @@
  * Money is in integer cents throughout, so no rounding ever decides a bid.
  * @packageDocumentation
  */
+import type { LotStatus, LotView } from './wire.js';
+
+export type { LotStatus, LotView, PublicBid } from './wire.js';
 
 /** Largest amount, in cents, anywhere in the auction (10 million currency units). */
 export const MAX_AMOUNT = 1_000_000_000;
-
-/** Where a lot is in its life. `open` takes bids; `sold` and `unsold` are final. */
-export type LotStatus = 'open' | 'sold' | 'unsold';
 
 /** The illustrations bundled with the app (`images/<name>.svg`), usable instead of an image URL. */
 export const ILLUSTRATIONS = ['camera', 'teapot', 'bicycle', 'painting'] as const;
@@ -90,42 +90,6 @@ export interface Lot extends LotSpec {
   status: LotStatus;
   /** Accepted bids, oldest first; the last one leads. */
   bids: Bid[];
-}
-
-/** A bid as the public sees it. */
-export interface PublicBid {
-  id: number;
-  user: string;
-  name: string;
-  amount: number;
-  at: number;
-}
-
-/** What anyone watching a lot may see: everything but the reserve's amount and the keys. */
-export interface LotView {
-  id: number;
-  title: string;
-  description: string;
-  image: string;
-  seller: string;
-  sellerName: string;
-  startingPrice: number;
-  increment: number;
-  createdAt: number;
-  endsAt: number;
-  status: LotStatus;
-  /** The highest bid, or the starting price before any bid. */
-  price: number;
-  /** The smallest amount the next bid may have. */
-  minimumBid: number;
-  leader: { user: string; name: string } | null;
-  bidCount: number;
-  hasReserve: boolean;
-  reserveMet: boolean;
-  /** Grows with every change of the lot, so a page keeps the newest of two views. */
-  rev: number;
-  /** The newest bids first, at most {@link RECENT_BIDS}. */
-  recentBids: PublicBid[];
 }
 
 /** How many bids a {@link LotView} lists. */
