@@ -23,6 +23,9 @@ import { privateView } from './engine/view.js';
 import { asObject, booleanField, optionalInteger, stringField } from './requests.js';
 import { TableRoom, Topics, systemClock, type Clock } from './room.js';
 import { SessionStore, type Session } from './sessions.js';
+import type { LobbyTable } from './wire.js';
+
+export type { LobbyTable } from './wire.js';
 
 /** The tables that exist when the app starts. */
 export const DEFAULT_TABLES: readonly TableConfig[] = [
@@ -49,19 +52,6 @@ export interface PokerOptions {
 interface Identity {
   user: string;
   name: string | null;
-}
-
-/** One table in the lobby list. */
-export interface LobbyTable {
-  id: string;
-  name: string;
-  seats: number;
-  players: number;
-  smallBlind: number;
-  bigBlind: number;
-  minBuyIn: number;
-  maxBuyIn: number;
-  playing: boolean;
 }
 
 const MAX_BODY = 1024;

@@ -8,7 +8,10 @@
 import { RealtimeError } from '../../index.js';
 import { shuffledDeck, type RandomInt } from './engine/deck.js';
 import { PokerTable, type ActionRequest, type Outcome, type TableConfig } from './engine/table.js';
-import { privateView, publicEvents, publicView, type PublicTable } from './engine/view.js';
+import { privateView, publicEvents, publicView } from './engine/view.js';
+import type { TableMessage } from './wire.js';
+
+export type { TableMessage } from './wire.js';
 
 /** Timers and time, injectable for tests. */
 export interface Clock {
@@ -30,15 +33,6 @@ export const Topics = {
   table: (id: string): string => `poker:table:${id}`,
   hole: (id: string, user: string): string => `poker:hole:${id}:${user}`,
 } as const;
-
-/** A message on a table topic. */
-export interface TableMessage {
-  /** Grows by one per change: a client ignores a state older than the one it shows. */
-  version: number;
-  state: PublicTable;
-  /** What changed, for announcements (no hole card ever; shown hands only at showdown). */
-  events: unknown[];
-}
 
 /** What a room needs from the app. */
 export interface RoomDeps {

@@ -8,13 +8,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isValidName } from './engine/table.js';
+import type { Session } from './wire.js';
 
-/** One visitor. */
-export interface Session {
-  token: string;
-  user: string;
-  name: string;
-}
+export type { Session } from './wire.js';
 
 /** Tokens are 32 random bytes, base64url: only these characters, exactly this long. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;

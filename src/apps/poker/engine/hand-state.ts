@@ -6,6 +6,9 @@
  */
 import type { Card } from './cards.js';
 import type { Refusal } from './reasons.js';
+import type { Street } from '../wire.js';
+
+export type { LegalActions, Street } from '../wire.js';
 
 /** A table's fixed settings. */
 export interface TableConfig {
@@ -37,9 +40,6 @@ export interface SeatState {
   /** Turns in a row that ran out of time; at two the player is sat out. */
   timeouts: number;
 }
-
-/** Betting rounds in order. */
-export type Street = 'preflop' | 'flop' | 'turn' | 'river';
 
 /** A player dealt into the current hand. */
 export interface HandPlayer {
@@ -93,20 +93,6 @@ export interface HandState {
   deadline: number | null;
   complete: boolean;
   result: HandResult | null;
-}
-
-/** What the acting player may do now. Derived from public information only. */
-export interface LegalActions {
-  seat: number;
-  canCheck: boolean;
-  /** Chips a call adds (0 when checking is possible). */
-  callAmount: number;
-  canBet: boolean;
-  canRaise: boolean;
-  /** Smallest total for this round a bet or raise may reach (less only when all-in). */
-  minTo: number;
-  /** Largest total for this round (all-in). */
-  maxTo: number;
 }
 
 /** Something that happened, for logs and announcements. */

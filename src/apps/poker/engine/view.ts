@@ -6,65 +6,10 @@
  */
 import { cardName, type Card } from './cards.js';
 import { buildPots } from './pots.js';
-import type { LegalActions, PokerTable, Street, TableEvent } from './table.js';
+import type { PokerTable, TableEvent } from './table.js';
+import type { PrivateView, PublicEvent, PublicHand, PublicSeat, PublicTable } from '../wire.js';
 
-/** A seat as everyone sees it. */
-export interface PublicSeat {
-  seat: number;
-  name: string;
-  user: string;
-  stack: number;
-  sittingOut: boolean;
-  /** Dealt into the current hand. */
-  inHand: boolean;
-  folded: boolean;
-  allIn: boolean;
-  /** Chips in front of the player this betting round. */
-  committed: number;
-  /** Holds cards face down (dealt in, not folded, hand not over). */
-  hasCards: boolean;
-}
-
-/** The hand as everyone sees it. */
-export interface PublicHand {
-  number: number;
-  street: Street;
-  board: string[];
-  button: number;
-  smallBlindSeat: number;
-  bigBlindSeat: number;
-  /** Every chip in the middle and in front of the players. */
-  pot: number;
-  /** Pots gathered from earlier rounds: the main pot, then side pots. */
-  pots: { amount: number; eligible: number[] }[];
-  currentBet: number;
-  toAct: number | null;
-  /** Server time (ms) at which the acting player's time runs out. */
-  deadline: number | null;
-  /** The acting player's options (public knowledge: derived from stacks and bets). */
-  legal: LegalActions | null;
-  complete: boolean;
-  /** The outcome, once complete; shown cards are those of the showdown only. */
-  result: {
-    wonByFold: boolean;
-    shown: { seat: number; name: string; cards: string[]; best: string[]; description: string }[];
-    pots: { amount: number; winners: { seat: number; name: string; amount: number }[] }[];
-  } | null;
-}
-
-/** The whole public state of a table. */
-export interface PublicTable {
-  id: string;
-  name: string;
-  seatCount: number;
-  smallBlind: number;
-  bigBlind: number;
-  minBuyIn: number;
-  maxBuyIn: number;
-  turnMs: number;
-  seats: (PublicSeat | null)[];
-  hand: PublicHand | null;
-}
+export type { PrivateView, PublicEvent, PublicHand, PublicSeat, PublicTable, ShownHand } from '../wire.js';
 
 const names = (cards: readonly Card[]): string[] => cards.map(cardName);
 
@@ -105,13 +50,6 @@ export function publicView(table: PokerTable): PublicTable {
   };
 }
 
-/** One player's private view: their own hole cards in the current (or last) hand. */
-export interface PrivateView {
-  table: string;
-  hand: number | null;
-  cards: string[];
-}
-
 /** `user`'s private view of `table`. */
 export function privateView(table: PokerTable, user: string): PrivateView {
   const cards = table.holeCards(user);
@@ -119,7 +57,7 @@ export function privateView(table: PokerTable, user: string): PrivateView {
 }
 
 /** Events with cards as names, for announcing. A `showdown` event carries only shown hands. */
-export function publicEvents(events: readonly TableEvent[]): unknown[] {
+export function publicEvents(events: readonly TableEvent[]): PublicEvent[] {
   return events.map((e) => {
     if (e.type === 'street') return { ...e, board: names(e.board) };
     if (e.type === 'showdown') return { type: 'showdown', shown: e.shown.map((s) => ({ seat: s.seat, name: s.name, cards: names(s.cards), description: s.description })) };
