@@ -106,3 +106,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     help: v.help === true,
   };
 }
+
+/**
+ * The value of option `--name` as a positive number, for the smaller bench scripts
+ * (bench/realtime.ts, bench/cluster.ts).
+ * @throws Error naming the option when it is missing, not a number, or not positive
+ */
+export function positiveOption(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}

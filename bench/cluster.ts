@@ -28,6 +28,7 @@ import { createClient } from 'redis';
 import { WebSocket } from '../src/index.js';
 import { describeMachine } from './machine.js';
 import { percentile } from './workloads/statistics.js';
+import { positiveOption } from './cli-options.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,11 +41,7 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const num = (name: string, v: string | undefined): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-};
+const num = positiveOption;
 const SUBSCRIBERS = num('subscribers', values.subscribers);
 const SECONDS = num('seconds', values.seconds);
 const RATE = num('rate', values.rate);

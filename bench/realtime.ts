@@ -27,6 +27,7 @@ import type { FromServer, RealtimeStats } from './realtime/ipc.js';
 import { LatencyProbe } from './realtime/latency-probe.js';
 import { percentile } from './workloads/statistics.js';
 import { splitEvenly } from './workloads/split.js';
+import { positiveOption } from './cli-options.js';
 
 type Impl = 'parley' | 'ws';
 const IMPLS: readonly Impl[] = ['parley', 'ws'];
@@ -46,11 +47,7 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const num = (name: string, v: string | undefined): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-};
+const num = positiveOption;
 const CLIENTS = num('clients', values.clients);
 const SECONDS = num('seconds', values.seconds);
 const RUNS = num('runs', values.runs);
