@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Receiver, type ReceiverOptions } from '../../src/protocol/receiver.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { Defaults } from '../../src/protocol/constants.js';
+import { E } from '../fuzz/properties/documented.js';
 import {
   DEFAULT_KEY,
   OP,
@@ -27,19 +28,6 @@ const ROLES = [
   { name: 'server role (client frames masked)', opts: SERVER, mask: true },
   { name: 'client role (server frames unmasked)', opts: CLIENT, mask: false },
 ] as const;
-
-const E = {
-  FRAME: 'ERR_WS_FRAME_INVALID',
-  MASK: 'ERR_WS_MASK_INVALID',
-  RSV: 'ERR_WS_RSV_INVALID',
-  OPCODE: 'ERR_WS_OPCODE_INVALID',
-  CONTROL: 'ERR_WS_CONTROL_FRAME_INVALID',
-  FRAGMENT: 'ERR_WS_FRAGMENT_INVALID',
-  CLOSE: 'ERR_WS_CLOSE_INVALID',
-  UTF8: 'ERR_WS_UTF8_INVALID',
-  TOO_BIG: 'ERR_WS_MESSAGE_TOO_BIG',
-  FRAGMENTS: 'ERR_WS_TOO_MANY_FRAGMENTS',
-} as const;
 
 /** A payload whose bytes depend on their position, so misplaced bytes show up. */
 function pattern(n: number, seed = 0): Uint8Array {
