@@ -40,7 +40,10 @@ export const USAGE = `usage: node dist/bench/main.js [options]   (or: npm run be
   --workers N              generator worker threads (default 1)
   --idle-connections N     connections of idle-memory (default 10000, --quick 1000)
   --parley-module SPEC     module the 'parley' slot imports (default 'parley', or the
-                           PARLEY_BENCH_MODULE variable); 'ws' runs a ws-vs-ws harness check
+                           PARLEY_BENCH_MODULE variable); 'ws' runs a ws-vs-ws harness check;
+                           'floor' runs bench/servers/floor.ts, framing with no checks on
+                           Node's http and net.Socket (the least the public API allows);
+                           'floor-raw' the same on libuv handles (Node internals)
   --json-only              stdout gets only the JSON document; progress stays on stderr
   --out DIR                where latest.json and ratios.svg go (default bench-results/)
   --help

@@ -62,6 +62,12 @@ async function run(options: BenchOptions): Promise<number> {
     'Only verified replies count: echoes byte for byte, broadcast deliveries per sender and round, handshakes by status and accept value.',
     'Absolute figures move with machine load; compare ratios from one run.',
     ...(harnessCheck ? [`Harness check: both slots import '${modules.ws}', so every ratio should be close to 1.`] : []),
+    ...(modules.parley === 'floor'
+      ? ["Floor run: the 'parley' slot is bench/servers/floor.ts, framing with no checks on Node's http and net.Socket; its ratios bound any library on Node's public socket API."]
+      : []),
+    ...(modules.parley === 'floor-raw'
+      ? ["Floor run: the 'parley' slot is bench/servers/floor-raw.ts, framing with no checks on libuv handles through Node internals (no net.Socket, no http.Server)."]
+      : []),
     ...(machine.loadAverageAtStart > machine.availableParallelism * 0.5
       ? [`Load average was ${machine.loadAverageAtStart.toFixed(2)} at the start: other work was running.`]
       : []),

@@ -47,11 +47,12 @@ export type WsLikeServerClass = new (options: WsLikeServerOptions) => WsLikeServ
 
 /**
  * Imports a module and takes its `WebSocketServer` export.
- * @param specifier - 'parley', 'ws' or any module with the same API
+ * @param specifier - 'parley', 'ws', 'floor' or 'floor-raw' (`floor.ts`, `floor-raw.ts` beside this file) or any module with the same API
  * @returns the constructor
  */
 export async function loadServerClass(specifier: string): Promise<WsLikeServerClass> {
-  const module = (await import(specifier)) as unknown;
+  const floors: Record<string, string> = { floor: './floor.js', 'floor-raw': './floor-raw.js' };
+  const module = (await import(floors[specifier] ?? specifier)) as unknown;
   const ctor: unknown = typeof module === 'object' && module !== null ? Reflect.get(module, 'WebSocketServer') : undefined;
   if (typeof ctor !== 'function') throw new Error(`module '${specifier}' exports no WebSocketServer class`);
   // Checked above to be a constructor; its shape is the ws 8 API both libraries promise.
