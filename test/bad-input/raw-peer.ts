@@ -1,8 +1,8 @@
 /**
  * The hostile peer of the bad-input tests (guide §1–§15): a raw TCP socket that sends whatever
- * bytes a test builds, with its own frame encoder and decoder (written again here, independently
- * of src/protocol, so lying lengths, RSV bits and reserved opcodes can be produced), an HTTP head
- * reader, and read-until helpers with timeouts. {@link RawServer} plays a hostile WebSocket
+ * bytes a test builds, with the tests' own frame encoder and decoder (test/support/frames.ts,
+ * independent of src/protocol, so lying lengths, RSV bits and reserved opcodes can be produced), an
+ * HTTP head reader, and read-until helpers with timeouts. {@link RawServer} plays a hostile WebSocket
  * server to a Parley client.
  */
 import * as net from 'node:net';
@@ -10,55 +10,17 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import assert from 'node:assert/strict';
+import { decodeFrame as parseFrame, encodeFrame as frame, OP, toBytes as bytes, type DecodedFrame as Frame, type FrameSpec } from '../support/frames.js';
 
-/** Opcodes spelled out here so the tests do not take their inputs from the code under test. */
-export const OP = { CONT: 0x0, TEXT: 0x1, BINARY: 0x2, CLOSE: 0x8, PING: 0x9, PONG: 0xa } as const;
+export { bytes, frame, OP, parseFrame, type Frame, type FrameSpec };
 
 /** The sample key of RFC 6455 §1.3, used for every raw handshake. */
 export const FIXED_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const MASK_KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 
 /** `Sec-WebSocket-Accept` for `key`, computed here rather than by the library. */
 export function acceptFor(key: string): string {
   return createHash('sha1').update(key + GUID).digest('base64');
-}
-
-/** How a frame is written. Everything may be wrong on purpose. */
-export interface FrameSpec {
-  opcode: number;
-  payload?: string | Uint8Array | readonly number[];
-  /** Default true. */
-  fin?: boolean;
-  /** The three RSV bits as a number: 4 = RSV1, 2 = RSV2, 1 = RSV3. */
-  rsv?: number;
-  /** true: mask with a fixed key; a Uint8Array: that key; default unmasked. */
-  mask?: boolean | Uint8Array;
-  /** Length written in the header instead of the payload's (uses the 64-bit form above 65535). */
-  declaredLength?: bigint;
-  /** Force a length form. Default: the minimal one. */
-  lengthForm?: 7 | 16 | 64;
-}
-
-/** Bytes from a string (UTF-8), a byte list or a byte array. */
-export function bytes(data: string | Uint8Array | readonly number[]): Buffer {
-  return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-}
-
-/** Encodes one frame (RFC 6455 §5.2) exactly as specified, masking with a plain byte loop. */
-export function frame(spec: FrameSpec): Buffer {
-  const payload = bytes(spec.payload ?? []);
-  const declared = spec.declaredLength ?? BigInt(payload.length);
-  const key = spec.mask === true ? MASK_KEY : spec.mask === false ? undefined : spec.mask;
-  const form = spec.lengthForm ?? (declared < 126n ? 7 : declared < 65536n ? 16 : 64);
-  const len = Buffer.alloc(form === 7 ? 0 : form === 16 ? 2 : 8);
-  if (form === 16) len.writeUInt16BE(Number(declared));
-  if (form === 64) len.writeBigUInt64BE(declared);
-  const b0 = ((spec.fin ?? true) ? 0x80 : 0) | (((spec.rsv ?? 0) & 7) << 4) | (spec.opcode & 0x0f);
-  const b1 = (key === undefined ? 0 : 0x80) | (form === 7 ? Number(declared) : form === 16 ? 126 : 127);
-  const body = Buffer.from(payload);
-  if (key !== undefined) for (let i = 0; i < body.length; i++) body[i] = body[i]! ^ key[i % 4]!;
-  return Buffer.concat([Buffer.of(b0, b1), len, key === undefined ? Buffer.alloc(0) : Buffer.from(key), body]);
 }
 
 /** A masked (client → server) frame: the common case of the server-side tests. */
@@ -71,40 +33,6 @@ export function closePayload(code: number, reason: string | Uint8Array | readonl
   const c = Buffer.alloc(2);
   c.writeUInt16BE(code);
   return Buffer.concat([c, bytes(reason)]);
-}
-
-/** A decoded frame; the payload is unmasked. */
-export interface Frame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
-
-/** Decodes one frame at `at`, or returns undefined when it is not all there yet. */
-export function parseFrame(buf: Buffer, at: number): { frame: Frame; size: number } | undefined {
-  if (buf.length - at < 2) return undefined;
-  const b0 = buf[at]!;
-  const b1 = buf[at + 1]!;
-  let o = at + 2;
-  let length = b1 & 0x7f;
-  if (length === 126) {
-    if (buf.length < o + 2) return undefined;
-    length = buf.readUInt16BE(o);
-    o += 2;
-  } else if (length === 127) {
-    if (buf.length < o + 8) return undefined;
-    length = Number(buf.readBigUInt64BE(o));
-    o += 8;
-  }
-  const masked = (b1 & 0x80) !== 0;
-  const key = masked ? buf.subarray(o, o + 4) : undefined;
-  if (masked) o += 4;
-  if (buf.length < o + length) return undefined;
-  const payload = Buffer.from(buf.subarray(o, o + length));
-  if (key !== undefined) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ key[i % 4]!;
-  return { frame: { fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, masked, payload }, size: o + length - at };
 }
 
 /** An HTTP request or response head. */

@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
 import { WebSocket, WebSocketServer, type ClientOptions, type ServerOptions } from '../../src/index.js';
+import { decodeFrames, encodeFrame, type DecodedFrame } from '../support/frames.js';
 
 /** The key of RFC 6455 §1.3's example, used by every raw client here. */
 export const FIXED_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -173,69 +174,16 @@ export function upgradeRequest(port: number, path = '/', headers: Record<string,
 }
 
 /** A frame read off the wire by a raw peer. */
-export interface RawFrame {
-  fin: boolean;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
+export type RawFrame = DecodedFrame;
 
 /** Parses complete frames from the front of `buf`; returns them and the unparsed rest. */
 export function parseFrames(buf: Buffer): { frames: RawFrame[]; rest: Buffer } {
-  const frames: RawFrame[] = [];
-  let off = 0;
-  for (;;) {
-    if (buf.length - off < 2) break;
-    const b0 = buf[off]!;
-    const b1 = buf[off + 1]!;
-    let len = b1 & 0x7f;
-    let p = off + 2;
-    if (len === 126) {
-      if (buf.length - p < 2) break;
-      len = buf.readUInt16BE(p);
-      p += 2;
-    } else if (len === 127) {
-      if (buf.length - p < 8) break;
-      len = Number(buf.readBigUInt64BE(p));
-      p += 8;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    let key: Buffer | undefined;
-    if (masked) {
-      if (buf.length - p < 4) break;
-      key = buf.subarray(p, p + 4);
-      p += 4;
-    }
-    if (buf.length - p < len) break;
-    const payload = Buffer.from(buf.subarray(p, p + len));
-    if (key !== undefined) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ key[i % 4]!;
-    frames.push({ fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, masked, payload });
-    off = p + len;
-  }
-  return { frames, rest: buf.subarray(off) };
+  return decodeFrames(buf);
 }
 
 /** Builds one frame by hand (client frames masked with a fixed key). */
 export function buildFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), mask = true, fin = true): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const key = Buffer.from([0x11, 0x22, 0x33, 0x44]);
-  let head: Buffer;
-  if (data.length < 126) head = Buffer.from([(fin ? 0x80 : 0) | opcode, (mask ? 0x80 : 0) | data.length]);
-  else if (data.length < 65536) {
-    head = Buffer.alloc(4);
-    head[0] = (fin ? 0x80 : 0) | opcode;
-    head[1] = (mask ? 0x80 : 0) | 126;
-    head.writeUInt16BE(data.length, 2);
-  } else {
-    head = Buffer.alloc(10);
-    head[0] = (fin ? 0x80 : 0) | opcode;
-    head[1] = (mask ? 0x80 : 0) | 127;
-    head.writeBigUInt64BE(BigInt(data.length), 2);
-  }
-  if (!mask) return Buffer.concat([head, data]);
-  const body = Buffer.from(data);
-  for (let i = 0; i < body.length; i++) body[i] = body[i]! ^ key[i % 4]!;
-  return Buffer.concat([head, key, body]);
+  return encodeFrame({ opcode, payload, mask, fin });
 }
 
 /** A raw TCP client that did the opening handshake by hand and then reads frames if asked. */

@@ -1,10 +1,12 @@
 /**
- * Test helpers for the protocol core. Frames are built here byte by byte, independently of
- * src/protocol/frame.ts and src/protocol/mask.ts, so the receiver is checked against a second
- * implementation of RFC 6455 §5.2 rather than against itself.
+ * Test helpers for the protocol core. Frames are built by the tests' own encoder
+ * (test/support/frames.ts), independently of src/protocol/frame.ts and src/protocol/mask.ts, so the
+ * receiver is checked against a second implementation of RFC 6455 §5.2 rather than against itself.
  */
+import type { Buffer } from 'node:buffer';
 import { Receiver, type ReceiverHandler, type ReceiverOptions } from '../../src/protocol/receiver.js';
 import type { ProtocolError } from '../../src/protocol/errors.js';
+import { encodeFrame, encodeHeader, type FrameSpec as SharedFrameSpec } from '../support/frames.js';
 
 /** Opcodes spelled out again here so the tests do not depend on constants.ts for their inputs. */
 export const OP = {
@@ -64,40 +66,25 @@ export interface FrameSpec {
   declaredLength?: bigint;
 }
 
+/** The same bytes as a plain Uint8Array: the core's tests compare with its output deeply. */
+function plain(bytes: Buffer): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** The shared encoder's spec for a protocol-test spec (RSV flags as bits). */
+function shared(spec: FrameSpec): SharedFrameSpec {
+  const rsv = (spec.rsv1 === true ? 4 : 0) | (spec.rsv2 === true ? 2 : 0) | (spec.rsv3 === true ? 1 : 0);
+  return { ...spec, rsv, mask: spec.mask === true ? DEFAULT_KEY : spec.mask };
+}
+
 /** Builds one frame header (RFC 6455 §5.2) for a payload of `length` bytes. */
 export function buildHeader(spec: FrameSpec, length: number): Uint8Array {
-  const key = spec.mask === true ? DEFAULT_KEY : spec.mask === false ? undefined : spec.mask;
-  let form = spec.lengthForm ?? (length < 126 ? 7 : length < 65536 ? 16 : 64);
-  if (spec.declaredLength !== undefined) form = 64;
-  const extra = form === 7 ? 0 : form === 16 ? 2 : 8;
-  const h = new Uint8Array(2 + extra + (key === undefined ? 0 : 4));
-  h[0] =
-    ((spec.fin ?? true) ? 0x80 : 0) |
-    (spec.rsv1 === true ? 0x40 : 0) |
-    (spec.rsv2 === true ? 0x20 : 0) |
-    (spec.rsv3 === true ? 0x10 : 0) |
-    (spec.opcode & 0x0f);
-  const maskBit = key === undefined ? 0 : 0x80;
-  const view = new DataView(h.buffer);
-  if (form === 7) {
-    h[1] = maskBit | length;
-  } else if (form === 16) {
-    h[1] = maskBit | 126;
-    view.setUint16(2, length);
-  } else {
-    h[1] = maskBit | 127;
-    view.setBigUint64(2, spec.declaredLength ?? BigInt(length));
-  }
-  if (key !== undefined) h.set(key, 2 + extra);
-  return h;
+  return plain(encodeHeader(shared(spec), length));
 }
 
 /** Builds a whole frame: header then payload, masked by a byte loop when asked. */
 export function buildFrame(spec: FrameSpec): Uint8Array {
-  const payload = bytes(spec.payload ?? []);
-  const key = spec.mask === true ? DEFAULT_KEY : spec.mask === false ? undefined : spec.mask;
-  const body = key === undefined ? payload : naiveMask(payload, key);
-  return concat(buildHeader(spec, payload.length), body);
+  return plain(encodeFrame(shared(spec)));
 }
 
 /** One thing a receiver reported, with data copied out so later mutation cannot change it. */

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/index.js';
 import { decodeFrame } from '../../src/pubsub/envelope.js';
+import { decodeFrames, encodeFrame, type DecodedFrame } from '../support/frames.js';
 
 /** Any envelope the server sent, decoded. */
 export type Envelope = Record<string, unknown> & { t: string };
@@ -163,29 +164,11 @@ export async function openPlain(t: TestContext, url: string): Promise<{ ws: WebS
 }
 
 /** A frame read by a raw client. */
-export interface RawFrame {
-  opcode: number;
-  payload: Buffer;
-}
+export type RawFrame = DecodedFrame;
 
-/** Frames a masked client frame (RFC 6455 §5.2, §5.3). */
+/** Frames a masked client frame (RFC 6455 §5.2, §5.3) with a fresh random key. */
 export function maskedFrame(opcode: number, payload: Buffer): Buffer {
-  const len = payload.length;
-  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const out = Buffer.allocUnsafe(2 + ext + 4 + len);
-  out[0] = 0x80 | opcode;
-  if (ext === 0) out[1] = 0x80 | len;
-  else if (ext === 2) {
-    out[1] = 0x80 | 126;
-    out.writeUInt16BE(len, 2);
-  } else {
-    out[1] = 0x80 | 127;
-    out.writeBigUInt64BE(BigInt(len), 2);
-  }
-  const key = randomBytes(4);
-  key.copy(out, 2 + ext);
-  for (let i = 0; i < len; i++) out[2 + ext + 4 + i] = payload[i]! ^ key[i & 3]!;
-  return out;
+  return encodeFrame({ opcode, payload, mask: randomBytes(4) });
 }
 
 /**
@@ -254,26 +237,9 @@ export class RawClient {
   }
 
   #parse(): void {
-    const buf = this.#buffer;
-    let off = 0;
-    for (;;) {
-      if (buf.length - off < 2) break;
-      let len = buf[off + 1]! & 0x7f;
-      let p = off + 2;
-      if (len === 126) {
-        if (buf.length - p < 2) break;
-        len = buf.readUInt16BE(p);
-        p += 2;
-      } else if (len === 127) {
-        if (buf.length - p < 8) break;
-        len = Number(buf.readBigUInt64BE(p));
-        p += 8;
-      }
-      if (buf.length - p < len) break;
-      this.frames.push({ opcode: buf[off]! & 0x0f, payload: Buffer.from(buf.subarray(p, p + len)) });
-      off = p + len;
-    }
-    this.#buffer = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
+    const { frames, rest } = decodeFrames(this.#buffer);
+    this.frames.push(...frames);
+    this.#buffer = rest.length === 0 ? Buffer.alloc(0) : rest;
   }
 
   /** Data frames as envelopes (for a `parley.v1` raw client), decoded once each. */

@@ -17,43 +17,18 @@ import { resolveSettings } from '../../../src/node/settings.js';
 import { drainDeflatePool, resolvePerMessageDeflate } from '../../../src/node/deflate-codec.js';
 import { concatBytes, pattern, show } from './documented.js';
 import { defineProperty, type FuzzProperty } from '../property.js';
+import { decodeFrames, encodeFrame } from '../../support/frames.js';
 
 const SYNC = zlib.constants.Z_SYNC_FLUSH;
 
-/** A masked client frame, encoded by hand. */
+/** A masked client frame, encoded by the tests' own encoder. */
 function clientFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean, keySeed: number): Buffer {
-  const len = payload.length;
-  const head: number[] = [(fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode];
-  if (len < 126) head.push(0x80 | len);
-  else if (len < 65536) head.push(0x80 | 126, len >>> 8, len & 0xff);
-  else head.push(0x80 | 127, 0, 0, 0, 0, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff);
-  const key = pattern(4, keySeed);
-  head.push(...key);
-  const out = Buffer.alloc(head.length + len);
-  out.set(head, 0);
-  for (let i = 0; i < len; i++) out[head.length + i] = payload[i]! ^ key[i % 4]!;
-  return out;
+  return encodeFrame({ opcode, payload, fin, rsv: rsv1 ? 4 : 0, mask: pattern(4, keySeed) });
 }
 
-/** Frames the server writes (unmasked), parsed loosely: opcode and payload. */
+/** Frames the server writes (unmasked): opcode and payload. */
 function serverFrames(bytes: Buffer): Array<{ opcode: number; payload: Buffer }> {
-  const out: Array<{ opcode: number; payload: Buffer }> = [];
-  let i = 0;
-  while (i + 2 <= bytes.length) {
-    const opcode = bytes[i]! & 0x0f;
-    let len = bytes[i + 1]! & 0x7f;
-    let o = i + 2;
-    if (len === 126) {
-      len = bytes.readUInt16BE(o);
-      o += 2;
-    } else if (len === 127) {
-      len = Number(bytes.readBigUInt64BE(o));
-      o += 8;
-    }
-    out.push({ opcode, payload: bytes.subarray(o, o + len) });
-    i = o + len;
-  }
-  return out;
+  return decodeFrames(bytes).frames;
 }
 
 const enc = new TextEncoder();
