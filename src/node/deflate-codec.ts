@@ -439,34 +439,9 @@ export class PerMessageDeflate {
    * next fragment). The last fragment loses its 00 00 ff ff tail (RFC 7692 §7.2.1).
    */
   compress(data: Buffer, fin: boolean, cb: CompressCallback): void {
-    this.#limiter.run((done) => {
-      if (this.#closed) {
-        done();
-        process.nextTick(cb, closedError(), EMPTY);
-        return;
-      }
-      const settings = this.#settings;
-      const noContext = this.#ownNoContext;
-      const coder = (this.#deflate ??= noContext
-        ? borrow(false, this.#ownWindowBits, settings.zlibDeflateOptions)
-        : createCoder(false, this.#ownWindowBits, settings.zlibDeflateOptions, ''));
-      coder.run([data], 0, (error, out) => {
-        done();
-        if (error !== undefined) {
-          if (this.#deflate === coder) this.#deflate = undefined;
-          coder.close();
-          cb(error === 'overflow' ? new Error('deflate overflow') : error, EMPTY);
-          return;
-        }
-        if (fin) {
-          out = stripTail(out);
-          if (noContext && this.#deflate === coder) {
-            this.#deflate = undefined;
-            giveBack(coder, settings.concurrencyLimit);
-          }
-        }
-        cb(null, out);
-      });
+    this.#job(false, [data], 0, fin, (error, out) => {
+      if (error === undefined) cb(null, fin ? stripTail(out) : out);
+      else cb(error === 'overflow' ? new Error('deflate overflow') : error, EMPTY);
     });
   }
 
@@ -475,6 +450,24 @@ export class PerMessageDeflate {
    * with 1007 when the data does not inflate (RFC 7692 §7.2.2).
    */
   decompress(data: Buffer, cb: DecompressCallback): void {
+    this.#job(true, [data, TAIL], this.#maxPayload, true, (error, out) => {
+      if (error === undefined) cb(null, out);
+      else if (error instanceof ProtocolError) cb(error, EMPTY);
+      else if (error === 'overflow') {
+        cb(new ProtocolError(ErrorCode.MESSAGE_TOO_BIG, `inflated message over maxPayload (${this.#maxPayload} bytes)`, CloseCode.MessageTooBig), EMPTY);
+      } else cb(new ProtocolError(ErrorCode.INFLATE_FAILED, 'compressed data does not inflate', CloseCode.InvalidPayload), EMPTY);
+    });
+  }
+
+  /**
+   * Runs one job on this connection's compressor (`inflate` false) or decompressor under the
+   * shared limiter. The coder is this connection's own with context takeover, or a reset one from
+   * the pool without it (RFC 7692 §7.2.1), given back when the job `endsMessage`. A coder that
+   * failed is dropped, and so is one whose DEFLATE stream ended with a BFINAL block (§7.2.3.3):
+   * zlib takes no more input after that, so were it reused later messages would inflate to
+   * nothing, and a pooled one would fail the next borrower's valid message.
+   */
+  #job(inflate: boolean, input: readonly Buffer[], limit: number, endsMessage: boolean, cb: (error: Error | 'overflow' | undefined, out: Buffer) => void): void {
     this.#limiter.run((done) => {
       if (this.#closed) {
         done();
@@ -482,37 +475,33 @@ export class PerMessageDeflate {
         return;
       }
       const settings = this.#settings;
-      const noContext = this.#peerNoContext;
-      const coder = (this.#inflate ??= noContext
-        ? borrow(true, this.#peerWindowBits, settings.zlibInflateOptions)
-        : createCoder(true, this.#peerWindowBits, settings.zlibInflateOptions, ''));
-      coder.run([data, TAIL], this.#maxPayload, (error, out) => {
+      const noContext = inflate ? this.#peerNoContext : this.#ownNoContext;
+      let coder = inflate ? this.#inflate : this.#deflate;
+      if (coder === undefined) {
+        const windowBits = inflate ? this.#peerWindowBits : this.#ownWindowBits;
+        const options = inflate ? settings.zlibInflateOptions : settings.zlibDeflateOptions;
+        coder = noContext ? borrow(inflate, windowBits, options) : createCoder(inflate, windowBits, options, '');
+        this.#setCoder(inflate, coder);
+      }
+      const used = coder;
+      used.run(input, limit, (error, out) => {
         done();
-        if (error !== undefined) {
-          if (this.#inflate === coder) this.#inflate = undefined;
-          coder.close();
-          cb(
-            error === 'overflow'
-              ? new ProtocolError(ErrorCode.MESSAGE_TOO_BIG, `inflated message over maxPayload (${this.#maxPayload} bytes)`, CloseCode.MessageTooBig)
-              : new ProtocolError(ErrorCode.INFLATE_FAILED, 'compressed data does not inflate', CloseCode.InvalidPayload),
-            EMPTY,
-          );
-          return;
+        const current = (inflate ? this.#inflate : this.#deflate) === used;
+        if (error !== undefined || used.ended) {
+          if (current) this.#setCoder(inflate, undefined);
+          used.close();
+        } else if (endsMessage && noContext && current) {
+          this.#setCoder(inflate, undefined);
+          giveBack(used, settings.concurrencyLimit);
         }
-        if (coder.ended) {
-          // A sender may end a message's DEFLATE stream with a BFINAL block (RFC 7692
-          // §7.2.3.3). zlib will not take more input after that, so the next message gets a
-          // fresh inflater: were it reused, later messages would inflate to nothing, and a pooled
-          // one would fail the next borrower's valid message.
-          if (this.#inflate === coder) this.#inflate = undefined;
-          coder.close();
-        } else if (noContext && this.#inflate === coder) {
-          this.#inflate = undefined;
-          giveBack(coder, settings.concurrencyLimit);
-        }
-        cb(null, out);
+        cb(error, out);
       });
     });
+  }
+
+  #setCoder(inflate: boolean, coder: Coder | undefined): void {
+    if (inflate) this.#inflate = coder;
+    else this.#deflate = coder;
   }
 
   /** Releases the zlib streams now; pending and later calls fail. */
