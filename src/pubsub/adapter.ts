@@ -24,6 +24,24 @@ export interface Delivery {
   held: number;
   /** Subscribers closed because of it (`close` policy). */
   closed: number;
+  /**
+   * Held messages it replaced (`conflate` policy: an earlier message with the same key, held for a
+   * slow subscriber, will never be sent to it).
+   */
+  conflated: number;
+}
+
+/**
+ * Adds one node's delivery counts to a total (a publish reaching several nodes, or metrics).
+ * @param total - the counts added to, in place
+ * @param d - one delivery
+ */
+export function addDelivery(total: Delivery, d: Readonly<Delivery>): void {
+  total.delivered += d.delivered;
+  total.dropped += d.dropped;
+  total.held += d.held;
+  total.closed += d.closed;
+  total.conflated += d.conflated;
 }
 
 /** The result of a publish through an adapter. */
@@ -100,7 +118,7 @@ interface TopicState {
   lastUsed: number;
 }
 
-const NO_DELIVERY: Readonly<Delivery> = Object.freeze({ delivered: 0, dropped: 0, held: 0, closed: 0 });
+const NO_DELIVERY: Readonly<Delivery> = Object.freeze({ delivered: 0, dropped: 0, held: 0, closed: 0, conflated: 0 });
 
 /**
  * The embedded adapter: history and presence in this process, delivery by direct call. Several
@@ -154,13 +172,7 @@ export class InMemoryAdapter implements ClusterAdapter {
     const nodes = this.#nodes;
     if (nodes.length === 1) return { epoch: message.epoch, offset, delivery: nodes[0]!.deliver(message) };
     const delivery: Delivery = { ...NO_DELIVERY };
-    for (const node of nodes) {
-      const d = node.deliver(message);
-      delivery.delivered += d.delivered;
-      delivery.dropped += d.dropped;
-      delivery.held += d.held;
-      delivery.closed += d.closed;
-    }
+    for (const node of nodes) addDelivery(delivery, node.deliver(message));
     return { epoch: message.epoch, offset, delivery };
   }
 

@@ -122,7 +122,7 @@ export interface TopicStats {
 const MAX_HELD_WHILE_RECOVERING = 10_000;
 /** A topic record without subscribers is forgotten after this long (its history lives in the adapter). */
 const IDLE_TOPIC_MS = 60_000;
-const NO_DELIVERY: Delivery = Object.freeze({ delivered: 0, dropped: 0, held: 0, closed: 0 });
+const NO_DELIVERY: Delivery = Object.freeze({ delivered: 0, dropped: 0, held: 0, closed: 0, conflated: 0 });
 
 interface Subscription {
   readonly sub: Subscriber;
@@ -361,6 +361,7 @@ export class PubSub implements AdapterNode {
     let dropped = 0;
     let held = 0;
     let closed = 0;
+    const conflatedBefore = gate.counts.conflated;
     // Encoded on first need, then shared: the same bytes for every subscriber of each kind.
     let raw: PreparedMessage | undefined;
     let envelope: PreparedMessage | undefined;
@@ -388,7 +389,7 @@ export class PubSub implements AdapterNode {
       }
     }
     topic.delivered += delivered;
-    return { delivered, dropped, held, closed };
+    return { delivered, dropped, held, closed, conflated: gate.counts.conflated - conflatedBefore };
   }
 
   #offer(topic: Topic, s: Subscription, message: TopicMessage): void {

@@ -20,7 +20,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import type { AdapterNode, ClusterAdapter, Delivery, PublishReceipt } from '../pubsub/adapter.js';
+import { addDelivery, type AdapterNode, type ClusterAdapter, type Delivery, type PublishReceipt } from '../pubsub/adapter.js';
 import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
 import { TopicHistory, newEpoch, type HistoryLimits, type Recovery } from '../pubsub/history.js';
 import type { TopicMessage } from '../pubsub/message.js';
@@ -214,14 +214,8 @@ export class RedisAdapter implements ClusterAdapter {
     this.#counters.publishedLocally++;
     const feed = this.#feeds.get(topic);
     if (feed !== undefined) feed.localUsed = true;
-    const delivery: Delivery = { delivered: 0, dropped: 0, held: 0, closed: 0 };
-    for (const node of [...this.#nodes]) {
-      const d = node.deliver(message);
-      delivery.delivered += d.delivered;
-      delivery.dropped += d.dropped;
-      delivery.held += d.held;
-      delivery.closed += d.closed;
-    }
+    const delivery: Delivery = { delivered: 0, dropped: 0, held: 0, closed: 0, conflated: 0 };
+    for (const node of [...this.#nodes]) addDelivery(delivery, node.deliver(message));
     return { epoch: history.epoch, offset, delivery };
   }
 

@@ -1,6 +1,6 @@
 /**
  * A cluster adapter wrapper that counts what passes through it: every publish of this server, and
- * what this server's engine did with every delivery (queued, dropped, held, closed). It sits
+ * what this server's engine did with every delivery (queued, dropped, held, replaced by conflation, closed). It sits
  * between the engine and the real adapter, so the counts cover clients, the HTTP API and apps
  * alike without touching the real-time layer.
  * @packageDocumentation
@@ -40,6 +40,7 @@ export class MeteredAdapter implements ClusterAdapter {
         totals.dropped += d.dropped;
         totals.held += d.held;
         totals.closed += d.closed;
+        totals.conflated += d.conflated;
         return d;
       },
       presenceChanged(topic: string, event: 'join' | 'leave', member: PresenceMember): void {

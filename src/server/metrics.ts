@@ -33,6 +33,7 @@ export class Totals {
   dropped = 0;
   closed = 0;
   held = 0;
+  conflated = 0;
 }
 
 /** The server's metrics. */
@@ -93,8 +94,9 @@ export class ServerMetrics {
     monotonic('parley_publishes_total', 'Messages published through this server (clients, HTTP API and apps)', one(() => t.publishes));
     this.apiPublishes = counter('parley_api_publishes_total', 'Publishes made through the HTTP API', ['target']);
     monotonic('parley_deliveries_total', 'Messages queued for a subscriber on this server', one(() => t.deliveries));
-    monotonic('parley_drops_total', 'Deliveries not made because of a slow consumer, by policy (drop: skipped; close: connection closed)', [
+    monotonic('parley_drops_total', 'Deliveries not made because of a slow consumer, by policy (drop: skipped; conflate: replaced by a newer message with the same key; close: connection closed)', [
       [{ policy: 'drop' }, () => t.dropped],
+      [{ policy: 'conflate' }, () => t.conflated],
       [{ policy: 'close' }, () => t.closed],
     ]);
     monotonic('parley_backpressure_total', 'Deliveries held back for a slow or recovering subscriber (conflate policy, recovery in progress)', one(() => t.held));

@@ -268,7 +268,7 @@ void describe('RedisAdapter across servers', () => {
       await adapter.connect();
       t.after(() => adapter.close());
       adapter.attach({
-        deliver: () => ({ delivered: 0, dropped: 0, held: 0, closed: 0 }),
+        deliver: () => ({ delivered: 0, dropped: 0, held: 0, closed: 0, conflated: 0 }),
         presenceChanged: (topic, event, member) => events.push(`${name} ${event} ${member.user} ${member.conn}`),
         gap: () => {},
       });
