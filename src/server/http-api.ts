@@ -7,7 +7,7 @@
  */
 import type * as http from 'node:http';
 import type { Logger } from 'pino';
-import type { HistoryLimits, StreamPosition, TopicMessage, WebSocketServer } from '../index.js';
+import type { HistoryLimits, PublishResult, StreamPosition, TopicMessage, WebSocketServer } from '../index.js';
 import type { ServerConfig } from './config.js';
 import { HmacVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, matchesKey } from './hmac.js';
 import type { ServerMetrics } from './metrics.js';
@@ -112,6 +112,21 @@ export function createApi(context: ApiContext): {
     throw new ApiError(401, 'unauthorized', 'send Authorization: Bearer <API key> or an HMAC-signed request', { 'WWW-Authenticate': 'Bearer' });
   };
 
+  /**
+   * Publishes and waits for the adapter, so the answer carries the message's real offset (with
+   * Redis it is assigned there) and a publish the adapter refused is not reported as done.
+   * Invalid data still throws TypeError at once (answered 400).
+   */
+  const publish = async (topic: string, data: unknown, key: string | undefined): Promise<PublishResult> => {
+    const pending = wss.pubsub.publish(topic, data, key === undefined ? {} : { key });
+    try {
+      return await pending;
+    } catch (error) {
+      if (error instanceof TypeError) throw error;
+      throw new ApiError(503, 'adapter_unavailable', 'the cluster adapter did not take the message, so it was not published; try again', { 'Retry-After': '5' });
+    }
+  };
+
   const route = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams, body: Buffer): Promise<string> => {
     const method = req.method ?? 'GET';
     const parts = path.split('/');
@@ -126,7 +141,7 @@ export function createApi(context: ApiContext): {
       want('POST');
       const topic = decode(id, 'topic');
       const { data, key } = publishOptions(jsonBody(req, body));
-      const result = wss.publish(topic, data, key === undefined ? {} : { key });
+      const result = await publish(topic, data, key);
       context.metrics?.apiPublishes.inc({ target: 'topic' });
       send(res, 200, { topic, ...result });
       return 'publish_topic';
@@ -136,7 +151,7 @@ export function createApi(context: ApiContext): {
       const user = decode(id, 'user');
       const { data, key } = publishOptions(jsonBody(req, body));
       const topic = `user:${user}`;
-      const result = wss.publish(topic, data, key === undefined ? {} : { key });
+      const result = await publish(topic, data, key);
       context.metrics?.apiPublishes.inc({ target: 'user' });
       send(res, 200, { user, topic, ...result });
       return 'publish_user';

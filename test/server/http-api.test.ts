@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { InMemoryAdapter, WebSocket } from '../../src/index.js';
+import { InMemoryAdapter, WebSocket, type ClusterAdapter, type HistoryLimits, type TopicMessage } from '../../src/index.js';
 import { HmacVerifier, signRequest } from '../../src/server/hmac.js';
 import { defer, metric, post, request, secretKeys, serve, v1, waitFor, type HttpResult } from './helpers.js';
 
@@ -50,6 +50,40 @@ void test('API key: a wrong or missing key is 401; the right one publishes to a 
   assert.deepEqual(r.json, { topic: 'news', status: 'ok', offset: 1, delivered: 1 });
   while (sub.got.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.deepEqual(sub.got, ['{"headline":"hello"}']);
+});
+
+/** An adapter that answers publish asynchronously (as Redis does), and can be made to refuse it. */
+function asyncAdapter(): { adapter: ClusterAdapter; inner: InMemoryAdapter; fail: { now: boolean } } {
+  const inner = new InMemoryAdapter();
+  const fail = { now: false };
+  const adapter = new Proxy(inner, {
+    get(target, property) {
+      if (property === 'publish') {
+        return (message: TopicMessage, limits: HistoryLimits) => (fail.now ? Promise.reject(new Error('connection lost')) : Promise.resolve(target.publish(message, limits)));
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as ClusterAdapter;
+  return { adapter, inner, fail };
+}
+
+void test('with an asynchronous adapter the answer waits for the real offset, and a refused publish is a 503', async (t) => {
+  const { adapter, inner, fail } = asyncAdapter();
+  t.after(() => inner.close());
+  const s = await serve(t, { api: { keys: [KEY] } }, { adapter });
+  const first = await post(s.port, '/api/topics/news/publish', { data: 1 }, KEY);
+  assert.deepEqual(first.json, { topic: 'news', status: 'ok', offset: 1, delivered: 0 });
+  const field = (r: HttpResult, name: string): unknown => (r.json as Record<string, unknown>)[name];
+  assert.equal(field(await post(s.port, '/api/users/ann/publish', { data: 2 }, KEY), 'offset'), 1);
+  assert.equal(field(await post(s.port, '/api/topics/news/publish', { data: 3 }, KEY), 'offset'), 2);
+  fail.now = true;
+  const refused = await post(s.port, '/api/topics/news/publish', { data: 4 }, KEY);
+  assert.equal(refused.status, 503);
+  assert.equal(field(refused, 'error'), 'adapter_unavailable');
+  assert.equal(refused.headers['retry-after'], '5');
+  fail.now = false;
+  assert.equal(field(await post(s.port, '/api/topics/news/publish', { data: 5 }, KEY), 'offset'), 3, 'the refused message took no offset');
 });
 
 void test('publish to a user reaches every connection of that user and no one else', async (t) => {
