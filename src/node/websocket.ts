@@ -19,6 +19,7 @@ import {
   Opcode,
   ParleyError,
   Receiver,
+  ReceiverConfig,
   encodeClosePayload,
   encodeFrame,
   encodeFrameHeader,
@@ -714,16 +715,7 @@ export class WebSocket extends EventEmitter {
     this.#socket = socket;
     // zlib streams are created on the first compressed message, not here (deflate-codec.ts).
     if (this.#deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(this.#deflateSetup, this.#is(Flag.IS_SERVER), s.maxPayload);
-    const receiver = new Receiver(new WebSocket.#Bridge(this), {
-      expectMasked: this.#is(Flag.IS_SERVER),
-      maxPayload: s.maxPayload,
-      maxFragments: s.maxFragments,
-      allowRsv1: this.#deflate !== undefined,
-      skipUtf8Validation: s.skipUTF8Validation,
-      utf8: utf8Check,
-      mask: fastMask,
-      allocate,
-    });
+    const receiver = new Receiver(new WebSocket.#Bridge(this), receiverConfig(s, this.#is(Flag.IS_SERVER), this.#deflate !== undefined));
     this.#receiver = receiver;
     const net = socket as Duplex & { setNoDelay?(v: boolean): void; setTimeout?(ms: number): void };
     net.setTimeout?.(0);
@@ -1079,6 +1071,26 @@ export class WebSocket extends EventEmitter {
   /** WHATWG `onerror` attribute. */
   get onerror(): EventListenerLike | null { return this.#getAttribute('error'); }
   set onerror(h: EventListenerLike | null) { this.#setAttribute('error', h); }
+}
+
+/** Receiver configurations by settings and role, so the connections of a server share one. */
+const receiverConfigs = new WeakMap<ConnectionSettings, Array<ReceiverConfig | undefined>>();
+
+/** The shared {@link ReceiverConfig} for connections with these settings, role and RSV1 use. */
+function receiverConfig(s: ConnectionSettings, isServer: boolean, allowRsv1: boolean): ReceiverConfig {
+  let byRole = receiverConfigs.get(s);
+  if (byRole === undefined) receiverConfigs.set(s, (byRole = []));
+  const slot = (isServer ? 1 : 0) | (allowRsv1 ? 2 : 0);
+  return (byRole[slot] ??= new ReceiverConfig({
+    expectMasked: isServer,
+    maxPayload: s.maxPayload,
+    maxFragments: s.maxFragments,
+    allowRsv1,
+    skipUtf8Validation: s.skipUTF8Validation,
+    utf8: utf8Check,
+    mask: fastMask,
+    allocate,
+  }));
 }
 
 /**
