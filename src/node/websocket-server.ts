@@ -26,7 +26,7 @@ import {
   type HeaderLookup,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
-import { kAttach, kSetNegotiated } from './internal.js';
+import { kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
 import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
@@ -151,6 +151,19 @@ export class WebSocketServer extends EventEmitter {
   #handshakeTimeout: number;
   #Ctor: typeof WebSocket;
   #deflate: DeflateSettings | undefined;
+  /**
+   * Told of every tracked connection's close, before its own 'close' listeners run: one object
+   * for the server instead of a `once('close')` wrapper and closure per connection.
+   */
+  readonly #closeObserver: CloseObserver = {
+    connectionClosed: (ws) => {
+      this.#heartbeat?.delete(ws as WebSocket);
+      const clients = this.clients;
+      if (clients === undefined) return;
+      clients.delete(ws as WebSocket);
+      if (this.#state === CLOSING && clients.size === 0 && !this.#ownServer) this.#emitClose();
+    },
+  };
 
   /**
    * @param options - exactly one of `port`, `server` or `noServer`
@@ -365,15 +378,9 @@ export class WebSocketServer extends EventEmitter {
     ws.data = data;
     ws[kSetNegotiated](protocol ?? '', deflate?.header ?? '', deflate === undefined ? undefined : { params: deflate.params, settings: this.#deflate! });
     ws[kAttach](socket, head, this.#settings);
-    const clients = this.clients;
-    if (clients !== undefined) {
-      clients.add(ws);
-      ws.once('close', () => {
-        clients.delete(ws);
-        if (this.#state === CLOSING && clients.size === 0 && !this.#ownServer) this.#emitClose();
-      });
-    }
+    this.clients?.add(ws);
     this.#heartbeat?.add(ws);
+    if (this.clients !== undefined || this.#heartbeat !== undefined) ws[kObserveClose](this.#closeObserver);
     callback(ws, req);
   }
 

@@ -31,11 +31,11 @@ import {
 } from '../protocol/index.js';
 import { allocate, asBuffer, fastMask, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
-import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated, kSetUrl } from './internal.js';
+import { kAbortHandshake, kAttach, kHeartbeat, kHeartbeatStart, kObserveClose, kSetNegotiated, kSetUrl, type CloseObserver } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
 import { connectClient, type ClientOptions } from './client-handshake.js';
 import { PreparedMessage } from './prepared-message.js';
-import { scheduleFlush, type Flushable } from './write-batch.js';
+import { kFlush, scheduleFlush } from './write-batch.js';
 import { PerMessageDeflate, PreparedCompressedMessage, type DeflateSetup } from './deflate-codec.js';
 
 /** `binaryType` values: `ws`'s three plus the browser's `'blob'`. */
@@ -92,7 +92,25 @@ const Flag = {
   INFLATING: 1 << 11,
   END_PENDING: 1 << 12,
   CLOSE_PENDING: 1 << 13,
+  /**
+   * Bytes arrived since the last heartbeat tick, which then records the tick's time: a bit set
+   * per chunk instead of a clock read and a boxed double on every connection.
+   */
+  RECEIVED: 1 << 14,
 } as const;
+
+/** `binaryType` lives in two bits of `#flags`, as its index in this list. */
+const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
+const BINARY_TYPE_SHIFT = 15;
+const BINARY_TYPE_MASK = 3 << BINARY_TYPE_SHIFT;
+
+/**
+ * The prototype of every connection's `_events`. EventEmitter makes `_events` a null-prototype
+ * object literal, which V8 keeps in dictionary mode (about 184 bytes); an object created from an
+ * empty null-prototype object is a fast object sharing one hidden class across connections
+ * (about 56 bytes), and still has no inherited names for an event to collide with.
+ */
+const EVENTS_PROTOTYPE: object = Object.freeze(Object.create(null) as object);
 
 /** Payloads up to this size are copied behind their header and written once; larger ones go as two buffers. */
 const COPY_LIMIT = 16 * 1024;
@@ -153,7 +171,6 @@ export class WebSocket extends EventEmitter {
   #socket: Duplex | undefined;
   #receiver: Receiver | undefined;
   #settings: ConnectionSettings;
-  #binaryType: BinaryType = 'nodebuffer';
   #protocol = '';
   #extensions = '';
   #url = '';
@@ -170,14 +187,13 @@ export class WebSocket extends EventEmitter {
   #bufferedAfterClose = 0;
   /** Sends wait here while a Blob is read, so messages keep their order. */
   #sendQueue: QueuedSend[] | undefined;
-  /** Time (performance.now) the last bytes arrived, for the heartbeat. */
+  /** Heartbeat tick time (performance.now) at which bytes were last seen to have arrived. */
   #lastReceived = 0;
   #pingedAt = 0;
   /** Frames waiting for the end-of-turn flush (see write-batch.ts), with their byte count. */
   #out: Buffer[] | undefined;
   #outBytes = 0;
   #outCallbacks: SendCallback[] | undefined;
-  #flusher: Flushable | undefined;
   /** permessage-deflate as agreed by the handshake, and its codec once the socket is attached. */
   #deflateSetup: DeflateSetup | undefined;
   #deflate: PerMessageDeflate | undefined;
@@ -185,6 +201,8 @@ export class WebSocket extends EventEmitter {
   #queuedBytes = 0;
   /** Client side: the handshake request, until the upgrade. */
   #request: { abort(): void; destroy(error?: Error): void } | undefined;
+  /** Server side: told of the close before the listeners (client tracking, heartbeat). */
+  #closeObserver: CloseObserver | undefined;
 
   /**
    * Connects to `address` as a client.
@@ -195,6 +213,7 @@ export class WebSocket extends EventEmitter {
    */
   constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
     super({ captureRejections: true });
+    (this as unknown as { _events: object })._events = Object.create(EVENTS_PROTOTYPE) as object;
     if (typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols;
       protocols = undefined;
@@ -254,11 +273,12 @@ export class WebSocket extends EventEmitter {
 
   /** How binary messages are delivered: Buffer (default), ArrayBuffer, array of Buffers, or Blob. */
   get binaryType(): BinaryType {
-    return this.#binaryType;
+    return BINARY_TYPES[(this.#flags & BINARY_TYPE_MASK) >>> BINARY_TYPE_SHIFT]!;
   }
 
   set binaryType(type: BinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this.#binaryType = type;
+    const index = BINARY_TYPES.indexOf(type);
+    if (index !== -1) this.#flags = (this.#flags & ~BINARY_TYPE_MASK) | (index << BINARY_TYPE_SHIFT);
   }
 
   /** Bytes queued for sending and not yet handed to the operating system. */
@@ -520,7 +540,7 @@ export class WebSocket extends EventEmitter {
   #queueOut(frame: Buffer, cb: SendCallback | undefined): boolean {
     if (this.#out === undefined) {
       this.#out = [frame];
-      scheduleFlush((this.#flusher ??= { flush: () => this.#flush() }));
+      scheduleFlush(this);
     } else {
       this.#out.push(frame);
     }
@@ -707,6 +727,11 @@ export class WebSocket extends EventEmitter {
     this.#deflateSetup = deflate;
   }
 
+  /** @internal Registers the one observer told of the close before the 'close' listeners run. */
+  [kObserveClose](observer: CloseObserver): void {
+    this.#closeObserver = observer;
+  }
+
   /** @internal Binds the upgraded socket: from here frames flow. */
   [kAttach](socket: Duplex, head: Buffer, settings?: ConnectionSettings): void {
     if (settings !== undefined) this.#settings = settings;
@@ -731,7 +756,6 @@ export class WebSocket extends EventEmitter {
     socket.on('close', WebSocket.#socketOnClose);
     socket.on('error', WebSocket.#socketOnError);
     socket.on('drain', WebSocket.#socketOnDrain);
-    this.#lastReceived = performance.now();
     this.#readyState = OPEN;
     this.emit('open');
   }
@@ -783,7 +807,7 @@ export class WebSocket extends EventEmitter {
   };
 
   #onData(chunk: Buffer): void {
-    this.#lastReceived = performance.now();
+    this.#flags |= Flag.RECEIVED;
     try {
       this.#receiver!.push(chunk);
     } catch (error) {
@@ -800,7 +824,7 @@ export class WebSocket extends EventEmitter {
       return;
     }
     let out: unknown;
-    switch (this.#binaryType) {
+    switch (BINARY_TYPES[(this.#flags & BINARY_TYPE_MASK) >>> BINARY_TYPE_SHIFT]) {
       case 'nodebuffer': out = buf; break;
       case 'arraybuffer': out = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength); break;
       case 'fragments': out = [buf]; break;
@@ -940,6 +964,9 @@ export class WebSocket extends EventEmitter {
     this.#flags &= ~Flag.FRAGMENTING;
     this.#sendAfterFragments();
     const code = this.#is(Flag.CLOSE_FRAME_RECEIVED) ? this.#closeCode : CloseCode.Abnormal;
+    const observer = this.#closeObserver;
+    this.#closeObserver = undefined;
+    observer?.connectionClosed(this);
     this.emit('close', code, this.#closeReason);
   }
 
@@ -965,6 +992,10 @@ export class WebSocket extends EventEmitter {
    */
   [kHeartbeat](now: number, interval: number, timeout: number): boolean {
     if (this.#readyState !== OPEN) return false;
+    if (this.#is(Flag.RECEIVED)) {
+      this.#flags &= ~Flag.RECEIVED;
+      this.#lastReceived = now;
+    }
     if (this.#pingedAt > this.#lastReceived) {
       if (now - this.#pingedAt >= timeout) {
         this.#emitError(new ParleyError(ErrorCode.HEARTBEAT_TIMEOUT, `no answer to a ping within ${timeout} ms`, CloseCode.Abnormal));
@@ -978,6 +1009,17 @@ export class WebSocket extends EventEmitter {
       this.ping();
     }
     return false;
+  }
+
+  /** @internal The heartbeat starts watching: silence is counted from `now`. */
+  [kHeartbeatStart](now: number): void {
+    this.#lastReceived = now;
+    this.#flags &= ~Flag.RECEIVED;
+  }
+
+  /** @internal The end-of-turn flush of frames queued by {@link WebSocket.send} (write-batch.ts). */
+  [kFlush](): void {
+    this.#flush();
   }
 
   // ---- WHATWG EventTarget ----------------------------------------------------------------
