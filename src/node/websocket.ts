@@ -135,6 +135,36 @@ interface QueuedSend {
   frame?: { opcode: number; payload: Buffer; fin: boolean; mask: boolean; rsv1: boolean };
 }
 
+/**
+ * What the opening handshake set, in one object created only when something differs from the
+ * defaults: most server connections (no subprotocol, no extension) have none. Memory per idle
+ * connection is a headline figure (docs/benchmarks.md); each field costs 8 bytes on every one.
+ */
+interface Handshake {
+  /** The URL connected to (client). */
+  url: string;
+  /** The subprotocol the server selected. */
+  protocol: string;
+  /** The negotiated extensions, as in the response header. */
+  extensions: string;
+  /** Client side: the handshake request, until the upgrade. */
+  request: { abort(): void; destroy(error?: Error): void } | undefined;
+  /** permessage-deflate as agreed, until the socket is attached and its codec made. */
+  deflateSetup: DeflateSetup | undefined;
+}
+
+/** The close handshake's state, created when it starts (or a send comes after close). */
+interface Closing {
+  /** Code of the peer's close frame. */
+  code: number;
+  /** Reason of the peer's close frame (a copy). */
+  reason: Buffer;
+  /** Cuts the connection off when the close handshake takes longer than `closeTimeout`. */
+  timer: NodeJS.Timeout | undefined;
+  /** Bytes the application tried to send after the connection closed (as `ws` reports them). */
+  bufferedAfterClose: number;
+}
+
 /** A listener registered through `addEventListener` or an `on<event>` attribute. */
 interface WrappedListener {
   (...args: unknown[]): void;
@@ -171,20 +201,16 @@ export class WebSocket extends EventEmitter {
   #socket: Duplex | undefined;
   #receiver: Receiver | undefined;
   #settings: ConnectionSettings;
-  #protocol = '';
-  #extensions = '';
-  #url = '';
+  /** What the opening handshake set; none on a server connection without a subprotocol or extension. */
+  #handshake: Handshake | undefined;
 
-  #closeCode: number = CloseCode.Abnormal;
-  #closeReason: Buffer = EMPTY;
-  #closeTimer: NodeJS.Timeout | undefined;
+  /** The close handshake's state, from the first close frame, close() or send after close. */
+  #closing: Closing | undefined;
   /**
    * Prepared messages sent while a fragmented message is open: a data frame may not appear inside
    * another message (RFC 6455 §5.4), so they wait for its last fragment.
    */
   #afterFragments: Array<[PreparedMessage, SendCallback | undefined]> | undefined;
-  /** Bytes the application tried to send after the connection closed (as `ws` reports them). */
-  #bufferedAfterClose = 0;
   /** Sends wait here while a Blob is read, so messages keep their order. */
   #sendQueue: QueuedSend[] | undefined;
   /** Heartbeat tick time (performance.now) at which bytes were last seen to have arrived. */
@@ -194,13 +220,10 @@ export class WebSocket extends EventEmitter {
   #out: Buffer[] | undefined;
   #outBytes = 0;
   #outCallbacks: SendCallback[] | undefined;
-  /** permessage-deflate as agreed by the handshake, and its codec once the socket is attached. */
-  #deflateSetup: DeflateSetup | undefined;
+  /** permessage-deflate's codec, once the socket is attached. */
   #deflate: PerMessageDeflate | undefined;
   /** Bytes of messages waiting in `#sendQueue` (being compressed or behind one). */
   #queuedBytes = 0;
-  /** Client side: the handshake request, until the upgrade. */
-  #request: { abort(): void; destroy(error?: Error): void } | undefined;
   /** Server side: told of the close before the listeners (client tracking, heartbeat). */
   #closeObserver: CloseObserver | undefined;
 
@@ -224,9 +247,18 @@ export class WebSocket extends EventEmitter {
     if (address !== null) {
       const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
       const { url, request } = connectClient(this, address, list, opts);
-      this.#url = url;
-      this.#request = request;
+      const handshake = this.#handshakeState();
+      handshake.url = url;
+      handshake.request = request;
     }
+  }
+
+  #handshakeState(): Handshake {
+    return (this.#handshake ??= { url: '', protocol: '', extensions: '', request: undefined, deflateSetup: undefined });
+  }
+
+  #closingState(): Closing {
+    return (this.#closing ??= { code: CloseCode.Abnormal, reason: EMPTY, timer: undefined, bufferedAfterClose: 0 });
   }
 
   /** Whether a bit of `#flags` is set. */
@@ -258,17 +290,17 @@ export class WebSocket extends EventEmitter {
 
   /** The URL connected to (client), or '' on the server. */
   get url(): string {
-    return this.#url;
+    return this.#handshake?.url ?? '';
   }
 
   /** The subprotocol the server selected, or ''. */
   get protocol(): string {
-    return this.#protocol;
+    return this.#handshake?.protocol ?? '';
   }
 
   /** The negotiated extensions, as in the `Sec-WebSocket-Extensions` response header. */
   get extensions(): string {
-    return this.#extensions;
+    return this.#handshake?.extensions ?? '';
   }
 
   /** How binary messages are delivered: Buffer (default), ArrayBuffer, array of Buffers, or Blob. */
@@ -284,7 +316,7 @@ export class WebSocket extends EventEmitter {
   /** Bytes queued for sending and not yet handed to the operating system. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return (socket === undefined ? 0 : socket.writableLength) + this.#outBytes + this.#queuedBytes + this.#bufferedAfterClose;
+    return (socket === undefined ? 0 : socket.writableLength) + this.#outBytes + this.#queuedBytes + (this.#closing?.bufferedAfterClose ?? 0);
   }
 
   /** Whether reading is paused by {@link WebSocket.pause}. */
@@ -575,7 +607,7 @@ export class WebSocket extends EventEmitter {
   }
 
   #sendAfterClose(data: Data | undefined, cb: SendCallback | undefined): void {
-    if (data !== undefined) this.#bufferedAfterClose += isBlob(data) ? data.size : toBytes(data).length;
+    if (data !== undefined) this.#closingState().bufferedAfterClose += isBlob(data) ? data.size : toBytes(data).length;
     if (cb !== undefined) {
       const state = READY_STATE_NAMES[this.#readyState] ?? 'CLOSED';
       process.nextTick(cb, new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
@@ -682,10 +714,11 @@ export class WebSocket extends EventEmitter {
   }
 
   #setCloseTimer(): void {
-    if (this.#closeTimer !== undefined) return;
+    const closing = this.#closingState();
+    if (closing.timer !== undefined) return;
     const socket = this.#socket!;
-    this.#closeTimer = setTimeout(() => socket.destroy(), this.#settings.closeTimeout);
-    this.#closeTimer.unref?.();
+    closing.timer = setTimeout(() => socket.destroy(), this.#settings.closeTimeout);
+    closing.timer.unref?.();
   }
 
   /** Destroys the connection at once, without a close handshake. */
@@ -717,14 +750,17 @@ export class WebSocket extends EventEmitter {
 
   /** @internal The client followed a redirect to `url`. */
   [kSetUrl](url: string): void {
-    this.#url = url;
+    this.#handshakeState().url = url;
   }
 
   /** @internal Records what the handshake negotiated (and permessage-deflate's parameters, if agreed). */
   [kSetNegotiated](protocol: string, extensions: string, deflate?: DeflateSetup): void {
-    this.#protocol = protocol;
-    this.#extensions = extensions;
-    this.#deflateSetup = deflate;
+    // The common server case, all defaults, needs no record.
+    if (protocol === '' && extensions === '' && deflate === undefined && this.#handshake === undefined) return;
+    const handshake = this.#handshakeState();
+    handshake.protocol = protocol;
+    handshake.extensions = extensions;
+    handshake.deflateSetup = deflate;
   }
 
   /** @internal Registers the one observer told of the close before the 'close' listeners run. */
@@ -736,10 +772,15 @@ export class WebSocket extends EventEmitter {
   [kAttach](socket: Duplex, head: Buffer, settings?: ConnectionSettings): void {
     if (settings !== undefined) this.#settings = settings;
     const s = this.#settings;
-    this.#request = undefined;
+    const handshake = this.#handshake;
+    const deflateSetup = handshake?.deflateSetup;
+    if (handshake !== undefined) {
+      handshake.request = undefined;
+      handshake.deflateSetup = undefined;
+    }
     this.#socket = socket;
     // zlib streams are created on the first compressed message, not here (deflate-codec.ts).
-    if (this.#deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(this.#deflateSetup, this.#is(Flag.IS_SERVER), s.maxPayload);
+    if (deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(deflateSetup, this.#is(Flag.IS_SERVER), s.maxPayload);
     const receiver = new Receiver(new WebSocket.#Bridge(this), receiverConfig(s, this.#is(Flag.IS_SERVER), this.#deflate !== undefined));
     this.#receiver = receiver;
     const net = socket as Duplex & { setNoDelay?(v: boolean): void; setTimeout?(ms: number): void };
@@ -888,12 +929,13 @@ export class WebSocket extends EventEmitter {
 
   #onCloseFrame(code: number, reason: Uint8Array): void {
     this.#flags |= Flag.CLOSE_FRAME_RECEIVED;
-    this.#closeCode = code;
-    this.#closeReason = Buffer.from(reason); // a copy: the received chunk is not kept alive
+    const closing = this.#closingState();
+    closing.code = code;
+    closing.reason = Buffer.from(reason); // a copy: the received chunk is not kept alive
     // RFC 6455 §5.5.1: answer with a close frame echoing the status code.
     if (this.#readyState === OPEN) {
       if (code === CloseCode.NoStatus) this.close();
-      else this.close(code, this.#closeReason);
+      else this.close(code, closing.reason);
     } else {
       this.close();
     }
@@ -955,19 +997,22 @@ export class WebSocket extends EventEmitter {
     this.#out = undefined;
     this.#outBytes = 0;
     this.#deflate?.close(); // zlib memory goes back now, not at garbage collection
-    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    this.#closeTimer = undefined;
+    const closing = this.#closing;
+    if (closing?.timer !== undefined) {
+      clearTimeout(closing.timer);
+      closing.timer = undefined;
+    }
     this.#receiver!.destroy();
     this.#readyState = CLOSED;
     // Prepared messages still waiting for a fragmented message that never ended fail like any
     // send after close.
     this.#flags &= ~Flag.FRAGMENTING;
     this.#sendAfterFragments();
-    const code = this.#is(Flag.CLOSE_FRAME_RECEIVED) ? this.#closeCode : CloseCode.Abnormal;
+    const code = this.#is(Flag.CLOSE_FRAME_RECEIVED) ? (closing?.code ?? CloseCode.Abnormal) : CloseCode.Abnormal;
     const observer = this.#closeObserver;
     this.#closeObserver = undefined;
     observer?.connectionClosed(this);
-    this.emit('close', code, this.#closeReason);
+    this.emit('close', code, closing?.reason ?? EMPTY);
   }
 
   /** @internal The client handshake failed or was aborted: report and close (as `ws`). */
@@ -975,8 +1020,9 @@ export class WebSocket extends EventEmitter {
     // Once: destroying the request makes it report 'socket hang up', which lands here again.
     if (this.#readyState !== CONNECTING) return;
     this.#readyState = CLOSING;
-    const request = this.#request;
-    this.#request = undefined;
+    const handshake = this.#handshake;
+    const request = handshake?.request;
+    if (handshake !== undefined) handshake.request = undefined;
     request?.destroy();
     process.nextTick(() => {
       this.#readyState = CLOSED;
