@@ -29,3 +29,10 @@ export interface CloseObserver {
   /** `ws` has closed; its 'close' listeners run next. */
   connectionClosed(ws: object): void;
 }
+
+/**
+ * `server[kAdoptConnection](ws)`: a subclass's last word on a new connection, before the
+ * upgrade callback and 'connection' (the real-time server binds its session here). A method
+ * rather than a wrapper around the callback, which cost a closure per upgrade.
+ */
+export const kAdoptConnection = Symbol('parley.adoptConnection');

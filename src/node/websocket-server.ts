@@ -26,7 +26,7 @@ import {
   type HeaderLookup,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
-import { kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
+import { kAdoptConnection, kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
 import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
@@ -219,8 +219,10 @@ export class WebSocketServer extends EventEmitter {
       const server = this.#server;
       const onListening = (): void => { this.emit('listening'); };
       const onError = (error: Error): void => { this.emit('error', error); };
+      // One callback for every upgrade, not a closure per upgrade: it is given the request.
+      const onConnection = (ws: WebSocket, req: http.IncomingMessage): void => this.#emitConnection(ws, req);
       const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-        this.handleUpgrade(req, socket, head, (ws) => this.#emitConnection(ws, req));
+        this.handleUpgrade(req, socket, head, onConnection);
       };
       server.on('listening', onListening);
       server.on('error', onError);
@@ -381,7 +383,13 @@ export class WebSocketServer extends EventEmitter {
     this.clients?.add(ws);
     this.#heartbeat?.add(ws);
     if (this.clients !== undefined || this.#heartbeat !== undefined) ws[kObserveClose](this.#closeObserver);
+    this[kAdoptConnection](ws);
     callback(ws, req);
+  }
+
+  /** @internal A new connection, before its callback and 'connection'; subclasses add to it. */
+  [kAdoptConnection](ws: WebSocket): void {
+    void ws;
   }
 
   /** Emits 'connection'; a listener that throws closes that connection with 1011, not the process. */

@@ -9,9 +9,9 @@
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer as NodeWebSocketServer, type ServerOptions as NodeServerOptions } from '../node/websocket-server.js';
+import { kAdoptConnection } from '../node/internal.js';
 import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
 import type { ClusterAdapter } from './adapter.js';
 import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from './envelope.js';
@@ -160,16 +160,8 @@ export class WebSocketServer extends NodeWebSocketServer {
     return this.#engine;
   }
 
-  /** @inheritDoc */
-  override handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: NodeWebSocket, req: http.IncomingMessage) => void): void {
-    super.handleUpgrade(req, socket, head, (ws, request) => {
-      this.#adopt(ws);
-      callback(ws, request);
-    });
-  }
-
-  /** Gives a new connection its session, before the application sees it. */
-  #adopt(ws: NodeWebSocket): void {
+  /** @internal Gives a new connection its session, before the application sees it. */
+  override [kAdoptConnection](ws: NodeWebSocket): void {
     // A `WebSocket` option that is not a real-time class gets plain connections.
     if (!(ws instanceof WebSocket)) return;
     const id = `${this.#idPrefix}.${(++this.#connections).toString(36)}`;
