@@ -149,6 +149,7 @@ export class WebSocketServer extends NodeWebSocketServer {
       snapshot: realtime.snapshot,
       requests: realtime.requests,
       reportError: (error, ws) => this.#report(error, ws),
+      connectionId: (n) => `${this.#idPrefix}.${n.toString(36)}`,
     };
     const idempotency = this.#hub.idempotency;
     this.#sweeper = setInterval(() => idempotency.sweep(), 60_000);
@@ -164,7 +165,7 @@ export class WebSocketServer extends NodeWebSocketServer {
   override [kAdoptConnection](ws: NodeWebSocket): void {
     // A `WebSocket` option that is not a real-time class gets plain connections.
     if (!(ws instanceof WebSocket)) return;
-    const id = `${this.#idPrefix}.${(++this.#connections).toString(36)}`;
+    const n = ++this.#connections;
     let user: string | undefined;
     try {
       user = this.#userOf !== undefined ? this.#userOf(ws) : defaultUser(ws);
@@ -172,7 +173,7 @@ export class WebSocketServer extends NodeWebSocketServer {
     } catch (error) {
       this.#report(error, ws);
     }
-    const session = new RealtimeSession(this.#hub, ws, id, user ?? id, user !== undefined, ws.protocol === REALTIME_SUBPROTOCOL);
+    const session = new RealtimeSession(this.#hub, ws, n, user, ws.protocol === REALTIME_SUBPROTOCOL);
     ws[kBindSession](session);
     if (session.envelopes) session.hello();
   }

@@ -59,6 +59,8 @@ export interface SessionHub<W> {
   readonly requests: Readonly<Record<string, RequestHandler<W>>> | undefined;
   /** An application hook threw or rejected. */
   reportError(error: unknown, ws: W): void;
+  /** The connection id for a connection's number. */
+  connectionId(n: number): string;
 }
 
 /** Options of a subscription made from server code. */
@@ -81,7 +83,6 @@ const OPEN = 1;
 
 /** Bits of `RealtimeSession.#bits`. */
 const ENVELOPES = 1 << 0;
-const USER_KNOWN = 1 << 1;
 const CLOSED = 1 << 2;
 /** An ordered envelope's operation is running. */
 const BUSY = 1 << 3;
@@ -95,13 +96,16 @@ interface Waiting {
 
 /** The real-time side of one server connection. */
 export class RealtimeSession<W extends SessionSocket> implements Subscriber {
-  /** Connection id (`conn` in the protocol). */
-  readonly id: string;
-  /** The user this connection belongs to (presence and idempotency are per user). */
-  readonly user: string;
+  /**
+   * The connection id: its number until first asked for, then the string (the server's prefix,
+   * a dot, the number in base 36). Most plain connections are never asked: no string for them.
+   */
+  #id: number | string;
+  /** The user the application gave, or undefined: the connection id stands in. */
+  readonly #user: string | undefined;
   readonly #ws: W;
   readonly #hub: SessionHub<W>;
-  /** ENVELOPES, USER_KNOWN, CLOSED, BUSY, PAUSED_READING: five booleans in one field (memory per connection). */
+  /** ENVELOPES, CLOSED, BUSY, PAUSED_READING: four booleans in one field (memory per connection). */
   #bits: number;
   #malformedInARow = 0;
   /** Envelopes waiting behind an asynchronous one; created on first use (most connections never need it). */
@@ -111,17 +115,27 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
   /**
    * @param hub - the server's shared state
    * @param ws - the connection
-   * @param id - its connection id
-   * @param user - its user (the connection id when the application gave none)
-   * @param userKnown - whether the application gave the user
+   * @param id - its connection id, or its number for `hub.connectionId` to format when needed
+   * @param user - its user, or undefined when the application gave none (the id stands in)
    * @param envelopes - whether it negotiated `parley.v1`
    */
-  constructor(hub: SessionHub<W>, ws: W, id: string, user: string, userKnown: boolean, envelopes: boolean) {
+  constructor(hub: SessionHub<W>, ws: W, id: string | number, user: string | undefined, envelopes: boolean) {
     this.#hub = hub;
     this.#ws = ws;
-    this.id = id;
-    this.user = user;
-    this.#bits = (userKnown ? USER_KNOWN : 0) | (envelopes ? ENVELOPES : 0);
+    this.#id = id;
+    this.#user = user;
+    this.#bits = envelopes ? ENVELOPES : 0;
+  }
+
+  /** Connection id (`conn` in the protocol). */
+  get id(): string {
+    const id = this.#id;
+    return typeof id === 'string' ? id : (this.#id = this.#hub.connectionId(id));
+  }
+
+  /** The user this connection belongs to (presence and idempotency are per user). */
+  get user(): string {
+    return this.#user ?? this.id;
   }
 
   /** Whether the connection negotiated `parley.v1`. */
@@ -131,7 +145,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
 
   /** Whether `user` came from the application rather than the connection id. */
   get userKnown(): boolean {
-    return (this.#bits & USER_KNOWN) !== 0;
+    return this.#user !== undefined;
   }
 
   #has(bit: number): boolean {
