@@ -199,6 +199,7 @@ export class WebSocket extends EventEmitter {
   /** The connection's yes/no state, one bit each (see `Flag`): one field instead of fourteen. */
   #flags = 0;
   #socket: Duplex | undefined;
+  /** The frame parser, made when the first bytes arrive: a connection that never sends has none. */
   #receiver: Receiver | undefined;
   #settings: ConnectionSettings;
   /** What the opening handshake set; none on a server connection without a subprotocol or extension. */
@@ -743,7 +744,7 @@ export class WebSocket extends EventEmitter {
   resume(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
     this.#flags &= ~Flag.PAUSED;
-    if (!this.#receiver!.paused) this.#socket!.resume();
+    if (this.#receiver?.paused !== true) this.#socket!.resume();
   }
 
   // ---- wiring ----------------------------------------------------------------------------
@@ -781,8 +782,6 @@ export class WebSocket extends EventEmitter {
     this.#socket = socket;
     // zlib streams are created on the first compressed message, not here (deflate-codec.ts).
     if (deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(deflateSetup, this.#is(Flag.IS_SERVER), s.maxPayload);
-    const receiver = new Receiver(new WebSocket.#Bridge(this), receiverConfig(s, this.#is(Flag.IS_SERVER), this.#deflate !== undefined));
-    this.#receiver = receiver;
     const net = socket as Duplex & { setNoDelay?(v: boolean): void; setTimeout?(ms: number): void };
     net.setTimeout?.(0);
     net.setNoDelay?.(true);
@@ -799,6 +798,12 @@ export class WebSocket extends EventEmitter {
     socket.on('drain', WebSocket.#socketOnDrain);
     this.#readyState = OPEN;
     this.emit('open');
+  }
+
+  #makeReceiver(): Receiver {
+    const receiver = new Receiver(new WebSocket.#Bridge(this), receiverConfig(this.#settings, this.#is(Flag.IS_SERVER), this.#deflate !== undefined));
+    this.#receiver = receiver;
+    return receiver;
   }
 
   static #socketOnData(this: OwnedSocket, chunk: Buffer): void {
@@ -850,7 +855,7 @@ export class WebSocket extends EventEmitter {
   #onData(chunk: Buffer): void {
     this.#flags |= Flag.RECEIVED;
     try {
-      this.#receiver!.push(chunk);
+      (this.#receiver ?? this.#makeReceiver()).push(chunk);
     } catch (error) {
       // The application's own handler threw: that connection closes with 1011 and everything
       // else carries on (bad-input guide §21).
@@ -949,7 +954,8 @@ export class WebSocket extends EventEmitter {
   }
 
   #applicationError(error: unknown): void {
-    this.#receiver!.destroy();
+    // A parser made only to be stopped, if none yet: bytes that arrive later are dropped.
+    (this.#receiver ?? this.#makeReceiver()).destroy();
     this.#flags |= Flag.RECEIVER_FAILED;
     if (this.#readyState === OPEN) this.close(CloseCode.InternalError);
     this.#emitError(error);
@@ -1002,7 +1008,8 @@ export class WebSocket extends EventEmitter {
       clearTimeout(closing.timer);
       closing.timer = undefined;
     }
-    this.#receiver!.destroy();
+    // No bytes come after the socket's 'close': a connection that never received any has no parser to stop.
+    this.#receiver?.destroy();
     this.#readyState = CLOSED;
     // Prepared messages still waiting for a fragmented message that never ended fail like any
     // send after close.
