@@ -15,7 +15,7 @@ import {
 import { resolvePerMessageDeflate } from './deflate-codec.js';
 import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
-import { kAbortHandshake, kAttach, kSetNegotiated, kSetUrl } from './internal.js';
+import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetUrl } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
 
@@ -203,7 +203,11 @@ export function connectClient(
         return;
       }
       ws[kAttach](socket, head);
-      if (heartbeat !== undefined) new Heartbeat(heartbeat.interval, heartbeat.timeout).add(ws);
+      if (heartbeat !== undefined) {
+        const watch = new Heartbeat(heartbeat.interval, heartbeat.timeout);
+        watch.add(ws);
+        ws[kObserveClose](watch);
+      }
     });
     req.end();
     return req;

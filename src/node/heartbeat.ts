@@ -4,11 +4,14 @@
  * peer (a closed laptop, a dropped mobile link) is found without a timer per connection.
  * @packageDocumentation
  */
-import { kHeartbeat } from './internal.js';
+import { kHeartbeat, kHeartbeatStart, type CloseObserver } from './internal.js';
 import type { WebSocket } from './websocket.js';
 
-/** Watches a set of connections. */
-export class Heartbeat {
+/**
+ * Watches a set of connections. It is also a close observer (internal.ts), for a client
+ * connection that has no server to tell it of the close.
+ */
+export class Heartbeat implements CloseObserver {
   readonly #members = new Set<WebSocket>();
   readonly #interval: number;
   readonly #timeout: number;
@@ -23,10 +26,10 @@ export class Heartbeat {
     this.#timeout = timeout;
   }
 
-  /** Starts watching `ws` until it closes. */
+  /** Starts watching `ws`; the server calls {@link Heartbeat.delete} when it closes. */
   add(ws: WebSocket): void {
     this.#members.add(ws);
-    ws.once('close', () => this.delete(ws));
+    ws[kHeartbeatStart](performance.now());
     if (this.#timer === undefined) {
       // Tick often enough that detection is within a quarter of the shorter period.
       const tick = Math.max(10, Math.min(this.#interval, this.#timeout) / 4);
@@ -39,6 +42,11 @@ export class Heartbeat {
   delete(ws: WebSocket): void {
     this.#members.delete(ws);
     if (this.#members.size === 0) this.stop();
+  }
+
+  /** {@link CloseObserver}: `ws` closed. */
+  connectionClosed(ws: object): void {
+    this.delete(ws as WebSocket);
   }
 
   /** Stops the timer. */

@@ -26,7 +26,7 @@ import {
   type HeaderLookup,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
-import { kAttach, kSetNegotiated } from './internal.js';
+import { kAdoptConnection, kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
 import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
@@ -119,6 +119,11 @@ function headerLookup(headers: http.IncomingHttpHeaders): HeaderLookup {
   };
 }
 
+/** The 'error' listener of a socket being upgraded: one shared function, not a closure per handshake. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** Refuses an upgrade with an HTTP error response and closes the socket. */
 function abortHandshake(socket: Duplex, status: number, message?: string, headers?: Record<string, string>): void {
   if (socket.writable) {
@@ -146,6 +151,19 @@ export class WebSocketServer extends EventEmitter {
   #handshakeTimeout: number;
   #Ctor: typeof WebSocket;
   #deflate: DeflateSettings | undefined;
+  /**
+   * Told of every tracked connection's close, before its own 'close' listeners run: one object
+   * for the server instead of a `once('close')` wrapper and closure per connection.
+   */
+  readonly #closeObserver: CloseObserver = {
+    connectionClosed: (ws) => {
+      this.#heartbeat?.delete(ws as WebSocket);
+      const clients = this.clients;
+      if (clients === undefined) return;
+      clients.delete(ws as WebSocket);
+      if (this.#state === CLOSING && clients.size === 0 && !this.#ownServer) this.#emitClose();
+    },
+  };
 
   /**
    * @param options - exactly one of `port`, `server` or `noServer`
@@ -201,8 +219,10 @@ export class WebSocketServer extends EventEmitter {
       const server = this.#server;
       const onListening = (): void => { this.emit('listening'); };
       const onError = (error: Error): void => { this.emit('error', error); };
+      // One callback for every upgrade, not a closure per upgrade: it is given the request.
+      const onConnection = (ws: WebSocket, req: http.IncomingMessage): void => this.#emitConnection(ws, req);
       const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-        this.handleUpgrade(req, socket, head, (ws) => this.#emitConnection(ws, req));
+        this.handleUpgrade(req, socket, head, onConnection);
       };
       server.on('listening', onListening);
       server.on('error', onError);
@@ -240,20 +260,15 @@ export class WebSocketServer extends EventEmitter {
       throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     }
     tagged[HANDSHAKING] = true;
-    const onSocketError = (): void => { socket.destroy(); };
-    socket.on('error', onSocketError);
-    const deadline = setTimeout(() => abortHandshake(socket, 408), this.#handshakeTimeout);
-    deadline.unref();
-    const refuse = (status: number, message?: string, headers?: Record<string, string>): void => {
-      clearTimeout(deadline);
-      abortHandshake(socket, status, message, headers);
-    };
+    // Node's HTTP server removed its own 'error' listener when it handed the socket over: until
+    // the connection is open (or the refusal written) an error must not go unhandled.
+    socket.on('error', destroyOnError);
 
+    const header = headerLookup(req.headers);
     let request;
     try {
-      request = validateUpgradeRequest(req.method ?? '', headerLookup(req.headers));
+      request = validateUpgradeRequest(req.method ?? '', header);
     } catch (error) {
-      clearTimeout(deadline);
       if (this.listenerCount('wsClientError') > 0) {
         this.emit('wsClientError', error, socket, req);
         return;
@@ -263,14 +278,16 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     if (!this.shouldHandle(req)) {
-      refuse(400);
+      abortHandshake(socket, 400);
       return;
     }
-    const origin = headerLookup(req.headers)('origin');
     const allowed = this.options.origins;
-    if (allowed !== undefined && !(typeof allowed === 'function' ? allowed(origin, req) : origin === undefined || allowed.includes(origin))) {
-      refuse(403, 'Origin not allowed');
-      return;
+    if (allowed !== undefined) {
+      const origin = header('origin');
+      if (!(typeof allowed === 'function' ? allowed(origin, req) : origin === undefined || allowed.includes(origin))) {
+        abortHandshake(socket, 403, 'Origin not allowed');
+        return;
+      }
     }
     let protocol: string | undefined;
     if (request.protocols.length > 0 && this.options.handleProtocols !== undefined) {
@@ -282,10 +299,28 @@ export class WebSocketServer extends EventEmitter {
     // RFC 7692 §7.1: the first acceptable offer wins; invalid ones are declined, never refused.
     const deflate = this.#deflate === undefined ? undefined : negotiateDeflateAsServer(request.extensions, this.#deflate.negotiation);
 
+    if (this.options.verifyClient === undefined && this.options.authenticate === undefined) {
+      // No hook to wait for: the upgrade completes now, with no deadline timer and no closures
+      // (garbage per handshake is what the connection burst's young generation grows on).
+      socket.removeListener('error', destroyOnError);
+      this.#completeUpgrade(request.key, protocol, deflate, undefined, req, socket, head, callback);
+      return;
+    }
+    this.#verifyAndAuthenticate(request.key, protocol, deflate, header, req, socket, head, callback);
+  }
+
+  /** The slow path of {@link WebSocketServer.handleUpgrade}: `verifyClient` and `authenticate`, under the handshake deadline. */
+  #verifyAndAuthenticate(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, header: HeaderLookup, req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
+    const deadline = setTimeout(() => abortHandshake(socket, 408), this.#handshakeTimeout);
+    deadline.unref();
+    const refuse = (status: number, message?: string, headers?: Record<string, string>): void => {
+      clearTimeout(deadline);
+      abortHandshake(socket, status, message, headers);
+    };
     const complete = (data: unknown): void => {
       clearTimeout(deadline);
-      socket.removeListener('error', onSocketError);
-      this.#completeUpgrade(request.key, protocol, deflate, data, req, socket, head, callback);
+      socket.removeListener('error', destroyOnError);
+      this.#completeUpgrade(key, protocol, deflate, data, req, socket, head, callback);
     };
     const authenticate = (): void => {
       const auth = this.options.authenticate;
@@ -310,7 +345,7 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     const info: VerifyClientInfo = {
-      origin: headerLookup(req.headers)(req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'),
+      origin: header(req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'),
       secure: (req.socket as { encrypted?: boolean }).encrypted === true,
       req,
     };
@@ -345,16 +380,16 @@ export class WebSocketServer extends EventEmitter {
     ws.data = data;
     ws[kSetNegotiated](protocol ?? '', deflate?.header ?? '', deflate === undefined ? undefined : { params: deflate.params, settings: this.#deflate! });
     ws[kAttach](socket, head, this.#settings);
-    const clients = this.clients;
-    if (clients !== undefined) {
-      clients.add(ws);
-      ws.once('close', () => {
-        clients.delete(ws);
-        if (this.#state === CLOSING && clients.size === 0 && !this.#ownServer) this.#emitClose();
-      });
-    }
+    this.clients?.add(ws);
     this.#heartbeat?.add(ws);
+    if (this.clients !== undefined || this.#heartbeat !== undefined) ws[kObserveClose](this.#closeObserver);
+    this[kAdoptConnection](ws);
     callback(ws, req);
+  }
+
+  /** @internal A new connection, before its callback and 'connection'; subclasses add to it. */
+  [kAdoptConnection](ws: WebSocket): void {
+    void ws;
   }
 
   /** Emits 'connection'; a listener that throws closes that connection with 1011, not the process. */

@@ -19,6 +19,7 @@ import {
   Opcode,
   ParleyError,
   Receiver,
+  ReceiverConfig,
   encodeClosePayload,
   encodeFrame,
   encodeFrameHeader,
@@ -30,11 +31,11 @@ import {
 } from '../protocol/index.js';
 import { allocate, asBuffer, fastMask, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
-import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated, kSetUrl } from './internal.js';
+import { kAbortHandshake, kAttach, kHeartbeat, kHeartbeatStart, kObserveClose, kSetNegotiated, kSetUrl, type CloseObserver } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
 import { connectClient, type ClientOptions } from './client-handshake.js';
 import { PreparedMessage } from './prepared-message.js';
-import { scheduleFlush, type Flushable } from './write-batch.js';
+import { kFlush, scheduleFlush } from './write-batch.js';
 import { PerMessageDeflate, PreparedCompressedMessage, type DeflateSetup } from './deflate-codec.js';
 
 /** `binaryType` values: `ws`'s three plus the browser's `'blob'`. */
@@ -91,7 +92,25 @@ const Flag = {
   INFLATING: 1 << 11,
   END_PENDING: 1 << 12,
   CLOSE_PENDING: 1 << 13,
+  /**
+   * Bytes arrived since the last heartbeat tick, which then records the tick's time: a bit set
+   * per chunk instead of a clock read and a boxed double on every connection.
+   */
+  RECEIVED: 1 << 14,
 } as const;
+
+/** `binaryType` lives in two bits of `#flags`, as its index in this list. */
+const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
+const BINARY_TYPE_SHIFT = 15;
+const BINARY_TYPE_MASK = 3 << BINARY_TYPE_SHIFT;
+
+/**
+ * The prototype of every connection's `_events`. EventEmitter makes `_events` a null-prototype
+ * object literal, which V8 keeps in dictionary mode (about 184 bytes); an object created from an
+ * empty null-prototype object is a fast object sharing one hidden class across connections
+ * (about 56 bytes), and still has no inherited names for an event to collide with.
+ */
+const EVENTS_PROTOTYPE: object = Object.freeze(Object.create(null) as object);
 
 /** Payloads up to this size are copied behind their header and written once; larger ones go as two buffers. */
 const COPY_LIMIT = 16 * 1024;
@@ -114,6 +133,36 @@ interface QueuedSend {
   size?: number;
   /** A frame ready to write: a compressed message, or a close frame queued behind one. */
   frame?: { opcode: number; payload: Buffer; fin: boolean; mask: boolean; rsv1: boolean };
+}
+
+/**
+ * What the opening handshake set, in one object created only when something differs from the
+ * defaults: most server connections (no subprotocol, no extension) have none. Memory per idle
+ * connection is a headline figure (docs/benchmarks.md); each field costs 8 bytes on every one.
+ */
+interface Handshake {
+  /** The URL connected to (client). */
+  url: string;
+  /** The subprotocol the server selected. */
+  protocol: string;
+  /** The negotiated extensions, as in the response header. */
+  extensions: string;
+  /** Client side: the handshake request, until the upgrade. */
+  request: { abort(): void; destroy(error?: Error): void } | undefined;
+  /** permessage-deflate as agreed, until the socket is attached and its codec made. */
+  deflateSetup: DeflateSetup | undefined;
+}
+
+/** The close handshake's state, created when it starts (or a send comes after close). */
+interface Closing {
+  /** Code of the peer's close frame. */
+  code: number;
+  /** Reason of the peer's close frame (a copy). */
+  reason: Buffer;
+  /** Cuts the connection off when the close handshake takes longer than `closeTimeout`. */
+  timer: NodeJS.Timeout | undefined;
+  /** Bytes the application tried to send after the connection closed (as `ws` reports them). */
+  bufferedAfterClose: number;
 }
 
 /** A listener registered through `addEventListener` or an `on<event>` attribute. */
@@ -150,40 +199,34 @@ export class WebSocket extends EventEmitter {
   /** The connection's yes/no state, one bit each (see `Flag`): one field instead of fourteen. */
   #flags = 0;
   #socket: Duplex | undefined;
+  /** The frame parser, made when the first bytes arrive: a connection that never sends has none. */
   #receiver: Receiver | undefined;
   #settings: ConnectionSettings;
-  #binaryType: BinaryType = 'nodebuffer';
-  #protocol = '';
-  #extensions = '';
-  #url = '';
+  /** What the opening handshake set; none on a server connection without a subprotocol or extension. */
+  #handshake: Handshake | undefined;
 
-  #closeCode: number = CloseCode.Abnormal;
-  #closeReason: Buffer = EMPTY;
-  #closeTimer: NodeJS.Timeout | undefined;
+  /** The close handshake's state, from the first close frame, close() or send after close. */
+  #closing: Closing | undefined;
   /**
    * Prepared messages sent while a fragmented message is open: a data frame may not appear inside
    * another message (RFC 6455 §5.4), so they wait for its last fragment.
    */
   #afterFragments: Array<[PreparedMessage, SendCallback | undefined]> | undefined;
-  /** Bytes the application tried to send after the connection closed (as `ws` reports them). */
-  #bufferedAfterClose = 0;
   /** Sends wait here while a Blob is read, so messages keep their order. */
   #sendQueue: QueuedSend[] | undefined;
-  /** Time (performance.now) the last bytes arrived, for the heartbeat. */
+  /** Heartbeat tick time (performance.now) at which bytes were last seen to have arrived. */
   #lastReceived = 0;
   #pingedAt = 0;
   /** Frames waiting for the end-of-turn flush (see write-batch.ts), with their byte count. */
   #out: Buffer[] | undefined;
   #outBytes = 0;
   #outCallbacks: SendCallback[] | undefined;
-  #flusher: Flushable | undefined;
-  /** permessage-deflate as agreed by the handshake, and its codec once the socket is attached. */
-  #deflateSetup: DeflateSetup | undefined;
+  /** permessage-deflate's codec, once the socket is attached. */
   #deflate: PerMessageDeflate | undefined;
   /** Bytes of messages waiting in `#sendQueue` (being compressed or behind one). */
   #queuedBytes = 0;
-  /** Client side: the handshake request, until the upgrade. */
-  #request: { abort(): void; destroy(error?: Error): void } | undefined;
+  /** Server side: told of the close before the listeners (client tracking, heartbeat). */
+  #closeObserver: CloseObserver | undefined;
 
   /**
    * Connects to `address` as a client.
@@ -194,6 +237,7 @@ export class WebSocket extends EventEmitter {
    */
   constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
     super({ captureRejections: true });
+    (this as unknown as { _events: object })._events = Object.create(EVENTS_PROTOTYPE) as object;
     if (typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols;
       protocols = undefined;
@@ -204,9 +248,18 @@ export class WebSocket extends EventEmitter {
     if (address !== null) {
       const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
       const { url, request } = connectClient(this, address, list, opts);
-      this.#url = url;
-      this.#request = request;
+      const handshake = this.#handshakeState();
+      handshake.url = url;
+      handshake.request = request;
     }
+  }
+
+  #handshakeState(): Handshake {
+    return (this.#handshake ??= { url: '', protocol: '', extensions: '', request: undefined, deflateSetup: undefined });
+  }
+
+  #closingState(): Closing {
+    return (this.#closing ??= { code: CloseCode.Abnormal, reason: EMPTY, timer: undefined, bufferedAfterClose: 0 });
   }
 
   /** Whether a bit of `#flags` is set. */
@@ -238,32 +291,33 @@ export class WebSocket extends EventEmitter {
 
   /** The URL connected to (client), or '' on the server. */
   get url(): string {
-    return this.#url;
+    return this.#handshake?.url ?? '';
   }
 
   /** The subprotocol the server selected, or ''. */
   get protocol(): string {
-    return this.#protocol;
+    return this.#handshake?.protocol ?? '';
   }
 
   /** The negotiated extensions, as in the `Sec-WebSocket-Extensions` response header. */
   get extensions(): string {
-    return this.#extensions;
+    return this.#handshake?.extensions ?? '';
   }
 
   /** How binary messages are delivered: Buffer (default), ArrayBuffer, array of Buffers, or Blob. */
   get binaryType(): BinaryType {
-    return this.#binaryType;
+    return BINARY_TYPES[(this.#flags & BINARY_TYPE_MASK) >>> BINARY_TYPE_SHIFT]!;
   }
 
   set binaryType(type: BinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this.#binaryType = type;
+    const index = BINARY_TYPES.indexOf(type);
+    if (index !== -1) this.#flags = (this.#flags & ~BINARY_TYPE_MASK) | (index << BINARY_TYPE_SHIFT);
   }
 
   /** Bytes queued for sending and not yet handed to the operating system. */
   get bufferedAmount(): number {
     const socket = this.#socket;
-    return (socket === undefined ? 0 : socket.writableLength) + this.#outBytes + this.#queuedBytes + this.#bufferedAfterClose;
+    return (socket === undefined ? 0 : socket.writableLength) + this.#outBytes + this.#queuedBytes + (this.#closing?.bufferedAfterClose ?? 0);
   }
 
   /** Whether reading is paused by {@link WebSocket.pause}. */
@@ -519,7 +573,7 @@ export class WebSocket extends EventEmitter {
   #queueOut(frame: Buffer, cb: SendCallback | undefined): boolean {
     if (this.#out === undefined) {
       this.#out = [frame];
-      scheduleFlush((this.#flusher ??= { flush: () => this.#flush() }));
+      scheduleFlush(this);
     } else {
       this.#out.push(frame);
     }
@@ -554,7 +608,7 @@ export class WebSocket extends EventEmitter {
   }
 
   #sendAfterClose(data: Data | undefined, cb: SendCallback | undefined): void {
-    if (data !== undefined) this.#bufferedAfterClose += isBlob(data) ? data.size : toBytes(data).length;
+    if (data !== undefined) this.#closingState().bufferedAfterClose += isBlob(data) ? data.size : toBytes(data).length;
     if (cb !== undefined) {
       const state = READY_STATE_NAMES[this.#readyState] ?? 'CLOSED';
       process.nextTick(cb, new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
@@ -661,10 +715,11 @@ export class WebSocket extends EventEmitter {
   }
 
   #setCloseTimer(): void {
-    if (this.#closeTimer !== undefined) return;
+    const closing = this.#closingState();
+    if (closing.timer !== undefined) return;
     const socket = this.#socket!;
-    this.#closeTimer = setTimeout(() => socket.destroy(), this.#settings.closeTimeout);
-    this.#closeTimer.unref?.();
+    closing.timer = setTimeout(() => socket.destroy(), this.#settings.closeTimeout);
+    closing.timer.unref?.();
   }
 
   /** Destroys the connection at once, without a close handshake. */
@@ -689,42 +744,44 @@ export class WebSocket extends EventEmitter {
   resume(): void {
     if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
     this.#flags &= ~Flag.PAUSED;
-    if (!this.#receiver!.paused) this.#socket!.resume();
+    if (this.#receiver?.paused !== true) this.#socket!.resume();
   }
 
   // ---- wiring ----------------------------------------------------------------------------
 
   /** @internal The client followed a redirect to `url`. */
   [kSetUrl](url: string): void {
-    this.#url = url;
+    this.#handshakeState().url = url;
   }
 
   /** @internal Records what the handshake negotiated (and permessage-deflate's parameters, if agreed). */
   [kSetNegotiated](protocol: string, extensions: string, deflate?: DeflateSetup): void {
-    this.#protocol = protocol;
-    this.#extensions = extensions;
-    this.#deflateSetup = deflate;
+    // The common server case, all defaults, needs no record.
+    if (protocol === '' && extensions === '' && deflate === undefined && this.#handshake === undefined) return;
+    const handshake = this.#handshakeState();
+    handshake.protocol = protocol;
+    handshake.extensions = extensions;
+    handshake.deflateSetup = deflate;
+  }
+
+  /** @internal Registers the one observer told of the close before the 'close' listeners run. */
+  [kObserveClose](observer: CloseObserver): void {
+    this.#closeObserver = observer;
   }
 
   /** @internal Binds the upgraded socket: from here frames flow. */
   [kAttach](socket: Duplex, head: Buffer, settings?: ConnectionSettings): void {
     if (settings !== undefined) this.#settings = settings;
     const s = this.#settings;
-    this.#request = undefined;
+    const handshake = this.#handshake;
+    const deflateSetup = handshake?.deflateSetup;
+    if (handshake !== undefined) {
+      handshake.request = undefined;
+      handshake.deflateSetup = undefined;
+    }
     this.#socket = socket;
     // zlib streams are created on the first compressed message, not here (deflate-codec.ts).
-    if (this.#deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(this.#deflateSetup, this.#is(Flag.IS_SERVER), s.maxPayload);
-    const receiver = new Receiver(new WebSocket.#Bridge(this), {
-      expectMasked: this.#is(Flag.IS_SERVER),
-      maxPayload: s.maxPayload,
-      maxFragments: s.maxFragments,
-      allowRsv1: this.#deflate !== undefined,
-      skipUtf8Validation: s.skipUTF8Validation,
-      utf8: utf8Check,
-      mask: fastMask,
-      allocate,
-    });
-    this.#receiver = receiver;
+    if (deflateSetup !== undefined) this.#deflate = new PerMessageDeflate(deflateSetup, this.#is(Flag.IS_SERVER), s.maxPayload);
     const net = socket as Duplex & { setNoDelay?(v: boolean): void; setTimeout?(ms: number): void };
     net.setTimeout?.(0);
     net.setNoDelay?.(true);
@@ -739,9 +796,14 @@ export class WebSocket extends EventEmitter {
     socket.on('close', WebSocket.#socketOnClose);
     socket.on('error', WebSocket.#socketOnError);
     socket.on('drain', WebSocket.#socketOnDrain);
-    this.#lastReceived = performance.now();
     this.#readyState = OPEN;
     this.emit('open');
+  }
+
+  #makeReceiver(): Receiver {
+    const receiver = new Receiver(new WebSocket.#Bridge(this), receiverConfig(this.#settings, this.#is(Flag.IS_SERVER), this.#deflate !== undefined));
+    this.#receiver = receiver;
+    return receiver;
   }
 
   static #socketOnData(this: OwnedSocket, chunk: Buffer): void {
@@ -791,9 +853,9 @@ export class WebSocket extends EventEmitter {
   };
 
   #onData(chunk: Buffer): void {
-    this.#lastReceived = performance.now();
+    this.#flags |= Flag.RECEIVED;
     try {
-      this.#receiver!.push(chunk);
+      (this.#receiver ?? this.#makeReceiver()).push(chunk);
     } catch (error) {
       // The application's own handler threw: that connection closes with 1011 and everything
       // else carries on (bad-input guide §21).
@@ -808,7 +870,7 @@ export class WebSocket extends EventEmitter {
       return;
     }
     let out: unknown;
-    switch (this.#binaryType) {
+    switch (BINARY_TYPES[(this.#flags & BINARY_TYPE_MASK) >>> BINARY_TYPE_SHIFT]) {
       case 'nodebuffer': out = buf; break;
       case 'arraybuffer': out = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength); break;
       case 'fragments': out = [buf]; break;
@@ -872,12 +934,13 @@ export class WebSocket extends EventEmitter {
 
   #onCloseFrame(code: number, reason: Uint8Array): void {
     this.#flags |= Flag.CLOSE_FRAME_RECEIVED;
-    this.#closeCode = code;
-    this.#closeReason = Buffer.from(reason); // a copy: the received chunk is not kept alive
+    const closing = this.#closingState();
+    closing.code = code;
+    closing.reason = Buffer.from(reason); // a copy: the received chunk is not kept alive
     // RFC 6455 §5.5.1: answer with a close frame echoing the status code.
     if (this.#readyState === OPEN) {
       if (code === CloseCode.NoStatus) this.close();
-      else this.close(code, this.#closeReason);
+      else this.close(code, closing.reason);
     } else {
       this.close();
     }
@@ -891,7 +954,8 @@ export class WebSocket extends EventEmitter {
   }
 
   #applicationError(error: unknown): void {
-    this.#receiver!.destroy();
+    // A parser made only to be stopped, if none yet: bytes that arrive later are dropped.
+    (this.#receiver ?? this.#makeReceiver()).destroy();
     this.#flags |= Flag.RECEIVER_FAILED;
     if (this.#readyState === OPEN) this.close(CloseCode.InternalError);
     this.#emitError(error);
@@ -939,16 +1003,23 @@ export class WebSocket extends EventEmitter {
     this.#out = undefined;
     this.#outBytes = 0;
     this.#deflate?.close(); // zlib memory goes back now, not at garbage collection
-    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    this.#closeTimer = undefined;
-    this.#receiver!.destroy();
+    const closing = this.#closing;
+    if (closing?.timer !== undefined) {
+      clearTimeout(closing.timer);
+      closing.timer = undefined;
+    }
+    // No bytes come after the socket's 'close': a connection that never received any has no parser to stop.
+    this.#receiver?.destroy();
     this.#readyState = CLOSED;
     // Prepared messages still waiting for a fragmented message that never ended fail like any
     // send after close.
     this.#flags &= ~Flag.FRAGMENTING;
     this.#sendAfterFragments();
-    const code = this.#is(Flag.CLOSE_FRAME_RECEIVED) ? this.#closeCode : CloseCode.Abnormal;
-    this.emit('close', code, this.#closeReason);
+    const code = this.#is(Flag.CLOSE_FRAME_RECEIVED) ? (closing?.code ?? CloseCode.Abnormal) : CloseCode.Abnormal;
+    const observer = this.#closeObserver;
+    this.#closeObserver = undefined;
+    observer?.connectionClosed(this);
+    this.emit('close', code, closing?.reason ?? EMPTY);
   }
 
   /** @internal The client handshake failed or was aborted: report and close (as `ws`). */
@@ -956,8 +1027,9 @@ export class WebSocket extends EventEmitter {
     // Once: destroying the request makes it report 'socket hang up', which lands here again.
     if (this.#readyState !== CONNECTING) return;
     this.#readyState = CLOSING;
-    const request = this.#request;
-    this.#request = undefined;
+    const handshake = this.#handshake;
+    const request = handshake?.request;
+    if (handshake !== undefined) handshake.request = undefined;
     request?.destroy();
     process.nextTick(() => {
       this.#readyState = CLOSED;
@@ -973,6 +1045,10 @@ export class WebSocket extends EventEmitter {
    */
   [kHeartbeat](now: number, interval: number, timeout: number): boolean {
     if (this.#readyState !== OPEN) return false;
+    if (this.#is(Flag.RECEIVED)) {
+      this.#flags &= ~Flag.RECEIVED;
+      this.#lastReceived = now;
+    }
     if (this.#pingedAt > this.#lastReceived) {
       if (now - this.#pingedAt >= timeout) {
         this.#emitError(new ParleyError(ErrorCode.HEARTBEAT_TIMEOUT, `no answer to a ping within ${timeout} ms`, CloseCode.Abnormal));
@@ -986,6 +1062,17 @@ export class WebSocket extends EventEmitter {
       this.ping();
     }
     return false;
+  }
+
+  /** @internal The heartbeat starts watching: silence is counted from `now`. */
+  [kHeartbeatStart](now: number): void {
+    this.#lastReceived = now;
+    this.#flags &= ~Flag.RECEIVED;
+  }
+
+  /** @internal The end-of-turn flush of frames queued by {@link WebSocket.send} (write-batch.ts). */
+  [kFlush](): void {
+    this.#flush();
   }
 
   // ---- WHATWG EventTarget ----------------------------------------------------------------
@@ -1079,6 +1166,26 @@ export class WebSocket extends EventEmitter {
   /** WHATWG `onerror` attribute. */
   get onerror(): EventListenerLike | null { return this.#getAttribute('error'); }
   set onerror(h: EventListenerLike | null) { this.#setAttribute('error', h); }
+}
+
+/** Receiver configurations by settings and role, so the connections of a server share one. */
+const receiverConfigs = new WeakMap<ConnectionSettings, Array<ReceiverConfig | undefined>>();
+
+/** The shared {@link ReceiverConfig} for connections with these settings, role and RSV1 use. */
+function receiverConfig(s: ConnectionSettings, isServer: boolean, allowRsv1: boolean): ReceiverConfig {
+  let byRole = receiverConfigs.get(s);
+  if (byRole === undefined) receiverConfigs.set(s, (byRole = []));
+  const slot = (isServer ? 1 : 0) | (allowRsv1 ? 2 : 0);
+  return (byRole[slot] ??= new ReceiverConfig({
+    expectMasked: isServer,
+    maxPayload: s.maxPayload,
+    maxFragments: s.maxFragments,
+    allowRsv1,
+    skipUtf8Validation: s.skipUTF8Validation,
+    utf8: utf8Check,
+    mask: fastMask,
+    allocate,
+  }));
 }
 
 /**

@@ -5,10 +5,16 @@
  * @packageDocumentation
  */
 
+/**
+ * The method a {@link Flushable} writes its queued frames with: a symbol, so a connection is
+ * its own flushable without a public `flush` or a closure kept per connection.
+ */
+export const kFlush = Symbol('parley.flush');
+
 /** Something with queued frames to flush. */
 export interface Flushable {
   /** Writes everything queued. */
-  flush(): void;
+  [kFlush](): void;
 }
 
 let dirty: Flushable[] = [];
@@ -18,10 +24,10 @@ function flushAll(): void {
   const list = dirty;
   dirty = [];
   scheduled = false;
-  for (const item of list) item.flush();
+  for (const item of list) item[kFlush]();
 }
 
-/** Arranges for `item.flush()` to run once, after the current I/O phase. */
+/** Arranges for `item[kFlush]()` to run once, after the current I/O phase. */
 export function scheduleFlush(item: Flushable): void {
   dirty.push(item);
   if (!scheduled) {

@@ -60,11 +60,36 @@ export function parseTokenList(value: string): string[] | undefined {
 /** Whether a token list contains `token`, compared case-insensitively (RFC 6455 §4.2.1). */
 export function hasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
-  const list = parseTokenList(value);
-  if (list === undefined) return false;
-  const want = token.toLowerCase();
-  for (const t of list) if (t.toLowerCase() === want) return true;
-  return false;
+  // One pass with no substrings or arrays (it runs twice per handshake): every element must
+  // still be a token, as in parseTokenList, or the whole list is invalid.
+  let found = false;
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
+    let a = start;
+    let b = i;
+    while (a < b && isOws(value.charCodeAt(a))) a++;
+    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+    for (let j = a; j < b; j++) {
+      const c = value.charCodeAt(j);
+      if (c >= 128 || TCHAR[c] === 0) return false;
+    }
+    if (!found && b > a && b - a === token.length && equalsIgnoreAsciiCase(value, a, token)) found = true;
+    start = i + 1;
+  }
+  return found;
+}
+
+/** Whether `value[at, at + token.length)` is `token`, ASCII letters compared without case. */
+function equalsIgnoreAsciiCase(value: string, at: number, token: string): boolean {
+  for (let k = 0; k < token.length; k++) {
+    let x = value.charCodeAt(at + k);
+    let y = token.charCodeAt(k);
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 /**

@@ -57,44 +57,87 @@ const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
 
+/** Bits of `Receiver.#bits`: five booleans in one field (memory per idle connection). */
+const PAUSED = 1 << 0;
+/** A parse is running further up the stack (bytes pushed re-entrantly wait). */
+const PROCESSING = 1 << 1;
+/** The frame being read is its message's last. */
+const FIN = 1 << 2;
+const MASKED = 1 << 3;
+/** The message being assembled is compressed (RSV1 on its first frame, RFC 7692 §6). */
+const COMPRESSED = 1 << 4;
+
+const NO_PIECES: readonly Uint8Array[] = Object.freeze([]);
+
+/**
+ * {@link ReceiverOptions} with their defaults filled in, read-only. A server makes one for all its
+ * connections and passes it to every {@link Receiver}: the limits and functions then cost one
+ * field per connection instead of eight.
+ */
+export class ReceiverConfig {
+  /** See {@link ReceiverOptions.expectMasked}. */
+  readonly expectMasked: boolean;
+  /** See {@link ReceiverOptions.maxPayload}. */
+  readonly maxPayload: number;
+  /** See {@link ReceiverOptions.maxFragments}. */
+  readonly maxFragments: number;
+  /** See {@link ReceiverOptions.allowRsv1}. */
+  readonly allowRsv1: boolean;
+  /** See {@link ReceiverOptions.utf8}. */
+  readonly utf8Check: Utf8Check | undefined;
+  /** See {@link ReceiverOptions.allocate}. */
+  readonly allocate: Allocate;
+  /** See {@link ReceiverOptions.skipUtf8Validation}. */
+  readonly skipUtf8: boolean;
+  /** See {@link ReceiverOptions.mask}. */
+  readonly unmask: MaskFunction;
+
+  /** @param options - role and limits */
+  constructor(options: ReceiverOptions) {
+    this.expectMasked = options.expectMasked;
+    this.maxPayload = options.maxPayload ?? Defaults.maxPayload;
+    this.maxFragments = options.maxFragments ?? Defaults.maxFragments;
+    this.allowRsv1 = options.allowRsv1 ?? false;
+    this.utf8Check = options.utf8;
+    this.allocate = options.allocate ?? defaultAllocate;
+    this.skipUtf8 = options.skipUtf8Validation ?? false;
+    this.unmask = options.mask ?? applyMask;
+    Object.freeze(this);
+  }
+}
+
 /** Parses a WebSocket byte stream. One per connection. */
 export class Receiver {
   readonly #handler: ReceiverHandler;
-  readonly #expectMasked: boolean;
-  readonly #maxPayload: number;
-  readonly #maxFragments: number;
-  readonly #allowRsv1: boolean;
-  readonly #utf8Check: Utf8Check | undefined;
-  readonly #allocate: Allocate;
-  readonly #skipUtf8: boolean;
-  readonly #unmask: MaskFunction;
+  readonly #config: ReceiverConfig;
 
   #state = HEADER;
-  #paused = false;
-  #processing = false;
-  /** Chunks received while paused, in order. */
-  #queue: Uint8Array[] = [];
+  /** PAUSED, PROCESSING, FIN, MASKED, COMPRESSED. */
+  #bits = 0;
+  /** Chunks received while paused, in order; created when first needed. */
+  #queue: Uint8Array[] | undefined;
 
   /** A header split across chunks is gathered here (at most 14 bytes). */
   #header: Uint8Array | undefined;
   #headerFill = 0;
 
   // The frame being read.
-  #fin = false;
   #opcode = 0;
-  #masked = false;
-  /** A plain array: four small integers cost less per connection than a typed array. */
-  readonly #maskKey: number[] = [0, 0, 0, 0];
+  /**
+   * A plain array: four small integers cost less per connection than a typed array. Created
+   * with the first masked frame, so an idle connection holds none.
+   */
+  #maskKey: number[] | undefined;
   #length = 0;
   #received = 0;
   #control: Uint8Array | undefined;
 
   // The message being assembled.
   #messageOpcode = 0;
-  #compressed = false;
   #messageSize = 0;
   #fragmentCount = 0;
-  #pieces: Uint8Array[] = [];
+  /** Pieces of a message that spans chunks or frames; the shared empty list when there are none. */
+  #pieces: readonly Uint8Array[] = NO_PIECES;
   /** Small pieces are copied together here so a flood of tiny fragments costs bytes, not objects. */
   #coalesce: Uint8Array | undefined;
   #coalesceFill = 0;
@@ -102,18 +145,11 @@ export class Receiver {
 
   /**
    * @param handler - receives messages, control frames and errors
-   * @param options - role and limits
+   * @param options - role and limits; a {@link ReceiverConfig} is used as it is (share one)
    */
-  constructor(handler: ReceiverHandler, options: ReceiverOptions) {
+  constructor(handler: ReceiverHandler, options: ReceiverOptions | ReceiverConfig) {
     this.#handler = handler;
-    this.#expectMasked = options.expectMasked;
-    this.#maxPayload = options.maxPayload ?? Defaults.maxPayload;
-    this.#maxFragments = options.maxFragments ?? Defaults.maxFragments;
-    this.#allowRsv1 = options.allowRsv1 ?? false;
-    this.#utf8Check = options.utf8;
-    this.#allocate = options.allocate ?? defaultAllocate;
-    this.#skipUtf8 = options.skipUtf8Validation ?? false;
-    this.#unmask = options.mask ?? applyMask;
+    this.#config = options instanceof ReceiverConfig ? options : new ReceiverConfig(options);
   }
 
   /** True once a close frame or an error ended parsing. */
@@ -123,13 +159,13 @@ export class Receiver {
 
   /** True while paused by {@link Receiver.pause}. */
   get paused(): boolean {
-    return this.#paused;
+    return (this.#bits & PAUSED) !== 0;
   }
 
   /** Bytes held because parsing is paused (counted against the caller's read budget). */
   get queuedBytes(): number {
     let n = 0;
-    for (const c of this.#queue) n += c.length;
+    for (const c of this.#queue ?? NO_PIECES) n += c.length;
     return n;
   }
 
@@ -138,21 +174,25 @@ export class Receiver {
    * pauses while it inflates a compressed message, so messages stay in order.
    */
   pause(): void {
-    this.#paused = true;
+    this.#bits |= PAUSED;
   }
 
   /** Continues with the bytes held while paused. */
   resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
+    if ((this.#bits & PAUSED) === 0) return;
+    this.#bits &= ~PAUSED;
     this.#drain();
   }
 
   /** Parses held chunks in order, unless a parse is already running further up the stack. */
   #drain(): void {
-    while (this.#queue.length > 0 && !this.#paused && !this.#processing && this.#state !== STOPPED) {
-      this.#process(this.#queue.shift()!);
+    const queue = this.#queue;
+    if (queue === undefined) return;
+    while (queue.length > 0 && (this.#bits & (PAUSED | PROCESSING)) === 0 && this.#state !== STOPPED) {
+      this.#process(queue.shift()!);
     }
+    // A queue that went empty is dropped: most connections never need one again.
+    if (queue.length === 0 && this.#queue === queue) this.#queue = undefined;
   }
 
   /** Stops parsing for good (the connection is being torn down); held bytes are dropped. */
@@ -164,9 +204,9 @@ export class Receiver {
   push(chunk: Uint8Array): void {
     if (this.#state === STOPPED || chunk.length === 0) return;
     // Bytes pushed from inside a handler (re-entrantly) wait for the bytes before them.
-    if (this.#paused || this.#processing || this.#queue.length > 0) {
-      this.#queue.push(chunk);
-      if (!this.#processing) this.#drain();
+    if ((this.#bits & (PAUSED | PROCESSING)) !== 0 || this.#queue !== undefined) {
+      (this.#queue ??= []).push(chunk);
+      if ((this.#bits & PROCESSING) === 0) this.#drain();
       return;
     }
     this.#process(chunk);
@@ -174,13 +214,13 @@ export class Receiver {
   }
 
   #process(chunk: Uint8Array): void {
-    this.#processing = true;
+    this.#bits |= PROCESSING;
     const end = chunk.length;
     let pos = 0;
     try {
       while (pos < end) {
-        if (this.#paused) {
-          this.#queue.unshift(chunk.subarray(pos));
+        if ((this.#bits & PAUSED) !== 0) {
+          (this.#queue ??= []).unshift(chunk.subarray(pos));
           return;
         }
         if (this.#state === HEADER) {
@@ -199,7 +239,7 @@ export class Receiver {
         }
       }
     } finally {
-      this.#processing = false;
+      this.#bits &= ~PROCESSING;
     }
   }
 
@@ -246,8 +286,9 @@ export class Receiver {
     let o = at + 2;
 
     if ((b0 & 0x30) !== 0) return this.#fail(ErrorCode.RSV_INVALID, 'RSV2 and RSV3 must be clear', CloseCode.ProtocolError);
-    if (masked !== this.#expectMasked) {
-      return this.#fail(ErrorCode.MASK_INVALID, this.#expectMasked ? 'client frames must be masked' : 'server frames must not be masked', CloseCode.ProtocolError);
+    const config = this.#config;
+    if (masked !== config.expectMasked) {
+      return this.#fail(ErrorCode.MASK_INVALID, config.expectMasked ? 'client frames must be masked' : 'server frames must not be masked', CloseCode.ProtocolError);
     }
 
     if (opcode >= 0x8) {
@@ -264,7 +305,7 @@ export class Receiver {
         if (rsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 on a continuation frame', CloseCode.ProtocolError);
       } else {
         if (this.#messageOpcode !== 0) return this.#fail(ErrorCode.FRAGMENT_INVALID, 'new message inside a fragmented message', CloseCode.ProtocolError);
-        if (rsv1 && !this.#allowRsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 set but no extension was negotiated', CloseCode.ProtocolError);
+        if (rsv1 && !config.allowRsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 set but no extension was negotiated', CloseCode.ProtocolError);
       }
     }
 
@@ -288,21 +329,23 @@ export class Receiver {
       // message is held to maxPayload once inflated (the Node layer's codec stops there); data
       // that does not compress grows a little on the wire (5 bytes per stored block, RFC 1951
       // §3.2.4), so its wire size gets 1/64 plus 1 KiB of slack.
-      const compressed = opcode === Opcode.Continuation ? this.#compressed : rsv1;
-      const limit = compressed ? this.#maxPayload + Math.ceil(this.#maxPayload / 64) + 1024 : this.#maxPayload;
-      if (this.#maxPayload > 0 && this.#messageSize + length > limit) {
-        return this.#fail(ErrorCode.MESSAGE_TOO_BIG, `message over maxPayload (${this.#maxPayload} bytes)`, CloseCode.MessageTooBig);
+      const compressed = opcode === Opcode.Continuation ? (this.#bits & COMPRESSED) !== 0 : rsv1;
+      const maxPayload = config.maxPayload;
+      const limit = compressed ? maxPayload + Math.ceil(maxPayload / 64) + 1024 : maxPayload;
+      if (maxPayload > 0 && this.#messageSize + length > limit) {
+        return this.#fail(ErrorCode.MESSAGE_TOO_BIG, `message over maxPayload (${maxPayload} bytes)`, CloseCode.MessageTooBig);
       }
       if (!fin || opcode === Opcode.Continuation) {
-        if (this.#maxFragments > 0 && ++this.#fragmentCount > this.#maxFragments) {
-          return this.#fail(ErrorCode.TOO_MANY_FRAGMENTS, `message over maxFragments (${this.#maxFragments} frames)`, CloseCode.MessageTooBig);
+        if (config.maxFragments > 0 && ++this.#fragmentCount > config.maxFragments) {
+          return this.#fail(ErrorCode.TOO_MANY_FRAGMENTS, `message over maxFragments (${config.maxFragments} frames)`, CloseCode.MessageTooBig);
         }
       }
       if (opcode !== Opcode.Continuation) {
         this.#messageOpcode = opcode;
-        this.#compressed = rsv1;
-        if (opcode === Opcode.Text && !rsv1 && !this.#skipUtf8) {
-          if (this.#utf8 === undefined) this.#utf8 = new Utf8Validator(this.#utf8Check);
+        if (rsv1) this.#bits |= COMPRESSED;
+        else this.#bits &= ~COMPRESSED;
+        if (opcode === Opcode.Text && !rsv1 && !config.skipUtf8) {
+          if (this.#utf8 === undefined) this.#utf8 = new Utf8Validator(config.utf8Check);
           else this.#utf8.reset();
         }
       }
@@ -310,15 +353,14 @@ export class Receiver {
     }
 
     if (masked) {
-      const k = this.#maskKey;
+      const k = (this.#maskKey ??= [0, 0, 0, 0]);
       k[0] = b[o]!;
       k[1] = b[o + 1]!;
       k[2] = b[o + 2]!;
       k[3] = b[o + 3]!;
     }
-    this.#fin = fin;
+    this.#bits = (this.#bits & ~(FIN | MASKED)) | (fin ? FIN : 0) | (masked ? MASKED : 0);
     this.#opcode = opcode;
-    this.#masked = masked;
     this.#length = length;
     this.#received = 0;
     return true;
@@ -326,7 +368,7 @@ export class Receiver {
 
   /** Takes the next piece of the current frame's payload. */
   #readPayload(piece: Uint8Array): void {
-    if (this.#masked) this.#unmask(piece, this.#maskKey, this.#received);
+    if ((this.#bits & MASKED) !== 0) this.#config.unmask(piece, this.#maskKey!, this.#received);
     const offset = this.#received;
     this.#received += piece.length;
     const done = this.#received === this.#length;
@@ -344,7 +386,7 @@ export class Receiver {
 
     // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
     // (RFC 6455 §8.1; Autobahn 6.4.x).
-    if (this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#skipUtf8 && !this.#utf8!.push(piece)) {
+    if (this.#messageOpcode === Opcode.Text && (this.#bits & COMPRESSED) === 0 && !this.#config.skipUtf8 && !this.#utf8!.push(piece)) {
       this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
       return;
     }
@@ -368,9 +410,10 @@ export class Receiver {
       this.#controlFrame(opcode, payload!);
       return;
     }
-    const whole = this.#fin && this.#pieces.length === 0 && this.#coalesce === undefined;
+    const fin = (this.#bits & FIN) !== 0;
+    const whole = fin && this.#pieces.length === 0 && this.#coalesce === undefined;
     if (!whole && payload !== undefined && payload.length > 0) this.#keep(payload);
-    if (!this.#fin) return;
+    if (!fin) return;
 
     this.#flushCoalesced();
     const pieces = this.#pieces;
@@ -381,7 +424,7 @@ export class Receiver {
     else if (pieces.length === 1) data = pieces[0]!;
     else if (pieces.length === 0) data = new Uint8Array(0);
     else {
-      data = this.#allocate(this.#messageSize);
+      data = this.#config.allocate(this.#messageSize);
       let o = 0;
       for (const p of pieces) {
         data.set(p, o);
@@ -389,16 +432,16 @@ export class Receiver {
       }
     }
     const isText = this.#messageOpcode === Opcode.Text;
-    const compressed = this.#compressed;
-    if (isText && !compressed && !this.#skipUtf8 && !this.#utf8!.complete) {
+    const compressed = (this.#bits & COMPRESSED) !== 0;
+    if (isText && !compressed && !this.#config.skipUtf8 && !this.#utf8!.complete) {
       this.#fail(ErrorCode.UTF8_INVALID, 'text message ends inside a UTF-8 sequence', CloseCode.InvalidPayload);
       return;
     }
-    this.#pieces = [];
+    this.#pieces = NO_PIECES;
     this.#messageOpcode = 0;
     this.#messageSize = 0;
     this.#fragmentCount = 0;
-    this.#compressed = false;
+    this.#bits &= ~COMPRESSED;
     this.#handler.onMessage(data, !isText, compressed);
   }
 
@@ -412,7 +455,7 @@ export class Receiver {
   #keep(piece: Uint8Array): void {
     if (piece.length >= KEEP_MIN && piece.length * 2 >= piece.buffer.byteLength) {
       this.#flushCoalesced();
-      this.#pieces.push(piece);
+      this.#addPiece(piece);
       return;
     }
     let offset = 0;
@@ -423,8 +466,8 @@ export class Receiver {
         let size = Math.min(COALESCE_MAX, Math.max(1024, last * 2));
         // In the message's last frame the bytes still to come are known: the tail of a large
         // message behind a kept 64 KiB piece needs its few bytes, not another 64 KiB.
-        if (this.#fin) size = Math.min(size, Math.max(1024, piece.length - offset + this.#length - this.#received));
-        buf = this.#coalesce = this.#allocate(size);
+        if ((this.#bits & FIN) !== 0) size = Math.min(size, Math.max(1024, piece.length - offset + this.#length - this.#received));
+        buf = this.#coalesce = this.#config.allocate(size);
         this.#coalesceFill = 0;
       }
       const n = Math.min(piece.length - offset, buf.length - this.#coalesceFill);
@@ -435,9 +478,14 @@ export class Receiver {
     }
   }
 
+  #addPiece(piece: Uint8Array): void {
+    if (this.#pieces === NO_PIECES) this.#pieces = [piece];
+    else (this.#pieces as Uint8Array[]).push(piece);
+  }
+
   #flushCoalesced(): void {
     if (this.#coalesce === undefined) return;
-    if (this.#coalesceFill > 0) this.#pieces.push(this.#coalesce.subarray(0, this.#coalesceFill));
+    if (this.#coalesceFill > 0) this.#addPiece(this.#coalesce.subarray(0, this.#coalesceFill));
     this.#coalesce = undefined;
     this.#coalesceFill = 0;
   }
@@ -458,7 +506,7 @@ export class Receiver {
         return;
       }
       const reason = payload.subarray(2);
-      if (!isValidUtf8(reason, this.#utf8Check)) {
+      if (!isValidUtf8(reason, this.#config.utf8Check)) {
         this.#fail(ErrorCode.UTF8_INVALID, 'close reason is not valid UTF-8', CloseCode.InvalidPayload);
         return;
       }
@@ -469,8 +517,8 @@ export class Receiver {
 
   #stop(): void {
     this.#state = STOPPED;
-    this.#queue = [];
-    this.#pieces = [];
+    this.#queue = undefined;
+    this.#pieces = NO_PIECES;
     this.#coalesce = undefined;
   }
 

@@ -9,9 +9,9 @@
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer as NodeWebSocketServer, type ServerOptions as NodeServerOptions } from '../node/websocket-server.js';
+import { kAdoptConnection } from '../node/internal.js';
 import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
 import type { ClusterAdapter } from './adapter.js';
 import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from './envelope.js';
@@ -149,6 +149,7 @@ export class WebSocketServer extends NodeWebSocketServer {
       snapshot: realtime.snapshot,
       requests: realtime.requests,
       reportError: (error, ws) => this.#report(error, ws),
+      connectionId: (n) => `${this.#idPrefix}.${n.toString(36)}`,
     };
     const idempotency = this.#hub.idempotency;
     this.#sweeper = setInterval(() => idempotency.sweep(), 60_000);
@@ -160,19 +161,11 @@ export class WebSocketServer extends NodeWebSocketServer {
     return this.#engine;
   }
 
-  /** @inheritDoc */
-  override handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: NodeWebSocket, req: http.IncomingMessage) => void): void {
-    super.handleUpgrade(req, socket, head, (ws, request) => {
-      this.#adopt(ws);
-      callback(ws, request);
-    });
-  }
-
-  /** Gives a new connection its session, before the application sees it. */
-  #adopt(ws: NodeWebSocket): void {
+  /** @internal Gives a new connection its session, before the application sees it. */
+  override [kAdoptConnection](ws: NodeWebSocket): void {
     // A `WebSocket` option that is not a real-time class gets plain connections.
     if (!(ws instanceof WebSocket)) return;
-    const id = `${this.#idPrefix}.${(++this.#connections).toString(36)}`;
+    const n = ++this.#connections;
     let user: string | undefined;
     try {
       user = this.#userOf !== undefined ? this.#userOf(ws) : defaultUser(ws);
@@ -180,7 +173,7 @@ export class WebSocketServer extends NodeWebSocketServer {
     } catch (error) {
       this.#report(error, ws);
     }
-    const session = new RealtimeSession(this.#hub, ws, id, user ?? id, user !== undefined, ws.protocol === REALTIME_SUBPROTOCOL);
+    const session = new RealtimeSession(this.#hub, ws, n, user, ws.protocol === REALTIME_SUBPROTOCOL);
     ws[kBindSession](session);
     if (session.envelopes) session.hello();
   }

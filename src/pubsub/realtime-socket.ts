@@ -39,6 +39,15 @@ export interface SocketPublishOptions {
 export const PENDING_PUBLISH: Readonly<PublishResult> = Object.freeze({ status: 'ok', offset: -1, delivered: 0 });
 
 /**
+ * The session of a server connection, or InvalidStateError. A function, not a private method:
+ * a class with private methods gives every instance a brand field (8 bytes per connection).
+ */
+function need(session: RealtimeSession<WebSocket> | undefined, what: string): RealtimeSession<WebSocket> {
+  if (session === undefined) throw new InvalidStateError(`${what} is only available on a server-side connection of a real-time WebSocketServer`);
+  return session;
+}
+
+/**
  * A WebSocket connection with topics. Client-side instances (`new WebSocket(url)`) behave exactly
  * as the Node layer's; the topic methods throw `InvalidStateError` on them.
  */
@@ -55,11 +64,6 @@ export class WebSocket extends NodeWebSocket {
     return this.#session;
   }
 
-  #need(what: string): RealtimeSession<WebSocket> {
-    const session = this.#session;
-    if (session === undefined) throw new InvalidStateError(`${what} is only available on a server-side connection of a real-time WebSocketServer`);
-    return session;
-  }
 
   /**
    * Subscribes this connection to `topic`. Published messages reach it as `msg` envelopes on a
@@ -68,7 +72,7 @@ export class WebSocket extends NodeWebSocket {
    * @throws TypeError for an invalid topic name; InvalidStateError on a client-side WebSocket
    */
   subscribe(topic: string, options: SocketSubscribeOptions = {}): boolean {
-    return this.#need('subscribe()').subscribe(topic, options);
+    return need(this.#session, 'subscribe()').subscribe(topic, options);
   }
 
   /**
@@ -76,17 +80,17 @@ export class WebSocket extends NodeWebSocket {
    * @returns false when it was not subscribed
    */
   unsubscribe(topic: string): boolean {
-    return this.#need('unsubscribe()').unsubscribe(topic);
+    return need(this.#session, 'unsubscribe()').unsubscribe(topic);
   }
 
   /** Whether this connection is subscribed to `topic`. */
   isSubscribed(topic: string): boolean {
-    return this.#need('isSubscribed()').isSubscribed(topic);
+    return need(this.#session, 'isSubscribed()').isSubscribed(topic);
   }
 
   /** The topics this connection is subscribed to (a copy). */
   get topics(): string[] {
-    return this.#need('topics').topics;
+    return need(this.#session, 'topics').topics;
   }
 
   /** A `ws` application may keep its own `topics` property: assigning one shadows this getter. */
@@ -111,7 +115,7 @@ export class WebSocket extends NodeWebSocket {
    * @throws TypeError for an invalid topic or data; InvalidStateError on a client-side WebSocket
    */
   publish(topic: string, data: unknown, options: SocketPublishOptions = {}): PublishResult {
-    const result = this.#need('publish()').publish(topic, data, options);
+    const result = need(this.#session, 'publish()').publish(topic, data, options);
     if (!isPromise(result)) return result;
     result.catch(() => {});
     return { ...PENDING_PUBLISH };

@@ -59,6 +59,8 @@ export interface SessionHub<W> {
   readonly requests: Readonly<Record<string, RequestHandler<W>>> | undefined;
   /** An application hook threw or rejected. */
   reportError(error: unknown, ws: W): void;
+  /** The connection id for a connection's number. */
+  connectionId(n: number): string;
 }
 
 /** Options of a subscription made from server code. */
@@ -79,6 +81,14 @@ const MAX_WAITING = 1024;
 const MAX_REQUESTS_IN_FLIGHT = 128;
 const OPEN = 1;
 
+/** Bits of `RealtimeSession.#bits`. */
+const ENVELOPES = 1 << 0;
+const CLOSED = 1 << 2;
+/** An ordered envelope's operation is running. */
+const BUSY = 1 << 3;
+/** Reading is paused because too many envelopes wait. */
+const PAUSED_READING = 1 << 4;
+
 interface Waiting {
   readonly id: EnvelopeId | undefined;
   readonly op: () => MaybePromise<void>;
@@ -86,39 +96,65 @@ interface Waiting {
 
 /** The real-time side of one server connection. */
 export class RealtimeSession<W extends SessionSocket> implements Subscriber {
-  /** Connection id (`conn` in the protocol). */
-  readonly id: string;
-  /** Whether the connection negotiated `parley.v1`. */
-  readonly envelopes: boolean;
-  /** The user this connection belongs to (presence and idempotency are per user). */
-  readonly user: string;
-  /** Whether `user` came from the application rather than the connection id. */
-  readonly userKnown: boolean;
+  /**
+   * The connection id: its number until first asked for, then the string (the server's prefix,
+   * a dot, the number in base 36). Most plain connections are never asked: no string for them.
+   */
+  #id: number | string;
+  /** The user the application gave, or undefined: the connection id stands in. */
+  readonly #user: string | undefined;
   readonly #ws: W;
   readonly #hub: SessionHub<W>;
-  #closed = false;
+  /** ENVELOPES, CLOSED, BUSY, PAUSED_READING: four booleans in one field (memory per connection). */
+  #bits: number;
   #malformedInARow = 0;
-  #busy = false;
   /** Envelopes waiting behind an asynchronous one; created on first use (most connections never need it). */
   #waiting: Waiting[] | undefined;
-  #pausedReading = false;
   #requests = 0;
 
   /**
    * @param hub - the server's shared state
    * @param ws - the connection
-   * @param id - its connection id
-   * @param user - its user (the connection id when the application gave none)
-   * @param userKnown - whether the application gave the user
+   * @param id - its connection id, or its number for `hub.connectionId` to format when needed
+   * @param user - its user, or undefined when the application gave none (the id stands in)
    * @param envelopes - whether it negotiated `parley.v1`
    */
-  constructor(hub: SessionHub<W>, ws: W, id: string, user: string, userKnown: boolean, envelopes: boolean) {
+  constructor(hub: SessionHub<W>, ws: W, id: string | number, user: string | undefined, envelopes: boolean) {
     this.#hub = hub;
     this.#ws = ws;
-    this.id = id;
-    this.user = user;
-    this.userKnown = userKnown;
-    this.envelopes = envelopes;
+    this.#id = id;
+    this.#user = user;
+    this.#bits = envelopes ? ENVELOPES : 0;
+  }
+
+  /** Connection id (`conn` in the protocol). */
+  get id(): string {
+    const id = this.#id;
+    return typeof id === 'string' ? id : (this.#id = this.#hub.connectionId(id));
+  }
+
+  /** The user this connection belongs to (presence and idempotency are per user). */
+  get user(): string {
+    return this.#user ?? this.id;
+  }
+
+  /** Whether the connection negotiated `parley.v1`. */
+  get envelopes(): boolean {
+    return (this.#bits & ENVELOPES) !== 0;
+  }
+
+  /** Whether `user` came from the application rather than the connection id. */
+  get userKnown(): boolean {
+    return this.#user !== undefined;
+  }
+
+  #has(bit: number): boolean {
+    return (this.#bits & bit) !== 0;
+  }
+
+  #set(bit: number, on: boolean): void {
+    if (on) this.#bits |= bit;
+    else this.#bits &= ~bit;
   }
 
   // ---- Subscriber ------------------------------------------------------------------------
@@ -142,7 +178,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
 
   /** Whether the connection has closed. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#has(CLOSED);
   }
 
   /** Sends `hello`, the first envelope of every `parley.v1` connection. */
@@ -157,8 +193,8 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
 
   /** The connection closed: leave every topic (and its presence). */
   onClose(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#has(CLOSED)) return;
+    this.#set(CLOSED, true);
     this.#waiting = undefined;
     this.#hub.engine.unsubscribeAll(this);
   }
@@ -168,7 +204,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
    * connection with 1011 for an exception here.
    */
   onMessage(data: unknown, isBinary: boolean): void {
-    if (this.#closed) return;
+    if (this.#has(CLOSED)) return;
     try {
       let envelope: ClientEnvelope;
       try {
@@ -200,7 +236,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
   // ---- ordering --------------------------------------------------------------------------
 
   #ordered(id: EnvelopeId | undefined, op: () => MaybePromise<void>): void {
-    if (!this.#busy) {
+    if (!this.#has(BUSY)) {
       this.#run(id, op);
       return;
     }
@@ -210,9 +246,9 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
       return;
     }
     waiting.push({ id, op });
-    if (waiting.length >= PAUSE_READING_AT && !this.#pausedReading) {
+    if (waiting.length >= PAUSE_READING_AT && !this.#has(PAUSED_READING)) {
       // TCP backpressure instead of an ever longer queue.
-      this.#pausedReading = true;
+      this.#set(PAUSED_READING, true);
       this.#ws.pause();
     }
   }
@@ -220,18 +256,18 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
   #run(id: EnvelopeId | undefined, op: () => MaybePromise<void>): void {
     const result = attempt(op, (error) => this.#internal(id, error));
     if (!isPromise(result)) return;
-    this.#busy = true;
+    this.#set(BUSY, true);
     void result.then(() => this.#next());
   }
 
   #next(): void {
-    this.#busy = false;
-    while (!this.#busy && !this.#closed && this.#waiting !== undefined && this.#waiting.length > 0) {
+    this.#set(BUSY, false);
+    while (!this.#has(BUSY) && !this.#has(CLOSED) && this.#waiting !== undefined && this.#waiting.length > 0) {
       const { id, op } = this.#waiting.shift()!;
       this.#run(id, op);
     }
-    if (this.#pausedReading && (this.#waiting?.length ?? 0) < PAUSE_READING_AT / 2) {
-      this.#pausedReading = false;
+    if (this.#has(PAUSED_READING) && (this.#waiting?.length ?? 0) < PAUSE_READING_AT / 2) {
+      this.#set(PAUSED_READING, false);
       this.#ws.resume();
     }
   }
@@ -267,7 +303,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
         this.#error(id, 'FORBIDDEN', 'not allowed to subscribe to this topic');
         return;
       }
-      if (this.#closed) return;
+      if (this.#has(CLOSED)) return;
       const presence = env.presence !== undefined ? { user: this.user, info: env.presence } : undefined;
       const ticket = engine.subscribe(this, topic, { since: env.since, presence, hold: true });
       return attempt(
@@ -276,7 +312,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
           // A snapshot is for a client without usable state: a new subscription, or one that could not recover.
           const snapshot = hook !== undefined && state.recovered !== true ? hook(topic, this.#ws) : undefined;
           return after(snapshot, (value) => {
-            if (this.#closed) return;
+            if (this.#has(CLOSED)) return;
             const reply: Extract<ServerEnvelope, { t: 'subok' }> = { t: 'subok', id, topic, epoch: state.epoch, offset: state.offset };
             if (state.recovered !== undefined) reply.recovered = state.recovered;
             if (value !== undefined) reply.snapshot = value;
@@ -405,7 +441,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
    * @returns false when already subscribed or closed
    */
   subscribe(topic: string, options: ServerSubscribeOptions = {}): boolean {
-    if (this.#closed) return false;
+    if (this.#has(CLOSED)) return false;
     const presence = options.presence !== undefined ? { user: this.user, info: options.presence } : undefined;
     return this.#hub.engine.subscribe(this, topic, { since: options.since, presence }).added;
   }

@@ -311,6 +311,24 @@ void describe('WebSocketServer client tracking and events', () => {
     assert.equal(wss.clients.size, 0);
   });
 
+  void test('a closed connection has left clients before its own close listeners run, even with them all removed', async (t) => {
+    const { wss, url } = await startServer(t);
+    await Promise.all([openClient(t, url), openClient(t, url)]);
+    const clients = wss.clients!;
+    await until(() => clients.size === 2);
+    const conns = [...clients];
+    assert.equal(conns.length, 2);
+    const [x, y] = conns as [WebSocket, WebSocket];
+    let seen: boolean | undefined;
+    x.on('close', () => { seen = clients.has(x); });
+    // Tracking does not depend on a listener the application could remove.
+    y.removeAllListeners('close');
+    x.close();
+    y.close();
+    await until(() => clients.size === 0);
+    assert.equal(seen, false);
+  });
+
   void test('clientTracking false: no clients set, connections still work', async (t) => {
     const { wss, url } = await startServer(t, { clientTracking: false });
     echo(wss);

@@ -460,6 +460,28 @@ void describe('WebSocket reading', () => {
   });
 });
 
+void describe('WebSocket as an EventEmitter', () => {
+  void test('event names that are Object.prototype members or __proto__ are ordinary events', async (t) => {
+    const { client } = await echoPair(t);
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    for (const name of names) assert.equal(client.listenerCount(name), 0, name);
+    assert.deepEqual(client.eventNames().filter((n) => names.includes(n as string)), []);
+    const calls: string[] = [];
+    const listeners = names.map((name) => (value: string): void => { calls.push(`${name}:${value}`); });
+    names.forEach((name, i) => client.on(name, listeners[i]!));
+    for (const name of names) assert.equal(client.emit(name, 'x'), true, name);
+    assert.deepEqual(calls, names.map((name) => `${name}:x`));
+    names.forEach((name, i) => client.off(name, listeners[i]!));
+    for (const name of names) assert.equal(client.emit(name, 'y'), false, name);
+    assert.equal(calls.length, names.length);
+    // The connection's own events still flow after all that.
+    const echoed = waitFor<[Buffer, boolean]>(client, 'message');
+    client.send('still here');
+    const [data] = await echoed;
+    assert.equal(String(data), 'still here');
+  });
+});
+
 void describe('WHATWG event API', () => {
   void test('addEventListener: message events carry strings for text and follow binaryType for binary', async (t) => {
     const { client } = await echoPair(t);

@@ -43,6 +43,21 @@ void describe('RFC 7230 §3.2.6 tokens and §7 lists', () => {
     assert.equal(hasToken('upgrade, bad value', 'upgrade'), false, 'an invalid list has no tokens');
   });
 
+  void test('hasToken agrees with a lookup in parseTokenList on random lists', () => {
+    const reference = (value: string, token: string): boolean => parseTokenList(value)?.some((t) => t.toLowerCase() === token.toLowerCase()) ?? false;
+    const pieces = ['upgrade', 'Upgrade', 'UPGRADE', 'upgrades', 'up', 'websocket', 'x', ',', ',', ' ', '\t', ' ', 'a b', 'é', '"', ';', ''];
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      let value = '';
+      for (let n = next(6); n >= 0; n--) value += pieces[next(pieces.length)]!;
+      for (const token of ['upgrade', 'websocket', 'UP', '']) assert.equal(hasToken(value, token), reference(value, token), JSON.stringify([value, token]));
+    }
+  });
+
   void test('names like __proto__ and constructor are plain strings', () => {
     const list = parseTokenList('__proto__, constructor, toString, hasOwnProperty');
     assert.deepEqual(list, ['__proto__', 'constructor', 'toString', 'hasOwnProperty']);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Receiver, type ReceiverOptions } from '../../src/protocol/receiver.js';
+import { Receiver, ReceiverConfig, type ReceiverOptions } from '../../src/protocol/receiver.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 import { Defaults } from '../../src/protocol/constants.js';
 import { E } from '../fuzz/properties/documented.js';
@@ -1108,6 +1108,28 @@ void describe('Receiver construction', () => {
     assert.equal(rx.stopped, false);
     assert.equal(rx.paused, false);
     assert.equal(rx.queuedBytes, 0);
+  });
+
+  void test('one ReceiverConfig shared by several receivers: each keeps its own frame and message state', () => {
+    const config = new ReceiverConfig({ expectMasked: true, maxPayload: 16 });
+    assert.ok(Object.isFrozen(config));
+    const a = new Recorder();
+    const b = new Recorder();
+    const rxA = new Receiver(a, config);
+    const rxB = new Receiver(b, config);
+    // Frames are unmasked in place: each push gets its own copy.
+    const first = buildFrame({ opcode: OP.TEXT, fin: false, payload: bytes('ab'), mask: DEFAULT_KEY });
+    const last = buildFrame({ opcode: OP.CONT, payload: bytes('cd'), mask: DEFAULT_KEY });
+    // Interleaved halves of one fragmented message on each receiver, the second cut mid-header.
+    rxA.push(first.slice());
+    rxB.push(first.slice(0, 3));
+    rxB.push(first.slice(3));
+    rxA.push(last.slice());
+    rxB.push(last.slice());
+    rxA.push(buildFrame({ opcode: OP.BINARY, payload: new Uint8Array(17), mask: DEFAULT_KEY }));
+    assert.deepEqual(a.events, [ev.text('abcd'), ev.error(E.TOO_BIG, 1009)]);
+    assert.deepEqual(b.events, [ev.text('abcd')]);
+    assert.equal(rxB.stopped, false);
   });
 
   void test('the masking key in the header is the one used (not a fixed key)', () => {
