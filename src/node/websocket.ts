@@ -28,7 +28,7 @@ import {
   ProtocolError,
   type ReceiverHandler,
 } from '../protocol/index.js';
-import { allocate, asBuffer, fastMask, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
+import { allocate, asBuffer, fastMask, fastMaskCopy, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
 import { kAbortHandshake, kAttach, kHeartbeat, kSetNegotiated, kSetUrl } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
@@ -722,6 +722,7 @@ export class WebSocket extends EventEmitter {
       skipUtf8Validation: s.skipUTF8Validation,
       utf8: utf8Check,
       mask: fastMask,
+      maskCopy: fastMaskCopy,
       allocate,
     });
     this.#receiver = receiver;

@@ -9,7 +9,7 @@ import { CloseCode, Defaults, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js
 import { closeCodeOf, isValidCloseCode } from './close.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { defaultAllocate, type Allocate } from './frame.js';
-import { applyMask, type MaskFunction } from './mask.js';
+import { applyMask, maskCopyOf, type MaskCopyFunction, type MaskFunction } from './mask.js';
 import { Utf8Validator, isValidUtf8, type Utf8Check } from './utf8.js';
 
 /** What a {@link Receiver} reports. Calls are synchronous and in wire order. */
@@ -49,6 +49,11 @@ export interface ReceiverOptions {
   allocate?: Allocate;
   /** Unmasking with the contract of {@link applyMask} (default); the Node layer passes a SIMD one. */
   mask?: MaskFunction;
+  /**
+   * Unmasking while copying, for messages assembled from several pieces; default: a copy, then
+   * `mask` on it. The Node layer passes a WebAssembly one that saves a copy.
+   */
+  maskCopy?: MaskCopyFunction;
   /** Skip UTF-8 validation of text (the `ws` option `skipUTF8Validation`); close reasons are still checked. */
   skipUtf8Validation?: boolean;
 }
@@ -68,6 +73,7 @@ export class Receiver {
   readonly #allocate: Allocate;
   readonly #skipUtf8: boolean;
   readonly #unmask: MaskFunction;
+  readonly #unmaskInto: MaskCopyFunction;
 
   #state = HEADER;
   #paused = false;
@@ -98,6 +104,12 @@ export class Receiver {
   /** Small pieces are copied together here so a flood of tiny fragments costs bytes, not objects. */
   #coalesce: Uint8Array | undefined;
   #coalesceFill = 0;
+  /**
+   * In a message's last frame, once half of the message has arrived: a buffer of the message's
+   * size that the rest is copied (and unmasked) straight into. Its fill is implied: the bytes of
+   * the message received so far.
+   */
+  #target: Uint8Array | undefined;
   #utf8: Utf8Validator | undefined;
 
   /**
@@ -114,6 +126,7 @@ export class Receiver {
     this.#allocate = options.allocate ?? defaultAllocate;
     this.#skipUtf8 = options.skipUtf8Validation ?? false;
     this.#unmask = options.mask ?? applyMask;
+    this.#unmaskInto = options.maskCopy ?? maskCopyOf(this.#unmask);
   }
 
   /** True once a close frame or an error ended parsing. */
@@ -326,12 +339,12 @@ export class Receiver {
 
   /** Takes the next piece of the current frame's payload. */
   #readPayload(piece: Uint8Array): void {
-    if (this.#masked) this.#unmask(piece, this.#maskKey, this.#received);
     const offset = this.#received;
     this.#received += piece.length;
     const done = this.#received === this.#length;
 
     if (this.#opcode >= 0x8) {
+      if (this.#masked) this.#unmask(piece, this.#maskKey, offset);
       if (done && offset === 0) {
         this.#endFrame(piece);
         return;
@@ -342,9 +355,34 @@ export class Receiver {
       return;
     }
 
+    const validate = this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#skipUtf8;
+    // A message that did not arrive in one piece is copied into one buffer in the end anyway.
+    // In its last frame its size is known (§5.2), so once half of it is here (the memory held
+    // stays within twice what arrived, bad-input guide §12) the buffer is allocated and every
+    // later piece is unmasked on its way in: one pass over those bytes instead of unmasking in
+    // place and copying afterwards. A 64 KiB message, which comes as a 64 KiB chunk and a
+    // small tail, takes this path from its first piece.
+    let target = this.#target;
+    if (target === undefined && this.#fin && !(done && offset === 0 && this.#pieces.length === 0 && this.#coalesce === undefined)) {
+      const held = this.#messageSize - this.#length + this.#received;
+      if (held * 2 >= this.#messageSize) target = this.#startTarget();
+    }
+    if (target !== undefined) {
+      const at = this.#messageSize - this.#length + offset;
+      if (this.#masked) this.#unmaskInto(piece, target, at, this.#maskKey, offset);
+      else target.set(piece, at);
+      if (validate && !this.#utf8!.push(target.subarray(at, at + piece.length))) {
+        this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+        return;
+      }
+      if (done) this.#endFrame(undefined);
+      return;
+    }
+
+    if (this.#masked) this.#unmask(piece, this.#maskKey, offset);
     // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
     // (RFC 6455 §8.1; Autobahn 6.4.x).
-    if (this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#skipUtf8 && !this.#utf8!.push(piece)) {
+    if (validate && !this.#utf8!.push(piece)) {
       this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
       return;
     }
@@ -354,6 +392,20 @@ export class Receiver {
     }
     this.#keep(piece);
     if (done) this.#endFrame(undefined);
+  }
+
+  /** Allocates the message's buffer and copies the pieces held so far into it. */
+  #startTarget(): Uint8Array {
+    const target = this.#allocate(this.#messageSize);
+    this.#flushCoalesced();
+    let o = 0;
+    for (const p of this.#pieces) {
+      target.set(p, o);
+      o += p.length;
+    }
+    this.#pieces = [];
+    this.#target = target;
+    return target;
   }
 
   /**
@@ -368,8 +420,9 @@ export class Receiver {
       this.#controlFrame(opcode, payload!);
       return;
     }
-    const whole = this.#fin && this.#pieces.length === 0 && this.#coalesce === undefined;
-    if (!whole && payload !== undefined && payload.length > 0) this.#keep(payload);
+    const target = this.#target;
+    const whole = this.#fin && target === undefined && this.#pieces.length === 0 && this.#coalesce === undefined;
+    if (!whole && target === undefined && payload !== undefined && payload.length > 0) this.#keep(payload);
     if (!this.#fin) return;
 
     this.#flushCoalesced();
@@ -378,6 +431,11 @@ export class Receiver {
     // The common case: a message in one frame that arrived in one chunk is handed on as a view
     // of the received bytes, with no copy.
     if (whole) data = payload ?? new Uint8Array(0);
+    else if (target !== undefined) {
+      // Gathered in place as it arrived (#readPayload).
+      data = target;
+      this.#target = undefined;
+    }
     else if (pieces.length === 1) data = pieces[0]!;
     else if (pieces.length === 0) data = new Uint8Array(0);
     else {
@@ -472,6 +530,7 @@ export class Receiver {
     this.#queue = [];
     this.#pieces = [];
     this.#coalesce = undefined;
+    this.#target = undefined;
   }
 
   /** Stops parsing and reports the error. Always returns false, for `return this.#fail(...)`. */
