@@ -105,8 +105,8 @@ export class Receiver {
   #coalesce: Uint8Array | undefined;
   #coalesceFill = 0;
   /**
-   * In a message's last frame, once half of the message has arrived: a buffer of the message's
-   * size that the rest is copied (and unmasked) straight into. Its fill is implied: the bytes of
+   * In a message's last frame, once at most 64 KiB of it are still to come: a buffer of the
+   * message's size that the rest is copied (and unmasked) straight into. Its fill is implied: the bytes of
    * the message received so far.
    */
   #target: Uint8Array | undefined;
@@ -357,15 +357,15 @@ export class Receiver {
 
     const validate = this.#messageOpcode === Opcode.Text && !this.#compressed && !this.#skipUtf8;
     // A message that did not arrive in one piece is copied into one buffer in the end anyway.
-    // In its last frame its size is known (§5.2), so once half of it is here (the memory held
-    // stays within twice what arrived, bad-input guide §12) the buffer is allocated and every
-    // later piece is unmasked on its way in: one pass over those bytes instead of unmasking in
-    // place and copying afterwards. A 64 KiB message, which comes as a 64 KiB chunk and a
-    // small tail, takes this path from its first piece.
+    // In its last frame its size is known (§5.2), so once at most GATHER_AHEAD bytes of it are
+    // still to come (nothing is allocated beyond the bytes received plus that, bad-input guide
+    // §11) the buffer is allocated and every later piece is unmasked on its way in: one pass
+    // over those bytes instead of unmasking in place and copying afterwards. A 64 KiB message,
+    // which comes off a socket as a 64 KiB chunk and a small tail, takes this path from its
+    // first piece.
     let target = this.#target;
     if (target === undefined && this.#fin && !(done && offset === 0 && this.#pieces.length === 0 && this.#coalesce === undefined)) {
-      const held = this.#messageSize - this.#length + this.#received;
-      if (held * 2 >= this.#messageSize) target = this.#startTarget();
+      if (this.#length - this.#received <= GATHER_AHEAD) target = this.#startTarget();
     }
     if (target !== undefined) {
       const at = this.#messageSize - this.#length + offset;
@@ -540,6 +540,13 @@ export class Receiver {
     return false;
   }
 }
+
+/**
+ * A message's buffer is allocated once at most this many of its bytes are still to come: the
+ * receive path's bound on memory ahead of the bytes received (fuzz property
+ * `receiver/declared-length`).
+ */
+const GATHER_AHEAD = 64 * 1024;
 
 /** Largest buffer that small pieces are copied together into. */
 const COALESCE_MAX = 64 * 1024;
