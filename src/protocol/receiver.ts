@@ -126,7 +126,7 @@ export class Receiver {
     this.#allocate = options.allocate ?? defaultAllocate;
     this.#skipUtf8 = options.skipUtf8Validation ?? false;
     this.#unmask = options.mask ?? applyMask;
-    this.#unmaskInto = options.maskCopy ?? maskCopyOf(this.#unmask);
+    this.#unmaskInto = options.maskCopy ?? (options.mask === undefined ? DEFAULT_MASK_COPY : maskCopyOf(options.mask));
   }
 
   /** True once a close frame or an error ended parsing. */
@@ -540,6 +540,9 @@ export class Receiver {
     return false;
   }
 }
+
+/** Copy, then the JavaScript loop: one closure shared by every receiver that injects nothing. */
+const DEFAULT_MASK_COPY = maskCopyOf(applyMask);
 
 /**
  * A message's buffer is allocated once at most this many of its bytes are still to come: the
