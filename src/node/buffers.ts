@@ -5,8 +5,8 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
-import { applyMask, type Allocate, type MaskFunction, type Utf8Check } from '../protocol/index.js';
-import { createWasmMask } from './wasm-mask.js';
+import { applyMask, maskCopyOf, type Allocate, type MaskCopyFunction, type MaskFunction, type Utf8Check } from '../protocol/index.js';
+import { createWasmMasking } from './wasm-mask.js';
 
 /** What `send`, `ping` and `pong` accept, as in `ws`. */
 export type Data = string | Buffer | ArrayBuffer | ArrayBufferView | Blob | number | readonly Buffer[];
@@ -17,11 +17,16 @@ export const allocate: Allocate = (size) => Buffer.allocUnsafe(size);
 /** SIMD UTF-8 check from Node (simdutf). */
 export const utf8Check: Utf8Check = (bytes) => isUtf8(bytes);
 
+const wasmMasking = createWasmMasking();
+
 /**
  * Masking and unmasking for the protocol core: WebAssembly SIMD for long spans, the core's
  * JavaScript loop where WebAssembly SIMD is missing.
  */
-export const fastMask: MaskFunction = createWasmMask() ?? applyMask;
+export const fastMask: MaskFunction = wasmMasking?.mask ?? applyMask;
+
+/** Unmasking while copying (for messages assembled from several pieces), over the same module. */
+export const fastMaskCopy: MaskCopyFunction = wasmMasking?.maskCopy ?? maskCopyOf(applyMask);
 
 /** The same bytes as a `Buffer`, without copying. */
 export function asBuffer(bytes: Uint8Array): Buffer {

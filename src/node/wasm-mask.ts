@@ -10,7 +10,7 @@
  * the JavaScript XOR they replace.
  * @packageDocumentation
  */
-import { applyMask, type MaskFunction } from '../protocol/index.js';
+import { applyMask, type MaskCopyFunction, type MaskFunction } from '../protocol/index.js';
 
 /** Bytes per block copied through the module's memory (a multiple of 64, at most one page). */
 const BLOCK = 32 * 1024;
@@ -144,27 +144,36 @@ function instantiate(): MaskExports | undefined {
   }
 }
 
+/** Unmasking in place and while copying, both over one instance of the module. */
+export interface WasmMasking {
+  /** In place, with the contract of `applyMask`. */
+  readonly mask: MaskFunction;
+  /**
+   * While copying, with the contract of {@link MaskCopyFunction}: each block is copied into the
+   * module's memory, XORed there and copied out into the target, so the source is read once and
+   * the target written once (unmasking in place and then copying costs one copy more).
+   */
+  readonly maskCopy: MaskCopyFunction;
+}
+
 /**
- * Builds a {@link MaskFunction} over the module, or returns undefined when WebAssembly SIMD is not
- * available (the caller then keeps the JavaScript loop).
+ * Builds unmasking over the module, or returns undefined when WebAssembly SIMD is not available
+ * (the caller then keeps the JavaScript loop).
  * @param threshold - spans shorter than this use the JavaScript loop (default {@link WASM_MASK_MIN})
  */
-export function createWasmMask(threshold = WASM_MASK_MIN): MaskFunction | undefined {
+export function createWasmMasking(threshold = WASM_MASK_MIN): WasmMasking | undefined {
   const exports = instantiate();
   if (exports === undefined) return undefined;
   const { mask } = exports;
   const memory = new Uint8Array(exports.memory.buffer);
   // A page of memory never grows, so the view stays valid.
-  return (data, key, offset = 0, start = 0, end = data.length) => {
+  const inPlace: MaskFunction = (data, key, offset = 0, start = 0, end = data.length) => {
     const length = end - start;
     if (length < threshold) {
       applyMask(data, key, offset, start, end);
       return;
     }
-    // The key rotated so that its byte `offset % 4` meets data[start]; blocks are multiples of
-    // 64 bytes, so every block starts at the same phase. Lanes are little-endian (spec §4.2.10).
-    const j = offset & 3;
-    const word = key[j]! | (key[(j + 1) & 3]! << 8) | (key[(j + 2) & 3]! << 16) | (key[(j + 3) & 3]! << 24);
+    const word = keyWord(key, offset);
     const whole = start + (length & ~63);
     for (let at = start; at < whole; at += BLOCK) {
       const n = Math.min(BLOCK, whole - at);
@@ -174,4 +183,41 @@ export function createWasmMask(threshold = WASM_MASK_MIN): MaskFunction | undefi
     }
     if (whole < end) applyMask(data, key, offset + (whole - start), whole, end);
   };
+  const copying: MaskCopyFunction = (source, target, targetStart, key, offset = 0) => {
+    const length = source.length;
+    if (length < threshold) {
+      target.set(source, targetStart);
+      applyMask(target, key, offset, targetStart, targetStart + length);
+      return;
+    }
+    const word = keyWord(key, offset);
+    for (let at = 0; at < length; at += BLOCK) {
+      const n = Math.min(BLOCK, length - at);
+      memory.set(source.subarray(at, at + n), 0);
+      // XORed up to the next multiple of 64 (the loop's step): the bytes past n are leftovers in
+      // the module's memory (BLOCK + 63 fits in its page) and are not copied out.
+      mask(0, (n + 63) & ~63, word);
+      target.set(memory.subarray(0, n), targetStart + at);
+    }
+  };
+  return { mask: inPlace, maskCopy: copying };
+}
+
+/**
+ * The key as one little-endian 32-bit lane (spec §4.2.10), rotated so that its byte
+ * `offset % 4` meets the first byte; blocks are multiples of 64 bytes, so every block starts at
+ * the same phase.
+ */
+function keyWord(key: ArrayLike<number>, offset: number): number {
+  const j = offset & 3;
+  return key[j]! | (key[(j + 1) & 3]! << 8) | (key[(j + 2) & 3]! << 16) | (key[(j + 3) & 3]! << 24);
+}
+
+/**
+ * Builds a {@link MaskFunction} over the module, or returns undefined when WebAssembly SIMD is not
+ * available (the caller then keeps the JavaScript loop).
+ * @param threshold - spans shorter than this use the JavaScript loop (default {@link WASM_MASK_MIN})
+ */
+export function createWasmMask(threshold = WASM_MASK_MIN): MaskFunction | undefined {
+  return createWasmMasking(threshold)?.mask;
 }

@@ -29,7 +29,7 @@ import {
   ProtocolError,
   type ReceiverHandler,
 } from '../protocol/index.js';
-import { allocate, asBuffer, fastMask, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
+import { allocate, asBuffer, fastMask, fastMaskCopy, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
 import { kAbortHandshake, kAttach, kHeartbeat, kHeartbeatStart, kObserveClose, kSetNegotiated, kSetUrl, type CloseObserver } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
@@ -1184,6 +1184,7 @@ function receiverConfig(s: ConnectionSettings, isServer: boolean, allowRsv1: boo
     skipUtf8Validation: s.skipUTF8Validation,
     utf8: utf8Check,
     mask: fastMask,
+    maskCopy: fastMaskCopy,
     allocate,
   }));
 }

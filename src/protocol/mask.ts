@@ -11,6 +11,15 @@
  */
 export type MaskFunction = (data: Uint8Array, key: ArrayLike<number>, offset?: number, start?: number, end?: number) => void;
 
+/**
+ * Unmasking while copying: writes `source` XOR `key` into `target` at `targetStart`, where
+ * `source[0]` is payload byte number `offset`; `source` itself is not modified. A message that
+ * has to be copied into one buffer anyway is unmasked on the way, one pass over its bytes
+ * instead of two. {@link maskCopyOf} builds one from a {@link MaskFunction}; the Node layer
+ * injects a WebAssembly one (`src/node/wasm-mask.ts`) that saves a copy.
+ */
+export type MaskCopyFunction = (source: Uint8Array, target: Uint8Array, targetStart: number, key: ArrayLike<number>, offset?: number) => void;
+
 /** Little-endian hosts are assumed for the word loop; checked once at load. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -58,4 +67,16 @@ export function applyMask(data: Uint8Array, key: ArrayLike<number>, offset = 0, 
 export function copyMasked(source: Uint8Array, target: Uint8Array, targetStart: number, key: Uint8Array, mask: MaskFunction = applyMask): void {
   target.set(source, targetStart);
   mask(target, key, 0, targetStart, targetStart + source.length);
+}
+
+/**
+ * A {@link MaskCopyFunction} from an in-place {@link MaskFunction}: copy, then XOR the copy in
+ * place (the default, where nothing faster is injected).
+ * @param mask - the in-place unmasking to use on the copy
+ */
+export function maskCopyOf(mask: MaskFunction = applyMask): MaskCopyFunction {
+  return (source, target, targetStart, key, offset = 0) => {
+    target.set(source, targetStart);
+    mask(target, key, offset, targetStart, targetStart + source.length);
+  };
 }

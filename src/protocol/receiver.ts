@@ -9,7 +9,7 @@ import { CloseCode, Defaults, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js
 import { closeCodeOf, isValidCloseCode } from './close.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { defaultAllocate, type Allocate } from './frame.js';
-import { applyMask, type MaskFunction } from './mask.js';
+import { applyMask, maskCopyOf, type MaskCopyFunction, type MaskFunction } from './mask.js';
 import { Utf8Validator, isValidUtf8, type Utf8Check } from './utf8.js';
 
 /** What a {@link Receiver} reports. Calls are synchronous and in wire order. */
@@ -49,6 +49,11 @@ export interface ReceiverOptions {
   allocate?: Allocate;
   /** Unmasking with the contract of {@link applyMask} (default); the Node layer passes a SIMD one. */
   mask?: MaskFunction;
+  /**
+   * Unmasking while copying, for messages assembled from several pieces; default: a copy, then
+   * `mask` on it. The Node layer passes a WebAssembly one that saves a copy.
+   */
+  maskCopy?: MaskCopyFunction;
   /** Skip UTF-8 validation of text (the `ws` option `skipUTF8Validation`); close reasons are still checked. */
   skipUtf8Validation?: boolean;
 }
@@ -91,6 +96,8 @@ export class ReceiverConfig {
   readonly skipUtf8: boolean;
   /** See {@link ReceiverOptions.mask}. */
   readonly unmask: MaskFunction;
+  /** See {@link ReceiverOptions.maskCopy}. */
+  readonly unmaskInto: MaskCopyFunction;
 
   /** @param options - role and limits */
   constructor(options: ReceiverOptions) {
@@ -102,6 +109,7 @@ export class ReceiverConfig {
     this.allocate = options.allocate ?? defaultAllocate;
     this.skipUtf8 = options.skipUtf8Validation ?? false;
     this.unmask = options.mask ?? applyMask;
+    this.unmaskInto = options.maskCopy ?? (options.mask === undefined ? DEFAULT_MASK_COPY : maskCopyOf(options.mask));
     Object.freeze(this);
   }
 }
@@ -141,6 +149,12 @@ export class Receiver {
   /** Small pieces are copied together here so a flood of tiny fragments costs bytes, not objects. */
   #coalesce: Uint8Array | undefined;
   #coalesceFill = 0;
+  /**
+   * In a message's last frame, once at most 64 KiB of it are still to come: a buffer of the
+   * message's size that the rest is copied (and unmasked) straight into. Its fill is implied: the bytes of
+   * the message received so far.
+   */
+  #target: Uint8Array | undefined;
   #utf8: Utf8Validator | undefined;
 
   /**
@@ -368,12 +382,14 @@ export class Receiver {
 
   /** Takes the next piece of the current frame's payload. */
   #readPayload(piece: Uint8Array): void {
-    if ((this.#bits & MASKED) !== 0) this.#config.unmask(piece, this.#maskKey!, this.#received);
+    const config = this.#config;
+    const masked = (this.#bits & MASKED) !== 0;
     const offset = this.#received;
     this.#received += piece.length;
     const done = this.#received === this.#length;
 
     if (this.#opcode >= 0x8) {
+      if (masked) config.unmask(piece, this.#maskKey!, offset);
       if (done && offset === 0) {
         this.#endFrame(piece);
         return;
@@ -384,9 +400,34 @@ export class Receiver {
       return;
     }
 
+    const validate = this.#messageOpcode === Opcode.Text && (this.#bits & COMPRESSED) === 0 && !config.skipUtf8;
+    // A message that did not arrive in one piece is copied into one buffer in the end anyway.
+    // In its last frame its size is known (§5.2), so once at most GATHER_AHEAD bytes of it are
+    // still to come (nothing is allocated beyond the bytes received plus that, bad-input guide
+    // §11) the buffer is allocated and every later piece is unmasked on its way in: one pass
+    // over those bytes instead of unmasking in place and copying afterwards. A 64 KiB message,
+    // which comes off a socket as a 64 KiB chunk and a small tail, takes this path from its
+    // first piece.
+    let target = this.#target;
+    if (target === undefined && (this.#bits & FIN) !== 0 && !(done && offset === 0 && this.#pieces.length === 0 && this.#coalesce === undefined)) {
+      if (this.#length - this.#received <= GATHER_AHEAD) target = this.#startTarget();
+    }
+    if (target !== undefined) {
+      const at = this.#messageSize - this.#length + offset;
+      if (masked) config.unmaskInto(piece, target, at, this.#maskKey!, offset);
+      else target.set(piece, at);
+      if (validate && !this.#utf8!.push(target.subarray(at, at + piece.length))) {
+        this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+        return;
+      }
+      if (done) this.#endFrame(undefined);
+      return;
+    }
+
+    if (masked) config.unmask(piece, this.#maskKey!, offset);
     // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
     // (RFC 6455 §8.1; Autobahn 6.4.x).
-    if (this.#messageOpcode === Opcode.Text && (this.#bits & COMPRESSED) === 0 && !this.#config.skipUtf8 && !this.#utf8!.push(piece)) {
+    if (validate && !this.#utf8!.push(piece)) {
       this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
       return;
     }
@@ -396,6 +437,20 @@ export class Receiver {
     }
     this.#keep(piece);
     if (done) this.#endFrame(undefined);
+  }
+
+  /** Allocates the message's buffer and copies the pieces held so far into it. */
+  #startTarget(): Uint8Array {
+    const target = this.#config.allocate(this.#messageSize);
+    this.#flushCoalesced();
+    let o = 0;
+    for (const p of this.#pieces) {
+      target.set(p, o);
+      o += p.length;
+    }
+    this.#pieces = NO_PIECES;
+    this.#target = target;
+    return target;
   }
 
   /**
@@ -411,8 +466,9 @@ export class Receiver {
       return;
     }
     const fin = (this.#bits & FIN) !== 0;
-    const whole = fin && this.#pieces.length === 0 && this.#coalesce === undefined;
-    if (!whole && payload !== undefined && payload.length > 0) this.#keep(payload);
+    const target = this.#target;
+    const whole = fin && target === undefined && this.#pieces.length === 0 && this.#coalesce === undefined;
+    if (!whole && target === undefined && payload !== undefined && payload.length > 0) this.#keep(payload);
     if (!fin) return;
 
     this.#flushCoalesced();
@@ -421,6 +477,11 @@ export class Receiver {
     // The common case: a message in one frame that arrived in one chunk is handed on as a view
     // of the received bytes, with no copy.
     if (whole) data = payload ?? new Uint8Array(0);
+    else if (target !== undefined) {
+      // Gathered in place as it arrived (#readPayload).
+      data = target;
+      this.#target = undefined;
+    }
     else if (pieces.length === 1) data = pieces[0]!;
     else if (pieces.length === 0) data = new Uint8Array(0);
     else {
@@ -520,6 +581,7 @@ export class Receiver {
     this.#queue = undefined;
     this.#pieces = NO_PIECES;
     this.#coalesce = undefined;
+    this.#target = undefined;
   }
 
   /** Stops parsing and reports the error. Always returns false, for `return this.#fail(...)`. */
@@ -529,6 +591,16 @@ export class Receiver {
     return false;
   }
 }
+
+/** Copy, then the JavaScript loop: one closure shared by every receiver that injects nothing. */
+const DEFAULT_MASK_COPY = maskCopyOf(applyMask);
+
+/**
+ * A message's buffer is allocated once at most this many of its bytes are still to come: the
+ * receive path's bound on memory ahead of the bytes received (fuzz property
+ * `receiver/declared-length`).
+ */
+const GATHER_AHEAD = 64 * 1024;
 
 /** Largest buffer that small pieces are copied together into. */
 const COALESCE_MAX = 64 * 1024;

@@ -198,3 +198,55 @@ export function prng(seed: number): { next(): number; int(max: number): number; 
     },
   };
 }
+
+/**
+ * Messages that the receiver has to assemble from several pieces, each followed by a small
+ * message (so state left behind would show), as one stream: one frame and fragmented, binary and
+ * text with multi-byte characters split across frames, a ping in the middle of a message.
+ * `masked` masks every frame with its own key, as a client does.
+ */
+export function assemblyStream(masked: boolean): { stream: Uint8Array; expected: Event[] } {
+  const keys = [DEFAULT_KEY, Uint8Array.of(1, 2, 3, 4), Uint8Array.of(0xff, 0, 0x80, 0x7f), Uint8Array.of(9, 0x99, 0x42, 0x13)];
+  let n = 0;
+  const mask = (): Uint8Array | false => (masked ? keys[n++ % keys.length]! : false);
+  const binary = new Uint8Array(700);
+  for (let i = 0; i < binary.length; i++) binary[i] = (i * 31 + (i >>> 8)) & 0xff;
+  const text = 'é€😀 ascii '.repeat(20);
+  const textBytes = bytes(text);
+  const stream = concat(
+    buildFrame({ opcode: OP.BINARY, payload: binary, mask: mask() }),
+    buildFrame({ opcode: OP.BINARY, payload: [1, 2, 3], mask: mask() }),
+    buildFrame({ opcode: OP.TEXT, payload: text, mask: mask() }),
+    buildFrame({ opcode: OP.TEXT, payload: 'x', mask: mask() }),
+    buildFrame({ opcode: OP.BINARY, payload: binary.subarray(0, 200), fin: false, mask: mask() }),
+    buildFrame({ opcode: OP.CONT, payload: binary.subarray(200, 201), fin: false, mask: mask() }),
+    buildFrame({ opcode: OP.PING, payload: 'p', mask: mask() }),
+    buildFrame({ opcode: OP.CONT, payload: binary.subarray(201), mask: mask() }),
+    buildFrame({ opcode: OP.BINARY, payload: [4], mask: mask() }),
+    // Split inside the 4-byte emoji.
+    buildFrame({ opcode: OP.TEXT, payload: textBytes.subarray(0, 7), fin: false, mask: mask() }),
+    buildFrame({ opcode: OP.CONT, payload: textBytes.subarray(7), mask: mask() }),
+    buildFrame({ opcode: OP.BINARY, payload: [], mask: mask() }),
+  );
+  const expected = [
+    ev.binary(binary),
+    ev.binary([1, 2, 3]),
+    ev.text(text),
+    ev.text('x'),
+    ev.ping('p'),
+    ev.binary(binary),
+    ev.binary([4]),
+    ev.text(text),
+    ev.binary([]),
+  ];
+  return { stream, expected };
+}
+
+/**
+ * Chunkings of a stream of `length` bytes: a cut at every offset, then every pair of cuts on a
+ * grid of `stride` bytes (a frame boundary, a header and a payload split at every place).
+ */
+export function* everyCut(length: number, stride: number): Generator<number[]> {
+  for (let k = 1; k < length; k++) yield [k];
+  for (let i = 1; i < length; i += stride) for (let j = i + 1; j < length; j += stride) yield [i, j];
+}

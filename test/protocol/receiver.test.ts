@@ -8,11 +8,13 @@ import {
   DEFAULT_KEY,
   OP,
   Recorder,
+  assemblyStream,
   buildFrame,
   buildHeader,
   bytes,
   concat,
   ev,
+  everyCut,
   feed,
   feedBytewise,
   feedCuts,
@@ -414,7 +416,9 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
     assert.deepEqual(allocated, [100_000]);
   });
 
-  void test('the small tail of a large final frame is copied into a buffer of its size, not another 64 KiB', () => {
+  void test('a large final frame that arrives as a chunk and a small tail: one allocation, the message, and no buffer for the tail', () => {
+    // The way a 64 KiB message comes off a socket: its first 64 KiB chunk is more than half of
+    // it, so it goes straight into the message's buffer and so does the tail.
     const allocated: number[] = [];
     const payload = pattern(66_000, 4);
     const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
@@ -423,22 +427,23 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
     rx.push(frame.slice(0, 65_536));
     rx.push(frame.slice(65_536));
     assert.deepEqual(rec.events, [ev.binary(payload)]);
-    assert.deepEqual(allocated, [1024, 66_000]);
+    assert.deepEqual(allocated, [66_000]);
   });
 
   void test('a small piece that shares its chunk with other frames is copied, not kept as a view of the chunk', () => {
     // 5 KB of the message sits at the end of a chunk that is mostly other (ping) frames: a view
     // would pin the whole chunk, so it is copied into the receiver's own buffer.
+    // (In a first fragment, so it is held, not yet gathered into the message's buffer.)
     const allocated: number[] = [];
     const payload = pattern(6000, 5);
     const pings = concat(...Array.from({ length: 200 }, () => buildFrame({ opcode: OP.PING, payload: pattern(100), mask: true })));
-    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
+    const frame = concat(buildFrame({ opcode: OP.BINARY, payload, fin: false, mask: true }), buildFrame({ opcode: OP.CONT, payload: [7], mask: true }));
     const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
     const { rec, rx } = makeReceiver(opts);
     rx.push(concat(pings, frame.subarray(0, 5000)));
     rx.push(frame.slice(5000));
     assert.equal(rec.events.length, 201);
-    assert.deepEqual(rec.events[200], ev.binary(payload));
+    assert.deepEqual(rec.events[200], ev.binary(concat(payload, bytes([7]))));
     assert.ok(allocated.length >= 2, `the small piece was copied (allocations: ${allocated.join(', ')})`);
   });
 
@@ -532,6 +537,71 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
   void test('the fragment error is reported from the header alone', () => {
     const rec = pushHeaderOnly({ opcode: OP.TEXT }, 5, CLIENT, [buildFrame({ opcode: OP.TEXT, payload: 'a', fin: false })]);
     assertOnlyError(rec.events, E.FRAGMENT, 1002);
+  });
+});
+
+void describe('messages assembled from pieces: the last frame is gathered into the message buffer', () => {
+  for (const role of ROLES) {
+    void test(`${role.name}: every cut, and pairs of cuts, give the same messages (default unmasking)`, () => {
+      const { stream, expected } = assemblyStream(role.mask);
+      for (const cuts of everyCut(stream.length, 23)) assert.deepEqual(feedCuts(stream, role.opts, cuts), expected, `cuts ${cuts.join(', ')}`);
+    });
+  }
+
+  void test('masked pieces that are gathered go through maskCopy with their payload offset and place in the message', () => {
+    const copies: Array<[number, number, number]> = [];
+    const opts: ReceiverOptions = {
+      expectMasked: true,
+      maskCopy: (source, target, targetStart, key, offset = 0) => {
+        copies.push([offset, source.length, targetStart]);
+        for (let i = 0; i < source.length; i++) target[targetStart + i] = source[i]! ^ key[(offset + i) & 3]!;
+      },
+    };
+    const first = pattern(1000, 1);
+    const last = pattern(3000, 2);
+    const stream = concat(
+      buildFrame({ opcode: OP.BINARY, payload: first, fin: false, mask: Uint8Array.of(5, 6, 7, 8) }),
+      buildFrame({ opcode: OP.CONT, payload: last, mask: true }),
+    );
+    // The last frame's header ends at 1008 + 8; its payload comes as 1000, 1 and 1999 bytes.
+    const start = 1008 + 8;
+    assert.deepEqual(feedCuts(stream, opts, [start + 1000, start + 1001]), [ev.binary(concat(first, last))]);
+    // 2000 bytes of the last frame still to come after its first piece: gathered from there on.
+    assert.deepEqual(copies, [[0, 1000, 1000], [1000, 1, 2000], [1001, 1999, 2001]]);
+  });
+
+  void test('a whole message in one chunk is still unmasked in place and handed on as a view (no maskCopy, no allocation)', () => {
+    let copies = 0;
+    const allocated: number[] = [];
+    const opts: ReceiverOptions = { expectMasked: true, maskCopy: () => { copies++; }, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
+    const payload = pattern(5000, 3);
+    assert.deepEqual(feed(buildFrame({ opcode: OP.BINARY, payload, mask: true }), opts), [ev.binary(payload)]);
+    assert.equal(copies, 0);
+    assert.deepEqual(allocated, []);
+  });
+
+  void test('nothing of the message size is allocated while more than 64 KiB of it are still to come (bad-input guide §11)', () => {
+    const allocated: number[] = [];
+    const payload = pattern(1_000_000, 6);
+    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
+    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
+    const { rec, rx } = makeReceiver(opts);
+    let at = 0;
+    // Socket-sized chunks, each in memory of its own.
+    for (; at + 65_536 <= frame.length - 65_536 - 1; at += 65_536) rx.push(frame.slice(at, at + 65_536));
+    assert.ok(!allocated.includes(1_000_000), `allocated ${allocated.join(', ')} with ${frame.length - at} bytes to come`);
+    for (; at < frame.length; at += 65_536) rx.push(frame.slice(at, at + 65_536));
+    assert.deepEqual(rec.events, [ev.binary(payload)]);
+    assert.equal(allocated.filter((n) => n === 1_000_000).length, 1);
+  });
+
+  void test('invalid UTF-8 in a gathered piece fails with 1007 in that piece', () => {
+    const good = bytes('a'.repeat(600));
+    const payload = concat(good, bytes([0xc0, 0x80]), good);
+    const frame = buildFrame({ opcode: OP.TEXT, payload, mask: true });
+    const { rec, rx } = makeReceiver(SERVER);
+    rx.push(frame.slice(0, 8 + 700));
+    assert.deepEqual(rec.events, [ev.error(E.UTF8, 1007)]);
   });
 });
 
