@@ -62,21 +62,18 @@ export function applyMask(data: Uint8Array, key: ArrayLike<number>, offset = 0, 
 
 /**
  * Writes `source` XOR `key` into `target` at `targetStart` (masking while copying, so the
- * caller's buffer is never modified).
+ * caller's buffer is never modified), where `source[0]` is payload byte number `offset`.
  */
-export function copyMasked(source: Uint8Array, target: Uint8Array, targetStart: number, key: Uint8Array, mask: MaskFunction = applyMask): void {
+export function copyMasked(source: Uint8Array, target: Uint8Array, targetStart: number, key: ArrayLike<number>, mask: MaskFunction = applyMask, offset = 0): void {
   target.set(source, targetStart);
-  mask(target, key, 0, targetStart, targetStart + source.length);
+  mask(target, key, offset, targetStart, targetStart + source.length);
 }
 
 /**
- * A {@link MaskCopyFunction} from an in-place {@link MaskFunction}: copy, then XOR the copy in
- * place (the default, where nothing faster is injected).
+ * A {@link MaskCopyFunction} from an in-place {@link MaskFunction}: {@link copyMasked} with it
+ * (the default, where nothing faster is injected).
  * @param mask - the in-place unmasking to use on the copy
  */
 export function maskCopyOf(mask: MaskFunction = applyMask): MaskCopyFunction {
-  return (source, target, targetStart, key, offset = 0) => {
-    target.set(source, targetStart);
-    mask(target, key, offset, targetStart, targetStart + source.length);
-  };
+  return (source, target, targetStart, key, offset = 0) => copyMasked(source, target, targetStart, key, mask, offset);
 }
