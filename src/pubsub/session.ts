@@ -83,11 +83,11 @@ const OPEN = 1;
 
 /** Bits of `RealtimeSession.#bits`. */
 const ENVELOPES = 1 << 0;
-const CLOSED = 1 << 2;
+const CLOSED = 1 << 1;
 /** An ordered envelope's operation is running. */
-const BUSY = 1 << 3;
+const BUSY = 1 << 2;
 /** Reading is paused because too many envelopes wait. */
-const PAUSED_READING = 1 << 4;
+const PAUSED_READING = 1 << 3;
 
 interface Waiting {
   readonly id: EnvelopeId | undefined;
