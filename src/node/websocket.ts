@@ -870,7 +870,7 @@ export class WebSocket extends EventEmitter {
       return;
     }
     let out: unknown;
-    switch (BINARY_TYPES[(this.#flags & BINARY_TYPE_MASK) >>> BINARY_TYPE_SHIFT]) {
+    switch (this.binaryType) {
       case 'nodebuffer': out = buf; break;
       case 'arraybuffer': out = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength); break;
       case 'fragments': out = [buf]; break;
