@@ -407,9 +407,10 @@ export class Receiver {
     // §11) the buffer is allocated and every later piece is unmasked on its way in: one pass
     // over those bytes instead of unmasking in place and copying afterwards. A 64 KiB message,
     // which comes off a socket as a 64 KiB chunk and a small tail, takes this path from its
-    // first piece.
+    // first piece. A message over GATHER_MAX is assembled once its last byte is in instead
+    // (see GATHER_MAX for why).
     let target = this.#target;
-    if (target === undefined && (this.#bits & FIN) !== 0 && !(done && offset === 0 && this.#pieces.length === 0 && this.#coalesce === undefined)) {
+    if (target === undefined && (this.#bits & FIN) !== 0 && this.#messageSize <= GATHER_MAX && !(done && offset === 0 && this.#pieces.length === 0 && this.#coalesce === undefined)) {
       if (this.#length - this.#received <= GATHER_AHEAD) target = this.#startTarget();
     }
     if (target !== undefined) {
@@ -601,6 +602,18 @@ const DEFAULT_MASK_COPY = maskCopyOf(applyMask);
  * `receiver/declared-length`).
  */
 const GATHER_AHEAD = 64 * 1024;
+
+/**
+ * Largest message gathered ahead of its last byte. For a larger one the saving is at most
+ * GATHER_AHEAD of its bytes, and allocating its buffer before the last socket chunk has been
+ * allocated costs more than that: V8 runs a scavenge before allocating a backing store once
+ * the young generation's backing stores reach twice the semi-space size (16 MiB on 64-bit
+ * Node), and only that scavenge frees the previous message's buffer for reuse. Allocated after
+ * the last chunk, a 16 MiB buffer finds it freed and reuses its pages; allocated one chunk
+ * earlier it did not, in about half of the messages, and got fresh pages instead: 4,096 page
+ * faults and 6-8 ms more per 16 MiB message on the benchmark machine (docs/benchmarks.md).
+ */
+const GATHER_MAX = 2 * GATHER_AHEAD;
 
 /** Largest buffer that small pieces are copied together into. */
 const COALESCE_MAX = 64 * 1024;

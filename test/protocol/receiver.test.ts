@@ -595,6 +595,22 @@ void describe('messages assembled from pieces: the last frame is gathered into t
     assert.equal(allocated.filter((n) => n === 1_000_000).length, 1);
   });
 
+  void test('a message over 128 KiB gets its buffer only once its last byte is in (GATHER_MAX: the previous buffer is then reusable)', () => {
+    const allocated: number[] = [];
+    const payload = pattern(1_000_000, 7);
+    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
+    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
+    const { rec, rx } = makeReceiver(opts);
+    let at = 0;
+    for (; at + 65_536 < frame.length; at += 65_536) rx.push(frame.slice(at, at + 65_536));
+    rx.push(frame.slice(at, frame.length - 1));
+    assert.ok(!allocated.includes(1_000_000), `allocated ${allocated.join(', ')} with one byte to come`);
+    assert.deepEqual(rec.events, []);
+    rx.push(frame.slice(frame.length - 1));
+    assert.deepEqual(rec.events, [ev.binary(payload)]);
+    assert.equal(allocated.filter((n) => n === 1_000_000).length, 1);
+  });
+
   void test('invalid UTF-8 in a gathered piece fails with 1007 in that piece', () => {
     const good = bytes('a'.repeat(600));
     const payload = concat(good, bytes([0xc0, 0x80]), good);
