@@ -62,7 +62,7 @@ const HEADER = 0;
 const PAYLOAD = 1;
 const STOPPED = 2;
 
-/** Bits of `Receiver.#bits`: five booleans in one field (memory per idle connection). */
+/** Bits of `Receiver.#bits`: six booleans in one field (memory per idle connection). */
 const PAUSED = 1 << 0;
 /** A parse is running further up the stack (bytes pushed re-entrantly wait). */
 const PROCESSING = 1 << 1;
@@ -71,6 +71,11 @@ const FIN = 1 << 2;
 const MASKED = 1 << 3;
 /** The message being assembled is compressed (RSV1 on its first frame, RFC 7692 §6). */
 const COMPRESSED = 1 << 4;
+/**
+ * The pieces held are still masked, with `#maskKey` from payload byte 0: a message in one frame
+ * over GATHER_MAX that is not checked for UTF-8 as it arrives is unmasked while it is assembled.
+ */
+const MASKED_PIECES = 1 << 5;
 
 const NO_PIECES: readonly Uint8Array[] = Object.freeze([]);
 
@@ -120,7 +125,7 @@ export class Receiver {
   readonly #config: ReceiverConfig;
 
   #state = HEADER;
-  /** PAUSED, PROCESSING, FIN, MASKED, COMPRESSED. */
+  /** PAUSED, PROCESSING, FIN, MASKED, COMPRESSED, MASKED_PIECES. */
   #bits = 0;
   /** Chunks received while paused, in order; created when first needed. */
   #queue: Uint8Array[] | undefined;
@@ -425,7 +430,16 @@ export class Receiver {
       return;
     }
 
-    if (masked) config.unmask(piece, this.#maskKey!, offset);
+    if (masked) {
+      // A large message in one frame is unmasked while #endFrame copies it together, one pass
+      // over its bytes instead of two (in place here, then the copy). Not text that is checked
+      // as it arrives: that needs the bytes in the clear now.
+      if (!validate && (this.#bits & FIN) !== 0 && this.#messageSize === this.#length && this.#messageSize > GATHER_MAX && !(done && offset === 0)) {
+        this.#bits |= MASKED_PIECES;
+      } else {
+        config.unmask(piece, this.#maskKey!, offset);
+      }
+    }
     // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
     // (RFC 6455 §8.1; Autobahn 6.4.x).
     if (validate && !this.#utf8!.push(piece)) {
@@ -483,6 +497,22 @@ export class Receiver {
       data = target;
       this.#target = undefined;
     }
+    else if ((this.#bits & MASKED_PIECES) !== 0) {
+      // One frame, so a byte's place in the message is its place in the frame's payload.
+      const config = this.#config;
+      const key = this.#maskKey!;
+      if (pieces.length === 1) {
+        data = pieces[0]!;
+        config.unmask(data, key, 0);
+      } else {
+        data = config.allocate(this.#messageSize);
+        let o = 0;
+        for (const p of pieces) {
+          config.unmaskInto(p, data, o, key, o);
+          o += p.length;
+        }
+      }
+    }
     else if (pieces.length === 1) data = pieces[0]!;
     else if (pieces.length === 0) data = new Uint8Array(0);
     else {
@@ -503,7 +533,7 @@ export class Receiver {
     this.#messageOpcode = 0;
     this.#messageSize = 0;
     this.#fragmentCount = 0;
-    this.#bits &= ~COMPRESSED;
+    this.#bits &= ~(COMPRESSED | MASKED_PIECES);
     this.#handler.onMessage(data, !isText, compressed);
   }
 
@@ -579,6 +609,7 @@ export class Receiver {
 
   #stop(): void {
     this.#state = STOPPED;
+    this.#bits &= ~MASKED_PIECES;
     this.#queue = undefined;
     this.#pieces = NO_PIECES;
     this.#coalesce = undefined;

@@ -611,6 +611,74 @@ void describe('messages assembled from pieces: the last frame is gathered into t
     assert.equal(allocated.filter((n) => n === 1_000_000).length, 1);
   });
 
+  void test('a large message in one frame is unmasked while it is assembled: every piece through maskCopy once, none in place', () => {
+    const inPlace: number[] = [];
+    const copies: Array<[number, number]> = [];
+    const opts: ReceiverOptions = {
+      expectMasked: true,
+      mask: (data, key, offset = 0, start = 0, end = data.length) => {
+        inPlace.push(end - start);
+        for (let i = start; i < end; i++) data[i] = data[i]! ^ key[(offset + i - start) & 3]!;
+      },
+      maskCopy: (source, target, targetStart, key, offset = 0) => {
+        copies.push([targetStart, offset]);
+        for (let i = 0; i < source.length; i++) target[targetStart + i] = source[i]! ^ key[(offset + i) & 3]!;
+      },
+    };
+    const payload = pattern(300_001, 8);
+    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: Uint8Array.of(0x11, 0x22, 0x33, 0x44) });
+    // Socket-sized chunks, each in memory of its own: the header and 65,522 bytes, then 64 KiB
+    // pieces at payload offsets that are not multiples of 4.
+    const { rec, rx } = makeReceiver(opts);
+    let chunks = 0;
+    for (let at = 0; at < frame.length; at += 65_536, chunks++) rx.push(frame.slice(at, at + 65_536));
+    assert.deepEqual(rec.events, [ev.binary(payload)]);
+    assert.deepEqual(inPlace, [], 'nothing unmasked in place');
+    assert.equal(copies.length, chunks, 'one maskCopy per piece');
+    for (const [targetStart, offset] of copies) assert.equal(offset, targetStart, 'a byte\'s key phase is its place in the message');
+  });
+
+  void test('large messages in one frame, any chunking: the same bytes as a reference (binary, unchecked text, compressed)', () => {
+    const rng = prng(77);
+    const cases: Array<{ spec: FrameSpec; opts: ReceiverOptions; event: (p: Uint8Array) => Event }> = [
+      { spec: { opcode: OP.BINARY, payload: '' }, opts: SERVER, event: (p) => ev.binary(p) },
+      { spec: { opcode: OP.TEXT, payload: '' }, opts: { expectMasked: true, skipUtf8Validation: true }, event: (p) => ({ kind: 'message', data: p, isBinary: false, compressed: false }) },
+      { spec: { opcode: OP.BINARY, payload: '', rsv1: true }, opts: { expectMasked: true, allowRsv1: true }, event: (p) => ({ kind: 'message', data: p, isBinary: true, compressed: true }) },
+    ];
+    for (const { spec, opts, event } of cases) {
+      for (let round = 0; round < 6; round++) {
+        const payload = rng.bytes(131_073 + rng.int(200_000));
+        const frame = buildFrame({ ...spec, payload, mask: rng.bytes(4) });
+        // Pieces from 1 byte to 80 KiB, so small ones are copied together and large ones kept as views.
+        const cuts: number[] = [];
+        for (let at = rng.int(20); at < frame.length; at += 1 + (rng.next() < 0.3 ? rng.int(64) : rng.int(80_000))) cuts.push(at);
+        const tail = buildFrame({ opcode: OP.BINARY, payload: 'after', mask: true });
+        assert.deepEqual(feedCuts(concat(frame, tail), opts, cuts.filter((c) => c > 0)), [event(payload), ev.binary(bytes('after'))], `round ${round}`);
+      }
+    }
+  });
+
+  void test('a large text message is still checked as it arrives: invalid UTF-8 in its first piece fails there (1007)', () => {
+    const payload = new Uint8Array(1_000_000).fill(0x61);
+    payload[10] = 0xff;
+    const frame = buildFrame({ opcode: OP.TEXT, payload, mask: true });
+    const { rec, rx } = makeReceiver(SERVER);
+    rx.push(frame.slice(0, 65_536));
+    assertOnlyError(rec.events, E.UTF8, 1007, rec);
+  });
+
+  void test('a large fragmented message keeps each frame\'s own key', () => {
+    const a = pattern(200_000, 9);
+    const b = pattern(150_000, 10);
+    const stream = concat(
+      buildFrame({ opcode: OP.BINARY, payload: a, fin: false, mask: Uint8Array.of(1, 2, 3, 4) }),
+      buildFrame({ opcode: OP.CONT, payload: b, mask: Uint8Array.of(5, 6, 7, 8) }),
+    );
+    const cuts: number[] = [];
+    for (let at = 65_536; at < stream.length; at += 65_536) cuts.push(at);
+    assert.deepEqual(feedCuts(stream, SERVER, cuts), [ev.binary(concat(a, b))]);
+  });
+
   void test('invalid UTF-8 in a gathered piece fails with 1007 in that piece', () => {
     const good = bytes('a'.repeat(600));
     const payload = concat(good, bytes([0xc0, 0x80]), good);
