@@ -6,8 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import {
   ErrorCode, HandshakeError, acceptDeflateResponse, deflateOffer, formatExtensions, generateKey, isToken, validateUpgradeResponse, type HeaderLookup,
@@ -15,6 +15,7 @@ import {
 import { resolvePerMessageDeflate } from './deflate-codec.js';
 import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
+import { httpModule, httpsModule } from './node-http.js';
 import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetUrl } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
@@ -141,7 +142,7 @@ export function connectClient(
         requestOptions.auth = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
       }
     }
-    const req = (secure ? https.request : http.request)(requestOptions);
+    const req = (secure ? httpsModule.request : httpModule.request)(requestOptions);
 
     req.on('timeout', () => {
       ws[kAbortHandshake](new HandshakeError('Opening handshake has timed out', 0, ErrorCode.HANDSHAKE_TIMEOUT));

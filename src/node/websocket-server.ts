@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import * as crypto from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -26,6 +26,7 @@ import {
   type HeaderLookup,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
+import { httpModule } from './node-http.js';
 import { kAdoptConnection, kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
@@ -188,7 +189,7 @@ export class WebSocketServer extends EventEmitter {
     if (o.clientTracking === true) this.clients = new Set();
 
     if (o.port !== undefined) {
-      const server = http.createServer({
+      const server = httpModule.createServer({
         // Sockets that connect and trickle or send nothing are cut at the deadline (§2, §6).
         headersTimeout: this.#handshakeTimeout,
         requestTimeout: this.#handshakeTimeout,
