@@ -320,12 +320,14 @@ const weighted = (one: number): fc.Arbitrary<boolean> => fc.integer({ min: 1, ma
 
 const smallBytes = fc.uint8Array({ maxLength: 40 });
 const bigBytes = fc.record({ len: fc.integer({ min: 126, max: 70_000 }), seed: fc.integer() }).map(({ len, seed }) => pattern(len, seed));
-const binaryBytes = fc.oneof({ arbitrary: smallBytes, weight: 8 }, { arbitrary: fc.uint8Array({ maxLength: 400 }), weight: 3 }, { arbitrary: bigBytes, weight: 1 });
+/** Over the receiver's GATHER_MAX (128 KiB): assembled after the last byte, unmasked while copied. */
+const hugeBytes = fc.record({ len: fc.integer({ min: 131_000, max: 300_000 }), seed: fc.integer() }).map(({ len, seed }) => pattern(len, seed));
+const binaryBytes = fc.oneof({ arbitrary: smallBytes, weight: 16 }, { arbitrary: fc.uint8Array({ maxLength: 400 }), weight: 6 }, { arbitrary: bigBytes, weight: 2 }, { arbitrary: hugeBytes, weight: 1 });
 const textBytes = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((s) => enc.encode(s)), weight: 6 },
   { arbitrary: fc.string({ unit: 'grapheme', maxLength: 120 }).map((s) => enc.encode(s)), weight: 2 },
   {
-    arbitrary: fc.record({ s: fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), n: fc.integer({ min: 100, max: 70_000 }) })
+    arbitrary: fc.record({ s: fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), n: fc.oneof(fc.integer({ min: 100, max: 70_000 }), fc.integer({ min: 131_000, max: 300_000 })) })
       .map(({ s, n }) => enc.encode(s.repeat(Math.ceil(n / s.length)))),
     weight: 1,
   },
@@ -395,6 +397,8 @@ export const chunkingArb: fc.Arbitrary<Chunking> = fc.oneof(
   { arbitrary: fc.constant<Chunking>({ kind: 'whole' }), weight: 2 },
   { arbitrary: fc.constant<Chunking>({ kind: 'bytes' }), weight: 1 },
   { arbitrary: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 12 }).map((sizes): Chunking => ({ kind: 'sizes', sizes })), weight: 5 },
+  // Socket-sized pushes, so large pieces are kept as views rather than copied together.
+  { arbitrary: fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 6 }).map((sizes): Chunking => ({ kind: 'sizes', sizes })), weight: 2 },
 );
 
 /** A structured frame stream with optional damage. */
