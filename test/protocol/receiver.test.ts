@@ -580,33 +580,34 @@ void describe('messages assembled from pieces: the last frame is gathered into t
     assert.deepEqual(allocated, []);
   });
 
-  void test('nothing of the message size is allocated while more than 64 KiB of it are still to come (bad-input guide §11)', () => {
+  /**
+   * Feeds one masked binary message of `size` bytes in socket-sized chunks (each in memory of its
+   * own) up to `holdBack` bytes before its end; `rest()` sends those.
+   */
+  function feedAllBut(size: number, holdBack: number): { payload: Uint8Array; allocated: number[]; rec: Recorder; rest: () => void } {
     const allocated: number[] = [];
-    const payload = pattern(1_000_000, 6);
+    const payload = pattern(size, size & 0xff);
     const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
-    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
-    const { rec, rx } = makeReceiver(opts);
-    let at = 0;
-    // Socket-sized chunks, each in memory of its own.
-    for (; at + 65_536 <= frame.length - 65_536 - 1; at += 65_536) rx.push(frame.slice(at, at + 65_536));
-    assert.ok(!allocated.includes(1_000_000), `allocated ${allocated.join(', ')} with ${frame.length - at} bytes to come`);
-    for (; at < frame.length; at += 65_536) rx.push(frame.slice(at, at + 65_536));
+    const { rec, rx } = makeReceiver({ expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } });
+    const stop = frame.length - holdBack;
+    for (let at = 0; at < stop; at += 65_536) rx.push(frame.slice(at, Math.min(at + 65_536, stop)));
+    return { payload, allocated, rec, rest: () => rx.push(frame.slice(stop)) };
+  }
+
+  void test('nothing of the message size is allocated while more than 64 KiB of it are still to come (bad-input guide §11)', () => {
+    // 128 KiB, the largest message that is gathered ahead of its end.
+    const { payload, allocated, rec, rest } = feedAllBut(131_072, 65_537);
+    assert.ok(!allocated.includes(131_072), `allocated ${allocated.join(', ')} with 65,537 bytes to come`);
+    rest();
     assert.deepEqual(rec.events, [ev.binary(payload)]);
-    assert.equal(allocated.filter((n) => n === 1_000_000).length, 1);
+    assert.equal(allocated.filter((n) => n === 131_072).length, 1);
   });
 
   void test('a message over 128 KiB gets its buffer only once its last byte is in (GATHER_MAX: the previous buffer is then reusable)', () => {
-    const allocated: number[] = [];
-    const payload = pattern(1_000_000, 7);
-    const frame = buildFrame({ opcode: OP.BINARY, payload, mask: true });
-    const opts: ReceiverOptions = { expectMasked: true, allocate: (n) => { allocated.push(n); return new Uint8Array(n); } };
-    const { rec, rx } = makeReceiver(opts);
-    let at = 0;
-    for (; at + 65_536 < frame.length; at += 65_536) rx.push(frame.slice(at, at + 65_536));
-    rx.push(frame.slice(at, frame.length - 1));
+    const { payload, allocated, rec, rest } = feedAllBut(1_000_000, 1);
     assert.ok(!allocated.includes(1_000_000), `allocated ${allocated.join(', ')} with one byte to come`);
     assert.deepEqual(rec.events, []);
-    rx.push(frame.slice(frame.length - 1));
+    rest();
     assert.deepEqual(rec.events, [ev.binary(payload)]);
     assert.equal(allocated.filter((n) => n === 1_000_000).length, 1);
   });
