@@ -637,12 +637,13 @@ const GATHER_AHEAD = 64 * 1024;
 /**
  * Largest message gathered ahead of its last byte. For a larger one the saving is at most
  * GATHER_AHEAD of its bytes, and allocating its buffer before the last socket chunk has been
- * allocated costs more than that: V8 runs a scavenge before allocating a backing store once
- * the young generation's backing stores reach twice the semi-space size (16 MiB on 64-bit
- * Node), and only that scavenge frees the previous message's buffer for reuse. Allocated after
- * the last chunk, a 16 MiB buffer finds it freed and reuses its pages; allocated one chunk
- * earlier it did not, in about half of the messages, and got fresh pages instead: 4,096 page
- * faults and 6-8 ms more per 16 MiB message on the benchmark machine (docs/benchmarks.md).
+ * allocated costs more than that. V8 runs a scavenge before it allocates a backing store once
+ * the young generation's backing stores reach twice its maximum semi-space size (16 MiB on
+ * 64-bit Node 20), and a scavenge is what frees the previous message's dead buffer. After the
+ * last chunk of a 16 MiB message those backing stores are past the threshold, so the scavenge
+ * runs first and the new buffer reuses the old one's pages; one chunk earlier they were just
+ * short of it, and in a quarter to a half of the messages the buffer got fresh pages instead:
+ * 4,096 page faults and 6-8 ms more per message on the benchmark machine (docs/benchmarks.md).
  */
 const GATHER_MAX = 2 * GATHER_AHEAD;
 
