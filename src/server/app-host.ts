@@ -3,7 +3,8 @@
  * page at `/`. `parley serve` builds on it; tests use it to serve one app alone.
  * @packageDocumentation
  */
-import * as http from 'node:http';
+import type * as http from 'node:http';
+import { httpModule } from '../node/node-http.js';
 import type { Duplex } from 'node:stream';
 import type { ParleyApp } from './app.js';
 
@@ -101,7 +102,7 @@ export function mountApps(
 
 /** Creates an HTTP server hosting `apps` (not yet listening). */
 export function createAppServer(apps: ReadonlyMap<string, ParleyApp>): http.Server {
-  const server = http.createServer();
+  const server = httpModule.createServer();
   mountApps(server, apps);
   return server;
 }

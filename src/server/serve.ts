@@ -5,7 +5,8 @@
  * graceful shutdown.
  * @packageDocumentation
  */
-import * as http from 'node:http';
+import type * as http from 'node:http';
+import { httpModule } from '../node/node-http.js';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
@@ -372,7 +373,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 
   const apps = new Map<string, ParleyApp>();
-  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
+  const server = httpModule.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
