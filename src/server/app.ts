@@ -22,6 +22,12 @@ export interface AppContext {
   webRoot: string;
   /** Structured log sink: one object per event, `msg` says what happened. */
   log: (level: 'info' | 'warn' | 'error', fields: Record<string, unknown> & { msg: string }) => void;
+  /**
+   * The client's address as the host sees it: the socket's, or the first `X-Forwarded-For`
+   * entry when the host trusts its proxy (`trustProxy`). For per-address limits. When absent,
+   * apps use the socket's address.
+   */
+  clientAddress?: (req: http.IncomingMessage) => string;
 }
 
 /** A hosted application. */

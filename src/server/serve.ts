@@ -393,6 +393,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         adapter,
         webRoot: resolvePath(WEB_ROOT, name),
         log: (level, fields) => alog[level](fields, fields.msg),
+        clientAddress: (req) => clientAddress(req, config.trustProxy),
       });
       apps.set(`/${name}`, app);
     }

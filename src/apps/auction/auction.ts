@@ -28,6 +28,7 @@ import {
   type LotLimits,
   type LotView,
 } from './rules.js';
+import { AddressRateLimiter } from '../../server/limits.js';
 import type { AuctionStore } from './store.js';
 
 /** Announces a change: `topic`, the message, and its conflation key. */
@@ -58,9 +59,24 @@ export interface AuctionOptions {
   now?: () => number;
   antiSnipe?: AntiSnipe;
   lotLimits?: LotLimits;
+  /**
+   * Lots one seller may create: `perMinute` on average, `burst` at once. Default 10 and 10;
+   * `perMinute: 0` means no limit. Every lot is a row kept for good and a message to every
+   * lobby watcher, so one signed-in user must not be able to make them without end.
+   */
+  lotRate?: Rate;
   /** Told when ending a lot failed (the store threw); the end is tried again a second later. */
   onError?: (error: unknown) => void;
 }
+
+/** A rate limit: `perMinute` on average, `burst` at once. `perMinute: 0` means no limit. */
+export interface Rate {
+  perMinute: number;
+  burst: number;
+}
+
+/** Default {@link AuctionOptions.lotRate}. */
+export const DEFAULT_LOT_RATE: Rate = { perMinute: 10, burst: 10 };
 
 /** Topic names, shared with the pages. */
 export const Topics = {
@@ -80,6 +96,7 @@ export class Auction {
   readonly #antiSnipe: AntiSnipe;
   readonly #limits: LotLimits;
   readonly #onError: (error: unknown) => void;
+  readonly #lotRate: AddressRateLimiter;
   readonly #lots = new Map<number, Lot>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
   #stopped = false;
@@ -92,6 +109,8 @@ export class Auction {
     this.#antiSnipe = options.antiSnipe ?? DEFAULT_ANTI_SNIPE;
     this.#limits = options.lotLimits ?? DEFAULT_LOT_LIMITS;
     this.#onError = options.onError ?? (() => undefined);
+    const lotRate = options.lotRate ?? DEFAULT_LOT_RATE;
+    this.#lotRate = new AddressRateLimiter(lotRate.perMinute / 60, lotRate.burst, { now: this.#now });
     for (const lot of store.loadLots()) {
       this.#lots.set(lot.id, lot);
       if (lot.status === 'open') this.#schedule(lot);
@@ -168,11 +187,15 @@ export class Auction {
 
   /**
    * Creates a lot sold by `who`.
-   * @throws AuctionRefusal when the lot breaks a rule (the message names the field)
+   * @throws AuctionRefusal when the lot breaks a rule (the message names the field), or when
+   * `who` has created lots faster than {@link AuctionOptions.lotRate} allows (`RATE_LIMITED`)
    */
   createLot(who: Person, input: unknown): LotView {
     const verdict = checkLotSpec(input, this.#now(), this.#limits);
     if (!verdict.ok) throw new AuctionRefusal(verdict.code, verdict.message);
+    // Counted for valid lots only: a refused one costs nothing to keep.
+    const wait = this.#lotRate.attempt(who.user);
+    if (wait > 0) throw new AuctionRefusal(AuctionError.RATE_LIMITED, `too many new lots; try again in ${wait} s`);
     const lot = this.#store.createLot(verdict.spec, who, this.#now());
     this.#lots.set(lot.id, lot);
     this.#schedule(lot);

@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
 import type { AppContext, AppFactory, ParleyApp } from '../../server/app.js';
 import { serveStatic } from '../../server/static-files.js';
-import { Auction, AuctionRefusal, Topics, type AuctionOptions, type Person } from './auction.js';
+import { AddressRateLimiter } from '../../server/limits.js';
+import { Auction, AuctionRefusal, Topics, type AuctionOptions, type Person, type Rate } from './auction.js';
 import { AuctionError, checkName } from './rules.js';
 import { AuctionStore } from './store.js';
 
@@ -22,7 +23,15 @@ export interface AuctionAppOptions extends AuctionOptions {
   heartbeatMs?: number;
   /** Bytes queued per watcher of a lot or the lobby before conflation starts. Default 256 KiB. */
   maxQueuedBytes?: number;
+  /**
+   * Sessions (`POST <base>/api/session`) one client address may create. Default 10 per minute,
+   * 20 at once; past that `429` with `Retry-After`. Each session is a row kept for good.
+   */
+  sessionRate?: Rate;
 }
+
+/** Default {@link AuctionAppOptions.sessionRate}. */
+export const DEFAULT_SESSION_RATE: Rate = { perMinute: 10, burst: 20 };
 
 /** The auction app, with its parts exposed for tests and tools. */
 export interface AuctionApp extends ParleyApp {
@@ -110,6 +119,8 @@ function sameOrigin(origin: string | undefined, req: http.IncomingMessage): bool
 export function createAuction(context: AppContext, options: AuctionAppOptions = {}): AuctionApp {
   const base = context.basePath;
   const store = new AuctionStore(join(context.dataDir, 'auction.sqlite'));
+  const sessionLimit = options.sessionRate ?? DEFAULT_SESSION_RATE;
+  const sessionRate = new AddressRateLimiter(sessionLimit.perMinute / 60, sessionLimit.burst, { now: options.now ?? Date.now });
   // Declared before the auction, which may end overdue lots (and publish) while it loads.
   const hub: { wss?: WebSocketServer } = {};
   const auction = new Auction(store, (topic, data, key) => {
@@ -185,6 +196,13 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     if (path === '/api/session') {
       if (req.method !== 'POST') {
         res.writeHead(405, { Allow: 'POST' }).end();
+        return true;
+      }
+      const address = context.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
+      const wait = sessionRate.attempt(address);
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        sendJson(res, 429, { code: AuctionError.RATE_LIMITED, message: `too many new sessions from this address; try again in ${wait} s` });
         return true;
       }
       const body = await readJson(req);

@@ -38,6 +38,8 @@ export const AuctionError = {
   KEY_REUSED: 'KEY_REUSED',
   /** A lot to be created breaks a rule; the message names the field. */
   BAD_LOT: 'BAD_LOT',
+  /** Too many lots from one seller, or sessions from one address, in a short time; the message says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 /** One of {@link AuctionError}'s codes. */

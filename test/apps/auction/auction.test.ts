@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Auction, AuctionRefusal } from '../../../src/apps/auction/auction.js';
+import { Auction, AuctionRefusal, type AuctionOptions } from '../../../src/apps/auction/auction.js';
 import { AuctionStore } from '../../../src/apps/auction/store.js';
 
 interface Published { topic: string; data: unknown; key: string }
 
-function setup(t: { after: (fn: () => void) => void }, now: () => number, onError?: (error: unknown) => void): { auction: Auction; store: AuctionStore; published: Published[] } {
+function setup(t: { after: (fn: () => void) => void }, now: () => number, onError?: (error: unknown) => void, extra: AuctionOptions = {}): { auction: Auction; store: AuctionStore; published: Published[] } {
   const dir = mkdtempSync(join(tmpdir(), 'auction-unit-'));
   const store = new AuctionStore(join(dir, 'a.sqlite'));
   const published: Published[] = [];
@@ -22,6 +22,7 @@ function setup(t: { after: (fn: () => void) => void }, now: () => number, onErro
     antiSnipe: { windowMs: 0, extendMs: 0 },
     lotLimits: { minDurationMs: 0, maxDurationMs: 86_400_000 },
     ...(onError !== undefined ? { onError } : {}),
+    ...extra,
   });
   t.after(() => {
     auction.stop();
@@ -93,4 +94,31 @@ void test('the injected clock decides when a lot ends; a failing end is reported
   assert.equal(errors.length, 1);
   assert.deepEqual(published.filter((p) => p.topic === 'user:ann').map((p) => p.data), [{ type: 'ended', lot: lot.id, title: 'Lamp', status: 'sold', price: 100, won: true }]);
   assert.equal(store.loadLots()[0]!.status, 'sold');
+});
+
+void test('lots per seller are rate limited: past the burst RATE_LIMITED with the wait, refused lots not counted, other sellers unaffected', (t) => {
+  let now = 1_000_000;
+  const { auction, store } = setup(t, () => now, undefined, { lotRate: { perMinute: 6, burst: 2 } });
+  const spec = (title: string): Record<string, unknown> => ({ title, description: '', image: 'illustration:camera', startingPrice: 100, increment: 10, endsAt: now + 60_000 });
+  // An invalid lot is refused for what it is and spends nothing.
+  assert.throws(() => auction.createLot(SAM, { title: 'x' }), (e: unknown) => e instanceof AuctionRefusal && e.code === 'BAD_LOT');
+  auction.createLot(SAM, spec('First lot'));
+  auction.createLot(SAM, spec('Second lot'));
+  assert.throws(() => auction.createLot(SAM, spec('Third lot')), (e: unknown) => e instanceof AuctionRefusal && e.code === 'RATE_LIMITED' && /try again in 10 s/.test(e.message));
+  assert.equal(store.loadLots().length, 2, 'the refused lot was not stored');
+  // Another seller has a bucket of their own.
+  auction.createLot(ANN, spec('Ann lot'));
+  // 6 per minute: one more every 10 s.
+  now += 9_000;
+  assert.throws(() => auction.createLot(SAM, spec('Too early')), (e: unknown) => e instanceof AuctionRefusal && e.code === 'RATE_LIMITED');
+  now += 1_000;
+  auction.createLot(SAM, spec('Third lot'));
+  assert.equal(store.loadLots().length, 4);
+});
+
+void test('lotRate perMinute 0 means no limit', (t) => {
+  const now = 1_000_000;
+  const { auction } = setup(t, () => now, undefined, { lotRate: { perMinute: 0, burst: 0 } });
+  for (let i = 0; i < 30; i++) auction.createLot(SAM, { title: `Lot ${i}`, description: '', image: 'illustration:camera', startingPrice: 100, increment: 10, endsAt: now + 60_000 });
+  assert.equal(auction.lobby().length, 30);
 });

@@ -13,6 +13,7 @@ import type { TestContext } from 'node:test';
 import { InMemoryAdapter, WebSocket } from '../../../src/index.js';
 import { ParleyClient, type Subscription } from '../../../src/client/index.js';
 import { createAppServer } from '../../../src/server/app-host.js';
+import type { AppContext } from '../../../src/server/app.js';
 import { createAuction, type AuctionApp, type AuctionAppOptions } from '../../../src/apps/auction/index.js';
 import type { LotView } from '../../../src/apps/auction/rules.js';
 
@@ -44,10 +45,10 @@ export function tempDataDir(t: TestContext): string {
  * Starts the auction on `dataDir` (a new temp one by default) and port `port` (0: any), with
  * short-lived lots allowed and no anti-sniping unless `antiSnipe` is given. Stopped after the test unless stopped before.
  */
-export async function startAuction(t: TestContext, options: AuctionAppOptions & { dataDir?: string; port?: number } = {}): Promise<Running> {
+export async function startAuction(t: TestContext, options: AuctionAppOptions & { dataDir?: string; port?: number; clientAddress?: AppContext['clientAddress'] } = {}): Promise<Running> {
   const dataDir = options.dataDir ?? tempDataDir(t);
   const app = createAuction(
-    { basePath: '/auction', dataDir, adapter: new InMemoryAdapter(), webRoot: WEB_ROOT, log: () => {} },
+    { basePath: '/auction', dataDir, adapter: new InMemoryAdapter(), webRoot: WEB_ROOT, log: () => {}, ...(options.clientAddress !== undefined ? { clientAddress: options.clientAddress } : {}) },
     { lotLimits: { minDurationMs: 0, maxDurationMs: 86_400_000 }, antiSnipe: { windowMs: 0, extendMs: 0 }, ...options },
   );
   const server = createAppServer(new Map([['/auction', app]]));

@@ -288,6 +288,35 @@ void describe('illegal input', () => {
   });
 });
 
+void describe('rate limits', () => {
+  void test('sessions per client address: past the burst 429 with Retry-After and RATE_LIMITED; each address its own bucket', T, async (t) => {
+    // The host's view of the address (here a test header) decides, as trustProxy would.
+    const running = await startAuction(t, { sessionRate: { perMinute: 1, burst: 2 }, clientAddress: (req) => String(req.headers['x-test-address'] ?? 'none') });
+    const post = (address: string): Promise<Response> => fetch(`${running.base}/api/session`, { method: 'POST', headers: { 'X-Test-Address': address }, body: JSON.stringify({ name: 'Ann' }) });
+    assert.equal((await post('10.0.0.1')).status, 201);
+    assert.equal((await post('10.0.0.1')).status, 201);
+    const refused = await post('10.0.0.1');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '60', 'one session a minute: the next in 60 s');
+    const body = (await refused.json()) as { code: string; message: string };
+    assert.equal(body.code, 'RATE_LIMITED');
+    assert.match(body.message, /try again in 60 s/);
+    assert.equal((await post('10.0.0.2')).status, 201, 'another address is not held back');
+  });
+
+  void test('lots per seller over the real-time API: past the burst createLot is refused with RATE_LIMITED and nothing is announced', T, async (t) => {
+    const running = await startAuction(t, { lotRate: { perMinute: 1, burst: 1 } });
+    const seller = await person(t, running, 'Sam');
+    const other = await person(t, running, 'Ann');
+    await createLot(seller.client, lotInput(60_000));
+    const refusal = await refusedWith(createLot(seller.client, lotInput(60_000)));
+    assert.equal(refusal.code, 'RATE_LIMITED');
+    assert.match(refusal.message, /try again in \d+ s/);
+    await createLot(other.client, lotInput(60_000));
+    assert.equal(running.app.auction.lobby().length, 2, 'the refused lot does not exist');
+  });
+});
+
 void describe('slow and reconnecting watchers', () => {
   void test('a watcher that stops reading ends up at the current price (lot topics conflate)', T, async (t) => {
     const { running, lot } = await setup(t, { maxQueuedBytes: 1024 });
