@@ -155,9 +155,9 @@ export class Receiver {
   #coalesce: Uint8Array | undefined;
   #coalesceFill = 0;
   /**
-   * In a message's last frame, once at most 64 KiB of it are still to come: a buffer of the
-   * message's size that the rest is copied (and unmasked) straight into. Its fill is implied: the bytes of
-   * the message received so far.
+   * In the last frame of a message of at most GATHER_MAX bytes, once at most GATHER_AHEAD of it
+   * are still to come: a buffer of the message's size that the rest is copied (and unmasked)
+   * straight into. Its fill is implied: the bytes of the message received so far.
    */
   #target: Uint8Array | undefined;
   #utf8: Utf8Validator | undefined;
@@ -497,30 +497,24 @@ export class Receiver {
       data = target;
       this.#target = undefined;
     }
-    else if ((this.#bits & MASKED_PIECES) !== 0) {
-      // One frame, so a byte's place in the message is its place in the frame's payload.
+    else {
+      // Still-masked pieces are of one frame, so a byte's place in the message is its place in
+      // the frame's payload: the key offset of a piece is where it goes.
       const config = this.#config;
-      const key = this.#maskKey!;
+      const key = (this.#bits & MASKED_PIECES) !== 0 ? this.#maskKey! : undefined;
       if (pieces.length === 1) {
         data = pieces[0]!;
-        config.unmask(data, key, 0);
+        if (key !== undefined) config.unmask(data, key, 0);
+      } else if (pieces.length === 0) {
+        data = new Uint8Array(0);
       } else {
         data = config.allocate(this.#messageSize);
         let o = 0;
         for (const p of pieces) {
-          config.unmaskInto(p, data, o, key, o);
+          if (key !== undefined) config.unmaskInto(p, data, o, key, o);
+          else data.set(p, o);
           o += p.length;
         }
-      }
-    }
-    else if (pieces.length === 1) data = pieces[0]!;
-    else if (pieces.length === 0) data = new Uint8Array(0);
-    else {
-      data = this.#config.allocate(this.#messageSize);
-      let o = 0;
-      for (const p of pieces) {
-        data.set(p, o);
-        o += p.length;
       }
     }
     const isText = this.#messageOpcode === Opcode.Text;
@@ -609,7 +603,6 @@ export class Receiver {
 
   #stop(): void {
     this.#state = STOPPED;
-    this.#bits &= ~MASKED_PIECES;
     this.#queue = undefined;
     this.#pieces = NO_PIECES;
     this.#coalesce = undefined;
