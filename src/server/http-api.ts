@@ -11,6 +11,7 @@ import type { HistoryLimits, PublishResult, StreamPosition, TopicMessage, WebSoc
 import type { ServerConfig } from './config.js';
 import { HmacVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, matchesKey } from './hmac.js';
 import type { ServerMetrics } from './metrics.js';
+import { userTopic } from './user-topic.js';
 
 /** What the API works on. */
 export interface ApiContext {
@@ -30,7 +31,6 @@ class ApiError extends Error {
 }
 
 const TOPIC = /^[A-Za-z0-9:_\-./@#]{1,200}$/;
-const USER = /^[A-Za-z0-9:_\-.@]{1,128}$/;
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -74,8 +74,9 @@ function decode(segment: string, what: 'topic' | 'user'): string {
   } catch {
     throw new ApiError(400, `bad_${what}`, `the ${what} is not valid percent-encoding`);
   }
-  if (!(what === 'topic' ? TOPIC : USER).test(text)) {
-    throw new ApiError(400, `bad_${what}`, what === 'topic' ? 'topic names are 1-200 characters of A-Z a-z 0-9 : _ - . / @ #' : 'user ids are 1-128 characters of A-Z a-z 0-9 : _ - . @');
+  // A user id is any string of 1-128 characters (a token's `sub`); it is encoded into its topic.
+  if (what === 'topic' ? !TOPIC.test(text) : text.length === 0 || text.length > 128) {
+    throw new ApiError(400, `bad_${what}`, what === 'topic' ? 'topic names are 1-200 characters of A-Z a-z 0-9 : _ - . / @ #' : 'user ids are 1-128 characters');
   }
   return text;
 }
@@ -150,7 +151,7 @@ export function createApi(context: ApiContext): {
       want('POST');
       const user = decode(id, 'user');
       const { data, key } = publishOptions(jsonBody(req, body));
-      const topic = `user:${user}`;
+      const topic = userTopic(user);
       const result = await publish(topic, data, key);
       context.metrics?.apiPublishes.inc({ target: 'user' });
       send(res, 200, { user, topic, ...result });

@@ -30,6 +30,7 @@ import { MeteredAdapter } from './metered-adapter.js';
 import { ServerMetrics } from './metrics.js';
 import { drainConnections, type DrainResult } from './shutdown.js';
 import { AuthError, TokenAuth, type Identity } from './token-auth.js';
+import { userTopic } from './user-topic.js';
 
 /** A cluster adapter as loaded at start; `isHealthy` and `connect` when it has them (Redis). */
 interface LoadedAdapter extends ClusterAdapter {
@@ -197,7 +198,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const identity = ws.data as Identity;
     const clog = log.child({ conn: ws.connectionId });
     // Every connection of a user hears what is published to that user (HTTP API: /api/users/:id/publish).
-    if (identity.user !== undefined) ws.subscribe(`user:${identity.user}`);
+    // Any `sub` is a user id; userTopic encodes it into a valid topic name.
+    if (identity.user !== undefined) ws.subscribe(userTopic(identity.user));
     clog.info({ user: identity.user, anonymous: identity.anonymous, ip: ws.address, protocol: ws.protocol || 'plain', url: redactUrl(req.url) }, 'connection opened');
     ws.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'ERR_WS_MESSAGE_TOO_BIG') metrics.limitCloses.inc({ limit: 'message_size' });
@@ -268,8 +270,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         conn.close(config.shutdown.closeCode, 'server shutting down');
         return;
       }
-      onConnection(conn, req);
-      wss.emit('connection', conn, req);
+      // Nothing on a connection's path may throw past the server: a failure here (a bug, an
+      // application listener) closes this connection with 1011 and the rest carry on.
+      try {
+        onConnection(conn, req);
+        wss.emit('connection', conn, req);
+      } catch (error) {
+        log.error({ err: error, conn: conn.connectionId }, 'connection setup failed: closing with 1011');
+        conn.close(1011, 'internal error');
+      }
     });
     return true;
   };

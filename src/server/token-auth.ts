@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type * as http from 'node:http';
 import { jwtVerify, errors as joseErrors } from 'jose';
 import type { ServerConfig } from './config.js';
+import { USER_TOPIC_PREFIX, userTopic } from './user-topic.js';
 
 /** What a connection may do: topic patterns (`chat:lobby` exactly, `chat:*` by prefix). */
 export interface Permissions {
@@ -151,7 +152,12 @@ export class TokenAuth {
       throw new AuthError(failureOf(error));
     }
     const user = payload.sub;
+    // Any string is a user id (users are not topic names: user-topic.ts encodes them); the length
+    // bound keeps presence and logs small.
     if (typeof user !== 'string' || user.length === 0 || user.length > 128) throw new AuthError('bad_claims');
+    // A token issued in the future is a forged or mis-clocked one (RFC 7519 §4.1.6); jose checks
+    // `iat` only against a maximum age, so the skew is checked here.
+    if (typeof payload.iat === 'number' && payload.iat * 1000 > Date.now() + this.#clockTolerance * 1000) throw new AuthError('bad_claims');
     const topics = payload.topics;
     let subscribe: string[] | undefined = [];
     let publish: string[] | undefined = [];
@@ -166,13 +172,14 @@ export class TokenAuth {
 
   /**
    * Whether a connection may subscribe to or publish on `topic`. `user:<id>` topics are private:
-   * only that user may subscribe, and only server code (the HTTP API) publishes to them.
+   * only that user may subscribe (the topic is {@link userTopic} of the id), and only server code
+   * (the HTTP API) publishes to them.
    * `parley:` topics are reserved for the servers.
    */
   allows(identity: Identity, action: 'subscribe' | 'publish', topic: string): boolean {
     // `parley:` topics carry the servers' own commands (control.ts): never a client's.
     if (topic.startsWith('parley:')) return false;
-    if (topic.startsWith('user:')) return action === 'subscribe' && identity.user !== undefined && topic === `user:${identity.user}`;
+    if (topic.startsWith(USER_TOPIC_PREFIX)) return action === 'subscribe' && identity.user !== undefined && topic === userTopic(identity.user);
     const own = identity.permissions[action];
     const everyone = this.#public[action];
     return own.some((p) => topicMatches(p, topic)) || everyone.some((p) => topicMatches(p, topic));

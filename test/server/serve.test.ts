@@ -8,7 +8,7 @@ import { WebSocket } from '../../src/index.js';
 import { defaultConfig } from '../../src/server/config.js';
 import { redactUrl, requestId } from '../../src/server/logger.js';
 import { startServer } from '../../src/server/serve.js';
-import { defer, LogCapture, post, request, serve, until, upgradeRequest, waitFor } from './helpers.js';
+import { defer, LogCapture, post, request, secretKeys, serve, until, upgradeRequest, waitFor } from './helpers.js';
 
 void test('routes: / is the index, unknown paths 404, upgrades only at /ws', async (t) => {
   const s = await serve(t);
