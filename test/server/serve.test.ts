@@ -66,3 +66,21 @@ void test('redactUrl hides tokens and keys; requestId accepts only plain ids', (
   assert.notEqual(requestId(req('bad id\nwith newline')), 'bad id\nwith newline');
   assert.notEqual(requestId(req('x'.repeat(65))), 'x'.repeat(65));
 });
+
+void test('a throw on a connection\'s setup path closes that connection with 1011; the server carries on', async (t) => {
+  const keys = secretKeys();
+  const s = await serve(t, { auth: keys.auth });
+  let thrown = 0;
+  s.handle.wss.on('connection', () => {
+    thrown++;
+    throw new Error('a listener bug');
+  });
+  const token = await keys.sign({ sub: 'alice' }, { expiresIn: '5m' });
+  const ws = new WebSocket(`${s.wsUrl}?token=${token}`);
+  defer(t, () => ws.terminate());
+  const [code] = await waitFor<[number]>(ws, 'close', 5000);
+  assert.equal(code, 1011);
+  assert.equal(thrown, 1);
+  assert.ok(s.logs.lines.some((l) => l.msg === 'connection setup failed: closing with 1011'));
+  assert.equal((await request(s.port, 'GET', '/healthz')).status, 200);
+});

@@ -5,6 +5,7 @@
  * private to their user).
  */
 import { test } from 'node:test';
+import { SignJWT } from 'jose';
 import assert from 'node:assert/strict';
 import { AuthError, TokenAuth, topicMatches } from '../../src/server/token-auth.js';
 import { defaultConfig } from '../../src/server/config.js';
@@ -66,6 +67,17 @@ void test('a garbage token and a token without sub are refused', async (t) => {
   assert.equal((await upgradeRequest(s.port, `/ws?token=${noSub}`)).status, 401);
   const badTopics = await keys.sign({ sub: 'x', topics: { subscribe: 'chat:*' } });
   assert.equal((await upgradeRequest(s.port, `/ws?token=${badTopics}`)).status, 401);
+});
+
+void test('a token issued in the future (iat past the clock tolerance) is refused as bad_claims', async (t) => {
+  const secret = 'a-test-secret-that-is-long-enough-for-hs256';
+  const s = await serve(t, { auth: { jwtSecret: secret, clockToleranceSec: 5 } });
+  const now = Math.floor(Date.now() / 1000);
+  const at = (iat: number): Promise<string> => new SignJWT({ sub: 'alice' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(iat).setExpirationTime(now + 7200).sign(new TextEncoder().encode(secret));
+  assert.equal((await upgradeRequest(s.port, `/ws?token=${await at(now + 3600)}`)).status, 401);
+  assert.equal(metric(await s.handle.metrics.render(), 'parley_handshake_failures_total{reason="bad_claims"}'), 1);
+  // Within the tolerance (clocks a little apart) it is accepted.
+  assert.equal((await upgradeRequest(s.port, `/ws?token=${await at(now + 2)}`)).status, 101);
 });
 
 void test('with a key configured, a connection without a token is refused (missing_token)', async (t) => {
