@@ -16,7 +16,7 @@ import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
 import type { ClusterAdapter } from './adapter.js';
 import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from './envelope.js';
 import { resolveHistoryLimits, type HistoryLimits } from './history.js';
-import { IdempotencyCache } from './idempotency.js';
+import { IdempotencyCache, type IdempotencyOptions } from './idempotency.js';
 import { isPromise, type MaybePromise } from './maybe-async.js';
 import { PubSub, type PublishResult, type TopicOptions, type TopicStats } from './pubsub.js';
 import { PENDING_PUBLISH, WebSocket, kBindSession, kSession } from './realtime-socket.js';
@@ -30,6 +30,10 @@ export interface RealtimeLimits {
   maxDepth?: number;
   /** Subscriptions per connection. Default 1,000. */
   maxSubscriptions?: number;
+  /** Largest presence info a client may give with `sub` (its JSON, in bytes). Default 1,024. */
+  maxPresenceBytes?: number;
+  /** Presence info one connection may hold over all its topics (JSON bytes). Default 65,536. */
+  maxPresenceTotalBytes?: number;
 }
 
 /** The real-time options of {@link WebSocketServer}. */
@@ -57,6 +61,12 @@ export interface RealtimeOptions {
   requests?: Record<string, (data: unknown, ws: WebSocket) => unknown>;
   /** Limits on incoming envelopes. */
   limits?: RealtimeLimits;
+  /**
+   * Bounds of the idempotency cache (outcomes of `pub`/`req` ids, for retries): per user
+   * (default 1,000 ids), their age (default 300,000 ms), and in total (default 50,000 ids and
+   * 8 MiB: past them the oldest outcomes of any user are forgotten).
+   */
+  idempotency?: Omit<IdempotencyOptions, 'now'>;
   /** The cluster adapter. Default: an in-memory one of this server's own. */
   adapter?: ClusterAdapter;
 }
@@ -77,11 +87,11 @@ export interface ServerPublishOptions {
   except?: NodeWebSocket;
 }
 
-const DEFAULT_LIMITS: Readonly<SessionLimits> = Object.freeze({ maxEnvelopeBytes: 65_536, maxDepth: 32, maxSubscriptions: 1000 });
+const DEFAULT_LIMITS: Readonly<SessionLimits> = Object.freeze({ maxEnvelopeBytes: 65_536, maxDepth: 32, maxSubscriptions: 1000, maxPresenceBytes: 1024, maxPresenceTotalBytes: 65_536 });
 
 function resolveLimits(limits: RealtimeLimits | undefined): SessionLimits {
   const out = { ...DEFAULT_LIMITS };
-  for (const name of ['maxEnvelopeBytes', 'maxDepth', 'maxSubscriptions'] as const) {
+  for (const name of ['maxEnvelopeBytes', 'maxDepth', 'maxSubscriptions', 'maxPresenceBytes', 'maxPresenceTotalBytes'] as const) {
     const value = limits?.[name];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new RangeError(`realtime.limits.${name} must be a positive integer, got ${String(value)}`);
@@ -131,6 +141,7 @@ export class WebSocketServer extends NodeWebSocketServer {
     const realtime = options.realtime ?? {};
     // Checked before the Node layer starts listening, so bad options leave nothing open.
     const limits = resolveLimits(realtime.limits);
+    const idempotency = new IdempotencyCache({ ...realtime.idempotency, now: undefined });
     const history = resolveHistoryLimits(realtime.history);
     super({ ...options, WebSocket: options.WebSocket ?? WebSocket, handleProtocols: options.handleProtocols ?? chooseProtocol }, callback);
     this.#engine = new PubSub({
@@ -144,14 +155,13 @@ export class WebSocketServer extends NodeWebSocketServer {
     this.#hub = {
       engine: this.#engine,
       limits,
-      idempotency: new IdempotencyCache(),
+      idempotency,
       authorize: realtime.authorize,
       snapshot: realtime.snapshot,
       requests: realtime.requests,
       reportError: (error, ws) => this.#report(error, ws),
       connectionId: (n) => `${this.#idPrefix}.${n.toString(36)}`,
     };
-    const idempotency = this.#hub.idempotency;
     this.#sweeper = setInterval(() => idempotency.sweep(), 60_000);
     this.#sweeper.unref();
   }

@@ -47,6 +47,10 @@ export interface SessionLimits {
   maxEnvelopeBytes: number;
   maxDepth: number;
   maxSubscriptions: number;
+  /** Largest presence info a client may give (its JSON, in bytes). */
+  maxPresenceBytes: number;
+  /** Presence info one connection may hold over all its topics (JSON bytes). */
+  maxPresenceTotalBytes: number;
 }
 
 /** What sessions share: the server's engine, hooks and limits. */
@@ -111,6 +115,8 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
   /** Envelopes waiting behind an asynchronous one; created on first use (most connections never need it). */
   #waiting: Waiting[] | undefined;
   #requests = 0;
+  /** JSON bytes of the presence info this client gave, per topic; created on first use. */
+  #infoBytes: Map<string, number> | undefined;
 
   /**
    * @param hub - the server's shared state
@@ -196,7 +202,10 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
     if (this.#has(CLOSED)) return;
     this.#set(CLOSED, true);
     this.#waiting = undefined;
+    this.#infoBytes = undefined;
     this.#hub.engine.unsubscribeAll(this);
+    // A connection that stood in for its user: no one can retry its ids now.
+    if (this.#user === undefined) this.#hub.idempotency.forget(this.id);
   }
 
   /**
@@ -298,38 +307,65 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
       this.#error(id, 'LIMIT', `at most ${max} subscriptions per connection`);
       return;
     }
+    let infoBytes = 0;
+    if (env.presence !== undefined) {
+      const { maxPresenceBytes, maxPresenceTotalBytes } = this.#hub.limits;
+      infoBytes = Buffer.byteLength(JSON.stringify(env.presence) ?? '');
+      if (infoBytes > maxPresenceBytes) {
+        this.#error(id, 'TOO_LARGE', `presence info over ${maxPresenceBytes} bytes`);
+        return;
+      }
+      let total = infoBytes;
+      for (const [t, bytes] of this.#infoBytes ?? []) if (t !== topic) total += bytes;
+      if (total > maxPresenceTotalBytes) {
+        this.#error(id, 'LIMIT', `at most ${maxPresenceTotalBytes} bytes of presence info per connection`);
+        return;
+      }
+    }
     return after(this.#authorize('subscribe', topic), (allowed) => {
       if (!allowed) {
         this.#error(id, 'FORBIDDEN', 'not allowed to subscribe to this topic');
         return;
       }
       if (this.#has(CLOSED)) return;
-      const presence = env.presence !== undefined ? { user: this.user, info: env.presence } : undefined;
-      const ticket = engine.subscribe(this, topic, { since: env.since, presence, hold: true });
-      return attempt(
-        () => after(ticket.ready, (state) => {
-          const hook = this.#hub.snapshot;
-          // A snapshot is for a client without usable state: a new subscription, or one that could not recover.
-          const snapshot = hook !== undefined && state.recovered !== true ? hook(topic, this.#ws) : undefined;
-          return after(snapshot, (value) => {
-            if (this.#has(CLOSED)) return;
-            const reply: Extract<ServerEnvelope, { t: 'subok' }> = { t: 'subok', id, topic, epoch: state.epoch, offset: state.offset };
-            if (state.recovered !== undefined) reply.recovered = state.recovered;
-            if (value !== undefined) reply.snapshot = value;
-            this.#sendEncoded(encodeEnvelope(reply));
-            engine.activate(this, topic);
-          });
-        }),
-        (error) => {
-          // The client is told the subscription failed, so it must not stay half made.
-          engine.unsubscribe(this, topic);
-          throw error;
-        },
-      );
+      // Presence info reaches every subscriber, as a publish would: only a client that may publish
+      // on the topic gives it. Others still join the topic's presence, without info.
+      return after(env.presence === undefined ? false : this.#authorize('publish', topic), (mayInform) => this.#join(env, mayInform, infoBytes));
     });
   }
 
+  #join(env: Extract<ClientEnvelope, { t: 'sub' }>, mayInform: boolean, infoBytes: number): MaybePromise<void> {
+    const { id, topic } = env;
+    const engine = this.#hub.engine;
+    if (this.#has(CLOSED)) return;
+    if (mayInform) (this.#infoBytes ??= new Map()).set(topic, infoBytes);
+    const presence = env.presence !== undefined ? { user: this.user, info: mayInform ? env.presence : undefined } : undefined;
+    const ticket = engine.subscribe(this, topic, { since: env.since, presence, hold: true });
+    return attempt(
+      () => after(ticket.ready, (state) => {
+        const hook = this.#hub.snapshot;
+        // A snapshot is for a client without usable state: a new subscription, or one that could not recover.
+        const snapshot = hook !== undefined && state.recovered !== true ? hook(topic, this.#ws) : undefined;
+        return after(snapshot, (value) => {
+          if (this.#has(CLOSED)) return;
+          const reply: Extract<ServerEnvelope, { t: 'subok' }> = { t: 'subok', id, topic, epoch: state.epoch, offset: state.offset };
+          if (state.recovered !== undefined) reply.recovered = state.recovered;
+          if (value !== undefined) reply.snapshot = value;
+          this.#sendEncoded(encodeEnvelope(reply));
+          engine.activate(this, topic);
+        });
+      }),
+      (error) => {
+        // The client is told the subscription failed, so it must not stay half made.
+        engine.unsubscribe(this, topic);
+        this.#infoBytes?.delete(topic);
+        throw error;
+      },
+    );
+  }
+
   #unsubscribe(env: Extract<ClientEnvelope, { t: 'unsub' }>): void {
+    this.#infoBytes?.delete(env.topic);
     if (!this.#hub.engine.unsubscribe(this, env.topic)) {
       this.#error(env.id, 'NOT_SUBSCRIBED', 'not subscribed to this topic');
       return;
@@ -339,20 +375,32 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
 
   #publish(env: Extract<ClientEnvelope, { t: 'pub' }>): MaybePromise<void> {
     const { id, topic } = env;
-    const run = (): MaybePromise<ServerEnvelope | undefined> => after(this.#authorize('publish', topic), (allowed) => {
-      if (!allowed) return errorEnvelope(id, 'FORBIDDEN', 'not allowed to publish to this topic');
+    const run = (): MaybePromise<ServerEnvelope | undefined> => {
       // Binary data is a view of the received frame; history keeps a copy, not the frame.
       const data = env.data instanceof Uint8Array ? Buffer.from(env.data) : env.data;
       return after(this.#hub.engine.publish(topic, data, env.key !== undefined ? { key: env.key } : {}), (result): ServerEnvelope | undefined =>
         id === undefined ? undefined : { t: 'ok', id, offset: result.offset });
+    };
+    // Authorised before the id is claimed: a refusal is answered but never kept, so a client that
+    // may not publish cannot fill the idempotency cache with made-up ids.
+    const allowed = attempt<boolean | undefined>(() => this.#authorize('publish', topic), (error) => {
+      this.#internal(id, error);
+      return undefined;
     });
-    if (id === undefined) {
-      // Without an id only failures are answered.
-      return after(attempt(run, (error) => this.#errorFor(undefined, error)), (reply) => {
-        if (reply !== undefined) this.#reply(reply);
-      });
-    }
-    return this.#once(id, `pub ${topic}`, run);
+    return after(allowed, (ok) => {
+      if (ok === undefined) return;
+      if (!ok) {
+        this.#error(id, 'FORBIDDEN', 'not allowed to publish to this topic');
+        return;
+      }
+      if (id === undefined) {
+        // Without an id only failures are answered.
+        return after(attempt(run, (error) => this.#errorFor(undefined, error)), (reply) => {
+          if (reply !== undefined) this.#reply(reply);
+        });
+      }
+      return this.#once(id, `pub ${topic}`, run);
+    });
   }
 
   #presence(env: Extract<ClientEnvelope, { t: 'presence' }>): MaybePromise<void> {
@@ -397,13 +445,18 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
     return after(attempt(run, (error) => this.#errorFor(id, error)), (reply) => {
       if (reply === undefined) return;
       let encoded: EncodedReply;
+      let failed = reply.t === 'err';
       try {
         encoded = encodeEnvelope(reply);
       } catch (error) {
         // A handler result that JSON cannot carry (a BigInt, a cycle).
         encoded = encodeEnvelope(this.#errorFor(id, error));
+        failed = true;
       }
-      found.claim.settle(encoded);
+      // A refusal or failure is not kept: it would let any client fill the cache for free, and a
+      // retry of a failed request should run again.
+      if (failed) found.claim.release(encoded);
+      else found.claim.settle(encoded);
       this.#sendEncoded(encoded);
     });
   }
@@ -448,6 +501,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
 
   /** @returns false when not subscribed */
   unsubscribe(topic: string): boolean {
+    this.#infoBytes?.delete(topic);
     return this.#hub.engine.unsubscribe(this, topic);
   }
 

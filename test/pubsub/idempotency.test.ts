@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdempotencyCache, type ClaimResult, type EncodedReply } from '../../src/pubsub/idempotency.js';
+import { ENTRY_OVERHEAD, IdempotencyCache, type ClaimResult, type EncodedReply } from '../../src/pubsub/idempotency.js';
 
 function run(result: ClaimResult): Extract<ClaimResult, { state: 'run' }> {
   if (result.state !== 'run') assert.fail(`expected run, got ${result.state}`);
@@ -56,5 +56,37 @@ void describe('IdempotencyCache', () => {
     now = 11;
     cache.sweep();
     assert.equal(cache.users, 0);
+  });
+
+  void test('bounded in total: past maxEntries or maxBytes the oldest outcomes of any user go first', () => {
+    const cache = new IdempotencyCache({ maxEntries: 10 });
+    for (let u = 0; u < 20; u++) for (let i = 0; i < 5; i++) run(cache.claim(`u${u}`, i, 'f', () => {})).claim.settle('ok');
+    assert.equal(cache.size, 10);
+    assert.equal(cache.users, 2, 'the two newest users');
+    assert.equal(cache.claim('u19', 4, 'f', () => {}).state, 'replayed');
+    run(cache.claim('u0', 0, 'f', () => {}));
+    const reply = 'r'.repeat(1000);
+    const small = new IdempotencyCache({ maxBytes: 10 * (ENTRY_OVERHEAD + 1000 + 10) });
+    for (let i = 0; i < 100; i++) run(small.claim(`c${i}`, 1, 'f', () => {})).claim.settle(reply);
+    assert.ok(small.bytes <= 10 * (ENTRY_OVERHEAD + 1000 + 10), `bytes ${small.bytes}`);
+    assert.ok(small.size >= 9 && small.size <= 10, `size ${small.size}`);
+    assert.throws(() => new IdempotencyCache({ maxEntries: 0 }), RangeError);
+  });
+
+  void test('release answers the waiters and forgets the id; forget drops a user', () => {
+    const cache = new IdempotencyCache();
+    const first = run(cache.claim('u', 1, 'f', () => {}));
+    const replies: EncodedReply[] = [];
+    assert.equal(cache.claim('u', 1, 'f', (r) => replies.push(r)).state, 'waiting');
+    first.claim.release('err');
+    assert.deepEqual(replies, ['err']);
+    assert.equal(cache.size, 0);
+    assert.equal(cache.bytes, 0);
+    run(cache.claim('u', 1, 'f', () => {})).claim.settle('ok');
+    run(cache.claim('v', 1, 'f', () => {})).claim.settle('ok');
+    cache.forget('u');
+    assert.equal(cache.size, 1);
+    assert.equal(cache.users, 1);
+    run(cache.claim('u', 1, 'f', () => {}));
   });
 });

@@ -246,6 +246,76 @@ void describe('idempotent pub and req', () => {
   });
 });
 
+void describe('idempotency cache: refusals are not kept, and it is bounded in total', () => {
+  void test('a refused pub is answered but its id is not kept: the same id then works for an allowed request', async (t) => {
+    const { url } = await startRealtime(t, { realtime: { authorize: (_ws, action, topic) => action === 'subscribe' || topic.startsWith('open:') } });
+    const c = await V1Client.open(t, url);
+    assert.equal((await c.call({ t: 'pub', id: 7, topic: 'closed:x', data: 1 })).code, 'FORBIDDEN');
+    assert.equal((await c.call({ t: 'pub', id: 7, topic: 'closed:x', data: 1 })).code, 'FORBIDDEN', 'asked again, not replayed');
+    assert.deepEqual(await c.call({ t: 'pub', id: 7, topic: 'open:y', data: 1 }), { t: 'ok', id: 7, offset: 1 });
+    // A request handler's refusal is not kept either: the retry runs again.
+    let runs = 0;
+    const s2 = await startRealtime(t, { realtime: { requests: { once: () => { if (++runs === 1) throw new RealtimeError('BUSY', 'try again'); return runs; } } } });
+    const d = await V1Client.open(t, s2.url);
+    assert.equal((await d.call({ t: 'req', id: 'r', method: 'once' })).code, 'BUSY');
+    assert.deepEqual(await d.call({ t: 'req', id: 'r', method: 'once' }), { t: 'res', id: 'r', data: 2 });
+  });
+
+  void test('a connection without a user takes its ids with it when it closes; a known user keeps them', async (t) => {
+    const { url } = await startRealtime(t, {
+      authenticate: (req) => (req.url?.includes('user=bob') === true ? { user: 'bob' } : {}),
+      realtime: { idempotency: { maxEntries: 5 } },
+    });
+    const bob = await V1Client.open(t, `${url}/?user=bob`);
+    const first = await bob.call({ t: 'pub', id: 'keep', topic: 'x', data: 1 });
+    for (let round = 0; round < 4; round++) {
+      const anon = await V1Client.open(t, url);
+      for (let i = 0; i < 3; i++) assert.equal((await anon.call({ t: 'pub', id: i, topic: 'x', data: i })).t, 'ok');
+      anon.ws.close();
+      await anon.closed;
+    }
+    // 12 anonymous ids came and went; bob's outcome was never pushed out of the 5-id budget.
+    await sleep(20);
+    assert.deepEqual(await bob.call({ t: 'pub', id: 'keep', topic: 'x', data: 1 }), first);
+  });
+});
+
+void describe('presence info: bounded, and given only by clients that may publish on the topic', () => {
+  void test('info over maxPresenceBytes is TOO_LARGE; over the per-connection total is LIMIT', async (t) => {
+    const { url } = await startRealtime(t, { realtime: { limits: { maxPresenceBytes: 100, maxPresenceTotalBytes: 250 } } });
+    const c = await V1Client.open(t, url);
+    assert.equal((await c.call({ t: 'sub', topic: 'a', presence: { name: 'x'.repeat(200) } })).code, 'TOO_LARGE');
+    assert.equal((await c.call({ t: 'sub', topic: 'a', presence: { name: 'x'.repeat(80) } })).t, 'subok');
+    assert.equal((await c.call({ t: 'sub', topic: 'b', presence: { name: 'x'.repeat(80) } })).t, 'subok');
+    assert.equal((await c.call({ t: 'sub', topic: 'c', presence: { name: 'x'.repeat(80) } })).code, 'LIMIT');
+    // Leaving a topic gives its share back.
+    assert.equal((await c.call({ t: 'unsub', topic: 'a' })).t, 'ok');
+    assert.equal((await c.call({ t: 'sub', topic: 'c', presence: { name: 'x'.repeat(80) } })).t, 'subok');
+  });
+
+  void test('the default bound is 1 KiB', async (t) => {
+    const { url } = await startRealtime(t);
+    const c = await V1Client.open(t, url);
+    assert.equal((await c.call({ t: 'sub', topic: 'a', presence: 'x'.repeat(1100) })).code, 'TOO_LARGE');
+    assert.equal((await c.call({ t: 'sub', topic: 'a', presence: 'x'.repeat(1000) })).t, 'subok');
+  });
+
+  void test('a client that may subscribe but not publish joins presence without its info', async (t) => {
+    const { url } = await startRealtime(t, {
+      authenticate: (req) => ({ user: req.url?.includes('writer') === true ? 'writer' : 'reader' }),
+      realtime: { authorize: (ws, action) => action === 'subscribe' || (ws.data as { user: string }).user === 'writer' },
+    });
+    const writer = await V1Client.open(t, `${url}/?writer`);
+    await writer.call({ t: 'sub', topic: 'room', presence: { name: 'W' } });
+    const reader = await V1Client.open(t, `${url}/?reader`);
+    await reader.call({ t: 'sub', topic: 'room', presence: { spam: 'look at me' } });
+    const join = await writer.waitFor((e) => e.t === 'pres' && (e.member as { user: string }).user === 'reader');
+    assert.equal((join.member as { info?: unknown }).info, undefined);
+    const members = (await writer.call({ t: 'presence', topic: 'room' })).members as Array<{ user: string; info?: unknown }>;
+    assert.deepEqual(members.map((m) => [m.user, m.info]), [['writer', { name: 'W' }], ['reader', undefined]]);
+  });
+});
+
 void describe('the connection\'s own message listeners', () => {
   void test('parley.v1 frames go to the protocol, not to message listeners', async (t) => {
     const { wss, url } = await startRealtime(t);
