@@ -51,6 +51,8 @@ export interface ServerConfig {
     hmacSecrets: string[];
     /** Seconds a signed request's timestamp may differ from the server's clock. */
     timestampToleranceSec: number;
+    /** Signed requests remembered for replay protection (within the tolerance); past it, 503. */
+    maxSignedRequests: number;
     maxBodyBytes: number;
   };
   limits: {
@@ -142,6 +144,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('api.keys', 'list', [], 'PARLEY_API_KEYS', 'api-keys', 'bearer keys for the HTTP API, comma-separated', { secret: true }),
   S('api.hmacSecrets', 'list', [], 'PARLEY_API_HMAC_SECRETS', 'api-hmac-secrets', 'secrets for HMAC-signed API requests, comma-separated', { secret: true }),
   S('api.timestampToleranceSec', 'int', 300, 'PARLEY_API_TIMESTAMP_TOLERANCE', 'api-timestamp-tolerance', 'seconds a signed request\'s timestamp may be off', { min: 1 }),
+  S('api.maxSignedRequests', 'int', 500_000, 'PARLEY_API_MAX_SIGNED_REQUESTS', 'api-max-signed-requests', 'signed requests remembered against replay within the timestamp tolerance; past it, 503 replay_cache_full', { min: 1 }),
   S('api.maxBodyBytes', 'int', 1_048_576, 'PARLEY_API_MAX_BODY_BYTES', 'api-max-body-bytes', 'largest API request body', { min: 1 }),
   S('limits.maxConnections', 'int', 10_000, 'PARLEY_MAX_CONNECTIONS', 'max-connections', 'WebSocket connections at once; more get HTTP 503', { min: 1 }),
   S('limits.maxMessageBytes', 'int', 65_536, 'PARLEY_MAX_MESSAGE_BYTES', 'max-message-bytes', 'largest message a client may send; larger closes with 1009', { min: 1 }),

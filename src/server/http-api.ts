@@ -9,7 +9,7 @@ import type * as http from 'node:http';
 import type { Logger } from 'pino';
 import type { HistoryLimits, PublishResult, StreamPosition, TopicMessage, WebSocketServer } from '../index.js';
 import type { ServerConfig } from './config.js';
-import { HmacVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, matchesKey } from './hmac.js';
+import { HmacVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, matchesKey, type HmacFailure } from './hmac.js';
 import type { ServerMetrics } from './metrics.js';
 import { userTopic } from './user-topic.js';
 
@@ -30,6 +30,8 @@ class ApiError extends Error {
   }
 }
 
+/** Topics of the servers themselves. */
+const RESERVED_PREFIX = 'parley:';
 const TOPIC = /^[A-Za-z0-9:_\-./@#]{1,200}$/;
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -78,6 +80,9 @@ function decode(segment: string, what: 'topic' | 'user'): string {
   if (what === 'topic' ? !TOPIC.test(text) : text.length === 0 || text.length > 128) {
     throw new ApiError(400, `bad_${what}`, what === 'topic' ? 'topic names are 1-200 characters of A-Z a-z 0-9 : _ - . / @ #' : 'user ids are 1-128 characters');
   }
+  // `parley:` topics carry the servers' own commands (control.ts): a forged one would reach every
+  // server of the cluster. No external path may publish on them or read them.
+  if (what === 'topic' && text.startsWith(RESERVED_PREFIX)) throw new ApiError(403, 'reserved_topic', `topics starting with "${RESERVED_PREFIX}" are reserved for the servers`);
   return text;
 }
 
@@ -94,23 +99,40 @@ export function createApi(context: ApiContext): {
   handle(req: http.IncomingMessage, res: http.ServerResponse, log: Logger): Promise<string>;
 } {
   const { config, wss } = context;
-  const hmac = new HmacVerifier(config.hmacSecrets, config.timestampToleranceSec);
+  const hmac = new HmacVerifier(config.hmacSecrets, config.timestampToleranceSec, { maxSeen: config.maxSignedRequests });
   const enabled = config.keys.length > 0 || hmac.enabled;
 
-  /** Authenticates: a matching bearer key, or a valid signature over the body. */
-  const authenticate = (req: http.IncomingMessage, body: Buffer): string => {
+  const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? undefined : v);
+  const refuseSigned = (failure: HmacFailure): never => {
+    if (failure === 'replay_cache_full') {
+      throw new ApiError(503, failure, 'too many signed requests within the timestamp tolerance; try again shortly (operators: raise api.maxSignedRequests or lower api.timestampToleranceSec)', { 'Retry-After': '1' });
+    }
+    throw new ApiError(401, failure, failure === 'replayed' ? 'this signed request was already used' : failure === 'stale_timestamp' ? 'the timestamp is too far from the server\'s clock' : 'the request signature is not valid');
+  };
+
+  /**
+   * What can be checked before the body is read: a bearer key completely (compared exactly: a
+   * key with spaces added is another key), a signed request's headers and timestamp. A caller
+   * without credentials gets its 401 without the server reading a byte of its body.
+   */
+  const authenticateHeaders = (req: http.IncomingMessage): 'key' | 'hmac' => {
     const header = req.headers.authorization;
     if (typeof header === 'string' && header.startsWith('Bearer ') && config.keys.length > 0) {
-      if (matchesKey(header.slice(7).trim(), config.keys)) return 'key';
+      if (matchesKey(header.slice(7), config.keys)) return 'key';
       throw new ApiError(401, 'unauthorized', 'unknown API key');
     }
     if (hmac.enabled && (req.headers[SIGNATURE_HEADER] !== undefined || req.headers[TIMESTAMP_HEADER] !== undefined)) {
-      const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? undefined : v);
-      const failure = hmac.verify(one(req.headers[TIMESTAMP_HEADER]), one(req.headers[SIGNATURE_HEADER]), req.method ?? 'GET', req.url ?? '/', body);
-      if (failure === undefined) return 'hmac';
-      throw new ApiError(401, failure, failure === 'replayed' ? 'this signed request was already used' : failure === 'stale_timestamp' ? 'the timestamp is too far from the server\'s clock' : 'the request signature is not valid');
+      const failure = hmac.precheck(one(req.headers[TIMESTAMP_HEADER]), one(req.headers[SIGNATURE_HEADER]));
+      if (failure !== undefined) refuseSigned(failure);
+      return 'hmac';
     }
     throw new ApiError(401, 'unauthorized', 'send Authorization: Bearer <API key> or an HMAC-signed request', { 'WWW-Authenticate': 'Bearer' });
+  };
+
+  /** The signature over the body, once it is read. */
+  const verifySigned = (req: http.IncomingMessage, body: Buffer): void => {
+    const failure = hmac.verify(one(req.headers[TIMESTAMP_HEADER]), one(req.headers[SIGNATURE_HEADER]), req.method ?? 'GET', req.url ?? '/', body);
+    if (failure !== undefined) refuseSigned(failure);
   };
 
   /**
@@ -197,8 +219,17 @@ export function createApi(context: ApiContext): {
       const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
       try {
         if (!enabled) throw new ApiError(404, 'api_disabled', 'the HTTP API is off: configure api.keys or api.hmacSecrets');
-        const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, config.maxBodyBytes);
-        const how = authenticate(req, body);
+        const bodiless = req.method === 'GET' || req.method === 'HEAD';
+        let how: 'key' | 'hmac';
+        try {
+          how = authenticateHeaders(req);
+        } catch (error) {
+          // The body was not read: the connection cannot carry another request after the answer.
+          if (error instanceof ApiError && !bodiless) error.headers.Connection = 'close';
+          throw error;
+        }
+        const body = bodiless ? Buffer.alloc(0) : await readBody(req, config.maxBodyBytes);
+        if (how === 'hmac') verifySigned(req, body);
         const name = await route(req, res, path, query, body);
         log.info({ route: name, auth: how, status: res.statusCode }, 'api request');
         return name;

@@ -111,7 +111,8 @@ void test('publish to a user reaches every connection of that user and no one el
 void test('presence and history of a topic', async (t) => {
   const keys = secretKeys();
   const s = await serve(t, { auth: keys.auth, api: { keys: [KEY] }, history: { maxCount: 3 } });
-  const token = await keys.sign({ sub: 'gus', topics: { subscribe: ['room:*'] } });
+  // Presence info is given by clients that may publish on the topic (docs/operations.md).
+  const token = await keys.sign({ sub: 'gus', topics: { subscribe: ['room:*'], publish: ['room:*'] } });
   const c = await v1(t, `${s.wsUrl}?token=${token}`);
   c.send({ t: 'sub', id: 1, topic: 'room:1', presence: { name: 'Gus' } });
   await c.nextOf('subok');
@@ -195,7 +196,7 @@ void test('bad bodies: not JSON, not an object, no data, wrong type, too large, 
   await expect(call('POST', '/api/topics/%E0%A4%A/publish', '{"data":1}'), 400, 'bad_topic');
   await expect(call('GET', '/api/topics/a/publish', undefined), 405, 'method_not_allowed');
   await expect(call('POST', '/api/nothing', '{}'), 404, 'not_found');
-  await expect(call('POST', '/api/users/a%20b/publish', '{"data":1}'), 400, 'bad_user');
+  await expect(call('POST', `/api/users/${'u'.repeat(129)}/publish`, '{"data":1}'), 400, 'bad_user');
   // A chunked body (no Content-Length) is cut off as soon as it passes the limit.
   const chunked = await new Promise<number>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/api/topics/a/publish', headers: { ...auth, 'Content-Type': 'application/json' }, agent: false }, (res) => {
@@ -248,4 +249,72 @@ void test('disconnect reaches the user on every server of the cluster (the contr
   assert.equal(code, 4002);
   assert.equal(String(reason), 'account closed');
   assert.equal(bystander.ws.readyState, WebSocket.OPEN);
+});
+
+void test('reserved parley: topics: the API can neither publish a forged control command nor read them', async (t) => {
+  const keys = secretKeys();
+  const s = await serve(t, { auth: keys.auth, api: { keys: [KEY] } });
+  const alice = await v1(t, `${s.wsUrl}?token=${await keys.sign({ sub: 'alice' }, { expiresIn: '5m' })}`);
+  const forged = { op: 'disconnect', user: 'alice', code: 1011, reason: 'forged', from: 'elsewhere' };
+  for (const topic of ['parley:control', 'parley:anything']) {
+    const r = await post(s.port, `/api/topics/${topic}/publish`, { data: forged }, KEY);
+    assert.equal(r.status, 403, r.text);
+    assert.equal((r.json as { error: string }).error, 'reserved_topic');
+    for (const route of ['history', 'presence']) {
+      const g = await request(s.port, 'GET', `/api/topics/${topic}/${route}`, { headers: { Authorization: `Bearer ${KEY}` } });
+      assert.equal(g.status, 403);
+    }
+  }
+  // Nothing reached the control channel: alice is still connected.
+  alice.send({ t: 'presence', id: 'p', topic: 'news' });
+  assert.equal((await alice.nextOf('err')).code, 'NOT_SUBSCRIBED');
+  assert.equal(alice.ws.readyState, WebSocket.OPEN);
+});
+
+void test('API keys are compared exactly, and a caller without credentials is refused before its body is read', async (t) => {
+  const s = await serve(t, { api: { keys: [KEY] } });
+  // Trailing white space is not part of a header value (RFC 9110 §5.5: HTTP parsing drops it);
+  // within the value, the key is compared byte for byte.
+  assert.equal((await post(s.port, '/api/topics/a/publish', { data: 1 }, ` ${KEY}`)).status, 401);
+  assert.equal((await post(s.port, '/api/topics/a/publish', { data: 1 }, `${KEY} x`)).status, 401);
+  assert.equal((await post(s.port, '/api/topics/a/publish', { data: 1 }, KEY)).status, 200);
+  // Headers announcing 512 KiB, and no body at all: the 401 comes without waiting for it.
+  for (const headers of [{}, { Authorization: 'Bearer wrong-key-0123456789' }, { 'X-Parley-Timestamp': '1', 'X-Parley-Signature': 'v1=00' }]) {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/api/topics/a/publish', headers: { 'Content-Type': 'application/json', 'Content-Length': String(512 * 1024), ...headers }, agent: false, signal: AbortSignal.timeout(3000) }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    assert.ok(status === 401 || status === 404, `status ${status}`);
+  }
+});
+
+void test('HMAC: a full replay cache answers 503 replay_cache_full (never "replayed" for a new request); signatures are kept until their timestamp is stale', async (t) => {
+  const s = await serve(t, { api: { hmacSecrets: [SECRET], maxSignedRequests: 3 } });
+  const path = '/api/topics/orders/publish';
+  for (let i = 0; i < 3; i++) assert.equal((await signed(s.port, 'POST', path, `{"data":${i}}`)).status, 200);
+  const full = await signed(s.port, 'POST', path, '{"data":99}');
+  assert.equal(full.status, 503, full.text);
+  assert.equal((full.json as { error: string }).error, 'replay_cache_full');
+  assert.equal(full.headers['retry-after'], '1');
+
+  let now = 1_000_000_000_000;
+  const v = new HmacVerifier([SECRET], 60, { now: () => now, maxSeen: 2 });
+  const ts = Math.floor(now / 1000);
+  const body = Buffer.from('{}');
+  const sig = (p: string): string => signRequest(SECRET, ts, 'POST', p, '{}');
+  assert.equal(v.verify(String(ts), sig('/a'), 'POST', '/a', body), undefined);
+  assert.equal(v.verify(String(ts), sig('/b'), 'POST', '/b', body), undefined);
+  assert.equal(v.verify(String(ts), sig('/c'), 'POST', '/c', body), 'replay_cache_full');
+  assert.equal(v.verify(String(ts), sig('/a'), 'POST', '/a', body), 'replayed');
+  // Once the timestamp is stale the signatures are forgotten (and could not be replayed anyway).
+  now += 62_000;
+  const ts2 = Math.floor(now / 1000);
+  assert.equal(v.verify(String(ts2), signRequest(SECRET, ts2, 'POST', '/c', '{}'), 'POST', '/c', body), undefined);
+  assert.equal(v.remembered, 1);
+  assert.equal(v.verify(String(ts), sig('/a'), 'POST', '/a', body), 'stale_timestamp');
 });
