@@ -30,7 +30,7 @@ function parseFlags(argv: string[]): { flags: Record<string, string | boolean>; 
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, 'print-config': { type: 'boolean' }, help: { type: 'boolean' } };
   for (const s of SETTINGS) options[s.flag] = { type: 'string' };
   // Boolean settings may be given bare (`--trust-proxy`): turn that into `=true` before parsing.
-  const booleans = new Set(SETTINGS.filter((s) => s.kind === 'boolean' || s.kind === 'auto-boolean').map((s) => `--${s.flag}`));
+  const booleans = new Set(SETTINGS.filter((s) => s.kind === 'boolean' || s.kind === 'auto-boolean' || s.kind === 'hops').map((s) => `--${s.flag}`));
   const args = argv.map((a, i) => (booleans.has(a) && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? `${a}=true` : a));
   let values: Record<string, string | boolean | undefined>;
   try {

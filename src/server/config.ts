@@ -17,8 +17,12 @@ export interface ServerConfig {
   dataDir: string;
   /** Hosted apps by name, each mounted at `/<name>`. */
   apps: string[];
-  /** Trust `X-Forwarded-For` for the client address (behind a reverse proxy only). */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the server that append to `X-Forwarded-For` (behind a reverse proxy only):
+   * false or 0 none, true one, a number that many. The client address is the entry that many
+   * places from the right.
+   */
+  trustProxy: boolean | number;
   ws: {
     /** Allowed `Origin` values; empty allows any. */
     origins: string[];
@@ -97,7 +101,7 @@ export interface ServerConfig {
   };
 }
 
-type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'number' | 'enum' | 'close-code';
+type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'number' | 'enum' | 'close-code' | 'hops';
 
 /** One setting: where it lives in {@link ServerConfig} and how it is spelled elsewhere. */
 export interface SettingSpec {
@@ -128,7 +132,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('host', 'string', '127.0.0.1', 'PARLEY_HOST', 'host', 'address to bind (0.0.0.0 or :: for every interface)'),
   S('dataDir', 'string', './data', 'PARLEY_DATA_DIR', 'data-dir', 'directory for the apps\' durable state (one subdirectory per app)'),
   S('apps', 'list', [], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
-  S('trustProxy', 'boolean', false, 'PARLEY_TRUST_PROXY', 'trust-proxy', 'take the client address from X-Forwarded-For (only behind a proxy that sets it)'),
+  S('trustProxy', 'hops', false, 'PARLEY_TRUST_PROXY', 'trust-proxy', 'proxies in front that append to X-Forwarded-For: false, true (one) or a number; the client address is that many entries from the right'),
   S('ws.origins', 'list', [], 'PARLEY_ORIGINS', 'origins', 'allowed Origin values for /ws, comma-separated (empty: any)'),
   S('ws.heartbeatMs', 'int', 30_000, 'PARLEY_HEARTBEAT_MS', 'heartbeat-ms', 'ping idle connections this often and cut silent ones (0: off)', { min: 0 }),
   S('auth.jwtSecret', 'string', '', 'PARLEY_JWT_SECRET', 'jwt-secret', 'HS256 secret for connection tokens', { secret: true }),
@@ -281,6 +285,12 @@ function convert(spec: SettingSpec, raw: unknown, fromText: boolean): { value: u
       return { error: 'must be a list of strings' };
     case 'enum':
       return typeof raw === 'string' && spec.values!.includes(raw) ? { value: raw } : { error: `must be one of ${spec.values!.join(', ')}` };
+    case 'hops': {
+      if (typeof raw === 'boolean') return { value: raw };
+      if (fromText && typeof raw === 'string' && /^(true|false|yes|no|on|off)$/i.test(raw.trim())) return bool();
+      const n = fromText && typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= 32 ? { value: n } : { error: 'must be true, false or a number of proxies from 0 to 32' };
+    }
     case 'close-code': {
       const r = numeric(true);
       return 'value' in r && (r.value === 1001 || r.value === 1012) ? r : { error: 'must be 1001 or 1012' };

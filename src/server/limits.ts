@@ -116,13 +116,30 @@ export class AddressRateLimiter {
   }
 }
 
-/** The client address of a request: the socket's, or the first `X-Forwarded-For` entry when trusted. */
-export function clientAddress(req: { headers: Record<string, string | string[] | undefined>; socket: { remoteAddress?: string | undefined } }, trustProxy: boolean): string {
-  if (trustProxy) {
+/**
+ * How many proxies in front of the server append to `X-Forwarded-For`: `false` or 0 trusts none
+ * (the socket's address), `true` is one, a number is that many.
+ */
+export type TrustProxy = boolean | number;
+
+/**
+ * The client address of a request. Behind `hops` trusted proxies it is the entry `hops` places
+ * from the right of `X-Forwarded-For`: each proxy appends the address it received from, so the
+ * rightmost entries are written by the proxies and everything to their left by whoever sent the
+ * request — a client can put anything there (nginx's `$proxy_add_x_forwarded_for` keeps what the
+ * client sent). With fewer entries than hops, the leftmost is the best there is. Without a
+ * trusted proxy, or without a usable header, it is the socket's address.
+ */
+export function clientAddress(req: { headers: Record<string, string | string[] | undefined>; socket: { remoteAddress?: string | undefined } }, trustProxy: TrustProxy): string {
+  const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
+  if (hops > 0) {
     const header = req.headers['x-forwarded-for'];
-    const value = Array.isArray(header) ? header[0] : header;
-    const first = value?.split(',', 1)[0]?.trim();
-    if (first !== undefined && first !== '' && first.length <= 64) return first;
+    const value = Array.isArray(header) ? header.join(',') : header;
+    if (value !== undefined && value.length <= 4096) {
+      const entries = value.split(',');
+      const entry = entries[Math.max(0, entries.length - hops)]?.trim();
+      if (entry !== undefined && entry !== '' && entry.length <= 64) return entry;
+    }
   }
   return req.socket.remoteAddress ?? 'unknown';
 }

@@ -108,6 +108,11 @@ void test('bare boolean flags and the redacted view', () => {
   const { config } = configFrom(['--trust-proxy', '--metrics=false', '--api-keys', 'k1-0123456789abcdef,k2-0123456789abcdef'], {});
   assert.equal(config.trustProxy, true);
   assert.equal(config.metrics.enabled, false);
+  // trustProxy also takes a number of proxies.
+  assert.equal(configFrom(['--trust-proxy', '2'], {}).config.trustProxy, 2);
+  assert.equal(configFrom([], { PARLEY_TRUST_PROXY: '3' }).config.trustProxy, 3);
+  assert.equal(configFrom([], { PARLEY_TRUST_PROXY: 'false' }).config.trustProxy, false);
+  assert.throws(() => configFrom(['--trust-proxy=-1'], {}), /trustProxy must be true, false or a number/);
   const shown = redactConfig(config) as { api: { keys: string[]; hmacSecrets: string[] } };
   assert.deepEqual(shown.api.keys, ['[redacted]', '[redacted]']);
   assert.deepEqual(shown.api.hmacSecrets, []);

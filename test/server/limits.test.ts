@@ -110,8 +110,24 @@ void test('AddressRateLimiter: per address, and bounded in memory', () => {
   assert.ok(limiter.size <= 100, `tracking ${limiter.size} addresses`);
 });
 
-void test('clientAddress uses X-Forwarded-For only when the proxy is trusted', () => {
-  const req = { headers: { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' }, socket: { remoteAddress: '127.0.0.1' } };
+void test('clientAddress: X-Forwarded-For only behind trusted proxies, counted from the right', () => {
+  // The client sent "X-Forwarded-For: 6.6.6.6"; the first proxy appended the client's real
+  // address (203.0.113.9), the second the first proxy's (10.0.0.1).
+  const req = { headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.9, 10.0.0.1' }, socket: { remoteAddress: '127.0.0.1' } };
   assert.equal(clientAddress(req, false), '127.0.0.1');
-  assert.equal(clientAddress(req, true), '203.0.113.9');
+  assert.equal(clientAddress(req, 0), '127.0.0.1');
+  assert.equal(clientAddress(req, true), '10.0.0.1', 'true is one hop: the rightmost entry');
+  assert.equal(clientAddress(req, 1), '10.0.0.1');
+  assert.equal(clientAddress(req, 2), '203.0.113.9');
+  assert.equal(clientAddress(req, 5), '6.6.6.6', 'fewer entries than hops: the leftmost');
+  assert.equal(clientAddress({ headers: { 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'] }, socket: {} }, 1), '2.2.2.2');
+  assert.equal(clientAddress({ headers: {}, socket: { remoteAddress: '::1' } }, 2), '::1');
+});
+
+void test('trustProxy: a client cannot escape the per-address rate by writing its own X-Forwarded-For entries', async (t) => {
+  const s = await serve(t, { trustProxy: true, limits: { connectionsPerIpPerSecond: 0.5, connectionBurstPerIp: 3 } });
+  const statuses = [];
+  // As behind nginx with $proxy_add_x_forwarded_for: the client's made-up entry, then the real one.
+  for (let i = 0; i < 5; i++) statuses.push((await upgradeRequest(s.port, '/ws', { 'X-Forwarded-For': `10.9.8.${i}, 198.51.100.7` })).status);
+  assert.deepEqual(statuses, [101, 101, 101, 429, 429]);
 });
