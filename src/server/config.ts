@@ -68,6 +68,12 @@ export interface ServerConfig {
     connectionBurstPerIp: number;
     maxQueuedBytes: number;
     slowConsumerPolicy: TopicPolicy;
+    /** Largest presence info (JSON bytes) a client may give with `sub`. */
+    maxPresenceBytes: number;
+    /** Ms a client has to send a request's headers (a WebSocket handshake's too); later gets 408. */
+    headersTimeoutMs: number;
+    /** TCP connections at once, of every kind; 0: `maxConnections` + 1,024. */
+    maxSockets: number;
   };
   history: {
     maxCount: number;
@@ -157,6 +163,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('limits.connectionsPerIpPerSecond', 'number', 10, 'PARLEY_CONNECTIONS_PER_IP_PER_SECOND', 'connections-per-ip-per-second', 'sustained new connections per client address; faster get HTTP 429', { min: 0 }),
   S('limits.connectionBurstPerIp', 'int', 20, 'PARLEY_CONNECTION_BURST_PER_IP', 'connection-burst-per-ip', 'new connections per address at once above the rate', { min: 1 }),
   S('limits.maxQueuedBytes', 'int', 1_048_576, 'PARLEY_MAX_QUEUED_BYTES', 'max-queued-bytes', 'bytes queued per subscriber before the slow-consumer policy applies', { min: 1 }),
+  S('limits.maxPresenceBytes', 'int', 1024, 'PARLEY_MAX_PRESENCE_BYTES', 'max-presence-bytes', 'largest presence info a client may give (JSON bytes); larger gets err TOO_LARGE', { min: 1 }),
+  S('limits.headersTimeoutMs', 'int', 10_000, 'PARLEY_HEADERS_TIMEOUT_MS', 'headers-timeout-ms', 'ms a client has to send request headers (handshakes too); later gets HTTP 408', { min: 100 }),
+  S('limits.maxSockets', 'int', 0, 'PARLEY_MAX_SOCKETS', 'max-sockets', 'TCP connections at once, of every kind; more are closed at once (0: max-connections + 1024)', { min: 0 }),
   S('limits.slowConsumerPolicy', 'enum', 'drop', 'PARLEY_SLOW_CONSUMER_POLICY', 'slow-consumer-policy', 'drop, conflate or close', { values: ['drop', 'conflate', 'close'] }),
   S('history.maxCount', 'int', 1000, 'PARLEY_HISTORY_MAX_COUNT', 'history-max-count', 'messages kept per topic for recovery', { min: 0 }),
   S('history.maxAgeMs', 'int', 300_000, 'PARLEY_HISTORY_MAX_AGE_MS', 'history-max-age-ms', 'ms a message is kept for recovery', { min: 0 }),

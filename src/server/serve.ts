@@ -182,7 +182,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       // The control topic keeps no history: a command is for the servers running now.
       topics: (topic) => (topic === CONTROL_TOPIC ? { history: false } : { policy: limits.slowConsumerPolicy, maxQueuedBytes: limits.maxQueuedBytes }),
       authorize: (ws, action, topic) => auth.allows(ws.data as Identity, action, topic),
-      limits: { maxEnvelopeBytes: limits.maxMessageBytes },
+      limits: { maxEnvelopeBytes: limits.maxMessageBytes, maxPresenceBytes: limits.maxPresenceBytes },
     },
   });
   wss.on('wsClientError', (error: Error & { status?: number }, socket: Duplex) => {
@@ -382,9 +382,22 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 
   const apps = new Map<string, ParleyApp>();
-  const server = httpModule.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  const headersTimeout = limits.headersTimeoutMs;
+  const server = httpModule.createServer({
+    headersTimeout,
+    requestTimeout: Math.max(30_000, headersTimeout),
+    keepAliveTimeout: 5_000,
+    // Node checks the deadlines every 30 s by default, which let slow headers run ~25 s past the
+    // deadline; checking often keeps the cut within a second of it.
+    connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))),
+  });
+  // Every TCP connection, of every kind (requests, handshakes, WebSocket connections of /ws and
+  // the apps): past the cap, Node closes new ones at once.
+  server.maxConnections = limits.maxSockets > 0 ? limits.maxSockets : limits.maxConnections + 1024;
+  server.on('clientError', (error: Error & { code?: string }, socket) => {
+    // The answer names the problem as HTTP does: a head too slow (408) or too large (431).
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
   // The app map is filled below; requests only arrive once the server listens.

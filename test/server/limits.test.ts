@@ -5,9 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { WebSocket } from '../../src/index.js';
 import { AddressRateLimiter, TokenBucket, clientAddress } from '../../src/server/limits.js';
-import { defer, metric, serve, upgradeRequest, waitFor } from './helpers.js';
+import { defer, metric, serve, upgradeRequest, v1, waitFor } from './helpers.js';
 
 async function open(t: Parameters<typeof serve>[0], url: string): Promise<WebSocket> {
   const ws = new WebSocket(url);
@@ -130,4 +131,58 @@ void test('trustProxy: a client cannot escape the per-address rate by writing it
   // As behind nginx with $proxy_add_x_forwarded_for: the client's made-up entry, then the real one.
   for (let i = 0; i < 5; i++) statuses.push((await upgradeRequest(s.port, '/ws', { 'X-Forwarded-For': `10.9.8.${i}, 198.51.100.7` })).status);
   assert.deepEqual(statuses, [101, 101, 101, 429, 429]);
+});
+
+/** A raw TCP connection to the server, collecting what it answers. */
+function raw(t: Parameters<typeof serve>[0], port: number): Promise<{ socket: net.Socket; text: () => string; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    defer(t, () => socket.destroy());
+    let text = '';
+    socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve({ socket, text: () => text, closed }));
+    socket.once('error', reject);
+  });
+}
+
+void test('slow headers: a client trickling its request head is cut at limits.headersTimeoutMs with 408', async (t) => {
+  const s = await serve(t, { limits: { headersTimeoutMs: 1000 } });
+  const c = await raw(t, s.port);
+  const started = Date.now();
+  c.socket.write('GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  const trickle = setInterval(() => { if (!c.socket.destroyed) c.socket.write('X-Slow: a\r\n'); }, 150);
+  defer(t, () => clearInterval(trickle));
+  await Promise.race([c.closed, new Promise((r) => setTimeout(r, 6000))]);
+  clearInterval(trickle);
+  assert.match(c.text(), /^HTTP\/1\.1 408 /);
+  // Well before Node's own 30 s check would have come round; generous for a loaded machine.
+  assert.ok(Date.now() - started < 5000, `cut after ${Date.now() - started} ms`);
+  assert.equal((await upgradeRequest(s.port, '/ws')).status, 101);
+});
+
+void test('limits.maxSockets caps TCP connections of every kind; a closed one makes room', async (t) => {
+  const s = await serve(t, { limits: { maxSockets: 3 } });
+  const held = [await raw(t, s.port), await raw(t, s.port), await raw(t, s.port)];
+  const extra = await raw(t, s.port);
+  await Promise.race([extra.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the 4th socket was not closed')), 3000))]);
+  held[0]!.socket.destroy();
+  await held[0]!.closed;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await upgradeRequest(s.port, '/ws')).status, 101);
+});
+
+void test('presence on parley serve: anonymous clients join public: topics without info; info over limits.maxPresenceBytes is TOO_LARGE', async (t) => {
+  const s = await serve(t, { limits: { maxPresenceBytes: 200 } });
+  const watcher = await v1(t, s.wsUrl);
+  watcher.send({ t: 'sub', id: 1, topic: 'public:lobby' });
+  await watcher.nextOf('subok');
+  const anon = await v1(t, s.wsUrl);
+  anon.send({ t: 'sub', id: 1, topic: 'public:lobby', presence: { html: '<img src=x onerror=alert(1)>' } });
+  await anon.nextOf('subok');
+  const join = await watcher.nextOf('pres');
+  assert.equal((join.member as { info?: unknown }).info, undefined, 'publicPublish is empty: no info reaches others');
+  anon.send({ t: 'sub', id: 2, topic: 'public:other', presence: 'x'.repeat(300) });
+  assert.equal((await anon.nextOf('err')).code, 'TOO_LARGE');
 });
