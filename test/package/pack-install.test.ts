@@ -41,7 +41,7 @@ function walk(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(dir, join(prefix, d.name)) : [join(prefix, d.name)]));
 }
 
-void test('npm pack, install the tarball offline (npm ci), run the README examples (JS and TS), the bin and require()', async (t) => {
+void test('npm pack, install the tarball offline (npm ci), run the README examples (JS and TS), the bin and require()', (t) => {
   const scratch = mkdtempSync(join(tmpdir(), 'parley-pack-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));
 
