@@ -73,8 +73,9 @@ export default tseslint.config(
     },
   },
   {
-    // Browser code of the applications: typed against the DOM (tsconfig.web.json), no Node.
-    files: ['src/apps/*/web/**/*.ts'],
+    // Browser code of the applications and of the server's admin page: typed against the DOM
+    // (tsconfig.web.json), no Node.
+    files: ['src/apps/*/web/**/*.ts', 'src/server/web/**/*.ts'],
     languageOptions: {
       parserOptions: { projectService: false, project: './tsconfig.web.json', tsconfigRootDir: import.meta.dirname },
     },

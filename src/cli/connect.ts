@@ -16,6 +16,7 @@ received messages are printed ('<' text, '<b' binary as hex). Ctrl-D closes the 
 
 Options:
   --echo                send every received message back with its type; exit on close
+                        ('connected to …' and 'closed CODE' go to stderr)
   --header 'Name: v'    add a request header (repeatable)
   --protocol P          offer a subprotocol (repeatable)
   --origin O            send an Origin header
@@ -57,7 +58,11 @@ export async function runConnect(argv: string[], out: NodeJS.WritableStream = pr
     });
     ws.on('open', () => {
       opened = true;
-      if (echo) return;
+      if (echo) {
+        // Stdout stays free for nothing but the protocol; the operator still learns what happened.
+        process.stderr.write(`connected to ${ws.url}${ws.protocol === '' ? '' : ` (protocol ${ws.protocol})`}\n`);
+        return;
+      }
       out.write(`connected to ${ws.url}${ws.protocol === '' ? '' : ` (protocol ${ws.protocol})`}\n`);
       const rl = createInterface({ input });
       rl.on('line', (line) => ws.send(line));
@@ -69,7 +74,9 @@ export async function runConnect(argv: string[], out: NodeJS.WritableStream = pr
       else out.write(isBinary ? `<b ${data.toString('hex')}\n` : `< ${data.toString('utf8')}\n`);
     });
     ws.on('close', (code: number, reason: Buffer) => {
-      if (!echo) out.write(`closed ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}\n`);
+      const closed = `closed ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}\n`;
+      if (echo) process.stderr.write(closed);
+      else out.write(closed);
       // Scripts must see a failure: never connected, or an error on the way (either mode).
       resolve(failed || !opened ? 1 : 0);
     });

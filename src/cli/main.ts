@@ -3,10 +3,12 @@
  * The `parley` command line: `parley serve`, `parley echo`, `parley connect`, `--help` on each.
  * @packageDocumentation
  */
-import { UsageError } from './args.js';
-import { CONNECT_HELP, runConnect } from './connect.js';
-import { ECHO_HELP, runEcho } from './echo.js';
-import { SERVE_HELP, runServe } from './serve.js';
+import { UsageError, closestFlag } from './args.js';
+import { runConnect } from './connect.js';
+import { runEcho } from './echo.js';
+import { runServe } from './serve.js';
+
+const COMMANDS = ['serve', 'echo', 'connect'] as const;
 
 /** Top-level help. */
 export const MAIN_HELP = `Usage: parley <command> [options]
@@ -38,16 +40,20 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case 'help':
         process.stdout.write(MAIN_HELP);
         return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command '${command}'`);
+      default: {
+        const close = closestFlag(command.replace(/^-+/, ''), COMMANDS);
+        throw new UsageError(`unknown command '${command}'${close === undefined ? '' : ` (did you mean ${close}?)`}`);
+      }
     }
   } catch (error) {
+    const known = (COMMANDS as readonly string[]).includes(command ?? '');
+    const who = known ? `parley ${command}` : 'parley';
     if (error instanceof UsageError) {
-      const help = command === 'serve' ? SERVE_HELP : command === 'echo' ? ECHO_HELP : command === 'connect' ? CONNECT_HELP : MAIN_HELP;
-      process.stderr.write(`parley: ${error.message}\n\n${help}`);
+      // The error and where to look, not the whole help: a long help scrolls the error away.
+      process.stderr.write(`${who}: ${error.message}\nRun '${who} --help' for ${known ? 'its options' : 'the commands'}.\n`);
       return 2;
     }
-    process.stderr.write(`parley: ${(error as Error).message}\n`);
+    process.stderr.write(`${who}: ${(error as Error).message}\n`);
     return 1;
   }
 }

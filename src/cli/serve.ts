@@ -8,7 +8,8 @@
 import { BUNDLED_APPS } from '../apps/index.js';
 import { ConfigError, SETTINGS, loadConfig, readConfigFile, redactConfig, type LoadedConfig } from '../server/config.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
-import { UsageError } from './args.js';
+import { joinNegativeValues, usageErrorFrom } from './args.js';
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 
 /** Help text of `parley serve`, with every setting's flag. */
@@ -25,6 +26,15 @@ ${SETTINGS.map((s) => `  --${s.flag}${s.kind === 'boolean' ? '[=BOOL]' : ' VALUE
 ${'  -h, --help'.padEnd(40)} show this help
 `;
 
+/** Whether something already listens on `port` at `host` (a bind attempt that is undone at once). */
+async function portTaken(port: number, host: string): Promise<boolean> {
+  return await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: Error & { code?: string }) => resolve(error.code === 'EADDRINUSE'));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
+}
+
 /** Parses flags into raw setting values by flag name. */
 function parseFlags(argv: string[]): { flags: Record<string, string | boolean>; config?: string; print: boolean; help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, 'print-config': { type: 'boolean' }, help: { type: 'boolean' } };
@@ -32,11 +42,12 @@ function parseFlags(argv: string[]): { flags: Record<string, string | boolean>; 
   // Boolean settings may be given bare (`--trust-proxy`): turn that into `=true` before parsing.
   const booleans = new Set(SETTINGS.filter((s) => s.kind === 'boolean' || s.kind === 'auto-boolean' || s.kind === 'hops').map((s) => `--${s.flag}`));
   const args = argv.map((a, i) => (booleans.has(a) && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? `${a}=true` : a));
+  const strings = new Set(Object.entries(options).filter(([, o]) => o.type === 'string').map(([name]) => name));
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: args.map((a) => (a === '-h' ? '--help' : a)), options, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeValues(args, strings).map((a) => (a === '-h' ? '--help' : a)), options, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw usageErrorFrom(error, Object.keys(options));
   }
   const flags: Record<string, string | boolean> = {};
   for (const s of SETTINGS) {
@@ -80,7 +91,28 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
     for (const [path, source] of Object.entries(loaded.sources)) if (source !== 'default') err.write(`# ${path}: ${source}\n`);
     return undefined;
   }
-  const handle = await startServer(loaded.config);
+  const { port, host, dataDir } = loaded.config;
+  const wayOut = `start this one elsewhere with --port N (or PARLEY_PORT=N; 0 picks a free port)`;
+  // The port first: a second server in the same folder would otherwise stop at the data
+  // directory's lock, which says nothing of the port it also needs.
+  if (port !== 0 && await portTaken(port, host)) {
+    err.write(`parley serve: port ${port} on ${host} is already in use (another parley serve?); ${wayOut}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+  let handle: ServerHandle;
+  try {
+    handle = await startServer(loaded.config);
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (e.code === 'EADDRINUSE') {
+      err.write(`parley serve: port ${port} on ${host} is already in use; ${wayOut}\n`);
+    } else if (/ is in use by process \d+/.test(e.message)) {
+      err.write(`parley serve: ${e.message}: another server uses the data directory ${dataDir}; stop it, or give this one its own with --data-dir DIR (or PARLEY_DATA_DIR)\n`);
+    } else throw error;
+    process.exitCode = 1;
+    return undefined;
+  }
   const { url, wsUrl } = handle.address;
   const lines = [`parley server listening on ${url}`, `  WebSocket  ${wsUrl}`];
   for (const prefix of handle.apps.keys()) lines.push(`  app        ${url}${prefix}/`);

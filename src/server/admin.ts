@@ -1,13 +1,17 @@
 /**
- * The live admin page at `/admin`: one static HTML page whose script opens a WebSocket to
- * `/admin/ws` and redraws from the snapshots the server pushes every second (connections, topics,
- * rates, slow consumers). The socket must present an admin key in its first message, unless the
+ * The live admin page at `/admin`: one static HTML page whose script (`/admin/main.js`, built from
+ * src/server/web/admin/) opens a WebSocket to `/admin/ws` and redraws from the snapshots the
+ * server pushes every second: cards, charts of the last five minutes (connections, messages in
+ * and out, deliveries, drops) and tables of slow consumers, connections and topics. No inline
+ * script or style, so the page runs under a strict Content-Security-Policy. The socket must present an admin key in its first message, unless the
  * server has no key configured and listens only on a loopback address.
  * @packageDocumentation
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from './static-files.js';
 import { WebSocketServer, type WebSocket } from '../node/index.js';
 import type { Logger } from 'pino';
 
@@ -51,7 +55,18 @@ export interface AdminOptions {
   log: Logger;
   /** Ms between snapshots. Default 1,000. */
   intervalMs?: number;
+  /** Where the page's script and stylesheet are. Default: the package's `dist/web/admin`. */
+  webRoot?: string;
 }
+
+/** The package's `dist/web/admin`, from this compiled file (dist/src/server/admin.js). */
+const ADMIN_WEB_ROOT = fileURLToPath(new URL('../../web/admin', import.meta.url));
+
+/** The page's own files under `/admin/`. */
+const ASSETS = new Set(['/admin/main.js', '/admin/main.js.map', '/admin/admin.css', '/admin/favicon.svg']);
+
+/** The page's policy: its own script, style and images, and a WebSocket back to this server. */
+const ADMIN_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function keyMatches(given: unknown, keys: readonly string[]): boolean {
   if (typeof given !== 'string') return false;
@@ -76,14 +91,17 @@ export class AdminPage {
     this.#options = options;
   }
 
-  /** Serves `/admin` (the page). Returns false for other paths. */
-  handleRequest(req: http.IncomingMessage, res: http.ServerResponse, path: string): boolean {
+  /** Serves `/admin` (the page) and its script, stylesheet and icon. Resolves false for other paths. */
+  async handleRequest(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<boolean> {
+    if (ASSETS.has(path)) {
+      res.setHeader('Content-Security-Policy', ADMIN_CSP);
+      return await serveStatic(this.#options.webRoot ?? ADMIN_WEB_ROOT, path.slice('/admin/'.length), req, res);
+    }
     if (path !== '/admin' && path !== '/admin/') return false;
     res.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
-      // The page's only script is inline and its only connection is back to this server.
-      'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+      'Content-Security-Policy': ADMIN_CSP,
       'X-Frame-Options': 'DENY',
     });
     res.end(ADMIN_HTML.replace('__NEEDS_KEY__', this.#options.open ? 'false' : 'true'));
@@ -157,67 +175,26 @@ export class AdminPage {
   }
 }
 
-/** The page: plain DOM, text only (no HTML from data), one inline script. */
+/**
+ * The page: its script fills it in (text only, never HTML from data). Paths are absolute so
+ * `/admin` and `/admin/` load the same files; whether a key is needed is a data attribute.
+ */
 const ADMIN_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Parley admin</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1b1f24;background:#fafbfc}
-h1{font-size:1.3rem;margin:0 0 .5rem}h2{font-size:1rem;margin:1.2rem 0 .4rem}
-.cards{display:flex;flex-wrap:wrap;gap:.6rem}.card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem;min-width:9rem}
-.card b{display:block;font-size:1.3rem}table{border-collapse:collapse;background:#fff;width:100%;max-width:70rem}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
-#state{font-weight:600}.bad{color:#b42318}.ok{color:#1a7f37}form{margin:1rem 0}
-</style></head><body>
-<h1>Parley admin <span id="state">connecting…</span></h1>
-<form id="login" hidden><label>Admin key <input id="key" type="password" autocomplete="off"></label> <button>Open</button></form>
+<link rel="icon" href="/admin/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/admin/admin.css">
+<script type="module" src="/admin/main.js"></script>
+</head><body data-needs-key="__NEEDS_KEY__">
+<header class="top"><h1>Parley admin</h1> <span id="state" class="pill">connecting…</span><span class="meta"><span id="uptime"></span> · <a href="/">home</a> · <a href="/metrics">metrics</a></span></header>
+<main>
+<form id="login" class="login" hidden><label for="key">Admin key</label> <input id="key" type="password" autocomplete="off"> <button>Open</button></form>
 <div class="cards" id="cards"></div>
-<h2>Slow consumers</h2><table id="slow"></table>
-<h2>Connections (most queued first)</h2><table id="conns"></table>
-<h2>Topics (most subscribers first)</h2><table id="topics"></table>
-<script>
-const NEEDS_KEY = __NEEDS_KEY__;
-const $ = (id) => document.getElementById(id);
-function cell(row, text, numeric) { const td = row.insertCell(); td.textContent = String(text); if (numeric) td.className = 'n'; }
-function table(el, head, rows) {
-  el.replaceChildren();
-  const h = el.createTHead().insertRow();
-  for (const name of head) { const th = document.createElement('th'); th.textContent = name; h.appendChild(th); }
-  const body = el.createTBody();
-  if (rows.length === 0) { const r = body.insertRow(); cell(r, 'none'); r.cells[0].colSpan = head.length; }
-  for (const values of rows) { const r = body.insertRow(); values.forEach((v) => cell(r, v, typeof v === 'number')); }
-}
-function card(label, value) { const d = document.createElement('div'); d.className = 'card'; d.textContent = label; const b = document.createElement('b'); b.textContent = String(value); d.prepend(b); return d; }
-const connRow = (c) => [c.id, c.user, c.address, c.protocol, c.topics, c.queuedBytes, c.messagesIn, c.messagesOut, c.ageSec];
-const connHead = ['id', 'user', 'address', 'protocol', 'topics', 'queued bytes', 'msgs in', 'msgs out', 'age s'];
-function render(s) {
-  $('cards').replaceChildren(
-    card('connections', s.connections),
-    card('msgs in /s', s.rates.messagesInPerSec), card('msgs out /s', s.rates.messagesOutPerSec),
-    card('publishes /s', s.rates.publishesPerSec), card('deliveries /s', s.rates.deliveriesPerSec),
-    card('dropped (total)', s.totals.dropped), card('uptime s', s.uptimeSec),
-    card('adapter ' + s.adapter.kind, s.adapter.healthy === false ? 'DOWN' : 'up'));
-  $('state').textContent = s.shuttingDown ? 'shutting down' : 'live';
-  $('state').className = s.shuttingDown ? 'bad' : 'ok';
-  table($('slow'), connHead, s.slow.map(connRow));
-  table($('conns'), connHead, s.busiest.map(connRow));
-  table($('topics'), ['topic', 'subscribers', 'published', 'delivered', 'dropped', 'policy'], s.topics.map((t) => [t.topic, t.subscribers, t.published, t.delivered, t.dropped, t.policy]));
-}
-function connect(key) {
-  const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/admin/ws');
-  ws.onopen = () => { if (key !== undefined) ws.send(JSON.stringify({ key })); };
-  ws.onmessage = (e) => { const m = JSON.parse(e.data); if (m.t === 'snapshot') render(m.snapshot); };
-  ws.onclose = (e) => {
-    $('state').textContent = 'disconnected (' + e.code + (e.reason ? ': ' + e.reason : '') + ')';
-    $('state').className = 'bad';
-    if (e.code === 1008) { sessionStorage.removeItem('parley-admin-key'); $('login').hidden = false; return; }
-    setTimeout(() => connect(key), 2000);
-  };
-}
-if (NEEDS_KEY) {
-  const saved = sessionStorage.getItem('parley-admin-key');
-  $('login').onsubmit = (e) => { e.preventDefault(); const k = $('key').value; sessionStorage.setItem('parley-admin-key', k); $('login').hidden = true; connect(k); };
-  if (saved === null) { $('login').hidden = false; $('state').textContent = 'key needed'; } else connect(saved);
-} else connect(undefined);
-</script></body></html>
+<h2>Last five minutes</h2>
+<div class="charts" id="charts"></div>
+<h2>Slow consumers</h2><div class="table-wrap" id="slow"></div>
+<h2>Connections (most queued first)</h2><div class="table-wrap" id="conns"></div>
+<h2>Topics (most subscribers first)</h2><div class="table-wrap" id="topics"></div>
+</main>
+</body></html>
 `;

@@ -7,6 +7,7 @@ import type * as http from 'node:http';
 import { httpModule } from '../node/node-http.js';
 import type { Duplex } from 'node:stream';
 import type { ParleyApp } from './app.js';
+import { FAVICON_SVG, NOT_FOUND_HTML, SITE_CSS, pageHead } from './site-pages.js';
 
 /** Escapes text for HTML. */
 function escapeHtml(text: string): string {
@@ -35,25 +36,7 @@ export function indexPage(apps: ReadonlyMap<string, ParleyApp>): string {
 <ul class="cards">
 ${cards}
 </ul>`;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Parley</title><style>
-:root{color-scheme:light;--ink:#1b1f24;--muted:#4a5563;--accent:#0b57d0;--line:#d9dee5}
-body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:var(--ink);background:#f4f6f9}
-main{max-width:52rem;margin:0 auto;padding:3rem 1.25rem}
-h1{font-size:2.25rem;margin:0 0 .25rem}
-.lead{color:var(--muted);margin:0 0 2rem}
-.cards{list-style:none;padding:0;margin:0;display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr))}
-.card{position:relative;background:#fff;border:1px solid var(--line);border-radius:12px;padding:1.25rem 1.25rem 1rem;box-shadow:0 1px 2px rgba(0,0,0,.04)}
-.card:hover{border-color:var(--accent)}
-.card h2{margin:0 0 .5rem;font-size:1.25rem}
-.card h2 a{color:var(--ink);text-decoration:none}
-.card h2 a::after{content:"";position:absolute;inset:0;border-radius:12px}
-.card h2 a:focus-visible::after{outline:3px solid var(--accent);outline-offset:2px}
-.card p{margin:0 0 .75rem;color:var(--muted)}
-.card .open{color:var(--accent);font-weight:600;margin:0}
-footer{margin-top:2.5rem;color:var(--muted);font-size:.9rem}
-footer a{color:var(--accent)}
-</style></head>
+  return `${pageHead('Parley')}
 <body><main><h1>Parley</h1>
 ${body}
 <footer>Operators: <a href="/admin">admin</a> · <a href="/metrics">metrics</a> · <a href="/healthz">health</a></footer>
@@ -82,6 +65,13 @@ export function mountApps(
       const path = (req.url ?? '/').split('?', 1)[0];
       if (path === '/' && app === undefined) {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(indexPage(apps));
+      } else if (app === undefined && (path === '/favicon.svg' || path === '/favicon.ico' || path === '/parley.css')) {
+        // Browsers ask for /favicon.ico on every page without an icon link; an SVG answers both.
+        const css = path === '/parley.css';
+        res.writeHead(200, { 'Content-Type': css ? 'text/css; charset=utf-8' : 'image/svg+xml', 'Cache-Control': 'public, max-age=3600', 'X-Content-Type-Options': 'nosniff' }).end(css ? SITE_CSS : FAVICON_SVG);
+      } else if (req.method === 'GET' || req.method === 'HEAD') {
+        // A person who mistyped an address gets a page that leads back, not a bare line.
+        res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : NOT_FOUND_HTML);
       } else {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       }

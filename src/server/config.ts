@@ -401,14 +401,30 @@ export function readConfigFile(path: string): { path: string; data: unknown } {
   }
 }
 
-/** The configuration with every secret replaced by `"[redacted]"` (for printing and logs). */
+/** `url` with its user name and password replaced by `[redacted]`; undefined when it does not parse. */
+function redactUrlCredentials(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.username === '' && parsed.password === '') return url;
+  const at = url.indexOf('@', url.indexOf('://') + 3);
+  return `${url.slice(0, url.indexOf('://') + 3)}[redacted]${url.slice(at)}`;
+}
+
+/** The configuration with every secret replaced by `"[redacted]"` (for printing and logs); URLs keep all but their credentials. */
 export function redactConfig(config: ServerConfig): unknown {
   const copy = structuredClone(config) as unknown as Record<string, unknown>;
   for (const spec of SETTINGS) {
     if (spec.secret !== true) continue;
     const { value } = getPath(copy, spec.path);
     const empty = value === '' || (Array.isArray(value) && value.length === 0);
-    if (!empty) setPath(copy, spec.path, Array.isArray(value) ? value.map(() => '[redacted]') : '[redacted]');
+    if (empty) continue;
+    // A URL (the Redis URL) is a secret for its password only: the host is what an operator checks.
+    const url = typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrlCredentials(value) : undefined;
+    setPath(copy, spec.path, url ?? (Array.isArray(value) ? value.map(() => '[redacted]') : '[redacted]'));
   }
   return copy;
 }

@@ -357,9 +357,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       }
     } else if (path === '/api' || path.startsWith('/api/')) {
       route = await api.handle(req, res, rlog);
-    } else if (admin !== undefined && (path === '/admin' || path === '/admin/')) {
+    } else if (admin !== undefined && (path === '/admin' || path.startsWith('/admin/'))) {
       route = 'admin';
-      admin.handleRequest(req, res, path);
+      // The page and its files; anything else under /admin/ is the host's 404.
+      if (!await admin.handleRequest(req, res, path)) return false;
     } else {
       return false;
     }

@@ -27,9 +27,11 @@ void describe('parley (main)', () => {
   void test('an unknown command exits 2 naming it', async (t) => {
     const r = await runCli(t, ['frobnicate']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^parley: unknown command 'frobnicate'/);
-    assert.match(r.stderr, /Usage: parley <command>/);
+    assert.equal(r.stderr, "parley: unknown command 'frobnicate'\nRun 'parley --help' for the commands.\n");
     assert.equal(r.stdout, '');
+    const typo = await runCli(t, ['serv']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^parley: unknown command 'serv' \(did you mean serve\?\)\n/);
   });
 
   void test('an unknown top-level flag is not taken for help: exit 2 naming it', async (t) => {

@@ -36,7 +36,7 @@ void test('the admin page is served with a strict content security policy', asyn
   assert.match(String(page.headers['content-security-policy']), /default-src 'none'.*connect-src 'self'/);
   assert.equal(page.headers['x-frame-options'], 'DENY');
   assert.match(page.text, /<title>Parley admin<\/title>/);
-  assert.match(page.text, /const NEEDS_KEY = false;/);
+  assert.match(page.text, /data-needs-key="false"/);
   const off = await serve(t, { admin: { enabled: false } });
   assert.equal((await request(off.port, 'GET', '/admin')).status, 404);
 });
@@ -68,7 +68,7 @@ void test('open on loopback without keys: the feed shows connections, topics and
 void test('with keys configured, the feed needs the key in the first message: a wrong key is closed with 1008', async (t) => {
   const s = await serve(t, { api: { keys: [KEY] } });
   const page = await request(s.port, 'GET', '/admin');
-  assert.match(page.text, /const NEEDS_KEY = true;/);
+  assert.match(page.text, /data-needs-key="true"/);
   const wrong = await feed(t, s.port, 'not-the-key');
   const [code, reason] = await waitFor<[number, Buffer]>(wrong.ws, 'close', 3000);
   assert.equal(code, 1008);
@@ -80,7 +80,7 @@ void test('with keys configured, the feed needs the key in the first message: a 
 
 void test('bound beyond loopback with no key configured, the page asks for a key and none works', async (t) => {
   const s = await serve(t, { host: '0.0.0.0' });
-  assert.match((await request(s.port, 'GET', '/admin')).text, /const NEEDS_KEY = true;/);
+  assert.match((await request(s.port, 'GET', '/admin')).text, /data-needs-key="true"/);
   const guess = await feed(t, s.port, '');
   const [code] = await waitFor<[number, Buffer]>(guess.ws, 'close', 3000);
   assert.equal(code, 1008);
@@ -109,6 +109,12 @@ void test('in Chromium, the admin page asks for the key, then shows live connect
     assert.equal(rows[0]![3], 'parley.v1');
     const topics = await read<string[]>("[...document.querySelectorAll('#topics tbody tr td:first-child')].map((td) => td.textContent)");
     assert.deepEqual(topics, ['public:lobby']);
+    // Charts of the last minutes: connections, messages in/out, deliveries, drops, each drawn.
+    const captions = await read<string[]>("[...document.querySelectorAll('figure.chart figcaption')].map((e) => e.firstChild.textContent)");
+    assert.deepEqual(captions, ['Connections', 'Messages per second', 'Deliveries per second', 'Drops per second']);
+    assert.ok(await read<boolean>("[...document.querySelectorAll('figure.chart canvas')].every((c) => c.width > 0 && c.height > 0)"), 'every chart is drawn');
+    assert.equal(await read<string>("document.querySelector('figure.chart .now').textContent"), '1');
+    assert.equal(await read<boolean>("document.querySelector('#login').offsetParent === null"), true, 'the key form is gone once live');
     // A second connection appears within a couple of snapshots.
     await v1(t, s.wsUrl);
     await page.waitForFunction("document.querySelectorAll('#conns tbody tr').length === 2", undefined, { timeout: 5000 });

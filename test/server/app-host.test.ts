@@ -66,6 +66,35 @@ void test('indexPage: a card per app with its link, title and description, all e
   assert.match(html, /<a href="\/b\/">b<\/a>/);
   assert.doesNotMatch(html, /<Lots>/);
   assert.match(indexPage(new Map()), /No applications are mounted/);
+  // No inline style or script: the page must run under a strict Content-Security-Policy.
+  assert.doesNotMatch(html, /<style|<script|style=/);
+  assert.match(html, /<link rel="icon" href="\/favicon.svg"/);
+});
+
+void test('createAppServer: an HTML 404 page for a person, the site icon and stylesheet', async (t) => {
+  const server = createAppServer(new Map([['/poker', fakeApp('poker')]]));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  const { port } = server.address() as AddressInfo;
+  const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.match(await missing.text(), /<h1>Page not found<\/h1>[\s\S]*<a href="\/">/);
+  const posted = await fetch(`http://127.0.0.1:${port}/nowhere`, { method: 'POST' });
+  assert.equal(posted.status, 404);
+  assert.equal(await posted.text(), 'not found\n');
+  for (const path of ['/favicon.svg', '/favicon.ico']) {
+    const icon = await fetch(`http://127.0.0.1:${port}${path}`);
+    assert.equal(icon.status, 200, path);
+    assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
+    assert.match(await icon.text(), /^<svg /);
+  }
+  const css = await fetch(`http://127.0.0.1:${port}/parley.css`);
+  assert.equal(css.headers.get('content-type'), 'text/css; charset=utf-8');
+  // An app's own paths stay the app's: /poker/favicon.ico is not the host's.
+  assert.equal((await fetch(`http://127.0.0.1:${port}/poker/favicon.ico`)).status, 200);
+  assert.equal(await (await fetch(`http://127.0.0.1:${port}/poker/favicon.ico`)).text(), 'poker');
 });
 
 void test('createAppServer: routes requests and upgrades by prefix; 404 elsewhere; 500 when an app throws', async (t) => {

@@ -119,6 +119,16 @@ void test('bare boolean flags and the redacted view', () => {
   assert.deepEqual(config.api.keys, ['k1-0123456789abcdef', 'k2-0123456789abcdef']);
 });
 
+void test('the redacted view keeps a Redis URL but its credentials', () => {
+  const plain = redactConfig(defaultConfig()) as { cluster: { redisUrl: string } };
+  assert.equal(plain.cluster.redisUrl, 'redis://127.0.0.1:6379');
+  const { config } = configFrom(['--redis-url', 'rediss://app:hunter2-secret@cache.internal:6380/2'], {});
+  const shown = redactConfig(config) as { cluster: { redisUrl: string } };
+  assert.equal(shown.cluster.redisUrl, 'rediss://[redacted]@cache.internal:6380/2');
+  const bare = configFrom(['--redis-url', 'redis://:only-a-password@10.0.0.5:6379'], {}).config;
+  assert.equal((redactConfig(bare) as { cluster: { redisUrl: string } }).cluster.redisUrl, 'redis://[redacted]@10.0.0.5:6379');
+});
+
 void test('every setting has a distinct environment variable and flag', () => {
   assert.equal(new Set(SETTINGS.map((s) => s.env)).size, SETTINGS.length);
   assert.equal(new Set(SETTINGS.map((s) => s.flag)).size, SETTINGS.length);
@@ -143,7 +153,13 @@ void test('parley serve with a bad setting exits 2 and says which setting and wh
   assert.match(result.stderr, /port must be an integer from 0 to 65535, got "70000" \(from flag --port\)/);
   const unknown = await runCli(t, ['serve', '--no-such-flag']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /Unknown option '--no-such-flag'/);
+  assert.equal(unknown.stderr, "parley serve: unknown option '--no-such-flag'\nRun 'parley serve --help' for its options.\n");
+  const typo = await runCli(t, ['serve', '--prot', '8080']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^parley serve: unknown option '--prot' \(did you mean --port\?\)\n/);
+  const negative = await runCli(t, ['serve', '--port', '-1']);
+  assert.equal(negative.code, 2);
+  assert.match(negative.stderr, /port must be an integer from 0 to 65535, got "-1" \(from flag --port\)/);
   const help = await runCli(t, ['serve', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--max-connections VALUE +WebSocket connections at once; more get HTTP 503 \[PARLEY_MAX_CONNECTIONS\]/);

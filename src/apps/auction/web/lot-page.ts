@@ -50,7 +50,8 @@ export function renderLot(root: HTMLElement, conn: Connection, id: number, host:
     h('div', {}, h('dt', {}, 'Bids'), bidCount),
     h('div', {}, h('dt', {}, 'Reserve'), reserveFact));
   const extended = h('p', { class: 'extended', role: 'status', hidden: true }, 'A late bid added time to the clock.');
-  const banner = h('p', { class: 'banner', hidden: true, id: 'outcome' });
+  // A status region: the outcome is said here, not in a toast, to whoever has the lot open.
+  const banner = h('p', { class: 'banner', hidden: true, id: 'outcome', role: 'status' });
   const action = h('div', { class: 'bid-area' });
   const description = h('div', { class: 'description' });
   const history = h('ol', { class: 'history', id: 'history', 'aria-label': 'Bids, newest first' });
@@ -140,12 +141,16 @@ export function renderLot(root: HTMLElement, conn: Connection, id: number, host:
     priceLabel.textContent = lot.bidCount === 0 ? 'Starting price' : open ? 'Current bid' : lot.status === 'sold' ? 'Sold for' : 'Highest bid';
     price.textContent = money(lot.price);
     const leading = lot.leader !== null && me !== undefined && lot.leader.user === me.user;
-    leader.textContent = lot.leader === null ? 'No bids yet' : leading ? 'You are the highest bidder' : `Highest bidder: ${lot.leader.name}`;
-    leader.className = `leader${leading ? ' you' : ''}`;
+    // Once the lot has ended, nobody "is" the highest bidder any more: say how it came out.
+    leader.textContent = lot.leader === null ? 'No bids yet'
+      : open ? (leading ? 'You are the highest bidder' : `Highest bidder: ${lot.leader.name}`)
+        : lot.status === 'sold' ? (leading ? 'You won this lot' : `Won by ${lot.leader.name}`)
+          : leading ? 'Your bid was the highest' : `Highest bid by ${lot.leader.name}`;
+    leader.className = `leader${leading && lot.status !== 'unsold' ? ' you' : ''}`;
     countdown.dataset.endsAt = String(lot.endsAt);
     countdown.dataset.status = lot.status;
     bidCount.textContent = String(lot.bidCount);
-    reserveFact.textContent = !lot.hasReserve ? 'None' : lot.reserveMet ? 'Met' : 'Not met yet';
+    reserveFact.textContent = !lot.hasReserve ? 'None' : lot.reserveMet ? 'Met' : open ? 'Not met yet' : 'Not met';
     if (reserve !== undefined && lot.hasReserve) reserveFact.textContent += ` (yours: ${money(reserve)})`;
     replace(description, ...(lot.description === '' ? ['The seller gave no description.'] : lot.description.split('\n').filter((l) => l.trim() !== '').map((line) => h('p', {}, line))));
     replace(history, ...(lot.recentBids.length === 0

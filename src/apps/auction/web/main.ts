@@ -98,13 +98,17 @@ function drawWho(): void {
 
 // ---- private notices ------------------------------------------------------------------------
 
-function toast(text: string, lot: number, kind: 'warn' | 'good' | 'info'): void {
+function toast(text: string, lot: number, kind: 'warn' | 'good' | 'info', ended = false): void {
+  const here = route() === `lots/${lot}`;
+  // How a lot ended is the lot page's own banner (a status region): on that page a toast would
+  // only say it again over the bid history.
+  if (ended && here) return;
   // The newest notice about a lot replaces the older ones: only the current news stays up.
   for (const old of toasts.querySelectorAll(`.toast[data-lot="${lot}"]`)) old.remove();
   const item = h('div', { class: `toast ${kind}`, 'data-lot': lot },
     h('p', {}, text),
     h('div', { class: 'toast-actions' },
-      h('a', { href: `lots/${lot}`, 'data-link': true }, 'Open lot'),
+      here ? null : h('a', { href: `lots/${lot}`, 'data-link': true }, 'Open lot'),
       h('button', { type: 'button', class: 'link', 'aria-label': 'Dismiss notice', onclick: () => item.remove() }, 'Dismiss')));
   toasts.append(item);
   setTimeout(() => item.remove(), 12_000);
@@ -121,9 +125,9 @@ function listen(): void {
     if (notice.type === 'outbid') {
       toast(`You were outbid on “${notice.title}”: the price is now ${money(notice.price)}.`, notice.lot, 'warn');
     } else if (notice.type === 'ended' && notice.won === true) {
-      toast(`You won “${notice.title}” for ${money(notice.price ?? 0)}.`, notice.lot, 'good');
+      toast(`You won “${notice.title}” for ${money(notice.price ?? 0)}.`, notice.lot, 'good', true);
     } else if (notice.type === 'ended' && notice.seller === true) {
-      toast(notice.status === 'sold' ? `Your lot “${notice.title}” sold for ${money(notice.price ?? 0)}.` : `Your lot “${notice.title}” ended without a sale.`, notice.lot, 'info');
+      toast(notice.status === 'sold' ? `Your lot “${notice.title}” sold for ${money(notice.price ?? 0)}.` : `Your lot “${notice.title}” ended without a sale.`, notice.lot, 'info', true);
     }
   });
 }

@@ -36,18 +36,33 @@ export class ActionBar {
       const amount = h('input', { id: 'amount', type: 'number', min: legal.minTo, max: legal.maxTo, step: 1, value: legal.minTo, inputmode: 'numeric' });
       const slider = h('input', { type: 'range', min: legal.minTo, max: legal.maxTo, step: Math.max(1, Math.floor(bigBlind / 2)), value: legal.minTo, 'aria-label': `${verb} amount` });
       const go = h('button', { type: 'submit', class: 'raise', 'aria-keyshortcuts': 'R' }, `${verb} ${chips(legal.minTo)}`);
+      const hint = h('span', { class: 'amount-hint', id: 'amount-hint', 'aria-live': 'polite' });
+      amount.setAttribute('aria-describedby', 'amount-hint');
       const set = (n: number): void => {
         const v = clamp(n);
+        go.disabled = false;
+        amount.removeAttribute('aria-invalid');
+        hint.textContent = '';
         amount.value = String(v);
         slider.value = String(v);
         go.textContent = v === legal.maxTo ? `All-in ${chips(v)}` : `${verb} ${chips(v)}`;
       };
+      // Only amounts the server takes are offered: a typed amount out of range disables the
+      // button and says the range, and leaving the box puts it back in range.
       amount.addEventListener('input', () => {
         const v = Number(amount.value);
-        if (Number.isFinite(v)) {
-          slider.value = String(clamp(v));
-          go.textContent = `${verb} ${chips(v)}`;
+        const inRange = amount.value.trim() !== '' && Number.isFinite(v) && v >= legal.minTo && v <= legal.maxTo;
+        go.disabled = !inRange;
+        amount.setAttribute('aria-invalid', String(!inRange));
+        hint.textContent = inRange ? '' : v < legal.minTo || !Number.isFinite(v) ? `At least ${chips(legal.minTo)}` : `At most ${chips(legal.maxTo)}`;
+        if (inRange) {
+          slider.value = String(Math.round(v));
+          go.textContent = Math.round(v) === legal.maxTo ? `All-in ${chips(legal.maxTo)}` : `${verb} ${chips(Math.round(v))}`;
         }
+      });
+      amount.addEventListener('change', () => {
+        const v = Number(amount.value);
+        set(amount.value.trim() === '' || !Number.isFinite(v) ? legal.minTo : v);
       });
       slider.addEventListener('input', () => set(Number(slider.value)));
       const toCall = currentBet - committed;
@@ -58,12 +73,14 @@ export class ActionBar {
         h('button', { type: 'button', onclick: () => set(legal.canBet ? pot : potTo(1)) }, 'Pot'),
         h('button', { type: 'button', onclick: () => set(legal.maxTo) }, 'All-in'));
       this.#amount = amount;
-      // novalidate: the server checks the amount and its refusal (with the reason) is shown in the alert.
+      // novalidate: the range is checked here as the amount is typed (the browser's bubble would
+      // hide the hint); the server checks again and its refusal is shown in the alert.
       parts.push(h('form', { class: 'raise-form', novalidate: true, onsubmit: (e: Event) => {
         e.preventDefault();
-        const v = Number(amount.value);
-        this.#onAct(action, Number.isFinite(v) ? Math.round(v) : legal.minTo);
-      } }, h('label', { for: 'amount' }, verb), amount, slider, presets, go));
+        const v = Math.round(Number(amount.value));
+        // Never a different amount than the one shown: out of range, nothing is sent.
+        if (Number.isFinite(v) && v >= legal.minTo && v <= legal.maxTo) this.#onAct(action, v);
+      } }, h('label', { for: 'amount' }, verb), amount, hint, slider, presets, go));
     }
     this.#el = h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Your move' }, ...parts);
     return this.#el;

@@ -1,7 +1,10 @@
 /**
  * The poker page: the lobby at `<base>/`, a table at `<base>/tables/<id>`. One `ParleyClient`
- * connection carries everything; the session token (from choosing a name) is kept in
- * localStorage, so a reload or a lost network comes back as the same player, in the same seat.
+ * connection carries everything. The session token (from choosing a name) is kept, like the
+ * auction's, in sessionStorage, which is per window and wins, and in localStorage, so a new
+ * window starts as the last player who chose a name here: two windows of one browser can be two
+ * players ("Change name" in one of them), and each comes back as the same player, in the same
+ * seat, after a reload or a lost network.
  */
 import { ParleyClient } from '../../../client/index.js';
 import { h, replace } from './dom.js';
@@ -10,6 +13,8 @@ import { TablePage } from './table-page.js';
 import type { Session } from './types.js';
 
 const TOKEN_KEY = 'parley-poker-token';
+/** What a window that changed name keeps in its sessionStorage: it stays nameless on reload. */
+const SIGNED_OUT = 'signed-out';
 /** The app's prefix (`/poker`): the page's `<base href>` says where it is mounted. */
 const base = new URL(document.baseURI).pathname.replace(/\/$/, '');
 const app = document.getElementById('app') as HTMLElement;
@@ -30,11 +35,18 @@ async function postSession(body: Record<string, string>): Promise<Response | nul
 
 /** Resumes the stored session, if the server still knows it. */
 async function resume(): Promise<void> {
-  const token = localStorage.getItem(TOKEN_KEY);
+  const own = sessionStorage.getItem(TOKEN_KEY);
+  if (own === SIGNED_OUT) return;
+  const token = own ?? localStorage.getItem(TOKEN_KEY);
   if (token === null) return;
   const res = await postSession({ token });
-  if (res?.ok === true) session = (await res.json()) as Session;
-  else if (res?.status === 404) localStorage.removeItem(TOKEN_KEY);
+  if (res?.ok === true) {
+    session = (await res.json()) as Session;
+    sessionStorage.setItem(TOKEN_KEY, session.token);
+  } else if (res?.status === 404) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (localStorage.getItem(TOKEN_KEY) === token) localStorage.removeItem(TOKEN_KEY);
+  }
 }
 
 function connect(): void {
@@ -55,7 +67,10 @@ function renderAccount(): void {
     replace(account,
       h('span', { class: 'who' }, 'Playing as ', h('strong', {}, session.name)),
       h('button', { type: 'button', class: 'link', onclick: () => {
-        localStorage.removeItem(TOKEN_KEY);
+        // This window forgets the player; new windows forget it only if it is still the last
+        // one chosen here, not one another window chose since.
+        if (localStorage.getItem(TOKEN_KEY) === session?.token) localStorage.removeItem(TOKEN_KEY);
+        sessionStorage.setItem(TOKEN_KEY, SIGNED_OUT);
         session = null;
         restart();
       } }, 'Change name'));
@@ -69,6 +84,7 @@ function renderAccount(): void {
       const res = await postSession({ name: input.value });
       if (res?.status === 201) {
         session = (await res.json()) as Session;
+        sessionStorage.setItem(TOKEN_KEY, session.token);
         localStorage.setItem(TOKEN_KEY, session.token);
         restart();
       } else {

@@ -46,6 +46,12 @@ export class TablePage {
   /** Users with this table open (presence); those without a seat are spectators. */
   readonly #present = new Set<string>();
   readonly #watching: HTMLElement;
+  /** Players who ran out of chips in hand `hand`: shown at their seat until the next hand is dealt. */
+  readonly #busted = new Map<number, { name: string; hand: number }>();
+  /** This viewer ran out of chips here (cleared when they sit down again). */
+  #iBusted = false;
+  /** The viewer's seat in the last state, to know whose seat a `leave` event empties. */
+  #lastMine = -1;
 
   constructor(root: HTMLElement, client: ParleyClient, session: Session | null, id: string, navigate: (path: string) => void) {
     this.#root = root;
@@ -92,7 +98,14 @@ export class TablePage {
       this.#renderWatching();
     });
     table.on('reset', (snapshot) => onTable(snapshot));
-    table.on('error', () => replace(this.#controls, h('p', {}, 'There is no such table.')));
+    table.on('error', () => {
+      // The auction's "Lot not found" is the model: a page that says so, not an empty felt.
+      clearInterval(this.#timer);
+      document.title = 'Table not found \u00b7 Parley Poker';
+      replace(root, h('section', { class: 'notfound' },
+        h('h1', {}, 'Table not found'),
+        h('p', {}, 'There is no table here. ', h('a', { href: './', onclick: (e: Event) => { e.preventDefault(); navigate(''); } }, 'See all tables'), '.')));
+    });
     this.#subs.push(table);
     if (session !== null) {
       const onHole = (data: unknown): void => {
@@ -119,7 +132,13 @@ export class TablePage {
     const fresh = this.#message === null || message.version > this.#message.version;
     this.#message = message;
     if (fresh) {
+      const handNumber = message.state.hand?.number ?? 0;
       for (const event of message.events) {
+        if (event.type === 'leave' && event.reason === 'busted') {
+          this.#busted.set(event.seat, { name: event.name, hand: handNumber });
+          if (event.seat === this.#lastMine) this.#iBusted = true;
+        }
+        if (event.type === 'sit' && this.#mySeat(message.state) === event.seat) this.#iBusted = false;
         const text = describeEvent(event);
         if (text === null) continue;
         announce(text);
@@ -172,6 +191,11 @@ export class TablePage {
     }
 
     const mine = this.#mySeat(state);
+    if (mine >= 0) this.#lastMine = mine;
+    // A busted player's seat stays on the felt, marked, while the hand that broke them is shown.
+    for (const [seat, gone] of this.#busted) {
+      if (hand === null || !hand.complete || hand.number !== gone.hand || state.seats[seat] !== null) this.#busted.delete(seat);
+    }
     const wide = this.#felt.clientWidth >= 560;
     const radius: [number, number] = wide ? [47, 47] : [46, 47];
     replace(this.#seats,
@@ -186,6 +210,16 @@ export class TablePage {
     const hand = state.hand;
     const pos = position(i, state.seatCount, Math.max(0, mine), radius);
     const style = `left:${pos.left.toFixed(2)}%;top:${pos.top.toFixed(2)}%`;
+    const gone = seat === null ? this.#busted.get(i) : undefined;
+    if (seat === null && gone !== undefined) {
+      const shownGone = hand?.result?.shown.find((s) => s.seat === i && s.name === gone.name);
+      return h('div', { class: 'seat busted', style, role: 'group', 'aria-label': `Seat ${i + 1}: ${gone.name}, out of chips${shownGone === undefined ? '' : `, showed ${speakCards(shownGone.cards)}`}` },
+        h('div', { class: 'seat-cards', 'aria-hidden': 'true' }, ...(shownGone?.cards ?? []).map((c) => faceUp(c))),
+        h('div', { class: 'plate', 'aria-hidden': 'true' },
+          h('span', { class: 'name' }, gone.name),
+          h('span', { class: 'stack' }, '0'),
+          h('span', { class: 'status' }, 'Out of chips')));
+    }
     if (seat === null) {
       const canSit = this.#session !== null && mine < 0;
       return h('div', { class: 'seat empty', style },
@@ -237,7 +271,7 @@ export class TablePage {
     const hand = state.hand;
     const me = mine >= 0 ? state.seats[mine] : null;
     const myTurn = me !== null && me !== undefined && hand !== null && !hand.complete && hand.toAct === mine && hand.legal !== null;
-    const key = JSON.stringify([this.#session?.user, mine, me?.sittingOut, this.#sitSeat, hand?.number, hand?.complete, hand?.toAct, myTurn ? hand.legal : null, hand?.pot]);
+    const key = JSON.stringify([this.#session?.user, mine, me?.sittingOut, this.#sitSeat, this.#iBusted, hand?.number, hand?.complete, hand?.toAct, myTurn ? hand.legal : null, hand?.pot]);
     if (key === this.#controlsKey) return;
     this.#controlsKey = key;
     if (this.#session === null) {
@@ -249,7 +283,10 @@ export class TablePage {
       this.#bar.detach();
       if (this.#sitSeat === null) {
         const full = state.seats.every((x) => x !== null);
-        replace(this.#controls, h('p', { class: 'muted' }, full ? 'Every seat is taken: you are watching.' : 'Choose an open seat to join the game.'));
+        const next = full ? 'Every seat is taken: you are watching.' : 'Choose an open seat to join the game.';
+        replace(this.#controls, this.#iBusted
+          ? h('p', { class: 'busted-note', role: 'status' }, h('strong', {}, 'You are out of chips.'), ` ${full ? 'Every seat is taken: you are watching.' : 'Choose an open seat to buy in again.'}`)
+          : h('p', { class: 'muted' }, next));
         return;
       }
       const seat = this.#sitSeat;
