@@ -12,10 +12,14 @@
  * history before anything newer, and what history no longer has is reported to the topic's
  * subscribers (`gap`: they resubscribe and recover, or learn `recovered: false`).
  *
- * Redis unreachable: publishes still reach this node's subscribers, in a local epoch (a history
- * kept here) that no other node shares. Once Redis is back, every topic that used a local epoch is
- * reported as a gap, so those clients resubscribe and get `recovered: false` from Redis: what was
- * published meanwhile never silently mixes with the cluster's sequence.
+ * Redis unreachable (`whenUnreachable: 'local'`, the default): publishes still reach this node's
+ * subscribers, in a local epoch (a history kept here) that no other node shares. Once Redis is
+ * back, every topic that used a local epoch is reported as a gap, so those clients resubscribe and
+ * get `recovered: false` from Redis: what was published meanwhile never silently mixes with the
+ * cluster's sequence. And since the other nodes' subscribers never got those messages, the node
+ * replaces the epoch in Redis of every topic it published to locally, announcing the gap
+ * cluster-wide (a `g` entry on the channel; a node that misses it finds the new epoch on its next
+ * fill). With `whenUnreachable: 'refuse'` publishes fail (`UNAVAILABLE`) instead.
  * @packageDocumentation
  */
 import type { Buffer } from 'node:buffer';
@@ -24,8 +28,9 @@ import { addDelivery, type AdapterNode, type ClusterAdapter, type Delivery, type
 import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
 import { TopicHistory, newEpoch, type HistoryLimits, type Recovery } from '../pubsub/history.js';
 import type { TopicMessage } from '../pubsub/message.js';
+import { RealtimeError } from '../pubsub/realtime-error.js';
 import type { BackoffOptions } from './backoff.js';
-import { decodeEntry, encodeBody, type MessageEntry } from './codec.js';
+import { decodeEntry, encodeBody, type GapEntry, type MessageEntry } from './codec.js';
 import { RedisLink, type RedisClientLike } from './connection.js';
 import { newCounters, type HealthListener, type RedisAdapterCounters, type RedisLogger } from './health.js';
 import { Keys } from './keys.js';
@@ -58,6 +63,13 @@ export interface RedisAdapterOptions {
   reconnect?: BackoffOptions;
   /** Where the adapter reports outages and recoveries. Default: nowhere. */
   logger?: RedisLogger;
+  /**
+   * What a publish does while Redis is unreachable. `'local'` (default): it is delivered on this
+   * node only, in a local epoch, and once Redis is back every node's subscribers of the topic are
+   * told of the gap (`recovered: false`). `'refuse'`: it fails with `UNAVAILABLE` (a `parley.v1`
+   * publisher gets `err`), so nothing is delivered that other nodes cannot have.
+   */
+  whenUnreachable?: 'local' | 'refuse';
 }
 
 interface Feed {
@@ -70,7 +82,7 @@ interface Feed {
   last: number;
   /** A fill from history is running: live entries wait here. */
   filling: boolean;
-  buffer: MessageEntry[];
+  buffer: Array<MessageEntry | GapEntry>;
   /** Messages were delivered in a local epoch during an outage. */
   localUsed: boolean;
 }
@@ -100,6 +112,12 @@ export class RedisAdapter implements ClusterAdapter {
   readonly #pending = new Map<string, TopicMessage>();
   /** Local epochs of topics published to while Redis was unreachable. */
   readonly #local = new Map<string, TopicHistory>();
+  /**
+   * Topics published to locally, with a count of those publishes, until the gap is announced
+   * cluster-wide (the count tells an announcement that raced a newer local publish).
+   */
+  readonly #unannounced = new Map<string, number>();
+  readonly #refuse: boolean;
   readonly #onEntry = (message: Buffer, channel: Buffer): void => this.#receive(message, channel);
   #publishes = 0;
   #closed = false;
@@ -115,6 +133,9 @@ export class RedisAdapter implements ClusterAdapter {
     this.#log = options.logger ?? (() => {});
     this.#topicTtl = integer(options.topicTtlMs ?? 86_400_000, 'topicTtlMs', 1000);
     this.#commandTimeout = integer(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs', 1);
+    const when = options.whenUnreachable ?? 'local';
+    if (when !== 'local' && when !== 'refuse') throw new RangeError(`whenUnreachable must be 'local' or 'refuse', got ${String(when)}`);
+    this.#refuse = when === 'refuse';
     const presenceTtl = integer(options.presenceTtlMs ?? 10_000, 'presenceTtlMs', 100);
     this.#link = new RedisLink({
       url: options.url ?? 'redis://127.0.0.1:6379',
@@ -173,7 +194,11 @@ export class RedisAdapter implements ClusterAdapter {
   /** @inheritDoc */
   publish(message: TopicMessage, limits: HistoryLimits): Promise<PublishReceipt> | PublishReceipt {
     if (this.#closed) throw new TypeError('the Redis adapter is closed');
-    if (!this.#link.commandsUp) return this.#publishLocally(message, limits);
+    if (!this.#link.commandsUp) {
+      // Refused as a rejection, as when the command fails: server code sees it where it sees the other.
+      if (this.#refuse) return new Promise((resolve) => resolve(this.#publishLocally(message, limits, undefined)));
+      return this.#publishLocally(message, limits, undefined);
+    }
     const topic = message.topic;
     const publishId = `${this.nodeId}:${(++this.#publishes).toString(36)}`;
     const watched = this.#feeds.has(topic);
@@ -194,14 +219,22 @@ export class RedisAdapter implements ClusterAdapter {
       },
       (error: unknown) => {
         this.#pending.delete(publishId);
-        this.#log('warn', 'publish through Redis failed: delivered on this node only', { topic, error: String(error) });
-        return this.#publishLocally(message, limits);
+        return this.#publishLocally(message, limits, error);
       },
     );
   }
 
-  #publishLocally(message: TopicMessage, limits: HistoryLimits): PublishReceipt {
+  #publishLocally(message: TopicMessage, limits: HistoryLimits, error: unknown): PublishReceipt {
     const topic = message.topic;
+    if (this.#refuse) {
+      this.#counters.refused++;
+      // A command that failed may still have run (its reply was lost): say so, the client may retry.
+      if (error !== undefined) this.#log('warn', 'publish through Redis failed: refused (it may have been applied)', { topic, error: String(error) });
+      throw new RealtimeError('UNAVAILABLE', 'the cluster cannot take publishes now (Redis is unreachable); try again');
+    }
+    if (error !== undefined) this.#log('warn', 'publish through Redis failed: delivered on this node only', { topic, error: String(error) });
+    if (!this.#unannounced.has(topic)) this.#log('warn', 'publishing locally while Redis is unreachable: other nodes will be told of the gap', { topic });
+    this.#unannounced.set(topic, (this.#unannounced.get(topic) ?? 0) + 1);
     let history = this.#local.get(topic);
     if (history === undefined) {
       // 'L' tells people reading logs that this epoch exists on one node only (epochs are random
@@ -340,9 +373,17 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   /** Delivers the next entry in order, drops a repeat, or fills a jump from history first. */
-  #accept(topic: string, feed: Feed, entry: MessageEntry): void {
+  #accept(topic: string, feed: Feed, entry: MessageEntry | GapEntry): void {
     if (feed.filling) {
       feed.buffer.push(entry);
+      return;
+    }
+    if (entry.kind === 'g') {
+      // Already there: a fill read the new epoch's position, and reported the gap then.
+      if (entry.epoch === feed.epoch) return;
+      feed.epoch = entry.epoch;
+      feed.last = 0;
+      this.#gap(topic, `node ${entry.node} delivered messages locally while it could not reach Redis`);
       return;
     }
     if (feed.epoch === undefined) {
@@ -442,10 +483,34 @@ export class RedisAdapter implements ClusterAdapter {
         void this.#fill(topic, feed);
       }
     }
+    await this.#announce();
     try {
       await this.#presence.resync();
     } catch (error) {
       this.#log('warn', 'presence resync failed; retried on the next recovery', { error: String(error) });
+    }
+  }
+
+  /**
+   * Tells every node that this one delivered messages locally that they never had: each topic
+   * published to locally gets a new epoch in Redis (see RESET in scripts.ts). What fails is
+   * tried again at the next recovery.
+   */
+  async #announce(): Promise<void> {
+    const k = this.#keys;
+    for (const [topic, count] of [...this.#unannounced]) {
+      if (this.#closed || !this.#link.healthy) return;
+      try {
+        const args = [newEpoch(), String(this.#topicTtl), k.channel(topic), this.nodeId];
+        const epoch = await this.#link.run(SCRIPTS.reset, [k.meta(topic), k.history(topic)], args);
+        this.#counters.gapsAnnounced++;
+        this.#log('warn', 'announced a gap to every node: messages were delivered on this node only while Redis was unreachable', { topic, messages: count, epoch: String(epoch) });
+        // A local publish that raced the announcement needs one more.
+        if (this.#unannounced.get(topic) === count) this.#unannounced.delete(topic);
+      } catch (error) {
+        this.#log('warn', 'announcing a gap failed; retried on the next recovery', { topic, error: String(error) });
+        return;
+      }
     }
   }
 

@@ -95,6 +95,22 @@ if first == nil or first < now_ms() - tonumber(ARGV[5]) then return { epoch, pos
 return { epoch, pos, 1, items }
 `;
 
+/**
+ * KEYS: meta, history. ARGV: new epoch, meta TTL ms, channel, node id.
+ * Replaces the topic's epoch (offset 0, empty history) and PUBLISHes a gap entry: a node that
+ * delivered messages of the topic locally while Redis was unreachable announces, this way, that
+ * every other node's subscribers missed them. A node that was not subscribed at that moment
+ * finds the new epoch on its next fill, and a client resuming from the old epoch anywhere gets
+ * `recovered: false`: the announcement is in Redis, not only on the channel. Returns the epoch.
+ */
+export const RESET = `
+redis.call('HSET', KEYS[1], 'e', ARGV[1], 'o', 0)
+redis.call('DEL', KEYS[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'g\\n' .. ARGV[1] .. '\\n' .. ARGV[4])
+return ARGV[1]
+`;
+
 /** Removes one presence connection; publishes `leave` when it was the user's last. */
 const LEAVE = `
 local function presence_leave(prefix, topic, conn)
@@ -185,6 +201,7 @@ export function script(source: string): Script {
 export const SCRIPTS = {
   publish: script(PUBLISH),
   since: script(SINCE),
+  reset: script(RESET),
   join: script(JOIN),
   leave: script(LEAVE_ONE),
   sweep: script(SWEEP),
