@@ -87,6 +87,20 @@ interface Feed {
   localUsed: boolean;
 }
 
+/** A subscribe or resume waiting for the topic's next history read. */
+interface ReadWaiter {
+  readonly from: StreamPosition | undefined;
+  readonly limits: HistoryLimits;
+  readonly resolve: (recovery: Recovery) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The reads of one topic: one at a time; whoever asks meanwhile shares the next one. */
+interface ReadQueue {
+  waiting: ReadWaiter[];
+  busy: boolean;
+}
+
 /** Own publishes remembered until they come back on the channel, at most. */
 const MAX_PENDING = 10_000;
 
@@ -118,6 +132,7 @@ export class RedisAdapter implements ClusterAdapter {
    */
   readonly #unannounced = new Map<string, number>();
   readonly #refuse: boolean;
+  readonly #reads = new Map<string, ReadQueue>();
   readonly #onEntry = (message: Buffer, channel: Buffer): void => this.#receive(message, channel);
   #publishes = 0;
   #closed = false;
@@ -284,28 +299,96 @@ export class RedisAdapter implements ClusterAdapter {
     return this.#localHistory(topic, limits).since(from.epoch, from.offset, Date.now());
   }
 
-  /** Reads a position (no `from`) or the messages after `from`, once this node's SUBSCRIBE is confirmed. */
-  async #read(topic: string, limits: HistoryLimits, from: StreamPosition | undefined): Promise<Recovery> {
+  /**
+   * Reads a position (no `from`) or the messages after `from`, once this node's SUBSCRIBE is
+   * confirmed. Reads of one topic are coalesced: while one is in flight, every subscribe and
+   * resume that arrives waits for the next, and that one read (from the lowest offset asked)
+   * answers them all. A reconnect storm of thousands of clients costs a few reads, not one each.
+   * A request never shares a read that started before it arrived: that read could miss a message
+   * delivered live before the request was made.
+   */
+  #read(topic: string, limits: HistoryLimits, from: StreamPosition | undefined): Promise<Recovery> {
+    return new Promise<Recovery>((resolve, reject) => {
+      let queue = this.#reads.get(topic);
+      if (queue === undefined) {
+        queue = { waiting: [], busy: false };
+        this.#reads.set(topic, queue);
+      }
+      queue.waiting.push({ from, limits, resolve, reject });
+      // Started on the next turn of the event loop: the requests parsed in this one share it.
+      if (!queue.busy && queue.waiting.length === 1) setImmediate(() => void this.#readNext(topic));
+    });
+  }
+
+  async #readNext(topic: string): Promise<void> {
+    const queue = this.#reads.get(topic);
+    if (queue === undefined || queue.busy) return;
+    if (queue.waiting.length === 0) {
+      this.#reads.delete(topic);
+      return;
+    }
+    queue.busy = true;
+    const batch = queue.waiting;
+    queue.waiting = [];
+    try {
+      const answers = await this.#readBatch(topic, batch);
+      batch.forEach((w, i) => w.resolve(answers[i]!));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
+    queue.busy = false;
+    void this.#readNext(topic);
+  }
+
+  async #readBatch(topic: string, batch: readonly ReadWaiter[]): Promise<Recovery[]> {
     const feed = this.#feeds.get(topic);
     // Read after the SUBSCRIBE took effect, or a message published in between would be in neither.
     // If the subscriber connection is down, read anyway: the catch-up on its return covers it.
     if (feed?.subscribed !== undefined) await this.#within(feed.subscribed).catch(() => {});
+    // The entries after the lowest offset of the epoch most of them resume from.
+    const votes = new Map<string, number>();
+    let maxAge = 0;
+    for (const w of batch) {
+      maxAge = Math.max(maxAge, w.limits.maxAge);
+      if (w.from !== undefined) votes.set(w.from.epoch, (votes.get(w.from.epoch) ?? 0) + 1);
+    }
+    let epoch = '';
+    for (const [e, n] of votes) if (n > (votes.get(epoch) ?? 0)) epoch = e;
+    let low = Number.POSITIVE_INFINITY;
+    for (const w of batch) if (w.from?.epoch === epoch && epoch !== '') low = Math.min(low, w.from.offset);
     const k = this.#keys;
-    const args = [newEpoch(), String(Math.max(this.#topicTtl, limits.maxAge + 1000)), from?.epoch ?? '', String(from?.offset ?? 0), String(limits.maxAge)];
-    const reply = (await this.#link.run(SCRIPTS.since, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, number?, Buffer[]?];
+    const args = [newEpoch(), String(Math.max(this.#topicTtl, maxAge + 1000)), low === Number.POSITIVE_INFINITY ? '' : epoch, low === Number.POSITIVE_INFINITY ? '-1' : String(low)];
+    this.#counters.historyReads++;
+    this.#counters.historyReadsShared += batch.length - 1;
+    const reply = (await this.#link.run(SCRIPTS.range, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, Buffer, Buffer[]];
     const position = { epoch: reply[0].toString('latin1'), offset: Number(reply[1].toString('latin1')) };
+    const now = Number(reply[2].toString('latin1'));
     // A watched topic that has not seen a message yet starts from here.
     if (feed !== undefined && feed.epoch === undefined && !feed.filling) {
       feed.epoch = position.epoch;
       feed.last = position.offset;
     }
-    if (from === undefined || reply[2] !== 1) return { recovered: false, position };
-    const messages = (reply[3] ?? []).map((entry) => {
-      const decoded = decodeEntry(topic, entry);
+    const entries: MessageEntry[] = reply[3].map((raw) => {
+      const decoded = decodeEntry(topic, raw);
       if (decoded.kind !== 'm') throw new TypeError('history holds a non-message entry');
-      return decoded.message();
+      return decoded;
     });
-    return { recovered: true, messages, position };
+    // One message object per entry, shared by every subscriber (its frame is then encoded once).
+    const built: Array<TopicMessage | undefined> = [];
+    const message = (i: number): TopicMessage => (built[i] ??= entries[i]!.message());
+    const first = entries[0]?.offset ?? 0;
+    return batch.map((w): Recovery => {
+      const from = w.from;
+      // The same decisions as the SINCE script, per request.
+      if (from === undefined || from.epoch !== position.epoch || !Number.isSafeInteger(from.offset) || from.offset < 0 || from.offset > position.offset) return { recovered: false, position };
+      if (from.offset === position.offset) return { recovered: true, messages: [], position };
+      const start = from.offset + 1 - first;
+      if (entries.length === 0 || start < 0 || entries.length - start !== position.offset - from.offset) return { recovered: false, position };
+      if (entries[start]!.time < now - w.limits.maxAge) return { recovered: false, position };
+      const messages: TopicMessage[] = [];
+      for (let i = start; i < entries.length; i++) messages.push(message(i));
+      return { recovered: true, messages, position };
+    });
   }
 
   #within(promise: Promise<void>): Promise<void> {
