@@ -169,7 +169,7 @@ export async function startDrillNode(redisUrl: string, env: Record<string, strin
 }
 
 /** What one subscriber saw, in order. */
-export type Seen = { kind: 'm'; src: number; seq: number; at: number } | { kind: 'reset'; at: number };
+export type Seen = { kind: 'm'; src: number; seq: number; at: number; position: string } | { kind: 'reset'; at: number };
 
 /** A subscribing client that records every message and reset. */
 export class Watcher {
@@ -177,6 +177,8 @@ export class Watcher {
   readonly client: ParleyClient;
   /** When the last `end` marker of each source arrived. */
   readonly ends = new Set<number>();
+  /** Called on every `subscribed` event after the first (a resubscription: recovered or reset). */
+  subscribed: ((kind: 'fresh' | 'recovered' | 'reset') => void) | undefined = undefined;
 
   constructor(readonly node: number, url: string, readonly topic: string) {
     this.client = new ParleyClient(url, { WebSocket, reconnect: { initialDelay: 50, maxDelay: 500 } });
@@ -184,12 +186,17 @@ export class Watcher {
 
   /** Subscribes and waits for the first `subok`. */
   async start(): Promise<void> {
-    const sub = this.client.subscribe(this.topic, (data) => {
+    const sub = this.client.subscribe(this.topic, (data, info) => {
       const d = data as { n: number; s: number; end?: true };
       if (d.end === true) this.ends.add(d.n);
-      else this.seen.push({ kind: 'm', src: d.n, seq: d.s, at: performance.now() });
+      else this.seen.push({ kind: 'm', src: d.n, seq: d.s, at: performance.now(), position: `${info.epoch}/${info.offset}` });
     });
     sub.on('reset', () => this.seen.push({ kind: 'reset', at: performance.now() }));
+    let first = true;
+    sub.on('subscribed', (info) => {
+      if (!first) this.subscribed?.(info.kind);
+      first = false;
+    });
     await sub.ready();
   }
 }
@@ -252,6 +259,11 @@ export interface WatchResult {
   silent: number;
   /** Received twice without a reset in between. */
   duplicates: number;
+  /**
+   * Of those, the ones that came at two different offsets: the publish itself was applied twice
+   * (a retried `pub` the cluster did not recognise), not delivered twice.
+   */
+  republished: number;
   /** Received after a later message of the same publisher, without a reset in between. */
   outOfOrder: number;
   resets: number;
@@ -265,22 +277,26 @@ export interface WatchResult {
  */
 export function check(w: Watcher, publishers: readonly Publisher[]): WatchResult {
   const got = new Set<string>();
-  let segment = new Set<string>();
+  let segment = new Map<string, string>();
+  let republished = 0;
   let lastOf = new Map<number, number>();
   let duplicates = 0;
   let outOfOrder = 0;
   let lastReset = Number.NEGATIVE_INFINITY;
   for (const e of w.seen) {
     if (e.kind === 'reset') {
-      segment = new Set();
+      segment = new Map();
       lastOf = new Map();
       lastReset = e.at;
       continue;
     }
     const key = `${e.src}:${e.seq}`;
-    if (segment.has(key)) duplicates++;
-    else if ((lastOf.get(e.src) ?? 0) > e.seq) outOfOrder++;
-    segment.add(key);
+    const earlier = segment.get(key);
+    if (earlier !== undefined) {
+      duplicates++;
+      if (earlier !== e.position) republished++;
+    } else if ((lastOf.get(e.src) ?? 0) > e.seq) outOfOrder++;
+    segment.set(key, e.position);
     got.add(key);
     lastOf.set(e.src, Math.max(lastOf.get(e.src) ?? 0, e.seq));
   }
@@ -296,7 +312,7 @@ export function check(w: Watcher, publishers: readonly Publisher[]): WatchResult
       else silent++;
     }
   }
-  return { node: w.node, expected, received: got.size, covered, silent, duplicates, outOfOrder, resets: w.seen.filter((e) => e.kind === 'reset').length };
+  return { node: w.node, expected, received: got.size, covered, silent, duplicates, republished, outOfOrder, resets: w.seen.filter((e) => e.kind === 'reset').length };
 }
 
 /** Waits until `predicate()` holds; throws `what` after `ms`. */

@@ -36,7 +36,7 @@ export interface RestartDrillReport {
   refused: number;
   subscribers: WatchResult[];
   /** Sums over the subscribers. */
-  total: { expected: number; received: number; covered: number; silent: number; duplicates: number; outOfOrder: number; resets: number };
+  total: { expected: number; received: number; covered: number; silent: number; duplicates: number; republished: number; outOfOrder: number; resets: number };
   /** Lines the nodes logged (warn and info). */
   logs: string[][];
 }
@@ -82,7 +82,7 @@ export async function restartDrill(options: RestartDrillOptions): Promise<Restar
     await waitFor(() => watchers.every((w) => w.ends.size === publishers.length), 10_000, 'every end marker on every subscriber');
 
     const results = watchers.map((w) => check(w, publishers));
-    const total = { expected: 0, received: 0, covered: 0, silent: 0, duplicates: 0, outOfOrder: 0, resets: 0 };
+    const total = { expected: 0, received: 0, covered: 0, silent: 0, duplicates: 0, republished: 0, outOfOrder: 0, resets: 0 };
     for (const r of results) for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += r[key];
     const sent = publishers.flatMap((p) => p.sent);
     return {
