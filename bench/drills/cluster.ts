@@ -156,10 +156,10 @@ export async function startDrillNode(redisUrl: string, env: Record<string, strin
   const script = new URL('../../test/redis/fixtures/cluster-node.js', import.meta.url).pathname;
   const child = spawn(process.execPath, [script], { env: { ...process.env, REDIS_URL: redisUrl, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter((l) => l.length > 0)));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(...chunk.split('\n').filter((l) => l.length > 0)));
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
       if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
     });

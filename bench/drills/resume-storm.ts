@@ -69,7 +69,7 @@ export async function resumeStorm(clients: number, history: number): Promise<Res
       sockets.push(ws);
       froms.push(history - 1 - (i % Math.max(1, history - 1)));
       ws.on('message', (data) => {
-        const env = JSON.parse(String(data)) as { t: string; recovered?: boolean };
+        const env = JSON.parse((data as Buffer).toString()) as { t: string; recovered?: boolean };
         if (env.t === 'hello') resolve();
         else if (env.t === 'subok') recovered[i] = env.recovered === true;
         else if (env.t === 'msg') got[i]!++;

@@ -74,11 +74,11 @@ class ServeNode {
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk;
         if (out.includes('parley server listening')) resolve();
       });
-      child.stderr!.resume();
+      child.stderr.resume();
       child.once('exit', (code) => reject(new Error(`parley serve exited with ${code}: ${out.slice(-2000)}`)));
     });
   }

@@ -104,6 +104,11 @@ interface ReadQueue {
 /** Own publishes remembered until they come back on the channel, at most. */
 const MAX_PENDING = 10_000;
 
+/** An error's message for a log line (a rejection may carry anything). */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function integer(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
   return value;
@@ -244,10 +249,10 @@ export class RedisAdapter implements ClusterAdapter {
     if (this.#refuse) {
       this.#counters.refused++;
       // A command that failed may still have run (its reply was lost): say so, the client may retry.
-      if (error !== undefined) this.#log('warn', 'publish through Redis failed: refused (it may have been applied)', { topic, error: String(error) });
+      if (error !== undefined) this.#log('warn', 'publish through Redis failed: refused (it may have been applied)', { topic, error: describe(error) });
       throw new RealtimeError('UNAVAILABLE', 'the cluster cannot take publishes now (Redis is unreachable); try again');
     }
-    if (error !== undefined) this.#log('warn', 'publish through Redis failed: delivered on this node only', { topic, error: String(error) });
+    if (error !== undefined) this.#log('warn', 'publish through Redis failed: delivered on this node only', { topic, error: describe(error) });
     if (!this.#unannounced.has(topic)) this.#log('warn', 'publishing locally while Redis is unreachable: other nodes will be told of the gap', { topic });
     this.#unannounced.set(topic, (this.#unannounced.get(topic) ?? 0) + 1);
     let history = this.#local.get(topic);
