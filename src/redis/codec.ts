@@ -6,7 +6,9 @@
  * A message entry is `m\n<epoch>\n<offset>\n<time>\n<body>`: the publish script writes the
  * first four fields (they are decided inside Redis), the publishing node writes the body:
  * `<publish id>\n<kind><binary flag><key length>\n<key><data>`, with the data as raw bytes (no
- * base64, no JSON of JSON). A presence entry is `p\n<join|leave>\n<member JSON>`.
+ * base64, no JSON of JSON). A presence entry is `p\n<join|leave>\n<member JSON>`. A gap entry,
+ * `g\n<new epoch>\n<node>`, says a node replaced the topic's epoch because it delivered messages
+ * locally that the cluster never had (it travels on the channel only, never in history).
  * @packageDocumentation
  */
 import { Buffer } from 'node:buffer';
@@ -34,8 +36,15 @@ export interface PresenceEntry {
   readonly member: PresenceMember;
 }
 
+/** A gap entry, decoded: the topic now has `epoch`, started by `node` to announce a gap. */
+export interface GapEntry {
+  readonly kind: 'g';
+  readonly epoch: string;
+  readonly node: string;
+}
+
 /** Anything a topic's channel carries. */
-export type Entry = MessageEntry | PresenceEntry;
+export type Entry = MessageEntry | PresenceEntry | GapEntry;
 
 /**
  * The node's part of a message entry.
@@ -88,6 +97,11 @@ export function decodeEntry(topic: string, buf: Buffer): Entry {
     const parsed = JSON.parse(buf.toString('utf8', at)) as { user?: unknown; conn?: unknown; info?: unknown };
     if (typeof parsed.user !== 'string' || typeof parsed.conn !== 'string') throw new TypeError('bad presence member');
     return { kind: 'p', event, member: { user: parsed.user, conn: parsed.conn, info: parsed.info } };
+  }
+  if (buf.length >= 2 && buf[0] === 0x67 && buf[1] === NL) {
+    const [epoch, at] = field(buf, 2);
+    if (epoch.length === 0) throw new TypeError('bad gap epoch');
+    return { kind: 'g', epoch, node: buf.toString('latin1', at) };
   }
   if (buf.length < 2 || buf[0] !== 0x6d || buf[1] !== NL) throw new TypeError('not a Parley entry');
   const [epoch, a1] = field(buf, 2);

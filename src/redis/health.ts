@@ -12,6 +12,10 @@ export interface RedisAdapterCounters {
   published: number;
   /** Messages published while Redis was unreachable: delivered on this node only, in a local epoch. */
   publishedLocally: number;
+  /** Publishes refused while Redis was unreachable (`whenUnreachable: 'refuse'`). */
+  refused: number;
+  /** Topics this node gave a new epoch in Redis after publishing to them locally (a gap announced to every node). */
+  gapsAnnounced: number;
   /** Messages received from Redis and delivered to this node's engine. */
   delivered: number;
   /** Messages received twice (after a fill from history) and not delivered again. */
@@ -20,6 +24,10 @@ export interface RedisAdapterCounters {
   filled: number;
   /** Times this node told its subscribers of a topic that messages may be lost (`gap`). */
   gaps: number;
+  /** History reads made for subscribes and resumes (one serves every request that arrived meanwhile). */
+  historyReads: number;
+  /** Subscribes and resumes answered by a read made for another one (coalesced). */
+  historyReadsShared: number;
   /** Transitions from healthy to unhealthy. */
   outages: number;
   /** Reconnect attempts of either connection. */
@@ -36,7 +44,7 @@ export interface RedisAdapterCounters {
 
 /** Fresh counters. */
 export function newCounters(): RedisAdapterCounters {
-  return { published: 0, publishedLocally: 0, delivered: 0, duplicates: 0, filled: 0, gaps: 0, outages: 0, reconnectAttempts: 0, commandErrors: 0, badEntries: 0, presenceSwept: 0, channels: 0 };
+  return { published: 0, publishedLocally: 0, refused: 0, gapsAnnounced: 0, historyReads: 0, historyReadsShared: 0, delivered: 0, duplicates: 0, filled: 0, gaps: 0, outages: 0, reconnectAttempts: 0, commandErrors: 0, badEntries: 0, presenceSwept: 0, channels: 0 };
 }
 
 /** A health change: `healthy` false with the reason, or true once Redis answers again. */

@@ -12,10 +12,14 @@
  * history before anything newer, and what history no longer has is reported to the topic's
  * subscribers (`gap`: they resubscribe and recover, or learn `recovered: false`).
  *
- * Redis unreachable: publishes still reach this node's subscribers, in a local epoch (a history
- * kept here) that no other node shares. Once Redis is back, every topic that used a local epoch is
- * reported as a gap, so those clients resubscribe and get `recovered: false` from Redis: what was
- * published meanwhile never silently mixes with the cluster's sequence.
+ * Redis unreachable (`whenUnreachable: 'local'`, the default): publishes still reach this node's
+ * subscribers, in a local epoch (a history kept here) that no other node shares. Once Redis is
+ * back, every topic that used a local epoch is reported as a gap, so those clients resubscribe and
+ * get `recovered: false` from Redis: what was published meanwhile never silently mixes with the
+ * cluster's sequence. And since the other nodes' subscribers never got those messages, the node
+ * replaces the epoch in Redis of every topic it published to locally, announcing the gap
+ * cluster-wide (a `g` entry on the channel; a node that misses it finds the new epoch on its next
+ * fill). With `whenUnreachable: 'refuse'` publishes fail (`UNAVAILABLE`) instead.
  * @packageDocumentation
  */
 import type { Buffer } from 'node:buffer';
@@ -24,8 +28,9 @@ import { addDelivery, type AdapterNode, type ClusterAdapter, type Delivery, type
 import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
 import { TopicHistory, newEpoch, type HistoryLimits, type Recovery } from '../pubsub/history.js';
 import type { TopicMessage } from '../pubsub/message.js';
+import { RealtimeError } from '../pubsub/realtime-error.js';
 import type { BackoffOptions } from './backoff.js';
-import { decodeEntry, encodeBody, type MessageEntry } from './codec.js';
+import { decodeEntry, encodeBody, type GapEntry, type MessageEntry } from './codec.js';
 import { RedisLink, type RedisClientLike } from './connection.js';
 import { newCounters, type HealthListener, type RedisAdapterCounters, type RedisLogger } from './health.js';
 import { Keys } from './keys.js';
@@ -58,6 +63,13 @@ export interface RedisAdapterOptions {
   reconnect?: BackoffOptions;
   /** Where the adapter reports outages and recoveries. Default: nowhere. */
   logger?: RedisLogger;
+  /**
+   * What a publish does while Redis is unreachable. `'local'` (default): it is delivered on this
+   * node only, in a local epoch, and once Redis is back every node's subscribers of the topic are
+   * told of the gap (`recovered: false`). `'refuse'`: it fails with `UNAVAILABLE` (a `parley.v1`
+   * publisher gets `err`), so nothing is delivered that other nodes cannot have.
+   */
+  whenUnreachable?: 'local' | 'refuse';
 }
 
 interface Feed {
@@ -70,13 +82,32 @@ interface Feed {
   last: number;
   /** A fill from history is running: live entries wait here. */
   filling: boolean;
-  buffer: MessageEntry[];
+  buffer: Array<MessageEntry | GapEntry>;
   /** Messages were delivered in a local epoch during an outage. */
   localUsed: boolean;
 }
 
+/** A subscribe or resume waiting for the topic's next history read. */
+interface ReadWaiter {
+  readonly from: StreamPosition | undefined;
+  readonly limits: HistoryLimits;
+  readonly resolve: (recovery: Recovery) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The reads of one topic: one at a time; whoever asks meanwhile shares the next one. */
+interface ReadQueue {
+  waiting: ReadWaiter[];
+  busy: boolean;
+}
+
 /** Own publishes remembered until they come back on the channel, at most. */
 const MAX_PENDING = 10_000;
+
+/** An error's message for a log line (a rejection may carry anything). */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 function integer(value: unknown, name: string, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
@@ -100,6 +131,13 @@ export class RedisAdapter implements ClusterAdapter {
   readonly #pending = new Map<string, TopicMessage>();
   /** Local epochs of topics published to while Redis was unreachable. */
   readonly #local = new Map<string, TopicHistory>();
+  /**
+   * Topics published to locally, with a count of those publishes, until the gap is announced
+   * cluster-wide (the count tells an announcement that raced a newer local publish).
+   */
+  readonly #unannounced = new Map<string, number>();
+  readonly #refuse: boolean;
+  readonly #reads = new Map<string, ReadQueue>();
   readonly #onEntry = (message: Buffer, channel: Buffer): void => this.#receive(message, channel);
   #publishes = 0;
   #closed = false;
@@ -115,6 +153,9 @@ export class RedisAdapter implements ClusterAdapter {
     this.#log = options.logger ?? (() => {});
     this.#topicTtl = integer(options.topicTtlMs ?? 86_400_000, 'topicTtlMs', 1000);
     this.#commandTimeout = integer(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs', 1);
+    const when = options.whenUnreachable ?? 'local';
+    if (when !== 'local' && when !== 'refuse') throw new RangeError(`whenUnreachable must be 'local' or 'refuse', got ${String(when)}`);
+    this.#refuse = when === 'refuse';
     const presenceTtl = integer(options.presenceTtlMs ?? 10_000, 'presenceTtlMs', 100);
     this.#link = new RedisLink({
       url: options.url ?? 'redis://127.0.0.1:6379',
@@ -173,7 +214,11 @@ export class RedisAdapter implements ClusterAdapter {
   /** @inheritDoc */
   publish(message: TopicMessage, limits: HistoryLimits): Promise<PublishReceipt> | PublishReceipt {
     if (this.#closed) throw new TypeError('the Redis adapter is closed');
-    if (!this.#link.commandsUp) return this.#publishLocally(message, limits);
+    if (!this.#link.commandsUp) {
+      // Refused as a rejection, as when the command fails: server code sees it where it sees the other.
+      if (this.#refuse) return new Promise((resolve) => resolve(this.#publishLocally(message, limits, undefined)));
+      return this.#publishLocally(message, limits, undefined);
+    }
     const topic = message.topic;
     const publishId = `${this.nodeId}:${(++this.#publishes).toString(36)}`;
     const watched = this.#feeds.has(topic);
@@ -194,14 +239,22 @@ export class RedisAdapter implements ClusterAdapter {
       },
       (error: unknown) => {
         this.#pending.delete(publishId);
-        this.#log('warn', 'publish through Redis failed: delivered on this node only', { topic, error: String(error) });
-        return this.#publishLocally(message, limits);
+        return this.#publishLocally(message, limits, error);
       },
     );
   }
 
-  #publishLocally(message: TopicMessage, limits: HistoryLimits): PublishReceipt {
+  #publishLocally(message: TopicMessage, limits: HistoryLimits, error: unknown): PublishReceipt {
     const topic = message.topic;
+    if (this.#refuse) {
+      this.#counters.refused++;
+      // A command that failed may still have run (its reply was lost): say so, the client may retry.
+      if (error !== undefined) this.#log('warn', 'publish through Redis failed: refused (it may have been applied)', { topic, error: describe(error) });
+      throw new RealtimeError('UNAVAILABLE', 'the cluster cannot take publishes now (Redis is unreachable); try again');
+    }
+    if (error !== undefined) this.#log('warn', 'publish through Redis failed: delivered on this node only', { topic, error: describe(error) });
+    if (!this.#unannounced.has(topic)) this.#log('warn', 'publishing locally while Redis is unreachable: other nodes will be told of the gap', { topic });
+    this.#unannounced.set(topic, (this.#unannounced.get(topic) ?? 0) + 1);
     let history = this.#local.get(topic);
     if (history === undefined) {
       // 'L' tells people reading logs that this epoch exists on one node only (epochs are random
@@ -251,28 +304,96 @@ export class RedisAdapter implements ClusterAdapter {
     return this.#localHistory(topic, limits).since(from.epoch, from.offset, Date.now());
   }
 
-  /** Reads a position (no `from`) or the messages after `from`, once this node's SUBSCRIBE is confirmed. */
-  async #read(topic: string, limits: HistoryLimits, from: StreamPosition | undefined): Promise<Recovery> {
+  /**
+   * Reads a position (no `from`) or the messages after `from`, once this node's SUBSCRIBE is
+   * confirmed. Reads of one topic are coalesced: while one is in flight, every subscribe and
+   * resume that arrives waits for the next, and that one read (from the lowest offset asked)
+   * answers them all. A reconnect storm of thousands of clients costs a few reads, not one each.
+   * A request never shares a read that started before it arrived: that read could miss a message
+   * delivered live before the request was made.
+   */
+  #read(topic: string, limits: HistoryLimits, from: StreamPosition | undefined): Promise<Recovery> {
+    return new Promise<Recovery>((resolve, reject) => {
+      let queue = this.#reads.get(topic);
+      if (queue === undefined) {
+        queue = { waiting: [], busy: false };
+        this.#reads.set(topic, queue);
+      }
+      queue.waiting.push({ from, limits, resolve, reject });
+      // Started on the next turn of the event loop: the requests parsed in this one share it.
+      if (!queue.busy && queue.waiting.length === 1) setImmediate(() => void this.#readNext(topic));
+    });
+  }
+
+  async #readNext(topic: string): Promise<void> {
+    const queue = this.#reads.get(topic);
+    if (queue === undefined || queue.busy) return;
+    if (queue.waiting.length === 0) {
+      this.#reads.delete(topic);
+      return;
+    }
+    queue.busy = true;
+    const batch = queue.waiting;
+    queue.waiting = [];
+    try {
+      const answers = await this.#readBatch(topic, batch);
+      batch.forEach((w, i) => w.resolve(answers[i]!));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
+    queue.busy = false;
+    void this.#readNext(topic);
+  }
+
+  async #readBatch(topic: string, batch: readonly ReadWaiter[]): Promise<Recovery[]> {
     const feed = this.#feeds.get(topic);
     // Read after the SUBSCRIBE took effect, or a message published in between would be in neither.
     // If the subscriber connection is down, read anyway: the catch-up on its return covers it.
     if (feed?.subscribed !== undefined) await this.#within(feed.subscribed).catch(() => {});
+    // The entries after the lowest offset of the epoch most of them resume from.
+    const votes = new Map<string, number>();
+    let maxAge = 0;
+    for (const w of batch) {
+      maxAge = Math.max(maxAge, w.limits.maxAge);
+      if (w.from !== undefined) votes.set(w.from.epoch, (votes.get(w.from.epoch) ?? 0) + 1);
+    }
+    let epoch = '';
+    for (const [e, n] of votes) if (n > (votes.get(epoch) ?? 0)) epoch = e;
+    let low = Number.POSITIVE_INFINITY;
+    for (const w of batch) if (w.from?.epoch === epoch && epoch !== '') low = Math.min(low, w.from.offset);
     const k = this.#keys;
-    const args = [newEpoch(), String(Math.max(this.#topicTtl, limits.maxAge + 1000)), from?.epoch ?? '', String(from?.offset ?? 0), String(limits.maxAge)];
-    const reply = (await this.#link.run(SCRIPTS.since, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, number?, Buffer[]?];
+    const args = [newEpoch(), String(Math.max(this.#topicTtl, maxAge + 1000)), low === Number.POSITIVE_INFINITY ? '' : epoch, low === Number.POSITIVE_INFINITY ? '-1' : String(low)];
+    this.#counters.historyReads++;
+    this.#counters.historyReadsShared += batch.length - 1;
+    const reply = (await this.#link.run(SCRIPTS.range, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, Buffer, Buffer[]];
     const position = { epoch: reply[0].toString('latin1'), offset: Number(reply[1].toString('latin1')) };
+    const now = Number(reply[2].toString('latin1'));
     // A watched topic that has not seen a message yet starts from here.
     if (feed !== undefined && feed.epoch === undefined && !feed.filling) {
       feed.epoch = position.epoch;
       feed.last = position.offset;
     }
-    if (from === undefined || reply[2] !== 1) return { recovered: false, position };
-    const messages = (reply[3] ?? []).map((entry) => {
-      const decoded = decodeEntry(topic, entry);
+    const entries: MessageEntry[] = reply[3].map((raw) => {
+      const decoded = decodeEntry(topic, raw);
       if (decoded.kind !== 'm') throw new TypeError('history holds a non-message entry');
-      return decoded.message();
+      return decoded;
     });
-    return { recovered: true, messages, position };
+    // One message object per entry, shared by every subscriber (its frame is then encoded once).
+    const built: Array<TopicMessage | undefined> = [];
+    const message = (i: number): TopicMessage => (built[i] ??= entries[i]!.message());
+    const first = entries[0]?.offset ?? 0;
+    return batch.map((w): Recovery => {
+      const from = w.from;
+      // The same decisions as the SINCE script, per request.
+      if (from === undefined || from.epoch !== position.epoch || !Number.isSafeInteger(from.offset) || from.offset < 0 || from.offset > position.offset) return { recovered: false, position };
+      if (from.offset === position.offset) return { recovered: true, messages: [], position };
+      const start = from.offset + 1 - first;
+      if (entries.length === 0 || start < 0 || entries.length - start !== position.offset - from.offset) return { recovered: false, position };
+      if (entries[start]!.time < now - w.limits.maxAge) return { recovered: false, position };
+      const messages: TopicMessage[] = [];
+      for (let i = start; i < entries.length; i++) messages.push(message(i));
+      return { recovered: true, messages, position };
+    });
   }
 
   #within(promise: Promise<void>): Promise<void> {
@@ -340,9 +461,17 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   /** Delivers the next entry in order, drops a repeat, or fills a jump from history first. */
-  #accept(topic: string, feed: Feed, entry: MessageEntry): void {
+  #accept(topic: string, feed: Feed, entry: MessageEntry | GapEntry): void {
     if (feed.filling) {
       feed.buffer.push(entry);
+      return;
+    }
+    if (entry.kind === 'g') {
+      // Already there: a fill read the new epoch's position, and reported the gap then.
+      if (entry.epoch === feed.epoch) return;
+      feed.epoch = entry.epoch;
+      feed.last = 0;
+      this.#gap(topic, `node ${entry.node} delivered messages locally while it could not reach Redis`);
       return;
     }
     if (feed.epoch === undefined) {
@@ -442,10 +571,34 @@ export class RedisAdapter implements ClusterAdapter {
         void this.#fill(topic, feed);
       }
     }
+    await this.#announce();
     try {
       await this.#presence.resync();
     } catch (error) {
       this.#log('warn', 'presence resync failed; retried on the next recovery', { error: String(error) });
+    }
+  }
+
+  /**
+   * Tells every node that this one delivered messages locally that they never had: each topic
+   * published to locally gets a new epoch in Redis (see RESET in scripts.ts). What fails is
+   * tried again at the next recovery.
+   */
+  async #announce(): Promise<void> {
+    const k = this.#keys;
+    for (const [topic, count] of [...this.#unannounced]) {
+      if (this.#closed || !this.#link.healthy) return;
+      try {
+        const args = [newEpoch(), String(this.#topicTtl), k.channel(topic), this.nodeId];
+        const epoch = await this.#link.run(SCRIPTS.reset, [k.meta(topic), k.history(topic)], args);
+        this.#counters.gapsAnnounced++;
+        this.#log('warn', 'announced a gap to every node: messages were delivered on this node only while Redis was unreachable', { topic, messages: count, epoch: String(epoch) });
+        // A local publish that raced the announcement needs one more.
+        if (this.#unannounced.get(topic) === count) this.#unannounced.delete(topic);
+      } catch (error) {
+        this.#log('warn', 'announcing a gap failed; retried on the next recovery', { topic, error: String(error) });
+        return;
+      }
     }
   }
 

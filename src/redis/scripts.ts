@@ -95,6 +95,47 @@ if first == nil or first < now_ms() - tonumber(ARGV[5]) then return { epoch, pos
 return { epoch, pos, 1, items }
 `;
 
+/**
+ * KEYS: meta, history. ARGV: new epoch, meta TTL ms, channel, node id.
+ * Replaces the topic's epoch (offset 0, empty history) and PUBLISHes a gap entry: a node that
+ * delivered messages of the topic locally while Redis was unreachable announces, this way, that
+ * every other node's subscribers missed them. A node that was not subscribed at that moment
+ * finds the new epoch on its next fill, and a client resuming from the old epoch anywhere gets
+ * `recovered: false`: the announcement is in Redis, not only on the channel. Returns the epoch.
+ */
+export const RESET = `
+redis.call('HSET', KEYS[1], 'e', ARGV[1], 'o', 0)
+redis.call('DEL', KEYS[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'g\\n' .. ARGV[1] .. '\\n' .. ARGV[4])
+return ARGV[1]
+`;
+
+/**
+ * KEYS: meta, history. ARGV: epoch candidate, meta TTL ms, from epoch ('' for the position only),
+ * from offset.
+ * Returns { epoch, offset, now, entries }: the entries history holds after `from` (from its head
+ * when it starts later), none when `from` is of another epoch. Unlike SINCE it decides nothing:
+ * one call serves every subscriber resuming the topic at that moment, each checked on the node
+ * (see RedisAdapter's coalesced reads).
+ */
+export const RANGE = `${NOW}${EPOCH}
+local epoch = topic_epoch(KEYS[1], KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local offset = tonumber(redis.call('HGET', KEYS[1], 'o')) or 0
+local pos = string.format('%d', offset)
+local now = string.format('%d', now_ms())
+local from = tonumber(ARGV[4])
+if ARGV[3] ~= epoch or from == nil or from < 0 or from >= offset then return { epoch, pos, now, {} } end
+local head = redis.call('LINDEX', KEYS[2], 0)
+if not head then return { epoch, pos, now, {} } end
+local head_offset = entry_offset(head)
+if head_offset == nil then return { epoch, pos, now, {} } end
+local start = from + 1 - head_offset
+if start < 0 then start = 0 end
+return { epoch, pos, now, redis.call('LRANGE', KEYS[2], start, -1) }
+`;
+
 /** Removes one presence connection; publishes `leave` when it was the user's last. */
 const LEAVE = `
 local function presence_leave(prefix, topic, conn)
@@ -185,6 +226,8 @@ export function script(source: string): Script {
 export const SCRIPTS = {
   publish: script(PUBLISH),
   since: script(SINCE),
+  reset: script(RESET),
+  range: script(RANGE),
   join: script(JOIN),
   leave: script(LEAVE_ONE),
   sweep: script(SWEEP),

@@ -83,6 +83,8 @@ export interface ServerConfig {
     adapter: 'memory' | 'redis';
     redisUrl: string;
     keyPrefix: string;
+    /** Publishes while Redis is unreachable: delivered on this node and announced as a gap later, or refused. */
+    whenUnreachable: 'local' | 'refuse';
   };
   metrics: {
     enabled: boolean;
@@ -172,6 +174,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('cluster.adapter', 'enum', 'memory', 'PARLEY_CLUSTER_ADAPTER', 'cluster-adapter', 'memory (one process) or redis', { values: ['memory', 'redis'] }),
   S('cluster.redisUrl', 'string', 'redis://127.0.0.1:6379', 'PARLEY_REDIS_URL', 'redis-url', 'Redis URL for the redis adapter', { secret: true }),
   S('cluster.keyPrefix', 'string', 'parley:', 'PARLEY_REDIS_KEY_PREFIX', 'redis-key-prefix', 'prefix of every Redis key and channel'),
+  S('cluster.whenUnreachable', 'enum', 'local', 'PARLEY_REDIS_WHEN_UNREACHABLE', 'redis-when-unreachable', 'publishes while Redis is unreachable: local (this node only, a gap announced later) or refuse', { values: ['local', 'refuse'] }),
   S('metrics.enabled', 'boolean', true, 'PARLEY_METRICS', 'metrics', 'serve Prometheus metrics at /metrics'),
   S('metrics.processMetrics', 'boolean', true, 'PARLEY_PROCESS_METRICS', 'process-metrics', 'include Node process metrics (CPU, memory, event loop)'),
   S('metrics.token', 'string', '', 'PARLEY_METRICS_TOKEN', 'metrics-token', 'bearer token /metrics requires (empty: none)', { secret: true }),

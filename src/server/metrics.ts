@@ -17,8 +17,23 @@ export interface MetricsSources {
   backlog(): { queued: number; slow: number };
   /** 1 healthy, 0 not; undefined when the adapter cannot tell. */
   adapterHealthy(): boolean | undefined;
+  /** The adapter's fault counters (the Redis adapter's `counters`); undefined for one without (memory). */
+  adapterCounters?(): Readonly<AdapterCounters> | undefined;
   /** Whether the server is shutting down. */
   shuttingDown(): boolean;
+}
+
+/** The cluster adapter's counters the metrics read (monotonic; the Redis adapter has them all). */
+export interface AdapterCounters {
+  outages: number;
+  reconnectAttempts: number;
+  commandErrors: number;
+  gaps: number;
+  gapsAnnounced: number;
+  publishedLocally: number;
+  refused: number;
+  filled: number;
+  presenceSwept: number;
 }
 
 /**
@@ -119,6 +134,17 @@ export class ServerMetrics {
         this.set({ adapter: options.adapter }, healthy === false ? 0 : 1);
       },
     });
+    // The adapter's faults (0 for an adapter that has none to report, such as the in-memory one).
+    const fault = (key: keyof AdapterCounters) => (): number => sources.adapterCounters?.()?.[key] ?? 0;
+    monotonic('parley_adapter_outages_total', 'Times the cluster adapter lost its broker (Redis unreachable)', one(fault('outages')));
+    monotonic('parley_adapter_reconnect_attempts_total', 'Reconnect attempts of the cluster adapter\'s connections', one(fault('reconnectAttempts')));
+    monotonic('parley_adapter_command_errors_total', 'Broker commands that failed or timed out', one(fault('commandErrors')));
+    monotonic('parley_adapter_gaps_total', 'Times a topic\'s subscribers on this server were told to resynchronise because messages may have been lost (they recover, or get recovered: false)', one(fault('gaps')));
+    monotonic('parley_adapter_gaps_announced_total', 'Topics this server gave a new epoch after publishing to them locally during an outage (a gap announced to every server)', one(fault('gapsAnnounced')));
+    monotonic('parley_adapter_published_locally_total', 'Messages published while the broker was unreachable, delivered on this server only', one(fault('publishedLocally')));
+    monotonic('parley_adapter_refused_total', 'Publishes refused while the broker was unreachable (cluster.whenUnreachable: refuse)', one(fault('refused')));
+    monotonic('parley_adapter_filled_total', 'Messages this server missed live and took from the broker\'s history', one(fault('filled')));
+    monotonic('parley_adapter_presence_swept_total', 'Presence connections of dead servers this server removed', one(fault('presenceSwept')));
     new Gauge({
       name: 'parley_shutting_down', help: '1 while the server drains before exiting', registers,
       collect() { this.set(sources.shuttingDown() ? 1 : 0); },

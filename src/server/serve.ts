@@ -27,15 +27,24 @@ import { createApi } from './http-api.js';
 import { AddressRateLimiter, LimitCode, clientAddress } from './limits.js';
 import { createLogger, redactUrl, requestId } from './logger.js';
 import { MeteredAdapter } from './metered-adapter.js';
-import { ServerMetrics } from './metrics.js';
+import { ServerMetrics, type AdapterCounters } from './metrics.js';
 import { drainConnections, type DrainResult } from './shutdown.js';
 import { AuthError, TokenAuth, type Identity } from './token-auth.js';
 import { userTopic } from './user-topic.js';
 
-/** A cluster adapter as loaded at start; `isHealthy` and `connect` when it has them (Redis). */
+/** A cluster adapter as loaded at start; `isHealthy`, `connect` and `counters` when it has them (Redis). */
 interface LoadedAdapter extends ClusterAdapter {
   connect?(): Promise<void>;
   isHealthy?(): boolean;
+  readonly counters?: Readonly<AdapterCounters>;
+}
+
+/** Options the server gives the Redis adapter (a subset of RedisAdapterOptions). */
+interface RedisAdapterSettings {
+  url: string;
+  keyPrefix: string;
+  whenUnreachable: 'local' | 'refuse';
+  logger: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
 /** Options for embedding and tests. */
@@ -77,16 +86,19 @@ export interface ServerHandle {
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /** Loads the Redis adapter by a computed specifier, so builds without src/redis still compile. */
-async function loadRedisAdapter(cluster: ServerConfig['cluster']): Promise<LoadedAdapter> {
+async function loadRedisAdapter(cluster: ServerConfig['cluster'], log: Logger): Promise<LoadedAdapter> {
   const specifier = ['..', 'redis', 'index.js'].join('/');
-  let mod: { RedisAdapter?: new (options: { url: string; keyPrefix?: string }) => LoadedAdapter };
+  let mod: { RedisAdapter?: new (options: RedisAdapterSettings) => LoadedAdapter };
   try {
     mod = (await import(specifier)) as typeof mod;
   } catch (error) {
     throw new Error('cluster.adapter is "redis" but this build has no Redis adapter (src/redis)', { cause: error });
   }
   if (typeof mod.RedisAdapter !== 'function') throw new Error('the Redis adapter module exports no RedisAdapter class');
-  const adapter = new mod.RedisAdapter({ url: cluster.redisUrl, keyPrefix: cluster.keyPrefix });
+  // Outages, recoveries, gaps and dead-node sweeps go to the server's log (operators must see them).
+  const rlog = log.child({ component: 'redis' });
+  const logger: RedisAdapterSettings['logger'] = (level, message, fields) => rlog[level](fields ?? {}, message);
+  const adapter = new mod.RedisAdapter({ url: cluster.redisUrl, keyPrefix: cluster.keyPrefix, whenUnreachable: cluster.whenUnreachable, logger });
   await adapter.connect?.();
   return adapter;
 }
@@ -108,7 +120,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (!factories.has(name)) throw new Error(`apps: unknown app '${name}' (available: ${[...factories.keys()].join(', ') || 'none'})`);
   }
   const ownAdapter = options.adapter === undefined;
-  const adapter: LoadedAdapter = options.adapter ?? (config.cluster.adapter === 'redis' ? await loadRedisAdapter(config.cluster) : new InMemoryAdapter());
+  const adapter: LoadedAdapter = options.adapter ?? (config.cluster.adapter === 'redis' ? await loadRedisAdapter(config.cluster, log) : new InMemoryAdapter());
   const adapterHealthy = (): boolean | undefined => (typeof adapter.isHealthy === 'function' ? adapter.isHealthy() : undefined);
 
   let shuttingDown = false;
@@ -144,6 +156,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       return { queued, slow };
     },
     adapterHealthy,
+    adapterCounters: () => adapter.counters,
     shuttingDown: () => shuttingDown,
   }, { processMetrics: config.metrics.processMetrics, adapter: config.cluster.adapter });
   const totals = metrics.totals;

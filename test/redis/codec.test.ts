@@ -52,8 +52,12 @@ void describe('redis codec', () => {
     assert.deepEqual(decoded, { kind: 'p', event: 'leave', member: { user: 'u\n1', conn: 'c.1', info: { name: 'Ann' } } });
   });
 
+  void test('gap entries (as the RESET script publishes them) carry the new epoch and the node', () => {
+    assert.deepEqual(decodeEntry('t', Buffer.from('g\nE2\nnode-1')), { kind: 'g', epoch: 'E2', node: 'node-1' });
+  });
+
   void test('bytes that are not an entry are rejected, not mis-delivered', () => {
-    for (const bad of ['', 'hello', 'm\nE\n', 'm\nE\nx\n1\nid\nj-\nnull', 'm\nE\n0\n1\nid\nj-\nnull', 'm\nE\n1\n1\nid\nq-\nnull', 'm\nE\n1\n1\nid\nt-99\nshort', 'p\nwave\n{}', 'p\njoin\n{"user":1}']) {
+    for (const bad of ['', 'hello', 'g\n', 'g\n\nnode', 'm\nE\n', 'm\nE\nx\n1\nid\nj-\nnull', 'm\nE\n0\n1\nid\nj-\nnull', 'm\nE\n1\n1\nid\nq-\nnull', 'm\nE\n1\n1\nid\nt-99\nshort', 'p\nwave\n{}', 'p\njoin\n{"user":1}']) {
       assert.throws(() => decodeEntry('t', Buffer.from(bad)), TypeError, JSON.stringify(bad));
     }
   });

@@ -311,3 +311,33 @@ void describe('RedisAdapter across servers', () => {
     assert.equal(await client.sendCommand(['PING']), 'PONG');
   });
 });
+
+void describe('RedisAdapter reconnect storms', () => {
+  void test('resumes of one topic arriving together share one history read, and each gets exactly its own missed messages', async (t) => {
+    if (!(await needRedis(t))) return;
+    const [a] = await nodes(t, 1, { topicTtlMs: 60_000 });
+    const keeper = await V1Client.open(t, a!.url);
+    await keeper.subscribe('storm');
+    for (let i = 1; i <= 40; i++) a!.wss.publish('storm', i);
+    await until(() => keeper.msgs('storm').length === 40, 5000, 'the 40 messages');
+    const epoch = keeper.msgs('storm')[0]!.epoch;
+    const clients: V1Client[] = [];
+    for (let i = 0; i < 30; i++) clients.push(await V1Client.open(t, a!.url));
+    // Mixed requests: resumes from different offsets, one from another epoch, one already current,
+    // one fresh subscription.
+    const since = (i: number): Record<string, unknown> | undefined => (i === 0 ? { epoch: 'another', offset: 3 } : i === 1 ? { epoch, offset: 40 } : i === 2 ? undefined : { epoch, offset: i });
+    const reads = a!.adapter.counters.historyReads;
+    const replies = await Promise.all(clients.map((c, i) => c.subscribe('storm', since(i) === undefined ? {} : { since: since(i) })));
+    assert.ok(a!.adapter.counters.historyReads - reads <= 2, `30 resumes took ${a!.adapter.counters.historyReads - reads} reads`);
+    assert.ok(a!.adapter.counters.historyReadsShared >= 28);
+    assert.equal(replies[0]!.recovered, false, 'another epoch: recovered false');
+    assert.equal(replies[1]!.recovered, true);
+    assert.equal(replies[2]!.recovered, undefined, 'a fresh subscription');
+    for (let i = 3; i < clients.length; i++) assert.equal(replies[i]!.recovered, true, `client ${i}`);
+    await until(() => clients.slice(3).every((c, j) => c.msgs('storm').length === 40 - (j + 3)), 5000, 'the replays');
+    clients.slice(3).forEach((c, j) => {
+      assert.deepEqual(c.msgs('storm').map((m) => m.offset), Array.from({ length: 40 - (j + 3) }, (_, k) => j + 4 + k), `client ${j + 3} got exactly what it missed`);
+    });
+    assert.equal(clients[1]!.msgs('storm').length, 0);
+  });
+});
