@@ -371,12 +371,17 @@ void describe('WebSocketServer client tracking and events', () => {
     assert.equal(conns.size, 0);
   });
 
-  void test('without a wsClientError listener a bad handshake is refused: 400 bad key, 426 bad version', async (t) => {
+  void test('without a wsClientError listener a bad handshake is refused: 400 bad key, 400 bad version (as ws)', async (t) => {
     const { port } = await startServer(t);
     assert.equal((await upgradeRequest(port, '/', { 'Sec-WebSocket-Key': 'short' })).status, 400);
-    const version = await upgradeRequest(port, '/', { 'Sec-WebSocket-Version': '8' });
-    assert.equal(version.status, 426);
-    assert.equal(version.headers['sec-websocket-version'], '13');
+    const version = await upgradeRequest(port, '/', { 'Sec-WebSocket-Version': '12' });
+    assert.equal(version.status, 400);
+    assert.equal(version.headers['sec-websocket-version'], '13, 8');
+  });
+
+  void test('Sec-WebSocket-Version: 8 (hybi-08) is accepted, as ws accepts it', async (t) => {
+    const { port } = await startServer(t);
+    assert.equal((await upgradeRequest(port, '/', { 'Sec-WebSocket-Version': '8' })).status, 101);
   });
 
   void test('the 101 carries the RFC 6455 accept value for the key', async (t) => {
@@ -464,8 +469,9 @@ void describe('verifyClient and handleProtocols', () => {
     const res = await upgradeRequest(port, '/', { 'Sec-WebSocket-Protocol': 'mqtt' });
     assert.equal(res.status, 101);
     assert.equal(res.headers['sec-websocket-protocol'], undefined);
-    const ws = await openClient(t, url, 'mqtt');
-    assert.equal(ws.protocol, '');
+    // As ws: a client that offered subprotocols fails when the server selects none.
+    const failed = await failClient(t, url, 'mqtt');
+    assert.equal(failed.error.message, 'Server sent no subprotocol');
   });
 
   void test('without handleProtocols the first offered subprotocol is selected', async (t) => {
