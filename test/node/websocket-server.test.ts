@@ -581,3 +581,41 @@ void describe('serverAcceptKey', () => {
     }
   });
 });
+
+/**
+ * What programs written for ws rely on in the server, found by running ws's own public-API tests
+ * against Parley (docs/api.md, "Differences from ws").
+ */
+void describe('WebSocketServer as ws has it', () => {
+  void test("no options at all → ws's TypeError", () => {
+    assert.throws(() => new (WebSocketServer as unknown as new () => unknown)(), /^TypeError: One and only one of the "port", "server", or "noServer" options must be specified$/);
+  });
+
+  void test('_server is the HTTP server (null in noServer mode); _state goes 0 → 2 (as ws numbers it)', async (t) => {
+    const { wss } = await startServer(t);
+    assert.deepEqual(wss._server?.address(), wss.address());
+    assert.equal(wss._state, 0);
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    assert.equal(wss._state, 2);
+    const none = new WebSocketServer({ noServer: true });
+    assert.equal(none._server, null);
+    none.close();
+  });
+
+  void test("close(cb) on a closed server: 'close' again, and cb gets 'The server is not running'", async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    const again = waitFor(wss, 'close');
+    const error = await new Promise<Error | undefined>((resolve) => wss.close(resolve));
+    assert.equal(error?.message, 'The server is not running');
+    await again;
+  });
+
+  void test("extensions names what was agreed, 'permessage-deflate', on both sides (as ws)", async (t) => {
+    const { wss, url } = await startServer(t, { perMessageDeflate: true });
+    const connected = waitFor<[WebSocket]>(wss, 'connection');
+    const ws = await openClient(t, url);
+    assert.equal(ws.extensions, 'permessage-deflate');
+    assert.equal((await connected)[0].extensions, 'permessage-deflate');
+  });
+});
