@@ -16,7 +16,7 @@ import { resolvePerMessageDeflate } from './deflate-codec.js';
 import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
 import { httpModule, httpsModule } from './node-http.js';
-import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetUrl } from './internal.js';
+import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetRequest } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
 
@@ -24,9 +24,12 @@ import type { WebSocket } from './websocket.js';
 export interface ClientOptions extends ConnectionOptions, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method'> {
   /** Ms allowed for the opening handshake. Default: none (as `ws`). */
   handshakeTimeout?: number;
-  /** Only 13 is supported (RFC 6455 §4.1). */
+  /**
+   * 13 (RFC 6455, default) or 8 (the last draft, hybi-08: same framing; the origin goes in
+   * `Sec-WebSocket-Origin`), as in `ws`.
+   */
   protocolVersion?: number;
-  /** Value of the `Origin` header. */
+  /** Value of the `Origin` header (`Sec-WebSocket-Origin` with `protocolVersion: 8`). */
   origin?: string;
   /** Extra request headers. */
   headers?: Record<string, string>;
@@ -35,14 +38,20 @@ export interface ClientOptions extends ConnectionOptions, Omit<https.RequestOpti
   /** Most redirects to follow. Default 10. */
   maxRedirects?: number;
   /**
-   * Offer permessage-deflate (RFC 7692): `true` for the defaults, or options (see
-   * docs/permessage-deflate.md). Default false: nothing is offered (`ws` offers it by default).
+   * Offer permessage-deflate (RFC 7692): `true` for the defaults, options (see
+   * docs/permessage-deflate.md), or `false` to offer nothing. Default true, as `ws`: a server
+   * that does not enable it (Parley's and `ws`'s default) declines and nothing is compressed.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Ping the server when it has been silent, and close when it stays silent. */
   heartbeat?: HeartbeatOptions;
   /** Accepted for `ws` compatibility; Parley always delivers messages synchronously as they parse. */
   allowSynchronousEvents?: boolean;
+  /**
+   * Called with the handshake request instead of `req.end()`, to write headers or a body first
+   * (as `ws`); it must end the request itself.
+   */
+  finishRequest?: (request: http.ClientRequest, ws: WebSocket) => void;
 }
 
 const sha1 = (s: string): Uint8Array => createHash('sha1').update(s).digest();
@@ -73,22 +82,37 @@ function headerLookup(headers: http.IncomingHttpHeaders): HeaderLookup {
   };
 }
 
+/** Where the first request went, to tell whether a redirect leaves its host or its security. */
+interface Origin {
+  ipc: boolean;
+  secure: boolean;
+  hostOrSocketPath: string;
+}
+
+/** The request options that are Parley's or `ws`'s own and are not handed to `http.request`. */
+const OWN_OPTIONS = new Set([
+  'handshakeTimeout', 'origin', 'headers', 'followRedirects', 'maxRedirects', 'perMessageDeflate', 'heartbeat',
+  'protocolVersion', 'maxPayload', 'maxFragments', 'skipUTF8Validation', 'autoPong', 'maxBufferedAmount',
+  'bufferOverflow', 'closeTimeout', 'allowSynchronousEvents', 'finishRequest', 'generateMask', 'auth',
+]);
+
 /**
- * Starts the client handshake for `ws`.
- * @returns the normalised URL and the pending request
+ * Starts the client handshake for `ws`, and follows redirects when asked. Each request is handed
+ * to `ws` through `kSetRequest` as soon as it exists (`ws._req`, `'redirect'`).
  * @throws SyntaxError for an invalid URL or subprotocol list; TypeError/RangeError for bad options
  */
 export function connectClient(
   ws: WebSocket,
   address: string | URL,
-  protocols: readonly string[],
+  protocols: readonly unknown[],
   options: ClientOptions,
-): { url: string; request: http.ClientRequest } {
-  const url = parseUrl(address);
-  if (options.protocolVersion !== undefined && options.protocolVersion !== 13) {
-    throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: 13)`);
+): void {
+  const first = parseUrl(address);
+  const version = options.protocolVersion ?? 13;
+  if (version !== 13 && version !== 8) {
+    throw new RangeError(`Unsupported protocol version: ${String(options.protocolVersion)} (supported versions: 8, 13)`);
   }
-  const deflate = resolvePerMessageDeflate(options.perMessageDeflate);
+  const deflate = resolvePerMessageDeflate(options.perMessageDeflate ?? true);
   const seen = new Set<string>();
   for (const p of protocols) {
     if (typeof p !== 'string' || !isToken(p) || seen.has(p)) {
@@ -96,53 +120,84 @@ export function connectClient(
     }
     seen.add(p);
   }
+  const offered = [...seen];
   const heartbeat = resolveHeartbeat(options.heartbeat);
   const maxRedirects = options.maxRedirects ?? 10;
-  let redirects = 0;
+  const follow = options.followRedirects === true;
+  const passThrough: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) if (!OWN_OPTIONS.has(k)) passThrough[k] = v;
 
-  const start = (target: URL, inheritedHeaders: Record<string, string>): http.ClientRequest => {
+  let redirects = 0;
+  let origin: Origin | undefined;
+  /** With `followRedirects`, the headers shared by every request (lower-case names), as `ws` keeps them. */
+  let followHeaders: Record<string, string> | undefined;
+
+  const open = (target: URL): void => {
     const secure = target.protocol === 'wss:';
+    const ipc = target.protocol === 'ws+unix:';
     const key = generateKey(randomBytes(16));
-    const {
-      handshakeTimeout, origin, headers: _headers, followRedirects, maxRedirects: _max, perMessageDeflate: _pmd,
-      heartbeat: _hb, protocolVersion: _pv, maxPayload: _mp, maxFragments: _mf, skipUTF8Validation: _su,
-      autoPong: _ap, maxBufferedAmount: _mb, bufferOverflow: _bo, closeTimeout: _ct, allowSynchronousEvents: _ase,
-      ...passThrough
-    } = options;
-    const headers: Record<string, string> = {
-      ...inheritedHeaders,
-      'Sec-WebSocket-Version': '13',
-      'Sec-WebSocket-Key': key,
-      Connection: 'Upgrade',
-      Upgrade: 'websocket',
-    };
-    if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
-    if (deflate !== undefined) headers['Sec-WebSocket-Extensions'] = formatExtensions([deflateOffer(deflate.negotiation)]);
-    if (origin !== undefined) headers.Origin = origin;
-    const requestOptions: https.RequestOptions = {
-      ...passThrough,
-      headers,
-      method: 'GET',
-      path: target.pathname + target.search,
-    };
+    const requestOptions: https.RequestOptions & Record<string, unknown> = { ...passThrough, method: 'GET', path: target.pathname + target.search };
     // A WebSocket owns its TCP connection for life: never take one from (or give one back to) a
     // keep-alive pool. Node ≥ 19's global agent keeps sockets alive, and a handshake aborted
     // early would leave its socket open there. An application's own agent is still honoured.
     if (passThrough.agent === undefined && passThrough.createConnection === undefined) requestOptions.agent = false;
-    if (handshakeTimeout !== undefined) requestOptions.timeout = handshakeTimeout;
-    if (target.protocol === 'ws+unix:') {
+    if (options.handshakeTimeout !== undefined) requestOptions.timeout = options.handshakeTimeout;
+    requestOptions.defaultPort ??= secure ? 443 : 80;
+    let socketPath: string | undefined;
+    if (ipc) {
       // ws+unix:/path/to.sock:/request/path
-      const [socketPath, requestPath] = target.pathname.split(':') as [string, string | undefined];
-      requestOptions.socketPath = socketPath;
+      const [path, requestPath] = target.pathname.split(':') as [string, string | undefined];
+      socketPath = path;
+      requestOptions.socketPath = path;
       requestOptions.path = (requestPath ?? '/') + target.search;
     } else {
-      requestOptions.hostname = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
-      requestOptions.port = target.port === '' ? (secure ? 443 : 80) : Number(target.port);
-      if (target.username !== '' || target.password !== '') {
-        requestOptions.auth = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
-      }
+      // The host and port as the URL spells them (the port a string), as `ws` hands them to
+      // `createConnection`.
+      requestOptions.host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
+      requestOptions.port = target.port === '' ? (secure ? 443 : 80) : (target.port);
     }
+    const urlAuth = target.username !== '' || target.password !== '' ? `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}` : undefined;
+    let auth = urlAuth ?? options.auth ?? undefined;
+
+    let headers: Record<string, string>;
+    if (!follow) {
+      headers = { ...(options.headers ?? {}) };
+      if (auth !== undefined) requestOptions.auth = auth;
+    } else {
+      if (followHeaders === undefined) {
+        origin = { ipc, secure, hostOrSocketPath: ipc ? socketPath! : target.host };
+        followHeaders = {};
+        for (const [k, v] of Object.entries(options.headers ?? {})) followHeaders[k.toLowerCase()] = v;
+      } else if (ws.listenerCount('redirect') === 0) {
+        // Credentials do not follow a redirect to another host, or from wss: to ws: — unless a
+        // 'redirect' listener is there to decide (as `ws`).
+        const o = origin!;
+        const sameHost = ipc ? o.ipc && socketPath === o.hostOrSocketPath : !o.ipc && target.host === o.hostOrSocketPath;
+        if (!sameHost || (o.secure && !secure)) {
+          delete followHeaders.authorization;
+          delete followHeaders.cookie;
+          if (!sameHost) delete followHeaders.host;
+          auth = undefined;
+        }
+      }
+      if (auth !== undefined && followHeaders.authorization === undefined) {
+        followHeaders.authorization = 'Basic ' + Buffer.from(auth).toString('base64');
+      }
+      headers = { ...followHeaders };
+    }
+    Object.assign(headers, {
+      'Sec-WebSocket-Version': String(version),
+      'Sec-WebSocket-Key': key,
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+    });
+    if (offered.length > 0) headers['Sec-WebSocket-Protocol'] = offered.join(',');
+    if (deflate !== undefined) headers['Sec-WebSocket-Extensions'] = formatExtensions([deflateOffer(deflate.negotiation)]);
+    if (options.origin !== undefined) headers[version < 13 ? 'Sec-WebSocket-Origin' : 'Origin'] = options.origin;
+    requestOptions.headers = headers;
+
     const req = (secure ? httpsModule.request : httpModule.request)(requestOptions);
+    ws[kSetRequest](req, target.href, redirects);
 
     req.on('timeout', () => {
       ws[kAbortHandshake](new HandshakeError('Opening handshake has timed out', 0, ErrorCode.HANDSHAKE_TIMEOUT));
@@ -151,25 +206,28 @@ export function connectClient(
     req.on('response', (res) => {
       const location = res.headers.location;
       const status = res.statusCode ?? 0;
-      if (followRedirects === true && location !== undefined && status >= 300 && status < 400) {
+      if (follow && location !== undefined && status >= 300 && status < 400) {
         res.resume();
-        req.destroy();
         if (++redirects > maxRedirects) {
+          ws[kSetRequest](req, target.href, redirects);
           ws[kAbortHandshake](new HandshakeError('Maximum redirects exceeded', status));
           return;
         }
+        req.destroy();
         let next: URL;
         try {
-          next = parseUrl(new URL(location, target.href.replace(/^ws/, 'http')));
+          try {
+            next = new URL(location, target.href);
+          } catch {
+            throw new SyntaxError(`Invalid URL: ${location}`);
+          }
+          next = parseUrl(next);
         } catch (error) {
+          ws[kSetRequest](req, target.href, redirects);
           ws[kAbortHandshake](error as Error);
           return;
         }
-        // Credentials are not carried to another host.
-        const keep = next.host === target.host ? inheritedHeaders : stripAuth(inheritedHeaders);
-        ws[kSetUrl](next.href);
-        ws.emit('redirect', next.href, req);
-        current.request = start(next, keep);
+        open(next);
         return;
       }
       if (ws.listenerCount('unexpected-response') > 0) {
@@ -183,7 +241,7 @@ export function connectClient(
       ws.emit('upgrade', res);
       if (ws.readyState !== 0) return; // aborted by an 'upgrade' listener
       try {
-        const accepted = validateUpgradeResponse(res.statusCode ?? 0, headerLookup(res.headers), key, sha1, protocols);
+        const accepted = validateUpgradeResponse(res.statusCode ?? 0, headerLookup(res.headers), key, sha1, offered);
         if (deflate === undefined) {
           if (accepted.extensions.length > 0) {
             throw new HandshakeError('Server sent a Sec-WebSocket-Extensions header but no extension was requested', 101);
@@ -194,7 +252,7 @@ export function connectClient(
           const agreed = acceptDeflateResponse(accepted.extensions, deflate.negotiation);
           ws[kSetNegotiated](
             accepted.protocol,
-            agreed === undefined ? '' : (res.headers['sec-websocket-extensions'] as string).trim(),
+            agreed === undefined ? '' : 'permessage-deflate',
             agreed === undefined ? undefined : { params: agreed.params, settings: deflate },
           );
         }
@@ -210,24 +268,11 @@ export function connectClient(
         ws[kObserveClose](watch);
       }
     });
-    req.end();
-    return req;
+    // As `ws`: the 'redirect' listener sees the new request before it is sent, and may change
+    // its headers or abort it.
+    if (redirects > 0) ws.emit('redirect', target.href, req);
+    if (options.finishRequest !== undefined) options.finishRequest(req, ws);
+    else req.end();
   };
-
-  const current = { request: start(url, { ...(options.headers ?? {}) }) };
-  // The WebSocket aborts through this proxy, so a redirect's new request is the one destroyed.
-  const proxy = {
-    abort: () => current.request.destroy(),
-    destroy: (error?: Error) => current.request.destroy(error),
-  } as unknown as http.ClientRequest;
-  return { url: url.href, request: proxy };
-}
-
-function stripAuth(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    const lower = k.toLowerCase();
-    if (lower !== 'authorization' && lower !== 'cookie' && lower !== 'host') out[k] = v;
-  }
-  return out;
+  open(first);
 }

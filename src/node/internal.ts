@@ -13,8 +13,11 @@ export const kAbortHandshake = Symbol('parley.abortHandshake');
 export const kHeartbeat = Symbol('parley.heartbeat');
 /** `ws[kHeartbeatStart](now)`: a heartbeat starts watching; silence is counted from `now`. */
 export const kHeartbeatStart = Symbol('parley.heartbeatStart');
-/** `ws[kSetUrl](url)`: the client followed a redirect; `url` reports the new target (as `ws`). */
-export const kSetUrl = Symbol('parley.setUrl');
+/**
+ * `ws[kSetRequest](request, url, redirects)`: the client handshake made a request (the first, or
+ * one following a redirect); `url` and `_req` report it, as in `ws`.
+ */
+export const kSetRequest = Symbol('parley.setRequest');
 /** `ws[kSetProtocol](protocol, extensions)`: record what the handshake negotiated. */
 export const kSetNegotiated = Symbol('parley.setNegotiated');
 /**

@@ -25,6 +25,8 @@ export interface ConnectionSettings {
   maxBufferedAmount: number;
   bufferOverflow: BufferOverflowPolicy;
   closeTimeout: number;
+  /** Client side: fills each 4-byte masking key instead of the built-in random source (`ws`'s option). */
+  generateMask?: (mask: Buffer) => void;
 }
 
 /** Defaults of {@link ConnectionSettings}. */
@@ -60,6 +62,11 @@ export interface ConnectionOptions {
   bufferOverflow?: BufferOverflowPolicy;
   /** Ms to wait for the close handshake to finish. Default 30,000. */
   closeTimeout?: number;
+  /**
+   * Client side, as `ws`: fills each 4-byte masking key. The default draws keys from
+   * `crypto.randomFillSync`, as RFC 6455 §10.3 asks; set this only where the peer is trusted.
+   */
+  generateMask?: (mask: Buffer) => void;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -76,7 +83,7 @@ export function resolveSettings(options: ConnectionOptions): ConnectionSettings 
   if (policy !== 'close' && policy !== 'refuse') {
     throw new TypeError(`bufferOverflow must be 'close' or 'refuse', got ${String(policy)}`);
   }
-  return {
+  const settings: ConnectionSettings = {
     maxPayload: nonNegative('maxPayload', options.maxPayload, DEFAULT_SETTINGS.maxPayload),
     maxFragments: nonNegative('maxFragments', options.maxFragments, DEFAULT_SETTINGS.maxFragments),
     skipUTF8Validation: options.skipUTF8Validation ?? false,
@@ -85,6 +92,11 @@ export function resolveSettings(options: ConnectionOptions): ConnectionSettings 
     bufferOverflow: policy,
     closeTimeout: nonNegative('closeTimeout', options.closeTimeout, DEFAULT_SETTINGS.closeTimeout),
   };
+  if (options.generateMask !== undefined) {
+    if (typeof options.generateMask !== 'function') throw new TypeError('generateMask must be a function');
+    settings.generateMask = options.generateMask;
+  }
+  return settings;
 }
 
 /** Validates heartbeat options. */

@@ -236,6 +236,16 @@ export class WebSocketServer extends EventEmitter {
     }
   }
 
+  /** The HTTP server in port or server mode (`ws`'s `_server`), else null. Read-only. */
+  get _server(): http.Server | https.Server | null {
+    return this.#server ?? null;
+  }
+
+  /** 0 running, 1 closing, 2 closed (`ws`'s `_state`, same numbers). Read-only. */
+  get _state(): number {
+    return this.#state;
+  }
+
   /** The bound address, as `server.address()`. @throws Error in noServer mode */
   address(): AddressInfo | string | null {
     if (this.options.noServer === true) throw new Error('The server is operating in "noServer" mode');
@@ -379,7 +389,8 @@ export class WebSocketServer extends EventEmitter {
 
     const ws = new this.#Ctor(null);
     ws.data = data;
-    ws[kSetNegotiated](protocol ?? '', deflate?.header ?? '', deflate === undefined ? undefined : { params: deflate.params, settings: this.#deflate! });
+    // `extensions` names the agreed extensions, as `ws` reports them; the parameters are in the response.
+    ws[kSetNegotiated](protocol ?? '', deflate === undefined ? '' : 'permessage-deflate', deflate === undefined ? undefined : { params: deflate.params, settings: this.#deflate! });
     ws[kAttach](socket, head, this.#settings);
     this.clients?.add(ws);
     this.#heartbeat?.add(ws);
@@ -430,11 +441,13 @@ export class WebSocketServer extends EventEmitter {
    * open connections are not closed; see {@link WebSocketServer.shutdown}). Emits 'close'.
    */
   close(callback?: (error?: Error) => void): void {
-    if (callback !== undefined) this.once('close', callback);
     if (this.#state === CLOSED) {
+      // As `ws`: closing a closed server emits 'close' again, and the callback learns it was not running.
+      if (callback !== undefined) this.once('close', () => callback(new Error('The server is not running')));
       process.nextTick(() => this.emit('close'));
       return;
     }
+    if (callback !== undefined) this.once('close', callback);
     if (this.#state === CLOSING) return;
     this.#state = CLOSING;
     this.#removeListeners?.();

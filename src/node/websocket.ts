@@ -31,7 +31,7 @@ import {
 } from '../protocol/index.js';
 import { allocate, asBuffer, fastMask, fastMaskCopy, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
-import { kAbortHandshake, kAttach, kHeartbeat, kHeartbeatStart, kObserveClose, kSetNegotiated, kSetUrl, type CloseObserver } from './internal.js';
+import { kAbortHandshake, kAttach, kHeartbeat, kHeartbeatStart, kObserveClose, kSetNegotiated, kSetRequest, type CloseObserver } from './internal.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
 import { connectClient, type ClientOptions } from './client-handshake.js';
 import { PreparedMessage } from './prepared-message.js';
@@ -133,7 +133,13 @@ interface QueuedSend {
   size?: number;
   /** A frame ready to write: a compressed message, or a close frame queued behind one. */
   frame?: { opcode: number; payload: Buffer; fin: boolean; mask: boolean; rsv1: boolean };
+  /** The data is a Blob being read (its failure is reported as `ws` reports it). */
+  blob?: boolean;
 }
+
+/** What the callbacks of sends still queued learn when the socket closes under them (`ws`'s words). */
+const CLOSED_WHILE_READING = 'The socket was closed while the blob was being read';
+const CLOSED_WHILE_COMPRESSING = 'The socket was closed while data was being compressed';
 
 /**
  * What the opening handshake set, in one object created only when something differs from the
@@ -148,7 +154,9 @@ interface Handshake {
   /** The negotiated extensions, as in the response header. */
   extensions: string;
   /** Client side: the handshake request, until the upgrade. */
-  request: { abort(): void; destroy(error?: Error): void } | undefined;
+  request: import('node:http').ClientRequest | undefined;
+  /** Client side: redirects followed so far. */
+  redirects: number;
   /** permessage-deflate as agreed, until the socket is attached and its codec made. */
   deflateSetup: DeflateSetup | undefined;
 }
@@ -238,7 +246,8 @@ export class WebSocket extends EventEmitter {
   constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
     super({ captureRejections: true });
     (this as unknown as { _events: object })._events = Object.create(EVENTS_PROTOTYPE) as object;
-    if (typeof protocols === 'object' && !Array.isArray(protocols)) {
+    // As `ws`: an object (not null, not an array) in second place is the options.
+    if (typeof protocols === 'object' && protocols !== null && !Array.isArray(protocols)) {
       options = protocols;
       protocols = undefined;
     }
@@ -246,16 +255,13 @@ export class WebSocket extends EventEmitter {
     this.#settings = address === null ? DEFAULT_SETTINGS : resolveSettings(opts);
     if (address === null) this.#flags |= Flag.IS_SERVER;
     if (address !== null) {
-      const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
-      const { url, request } = connectClient(this, address, list, opts);
-      const handshake = this.#handshakeState();
-      handshake.url = url;
-      handshake.request = request;
+      const list: readonly unknown[] = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols];
+      connectClient(this, address, list, opts);
     }
   }
 
   #handshakeState(): Handshake {
-    return (this.#handshake ??= { url: '', protocol: '', extensions: '', request: undefined, deflateSetup: undefined });
+    return (this.#handshake ??= { url: '', protocol: '', extensions: '', request: undefined, redirects: 0, deflateSetup: undefined });
   }
 
   #closingState(): Closing {
@@ -275,14 +281,16 @@ export class WebSocket extends EventEmitter {
 
   // ---- ws / WHATWG properties ------------------------------------------------------------
 
+  // The instance constants are data properties of the prototype, defined after the class with
+  // the attributes WebIDL gives them (see `defineWebIdlAttributes`).
   /** @see WebSocket.CONNECTING */
-  get CONNECTING(): number { return CONNECTING; }
+  declare readonly CONNECTING: number;
   /** @see WebSocket.OPEN */
-  get OPEN(): number { return OPEN; }
+  declare readonly OPEN: number;
   /** @see WebSocket.CLOSING */
-  get CLOSING(): number { return CLOSING; }
+  declare readonly CLOSING: number;
   /** @see WebSocket.CLOSED */
-  get CLOSED(): number { return CLOSED; }
+  declare readonly CLOSED: number;
 
   /** Current state: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
   get readyState(): number {
@@ -323,6 +331,30 @@ export class WebSocket extends EventEmitter {
   /** Whether reading is paused by {@link WebSocket.pause}. */
   get isPaused(): boolean {
     return this.#is(Flag.PAUSED);
+  }
+
+  // ---- what programs written for `ws` read of its internals --------------------------------
+  // Read-only, not enumerable. `ws._socket` in particular is how `ws` code reaches the peer's
+  // address (`ws._socket.remoteAddress`); the others are what `ws`'s own tests inspect.
+
+  /** The underlying socket once the connection is open (`ws`'s `_socket`), else null. */
+  get _socket(): Duplex | null {
+    return this.#socket ?? null;
+  }
+
+  /** Client side: the handshake request in flight (`ws`'s `_req`), else null. */
+  get _req(): import('node:http').ClientRequest | null {
+    return this.#handshake?.request ?? null;
+  }
+
+  /** Client side: redirects followed (`ws`'s `_redirects`). */
+  get _redirects(): number {
+    return this.#handshake?.redirects ?? 0;
+  }
+
+  /** The close handshake's timer while one runs (`ws`'s `_closeTimer`), else null. */
+  get _closeTimer(): NodeJS.Timeout | null {
+    return this.#closing?.timer ?? null;
   }
 
   // ---- sending ---------------------------------------------------------------------------
@@ -465,7 +497,7 @@ export class WebSocket extends EventEmitter {
   #queueSend(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): void {
     const queue = (this.#sendQueue ??= []);
     const size = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : toBytes(data).length;
-    const entry: QueuedSend = { ready: !isBlob(data), data, options, cb, size };
+    const entry: QueuedSend = { ready: !isBlob(data), data, options, cb, size, blob: isBlob(data) };
     this.#queuedBytes += size;
     queue.push(entry);
     if (isBlob(data)) {
@@ -483,11 +515,23 @@ export class WebSocket extends EventEmitter {
     const queue = this.#sendQueue;
     if (queue === undefined) return;
     while (queue.length > 0 && queue[0]!.ready) {
-      const { data, options, cb, error, size, frame } = queue.shift()!;
-      this.#queuedBytes -= size ?? 0;
+      const head = queue[0]!;
+      const { data, options, cb, error, size, frame } = head;
       // Everything queued was accepted before close(), whose frame is queued last: it goes out.
       const socket = this.#socket;
       const writable = (this.#readyState === OPEN || this.#readyState === CLOSING) && socket !== undefined && !socket.destroyed && !socket.writableEnded;
+      if (head.blob === true && (error !== undefined || !writable)) {
+        // As `ws`: a Blob that cannot be read fails the connection, and the socket closing while
+        // it was read fails it and every send behind it.
+        this.#failQueue(error ?? new Error(CLOSED_WHILE_READING), error !== undefined);
+        return;
+      }
+      if (!writable && frame !== undefined && frame.opcode !== Opcode.Close) {
+        this.#failQueue(new Error(CLOSED_WHILE_COMPRESSING), false);
+        return;
+      }
+      queue.shift();
+      this.#queuedBytes -= size ?? 0;
       if (error !== undefined) cb?.(error);
       else if (!writable) this.#sendAfterClose(data, cb);
       else if (frame !== undefined) this.#writeFrame(frame.opcode, frame.payload, frame.fin, frame.mask, cb, frame.rsv1);
@@ -500,6 +544,24 @@ export class WebSocket extends EventEmitter {
         this.emit('drain');
       }
     }
+  }
+
+  /**
+   * Fails every queued send with `error` and empties the queue. With `fatal` (a Blob that could
+   * not be read) the connection fails too, as in `ws`: CLOSING, the socket ended, 'error' emitted.
+   */
+  #failQueue(error: Error, fatal: boolean): void {
+    const queue = this.#sendQueue ?? [];
+    this.#sendQueue = undefined;
+    this.#queuedBytes = 0;
+    for (const entry of queue) entry.cb?.(error);
+    if (!fatal || this.#readyState === CLOSED) return;
+    if (this.#readyState === OPEN) {
+      this.#readyState = CLOSING;
+      this.#setCloseTimer();
+    }
+    if (this.#socket !== undefined) endSocket(this.#socket);
+    this.#emitError(error);
   }
 
   /**
@@ -537,7 +599,8 @@ export class WebSocket extends EventEmitter {
   }
 
   #writeFrame(opcode: number, payload: Buffer, fin: boolean, mask: boolean, cb: SendCallback | undefined, rsv1 = false): boolean {
-    const maskKey = mask ? nextMaskKey() : undefined;
+    const generateMask = this.#settings.generateMask;
+    const maskKey = !mask ? undefined : generateMask === undefined ? nextMaskKey() : customMaskKey(generateMask);
     if (maskKey !== undefined || payload.length <= COPY_LIMIT) {
       return this.#write(encodeFrame(opcode, payload, { fin, rsv1, maskKey, mask: fastMask }, allocate) as Buffer, cb);
     }
@@ -658,7 +721,20 @@ export class WebSocket extends EventEmitter {
     if (this.#readyState === CONNECTING) {
       throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
     }
-    if (isBlob(data)) throw new TypeError('ping and pong data cannot be a Blob');
+    if (isBlob(data)) {
+      if (data.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+      if (this.#readyState !== OPEN) {
+        this.#sendAfterClose(data, cb);
+        return;
+      }
+      // Read first, then sent as a control frame, which may go between other frames (RFC 6455 §5.4).
+      const masked = mask;
+      data.arrayBuffer().then(
+        (ab) => this.#control(opcode, Buffer.from(ab), masked, cb),
+        (error: unknown) => cb?.(error instanceof Error ? error : new Error(String(error))),
+      );
+      return;
+    }
     const bytes = toBytes(typeof data === 'number' ? String(data) : data);
     if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
     if (this.#readyState !== OPEN) {
@@ -729,29 +805,34 @@ export class WebSocket extends EventEmitter {
       this[kAbortHandshake](new InvalidStateError('WebSocket was closed before the connection was established'));
       return;
     }
+    // A handshake that failed (its 'error' listener may call this) has no socket to destroy.
+    if (this.#socket === undefined) return;
     this.#readyState = CLOSING;
-    this.#socket!.destroy();
+    this.#socket.destroy();
   }
 
   /** Stops reading from the peer (TCP backpressure) until {@link WebSocket.resume}. */
   pause(): void {
-    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED || this.#socket === undefined) return;
     this.#flags |= Flag.PAUSED;
-    this.#socket!.pause();
+    this.#socket.pause();
   }
 
   /** Reads from the peer again after {@link WebSocket.pause}. */
   resume(): void {
-    if (this.#readyState === CONNECTING || this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING || this.#readyState === CLOSED || this.#socket === undefined) return;
     this.#flags &= ~Flag.PAUSED;
-    if (this.#receiver?.paused !== true) this.#socket!.resume();
+    if (this.#receiver?.paused !== true) this.#socket.resume();
   }
 
   // ---- wiring ----------------------------------------------------------------------------
 
-  /** @internal The client followed a redirect to `url`. */
-  [kSetUrl](url: string): void {
-    this.#handshakeState().url = url;
+  /** @internal The client handshake made `request` to `url`, after `redirects` redirects. */
+  [kSetRequest](request: import('node:http').ClientRequest, url: string, redirects: number): void {
+    const handshake = this.#handshakeState();
+    handshake.request = request;
+    handshake.url = url;
+    handshake.redirects = redirects;
   }
 
   /** @internal Records what the handshake negotiated (and permessage-deflate's parameters, if agreed). */
@@ -1002,6 +1083,10 @@ export class WebSocket extends EventEmitter {
     }
     this.#out = undefined;
     this.#outBytes = 0;
+    // Sends still being compressed fail now, while CLOSING, as in `ws` (a Blob being read
+    // settles first: its callback learns how the read ended).
+    const head = this.#sendQueue?.[0];
+    if (head !== undefined && !head.ready && head.blob !== true) this.#failQueue(new Error(CLOSED_WHILE_COMPRESSING), false);
     this.#deflate?.close(); // zlib memory goes back now, not at garbage collection
     const closing = this.#closing;
     if (closing?.timer !== undefined) {
@@ -1031,9 +1116,10 @@ export class WebSocket extends EventEmitter {
     const request = handshake?.request;
     if (handshake !== undefined) handshake.request = undefined;
     request?.destroy();
+    // As `ws`: 'error' is emitted while CLOSING, then the connection is CLOSED and 'close' follows.
     process.nextTick(() => {
-      this.#readyState = CLOSED;
       this.#emitError(error);
+      this.#readyState = CLOSED;
       this.emit('close', CloseCode.Abnormal, EMPTY);
     });
   }
@@ -1168,6 +1254,30 @@ export class WebSocket extends EventEmitter {
   set onerror(h: EventListenerLike | null) { this.#setAttribute('error', h); }
 }
 
+/**
+ * Gives `cls` (`WebSocket` or a subclass) the WebIDL attributes browsers and `ws` give it: the
+ * ready-state constants are enumerable, read-only, non-configurable data properties of the class
+ * and of its prototype, and the attributes are enumerable, configurable accessors of the
+ * prototype (copied onto a subclass's own prototype, where code that lists them looks).
+ * @internal
+ */
+export function defineWebIdlAttributes(cls: abstract new (...args: never[]) => WebSocket): void {
+  const prototype = cls.prototype as object;
+  for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
+    const descriptor = { value, enumerable: true, writable: false, configurable: false };
+    Object.defineProperty(cls, name, descriptor);
+    Object.defineProperty(prototype, name, descriptor);
+  }
+  for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onclose', 'onerror', 'onmessage', 'onopen']) {
+    let descriptor: PropertyDescriptor | undefined;
+    for (let o: object | null = prototype; o !== null && descriptor === undefined; o = Object.getPrototypeOf(o) as object | null) {
+      descriptor = Object.getOwnPropertyDescriptor(o, name);
+    }
+    if (descriptor !== undefined) Object.defineProperty(prototype, name, { ...descriptor, enumerable: true, configurable: true });
+  }
+}
+defineWebIdlAttributes(WebSocket);
+
 /** Receiver configurations by settings and role, so the connections of a server share one. */
 const receiverConfigs = new WeakMap<ConnectionSettings, Array<ReceiverConfig | undefined>>();
 
@@ -1187,6 +1297,13 @@ function receiverConfig(s: ConnectionSettings, isServer: boolean, allowRsv1: boo
     maskCopy: fastMaskCopy,
     allocate,
   }));
+}
+
+/** A masking key from the application's `generateMask` (a `ws` client option), which fills 4 bytes. */
+function customMaskKey(generateMask: (mask: Buffer) => void): Buffer {
+  const key = Buffer.alloc(4);
+  generateMask(key);
+  return key;
 }
 
 /**

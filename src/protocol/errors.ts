@@ -87,10 +87,15 @@ export class HandshakeError extends ParleyError {
   }
 }
 
-/** The application called a method the connection's state does not allow. */
+/**
+ * The application called a method the connection's state does not allow. Its `name` is `'Error'`:
+ * `ws` throws a plain `Error` here and programs match on `String(error)`; the class and the
+ * `code` tell it apart.
+ */
 export class InvalidStateError extends ParleyError {
   /** @param message - what was misused */
   constructor(message: string) {
     super(ErrorCode.INVALID_STATE, message, CloseCode.InternalError);
+    this.name = 'Error';
   }
 }

@@ -3,7 +3,7 @@
  * in by the caller.
  * @packageDocumentation
  */
-import { WS_GUID, WS_VERSION } from './constants.js';
+import { WS_GUID } from './constants.js';
 import { ErrorCode, HandshakeError } from './errors.js';
 import { hasToken, parseExtensions, parseTokenList, type ExtensionOffer } from './header-values.js';
 
@@ -55,25 +55,48 @@ export function generateKey(random16: Uint8Array): string {
 }
 
 /**
+ * Protocol versions a server accepts: 13 (RFC 6455) and 8, the last draft (hybi-08), whose
+ * framing and handshake are the same and which `ws` accepts too (RFC 6455 §4.4 lets a server
+ * speak several versions).
+ */
+export const SUPPORTED_VERSIONS: readonly string[] = Object.freeze(['13', '8']);
+
+/**
+ * Refusal messages of the server handshake. They are `ws`'s, word for word, because applications
+ * written for `ws` match on them (in `wsClientError` listeners and in tests).
+ */
+export const RequestRefusal = {
+  METHOD: 'Invalid HTTP method',
+  UPGRADE: 'Invalid Upgrade header',
+  CONNECTION: 'Invalid Connection header',
+  KEY: 'Missing or invalid Sec-WebSocket-Key header',
+  VERSION: 'Missing or invalid Sec-WebSocket-Version header',
+  PROTOCOL: 'Invalid Sec-WebSocket-Protocol header',
+  EXTENSIONS: 'Invalid or unacceptable Sec-WebSocket-Extensions header',
+} as const;
+
+/**
  * Checks an upgrade request against RFC 6455 §4.2.1.
- * @throws HandshakeError with status 400 for a malformed request, 426 for a version other than 13
+ * @throws HandshakeError with status 405 for a method other than GET, 400 for a malformed
+ * request or a version other than 13 or 8 (the 400 carries `Sec-WebSocket-Version: 13, 8`, as in
+ * RFC 6455 §4.4's example; see {@link buildErrorResponse})
  */
 export function validateUpgradeRequest(method: string, header: HeaderLookup): UpgradeRequest {
-  if (method !== 'GET') throw new HandshakeError('the upgrade request must use GET', 400);
-  if (!hasToken(header('upgrade'), 'websocket')) throw new HandshakeError('missing or invalid Upgrade header', 400);
-  if (!hasToken(header('connection'), 'upgrade')) throw new HandshakeError('missing or invalid Connection header', 400);
+  if (method !== 'GET') throw new HandshakeError(RequestRefusal.METHOD, 405);
+  if (!hasToken(header('upgrade'), 'websocket')) throw new HandshakeError(RequestRefusal.UPGRADE, 400);
+  if (!hasToken(header('connection'), 'upgrade')) throw new HandshakeError(RequestRefusal.CONNECTION, 400);
   const key = header('sec-websocket-key');
-  if (key === undefined || !isValidKey(key.trim())) throw new HandshakeError('missing or invalid Sec-WebSocket-Key header', 400);
+  if (key === undefined || !isValidKey(key.trim())) throw new HandshakeError(RequestRefusal.KEY, 400);
   const version = header('sec-websocket-version');
-  if (version === undefined || version.trim() !== String(WS_VERSION)) {
-    throw new HandshakeError('unsupported WebSocket version', 426);
+  if (version === undefined || !SUPPORTED_VERSIONS.includes(version.trim())) {
+    throw new HandshakeError(RequestRefusal.VERSION, 400);
   }
   let protocols: string[] = [];
   const protocolHeader = header('sec-websocket-protocol');
   if (protocolHeader !== undefined) {
     const list = parseTokenList(protocolHeader);
     if (list === undefined || list.length === 0 || new Set(list).size !== list.length) {
-      throw new HandshakeError('invalid Sec-WebSocket-Protocol header', 400);
+      throw new HandshakeError(RequestRefusal.PROTOCOL, 400);
     }
     protocols = list;
   }
@@ -81,7 +104,7 @@ export function validateUpgradeRequest(method: string, header: HeaderLookup): Up
   const extensionHeader = header('sec-websocket-extensions');
   if (extensionHeader !== undefined) {
     const list = parseExtensions(extensionHeader);
-    if (list === undefined) throw new HandshakeError('invalid Sec-WebSocket-Extensions header', 400);
+    if (list === undefined) throw new HandshakeError(RequestRefusal.EXTENSIONS, 400);
     extensions = list;
   }
   return { key: key.trim(), protocols, extensions };
@@ -128,7 +151,8 @@ export function buildErrorResponse(status: number, message?: string, headers: Re
   const text = STATUS_TEXT[status] ?? 'Error';
   const body = message ?? text;
   let s = `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${new TextEncoder().encode(body).length}\r\n`;
-  if (status === 426) s += `Sec-WebSocket-Version: ${WS_VERSION}\r\n`;
+  // RFC 6455 §4.4: a refused version is answered with the versions the server speaks.
+  if (status === 426 || message === RequestRefusal.VERSION) s += `Sec-WebSocket-Version: ${SUPPORTED_VERSIONS.join(', ')}\r\n`;
   for (const [k, v] of Object.entries(headers)) s += `${k}: ${v}\r\n`;
   return s + '\r\n' + body;
 }
@@ -142,28 +166,34 @@ export interface UpgradeResponse {
 }
 
 /**
- * Checks the server's 101 response against RFC 6455 §4.1 (client steps 1–6).
- * @param offeredProtocols - subprotocols the client sent; the server may pick one or none
+ * Checks the server's 101 response against RFC 6455 §4.1 (client steps 1–6). The messages are
+ * `ws`'s, word for word: applications match on them.
+ * @param offeredProtocols - subprotocols the client sent; when it sent any, the server must
+ * select one of them (as `ws` requires)
  * @throws HandshakeError naming what was wrong
  */
 export function validateUpgradeResponse(status: number, header: HeaderLookup, key: string, sha1: Sha1, offeredProtocols: readonly string[]): UpgradeResponse {
-  if (status !== 101) throw new HandshakeError(`unexpected server response: ${status}`, status);
-  if (!hasToken(header('upgrade'), 'websocket')) throw new HandshakeError('invalid Upgrade header in the response', status);
-  if (!hasToken(header('connection'), 'upgrade')) throw new HandshakeError('invalid Connection header in the response', status);
+  if (status !== 101) throw new HandshakeError(`Unexpected server response: ${status}`, status);
+  if (!hasToken(header('upgrade'), 'websocket')) throw new HandshakeError('Invalid Upgrade header', status);
+  if (!hasToken(header('connection'), 'upgrade')) throw new HandshakeError('Invalid Connection header', status);
   if (header('sec-websocket-accept')?.trim() !== acceptKey(key, sha1)) {
-    throw new HandshakeError('invalid Sec-WebSocket-Accept header', status, ErrorCode.HANDSHAKE_FAILED);
+    throw new HandshakeError('Invalid Sec-WebSocket-Accept header', status, ErrorCode.HANDSHAKE_FAILED);
   }
   let protocol = '';
   const p = header('sec-websocket-protocol');
   if (p !== undefined) {
     protocol = p.trim();
-    if (!offeredProtocols.includes(protocol)) throw new HandshakeError('server sent a subprotocol that was not offered', status);
+    // §4.1 step 6: a subprotocol that was not offered fails the connection.
+    if (offeredProtocols.length === 0) throw new HandshakeError('Server sent a subprotocol but none was requested', status);
+    if (!offeredProtocols.includes(protocol)) throw new HandshakeError('Server sent an invalid subprotocol', status);
+  } else if (offeredProtocols.length > 0) {
+    throw new HandshakeError('Server sent no subprotocol', status);
   }
   let extensions: ExtensionOffer[] = [];
   const e = header('sec-websocket-extensions');
   if (e !== undefined) {
     const list = parseExtensions(e);
-    if (list === undefined) throw new HandshakeError('invalid Sec-WebSocket-Extensions header in the response', status);
+    if (list === undefined) throw new HandshakeError('Invalid Sec-WebSocket-Extensions header', status);
     extensions = list;
   }
   return { protocol, extensions };

@@ -279,12 +279,20 @@ export class Receiver {
     } else {
       // Gather the header across chunks: first two bytes, then the size they announce.
       const h = (this.#header ??= new Uint8Array(14));
+      const before = this.#headerFill;
       let i = pos;
       while (this.#headerFill < 2 && i < chunk.length) h[this.#headerFill++] = chunk[i++]!;
       if (this.#headerFill < 2) return -1;
       const need = headerSize(h[1]!);
       while (this.#headerFill < need && i < chunk.length) h[this.#headerFill++] = chunk[i++]!;
-      if (this.#headerFill < need) return -1;
+      if (this.#headerFill < need) {
+        // Fail fast (bad-input guide §11): a hostile length is refused as soon as its bytes are
+        // in, not after the peer chooses to send the masking key.
+        // Only a masked frame can be short of `need` with its length complete.
+        const lengthEnd = need - ((h[1]! & 0x80) !== 0 ? 4 : 0);
+        if (before < lengthEnd && this.#headerFill >= lengthEnd) this.#checkHeader(h, 0);
+        return -1;
+      }
       this.#headerFill = 0;
       src = h;
       at = 0;
@@ -293,8 +301,12 @@ export class Receiver {
     return this.#parseHeader(src, at) ? used : -1;
   }
 
-  /** Decodes and checks one complete header; false when the frame was rejected. */
-  #parseHeader(b: Uint8Array, at: number): boolean {
+  /**
+   * Checks a header whose first two bytes and extended length are in (the masking key need not
+   * be), without changing any state.
+   * @returns the payload length, or -1 when the frame was rejected (the receiver is stopped)
+   */
+  #checkHeader(b: Uint8Array, at: number): number {
     const b0 = b[at]!;
     const b1 = b[at + 1]!;
     const fin = (b0 & 0x80) !== 0;
@@ -302,43 +314,44 @@ export class Receiver {
     const opcode = b0 & 0x0f;
     const masked = (b1 & 0x80) !== 0;
     let length = b1 & 0x7f;
-    let o = at + 2;
+    const o = at + 2;
 
-    if ((b0 & 0x30) !== 0) return this.#fail(ErrorCode.RSV_INVALID, 'RSV2 and RSV3 must be clear', CloseCode.ProtocolError);
+    if ((b0 & 0x30) !== 0) return this.#reject(ErrorCode.RSV_INVALID, 'RSV2 and RSV3 must be clear', CloseCode.ProtocolError);
     const config = this.#config;
     if (masked !== config.expectMasked) {
-      return this.#fail(ErrorCode.MASK_INVALID, config.expectMasked ? 'client frames must be masked' : 'server frames must not be masked', CloseCode.ProtocolError);
+      return this.#reject(ErrorCode.MASK_INVALID, config.expectMasked ? 'client frames must be masked' : 'server frames must not be masked', CloseCode.ProtocolError);
     }
 
     if (opcode >= 0x8) {
       // Control frames (§5.5): close, ping, pong only; never fragmented; payload ≤ 125.
-      if (opcode > Opcode.Pong) return this.#fail(ErrorCode.OPCODE_INVALID, `reserved control opcode ${opcode}`, CloseCode.ProtocolError);
-      if (!fin) return this.#fail(ErrorCode.CONTROL_FRAME_INVALID, 'fragmented control frame', CloseCode.ProtocolError);
-      if (length > MAX_CONTROL_PAYLOAD) return this.#fail(ErrorCode.CONTROL_FRAME_INVALID, 'control frame over 125 bytes', CloseCode.ProtocolError);
-      if (rsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 on a control frame', CloseCode.ProtocolError);
+      if (opcode > Opcode.Pong) return this.#reject(ErrorCode.OPCODE_INVALID, `reserved control opcode ${opcode}`, CloseCode.ProtocolError);
+      if (!fin) return this.#reject(ErrorCode.CONTROL_FRAME_INVALID, 'fragmented control frame', CloseCode.ProtocolError);
+      if (length > MAX_CONTROL_PAYLOAD) return this.#reject(ErrorCode.CONTROL_FRAME_INVALID, 'control frame over 125 bytes', CloseCode.ProtocolError);
+      if (rsv1) return this.#reject(ErrorCode.RSV_INVALID, 'RSV1 on a control frame', CloseCode.ProtocolError);
     } else {
-      if (opcode > Opcode.Binary) return this.#fail(ErrorCode.OPCODE_INVALID, `reserved data opcode ${opcode}`, CloseCode.ProtocolError);
+      if (opcode > Opcode.Binary) return this.#reject(ErrorCode.OPCODE_INVALID, `reserved data opcode ${opcode}`, CloseCode.ProtocolError);
       if (opcode === Opcode.Continuation) {
-        if (this.#messageOpcode === 0) return this.#fail(ErrorCode.FRAGMENT_INVALID, 'continuation frame with no message to continue', CloseCode.ProtocolError);
+        if (this.#messageOpcode === 0) return this.#reject(ErrorCode.FRAGMENT_INVALID, 'continuation frame with no message to continue', CloseCode.ProtocolError);
         // RFC 7692 §6.1: RSV1 is set on the first frame of a message only.
-        if (rsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 on a continuation frame', CloseCode.ProtocolError);
+        if (rsv1) return this.#reject(ErrorCode.RSV_INVALID, 'RSV1 on a continuation frame', CloseCode.ProtocolError);
       } else {
-        if (this.#messageOpcode !== 0) return this.#fail(ErrorCode.FRAGMENT_INVALID, 'new message inside a fragmented message', CloseCode.ProtocolError);
-        if (rsv1 && !config.allowRsv1) return this.#fail(ErrorCode.RSV_INVALID, 'RSV1 set but no extension was negotiated', CloseCode.ProtocolError);
+        if (this.#messageOpcode !== 0) return this.#reject(ErrorCode.FRAGMENT_INVALID, 'new message inside a fragmented message', CloseCode.ProtocolError);
+        if (rsv1 && !config.allowRsv1) return this.#reject(ErrorCode.RSV_INVALID, 'RSV1 set but no extension was negotiated', CloseCode.ProtocolError);
       }
     }
 
     if (length === 126) {
       length = (b[o]! << 8) | b[o + 1]!;
-      o += 2;
     } else if (length === 127) {
       const high = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
       const low = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
-      o += 8;
       // §5.2: the most significant bit must be 0. Past 2^53 a JS number is inexact, and no
       // limit could allow it anyway.
+      if ((high & 0x80000000) !== 0) {
+        return this.#reject(ErrorCode.MESSAGE_TOO_BIG, '64-bit payload length with the most significant bit set (RFC 6455 §5.2)', CloseCode.MessageTooBig);
+      }
       if (high >= 0x200000) {
-        return this.#fail(ErrorCode.MESSAGE_TOO_BIG, 'frame length beyond 2^53', CloseCode.MessageTooBig);
+        return this.#reject(ErrorCode.MESSAGE_TOO_BIG, 'frame length beyond 2^53', CloseCode.MessageTooBig);
       }
       length = high * 0x100000000 + low;
     }
@@ -352,19 +365,35 @@ export class Receiver {
       const maxPayload = config.maxPayload;
       const limit = compressed ? maxPayload + Math.ceil(maxPayload / 64) + 1024 : maxPayload;
       if (maxPayload > 0 && this.#messageSize + length > limit) {
-        return this.#fail(ErrorCode.MESSAGE_TOO_BIG, `message over maxPayload (${maxPayload} bytes)`, CloseCode.MessageTooBig);
+        return this.#reject(ErrorCode.MESSAGE_TOO_BIG, `message over maxPayload (${maxPayload} bytes)`, CloseCode.MessageTooBig);
       }
-      if (!fin || opcode === Opcode.Continuation) {
-        if (config.maxFragments > 0 && ++this.#fragmentCount > config.maxFragments) {
-          return this.#fail(ErrorCode.TOO_MANY_FRAGMENTS, `message over maxFragments (${config.maxFragments} frames)`, CloseCode.MessageTooBig);
-        }
+      if ((!fin || opcode === Opcode.Continuation) && config.maxFragments > 0 && this.#fragmentCount + 1 > config.maxFragments) {
+        return this.#reject(ErrorCode.TOO_MANY_FRAGMENTS, `message over maxFragments (${config.maxFragments} frames)`, CloseCode.MessageTooBig);
       }
+    }
+    return length;
+  }
+
+  /** Decodes and checks one complete header; false when the frame was rejected. */
+  #parseHeader(b: Uint8Array, at: number): boolean {
+    const length = this.#checkHeader(b, at);
+    if (length < 0) return false;
+    const b0 = b[at]!;
+    const b1 = b[at + 1]!;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv1 = (b0 & 0x40) !== 0;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    const len7 = b1 & 0x7f;
+    const o = at + (len7 < 126 ? 2 : len7 === 126 ? 4 : 10);
+    if (opcode < 0x8) {
+      if (!fin || opcode === Opcode.Continuation) this.#fragmentCount++;
       if (opcode !== Opcode.Continuation) {
         this.#messageOpcode = opcode;
         if (rsv1) this.#bits |= COMPRESSED;
         else this.#bits &= ~COMPRESSED;
-        if (opcode === Opcode.Text && !rsv1 && !config.skipUtf8) {
-          if (this.#utf8 === undefined) this.#utf8 = new Utf8Validator(config.utf8Check);
+        if (opcode === Opcode.Text && !rsv1 && !this.#config.skipUtf8) {
+          if (this.#utf8 === undefined) this.#utf8 = new Utf8Validator(this.#config.utf8Check);
           else this.#utf8.reset();
         }
       }
@@ -614,6 +643,12 @@ export class Receiver {
     this.#stop();
     this.#handler.onError(new ProtocolError(code, message, closeCode));
     return false;
+  }
+
+  /** {@link Receiver.#fail} for {@link Receiver.#checkHeader}, which answers with a length. */
+  #reject(code: ErrorCode, message: string, closeCode: number): -1 {
+    this.#fail(code, message, closeCode);
+    return -1;
   }
 }
 

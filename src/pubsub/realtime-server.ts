@@ -138,6 +138,8 @@ export class WebSocketServer extends NodeWebSocketServer {
    * @throws TypeError/RangeError for inconsistent options
    */
   constructor(options: ServerOptions, callback?: () => void) {
+    // No options at all reaches the Node layer's check, which names the options it needs (as `ws`).
+    options ??= {};
     const realtime = options.realtime ?? {};
     // Checked before the Node layer starts listening, so bad options leave nothing open.
     const limits = resolveLimits(realtime.limits);

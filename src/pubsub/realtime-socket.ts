@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { InvalidStateError } from '../protocol/index.js';
-import { WebSocket as NodeWebSocket, type BinaryType } from '../node/websocket.js';
+import { WebSocket as NodeWebSocket, defineWebIdlAttributes, type BinaryType } from '../node/websocket.js';
 import type { StreamPosition } from './envelope.js';
 import { isPromise } from './maybe-async.js';
 import type { PublishResult } from './pubsub.js';
@@ -156,3 +156,5 @@ export class WebSocket extends NodeWebSocket {
     return super.emit(event, ...args);
   }
 }
+// The exported class shows the same WebIDL attributes as the Node layer's (as `ws`).
+defineWebIdlAttributes(WebSocket);

@@ -28,10 +28,11 @@ async function answeredOrDropped(peer: RawPeer, budgetMs: number, what: string):
   return text.slice(0, 12);
 }
 
-void test('§1 wrong method, wrong Upgrade, bad Sec-WebSocket-Key → 400, socket closed', T, async () => {
+void test('§1 wrong method → 405; wrong Upgrade, bad Sec-WebSocket-Key → 400; socket closed', T, async () => {
   await withServer({}, async (h) => {
+    const post = await refused(h, upgradeRequest({ method: 'POST' }), 'POST');
+    assert.equal(post.status, 405, post.startLine);
     const cases: Array<[string, Buffer]> = [
-      ['POST', upgradeRequest({ method: 'POST' })],
       ['Upgrade: h2c', upgradeRequest({ headers: [['Upgrade', 'h2c']] })],
       ['key missing', upgradeRequest({ omit: ['sec-websocket-key'] })],
       ['key of 15 bytes', upgradeRequest({ key: Buffer.alloc(15, 7).toString('base64') })],
@@ -62,14 +63,14 @@ void test('§1 missing Upgrade header, missing Connection upgrade token → 400,
   });
 });
 
-void test('§1 version 8 → 426 with Sec-WebSocket-Version: 13; version missing → 400 or 426', T, async () => {
+void test('§1 version 7 or missing → 400 with Sec-WebSocket-Version: 13, 8 (RFC 6455 §4.4, as ws)', T, async () => {
   await withServer({}, async (h) => {
-    const v8 = await refused(h, upgradeRequest({ headers: [['Sec-WebSocket-Version', '8']] }), 'version 8');
-    assert.equal(v8.status, 426);
-    assert.equal(v8.headers.get('sec-websocket-version'), '13');
+    const v7 = await refused(h, upgradeRequest({ headers: [['Sec-WebSocket-Version', '7']] }), 'version 7');
+    assert.equal(v7.status, 400);
+    assert.equal(v7.headers.get('sec-websocket-version'), '13, 8');
     const none = await refused(h, upgradeRequest({ omit: ['sec-websocket-version'] }), 'version missing');
-    assert.ok(none.status === 400 || none.status === 426, none.startLine);
-    if (none.status === 426) assert.equal(none.headers.get('sec-websocket-version'), '13');
+    assert.equal(none.status, 400, none.startLine);
+    assert.equal(none.headers.get('sec-websocket-version'), '13, 8');
     assert.equal(h.connections.length, 0);
     await h.checkHealthy();
   });

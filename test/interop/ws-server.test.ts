@@ -148,10 +148,14 @@ void describe('ws server ↔ Parley client: ping, pong, subprotocols', () => {
     assert.equal(peer.protocol, 'chat.v2');
   });
 
-  void test('no subprotocol chosen: the client connects with protocol "" (RFC 6455 §4.1, WHATWG; ws would refuse)', async (t) => {
+  void test('no subprotocol chosen: the client fails with ws\'s error, then close 1006 (as a ws client)', async (t) => {
     const s = await startWs(t, { handleProtocols: () => false });
-    const { client } = await connect(t, s, ['chat.v1']);
-    assert.equal(client.protocol, '');
+    const client = new WebSocket(s.url, ['chat.v1']);
+    terminateAfter(t, client);
+    const error = waitEvent<[Error]>(client, 'error');
+    const closed = waitEvent<Close>(client, 'close');
+    assert.equal((await error)[0].message, 'Server sent no subprotocol');
+    assert.equal((await closed)[0], 1006);
   });
 
   void test('a subprotocol that was not offered fails the handshake: error, then close 1006', async (t) => {

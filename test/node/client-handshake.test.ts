@@ -11,6 +11,7 @@ import { lookup } from 'node:dns/promises';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,8 +50,8 @@ void describe('client URL and option checks', () => {
     assert.throws(() => new WebSocket('ws://127.0.0.1:1', ['']), SyntaxError);
   });
 
-  void test('protocolVersion other than 13 → RangeError', () => {
-    assert.throws(() => new WebSocket('ws://127.0.0.1:1', { protocolVersion: 8 }), RangeError);
+  void test("protocolVersion other than 13 or 8 → RangeError with ws's message", () => {
+    assert.throws(() => new WebSocket('ws://127.0.0.1:1', { protocolVersion: 1000 }), /^RangeError: Unsupported protocol version: 1000 \(supported versions: 8, 13\)$/);
     assert.throws(() => new WebSocket('ws://127.0.0.1:1', { protocolVersion: 'x' as unknown as number }), RangeError);
   });
 
@@ -173,17 +174,21 @@ void describe('client handshake', () => {
   });
 
   void test('a 101 with a wrong accept, an unoffered subprotocol or an extension is refused', async (t) => {
-    const cases: Array<{ lines: string[]; accept?: string; protocols?: string[]; message: RegExp }> = [
-      { lines: [], accept: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=', message: /Sec-WebSocket-Accept/ },
-      { lines: ['Sec-WebSocket-Protocol: other'], protocols: ['mine'], message: /subprotocol/ },
-      { lines: ['Sec-WebSocket-Protocol: surprise'], message: /subprotocol/ },
-      { lines: ['Sec-WebSocket-Extensions: permessage-deflate'], message: /Extensions/ },
+    // The messages are ws's, word for word: programs match on them.
+    const cases: Array<{ lines: string[]; accept?: string; protocols?: string[]; message: string }> = [
+      { lines: [], accept: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=', message: 'Invalid Sec-WebSocket-Accept header' },
+      { lines: ['Sec-WebSocket-Protocol: other'], protocols: ['mine'], message: 'Server sent an invalid subprotocol' },
+      { lines: ['Sec-WebSocket-Protocol: surprise'], message: 'Server sent a subprotocol but none was requested' },
+      { lines: [], protocols: ['mine'], message: 'Server sent no subprotocol' },
+      { lines: ['Sec-WebSocket-Extensions: permessage-deflate'], message: 'Server sent a Sec-WebSocket-Extensions header but no extension was requested' },
+      { lines: ['Sec-WebSocket-Extensions: foo'], message: 'Server indicated an extension that was not requested' },
     ];
     for (const c of cases) {
       const { port } = await rawServer(t, (socket) => acceptByHand(socket, undefined, c.lines, c.accept));
-      const failed = await failClient(t, `ws://127.0.0.1:${port}`, c.protocols);
+      const offer = c.message.includes('no extension was requested') ? { perMessageDeflate: false } : undefined;
+      const failed = await failClient(t, `ws://127.0.0.1:${port}`, c.protocols, offer);
       assert.equal(failed.opened, false, c.lines.join());
-      assert.match(failed.error.message, c.message);
+      assert.equal(failed.error.message, c.message);
       assert.equal(failed.code, 1006);
     }
   });
@@ -276,5 +281,141 @@ void describe('wss:// over TLS', () => {
     const { url } = await startTls(t, pair.key, pair.cert);
     const ws = await openClient(t, url, undefined, { rejectUnauthorized: false });
     assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+});
+
+/**
+ * What programs written for ws rely on in the client handshake, found by running ws's own
+ * public-API tests against Parley (docs/api.md, "Differences from ws").
+ */
+void describe('client handshake as ws does it', () => {
+  void test('ws._req is the request in flight (default ports left out of Host), null once open', async (t) => {
+    for (const [url, host] of [['wss://localhost:443', 'localhost'], ['wss://localhost:8443', 'localhost:8443'], ['ws://localhost:80', 'localhost'], ['ws://localhost:88', 'localhost:88']]) {
+      const ws = new WebSocket(url!, { lookup: () => undefined } as never);
+      ws.on('error', () => undefined);
+      assert.equal(ws._req?.getHeader('host'), host, url);
+      ws.terminate();
+    }
+    const { url } = await startServer(t);
+    const ws = await openClient(t, url);
+    assert.equal(ws._req, null);
+    assert.equal(ws._redirects, 0);
+  });
+
+  void test('followRedirects to another host (another port is one) drops every credential, as ws; _redirects counts', async (t) => {
+    const { wss, port: wsPort } = await startServer(t);
+    const { port } = await redirector(t, `ws://baz:qux@127.0.0.1:${wsPort}/`);
+    const connected = waitFor<[WebSocket, http.IncomingMessage]>(wss, 'connection');
+    const ws = new WebSocket(`ws://foo:bar@127.0.0.1:${port}/`, { followRedirects: true, headers: { Cookie: 'a=b' } });
+    defer(t, () => ws.terminate());
+    assert.equal(ws._req?.getHeader('authorization'), 'Basic Zm9vOmJhcg==');
+    const [, req] = await connected;
+    assert.equal(ws._redirects, 1);
+    assert.equal(ws.url, `ws://baz:qux@127.0.0.1:${wsPort}/`);
+    // Another host and no 'redirect' listener: the credentials, the new URL's own included, and
+    // the cookie stay behind.
+    assert.equal(req.headers.cookie, undefined);
+    assert.equal(req.headers.authorization, undefined);
+  });
+
+  void test("with a 'redirect' listener nothing is dropped, and the listener can remove headers from the new request", async (t) => {
+    const { wss, port: wsPort } = await startServer(t);
+    const { port } = await redirector(t, `ws://127.0.0.1:${wsPort}/`);
+    const connected = waitFor<[WebSocket, http.IncomingMessage]>(wss, 'connection');
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { followRedirects: true, headers: { Authorization: 'Basic Zm9vOmJhcg==', Cookie: 'a=b' } });
+    defer(t, () => ws.terminate());
+    ws.on('redirect', (url: string, request: http.ClientRequest) => {
+      assert.equal(url, `ws://127.0.0.1:${wsPort}/`);
+      assert.equal(request.getHeader('authorization'), 'Basic Zm9vOmJhcg==');
+      assert.equal(ws._req, request);
+      request.removeHeader('cookie');
+    });
+    const [, req] = await connected;
+    assert.equal(req.headers.authorization, 'Basic Zm9vOmJhcg==');
+    assert.equal(req.headers.cookie, undefined);
+  });
+
+  void test("a redirect to an invalid URL fails with ws's SyntaxError after one redirect", async (t) => {
+    for (const [location, message] of [['ws://', 'Invalid URL: ws://'], ['bad-scheme://localhost', 'The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"']] as const) {
+      const { port } = await redirector(t, location);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { followRedirects: true });
+      defer(t, () => ws.terminate());
+      const closed = waitFor<[number]>(ws, 'close');
+      const [error] = await waitFor<[Error]>(ws, 'error');
+      assert.ok(error instanceof SyntaxError, location);
+      assert.equal(error.message, message);
+      assert.equal(ws._redirects, 1);
+      assert.equal((await closed)[0], 1006);
+    }
+  });
+
+  void test('createConnection gets the host and port as the URL spells them, and its socket carries the handshake', async (t) => {
+    const { port } = await startServer(t);
+    const seen: Array<{ host: unknown; port: unknown }> = [];
+    const ws = await openClient(t, 'ws://example.invalid:22/', undefined, {
+      createConnection: (options: { host?: unknown; port?: unknown }) => {
+        seen.push({ host: options.host, port: options.port });
+        return net.createConnection({ host: '127.0.0.1', port });
+      },
+    } as never);
+    assert.deepEqual(seen, [{ host: 'example.invalid', port: '22' }]);
+    assert.equal(ws.url, 'ws://example.invalid:22/');
+  });
+
+  void test('finishRequest is handed the request and the WebSocket, and ends the request itself', async (t) => {
+    const { wss, url } = await startServer(t);
+    const connected = waitFor<[WebSocket, http.IncomingMessage]>(wss, 'connection');
+    let handed: unknown;
+    const ws = await openClient(t, url, undefined, {
+      finishRequest: (request, socket) => {
+        handed = socket;
+        assert.equal(request, socket._req);
+        request.setHeader('Cookie', 'late=1');
+        request.end();
+      },
+    });
+    assert.equal(handed, ws);
+    assert.equal((await connected)[1].headers.cookie, 'late=1');
+  });
+
+  void test('protocolVersion 8 sends Sec-WebSocket-Version: 8 and Sec-WebSocket-Origin, and a Parley server accepts it', async (t) => {
+    const { wss, url } = await startServer(t);
+    const connected = waitFor<[WebSocket, http.IncomingMessage]>(wss, 'connection');
+    await openClient(t, url, undefined, { protocolVersion: 8, origin: 'https://example.com' });
+    const [, req] = await connected;
+    assert.equal(req.headers['sec-websocket-version'], '8');
+    assert.equal(req.headers['sec-websocket-origin'], 'https://example.com');
+    assert.equal(req.headers.origin, undefined);
+  });
+
+  void test('permessage-deflate is offered by default (as ws) and declined by a default server; false offers nothing', async (t) => {
+    const { wss, url } = await startServer(t);
+    const first = waitFor<[WebSocket, http.IncomingMessage]>(wss, 'connection');
+    const ws = await openClient(t, url);
+    assert.equal((await first)[1].headers['sec-websocket-extensions'], 'permessage-deflate; client_max_window_bits');
+    assert.equal(ws.extensions, '');
+    const second = waitFor<[WebSocket, http.IncomingMessage]>(wss, 'connection');
+    await openClient(t, url, undefined, { perMessageDeflate: false });
+    assert.equal((await second)[1].headers['sec-websocket-extensions'], undefined);
+  });
+
+  void test('generateMask fills the masking keys', async (t) => {
+    const { wss, url } = await startServer(t);
+    const connected = waitFor<[WebSocket, http.IncomingMessage]>(wss, 'connection');
+    const ws = await openClient(t, url, undefined, { generateMask: (mask) => mask.fill(7) });
+    const [server] = await connected;
+    const wire: Buffer[] = [];
+    server._socket!.prependListener('data', (chunk: Buffer) => wire.push(chunk));
+    const got = waitFor<[Buffer]>(server, 'message');
+    ws.send(Buffer.from('abc'));
+    assert.equal((await got)[0].toString(), 'abc');
+    assert.deepEqual([...Buffer.concat(wire).subarray(2, 6)], [7, 7, 7, 7]);
+    assert.throws(() => new WebSocket(url, { generateMask: 1 as never }), TypeError);
+  });
+
+  void test('a null or empty subprotocol is refused like an invalid one', () => {
+    for (const p of [null, '', ['a', 'a']]) {
+      assert.throws(() => new WebSocket('ws://127.0.0.1:1', p as never), /^SyntaxError: An invalid or duplicated subprotocol was specified$/);
+    }
   });
 });

@@ -371,12 +371,17 @@ void describe('WebSocketServer client tracking and events', () => {
     assert.equal(conns.size, 0);
   });
 
-  void test('without a wsClientError listener a bad handshake is refused: 400 bad key, 426 bad version', async (t) => {
+  void test('without a wsClientError listener a bad handshake is refused: 400 bad key, 400 bad version (as ws)', async (t) => {
     const { port } = await startServer(t);
     assert.equal((await upgradeRequest(port, '/', { 'Sec-WebSocket-Key': 'short' })).status, 400);
-    const version = await upgradeRequest(port, '/', { 'Sec-WebSocket-Version': '8' });
-    assert.equal(version.status, 426);
-    assert.equal(version.headers['sec-websocket-version'], '13');
+    const version = await upgradeRequest(port, '/', { 'Sec-WebSocket-Version': '12' });
+    assert.equal(version.status, 400);
+    assert.equal(version.headers['sec-websocket-version'], '13, 8');
+  });
+
+  void test('Sec-WebSocket-Version: 8 (hybi-08) is accepted, as ws accepts it', async (t) => {
+    const { port } = await startServer(t);
+    assert.equal((await upgradeRequest(port, '/', { 'Sec-WebSocket-Version': '8' })).status, 101);
   });
 
   void test('the 101 carries the RFC 6455 accept value for the key', async (t) => {
@@ -464,8 +469,9 @@ void describe('verifyClient and handleProtocols', () => {
     const res = await upgradeRequest(port, '/', { 'Sec-WebSocket-Protocol': 'mqtt' });
     assert.equal(res.status, 101);
     assert.equal(res.headers['sec-websocket-protocol'], undefined);
-    const ws = await openClient(t, url, 'mqtt');
-    assert.equal(ws.protocol, '');
+    // As ws: a client that offered subprotocols fails when the server selects none.
+    const failed = await failClient(t, url, 'mqtt');
+    assert.equal(failed.error.message, 'Server sent no subprotocol');
   });
 
   void test('without handleProtocols the first offered subprotocol is selected', async (t) => {
@@ -573,5 +579,43 @@ void describe('serverAcceptKey', () => {
       const key = randomBytes(16).toString('base64');
       assert.equal(serverAcceptKey(key), acceptKey(key, sha1), key);
     }
+  });
+});
+
+/**
+ * What programs written for ws rely on in the server, found by running ws's own public-API tests
+ * against Parley (docs/api.md, "Differences from ws").
+ */
+void describe('WebSocketServer as ws has it', () => {
+  void test("no options at all → ws's TypeError", () => {
+    assert.throws(() => new (WebSocketServer as unknown as new () => unknown)(), /^TypeError: One and only one of the "port", "server", or "noServer" options must be specified$/);
+  });
+
+  void test('_server is the HTTP server (null in noServer mode); _state goes 0 → 2 (as ws numbers it)', async (t) => {
+    const { wss } = await startServer(t);
+    assert.deepEqual(wss._server?.address(), wss.address());
+    assert.equal(wss._state, 0);
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    assert.equal(wss._state, 2);
+    const none = new WebSocketServer({ noServer: true });
+    assert.equal(none._server, null);
+    none.close();
+  });
+
+  void test("close(cb) on a closed server: 'close' again, and cb gets 'The server is not running'", async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    const again = waitFor(wss, 'close');
+    const error = await new Promise<Error | undefined>((resolve) => wss.close(resolve));
+    assert.equal(error?.message, 'The server is not running');
+    await again;
+  });
+
+  void test("extensions names what was agreed, 'permessage-deflate', on both sides (as ws)", async (t) => {
+    const { wss, url } = await startServer(t, { perMessageDeflate: true });
+    const connected = waitFor<[WebSocket]>(wss, 'connection');
+    const ws = await openClient(t, url);
+    assert.equal(ws.extensions, 'permessage-deflate');
+    assert.equal((await connected)[0].extensions, 'permessage-deflate');
   });
 });

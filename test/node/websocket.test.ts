@@ -626,3 +626,131 @@ void describe('application errors', () => {
     assert.equal(code, 1011);
   });
 });
+
+/**
+ * What programs written for ws rely on in the WebSocket class, found by running ws's own
+ * public-API tests against Parley (docs/api.md, "Differences from ws").
+ */
+void describe('WebSocket as ws has it', () => {
+  const STATES = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+
+  void test('ready-state constants are enumerable read-only data properties of the class and the prototype (WebIDL)', async () => {
+    const { WebSocket: NodeWebSocket } = await import('../../src/node/index.js');
+    for (const cls of [WebSocket, NodeWebSocket]) {
+      for (const [name, value] of Object.entries(STATES)) {
+        const expected = { value, enumerable: true, writable: false, configurable: false };
+        assert.deepEqual(Object.getOwnPropertyDescriptor(cls, name), expected, `${cls.name}.${name}`);
+        assert.deepEqual(Object.getOwnPropertyDescriptor(cls.prototype, name), expected, `prototype.${name}`);
+      }
+    }
+  });
+
+  void test('attributes are enumerable, configurable accessors of the prototype; setters only where writable', () => {
+    const writable = new Set(['binaryType', 'onclose', 'onerror', 'onmessage', 'onopen']);
+    for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onclose', 'onerror', 'onmessage', 'onopen']) {
+      const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, name);
+      assert.ok(d !== undefined, name);
+      assert.equal(d.enumerable, true, name);
+      assert.equal(d.configurable, true, name);
+      assert.equal(typeof d.get, 'function', name);
+      assert.equal(d.set !== undefined, writable.has(name), name);
+    }
+  });
+
+  void test("misuse while CONNECTING prints as ws's plain Error ('Error: …'), still an InvalidStateError", () => {
+    const ws = new WebSocket('ws://127.0.0.1:1');
+    ws.on('error', () => undefined);
+    for (const call of [() => ws.send('x'), () => ws.ping(), () => ws.pong()]) {
+      assert.throws(call, (e: unknown) => e instanceof InvalidStateError && String(e) === 'Error: WebSocket is not open: readyState 0 (CONNECTING)');
+    }
+    ws.terminate();
+  });
+
+  void test("_socket is the connection's socket; _closeTimer runs from close() with closeTimeout", async (t) => {
+    const { wss, url } = await startServer(t);
+    const connected = waitFor<[WebSocket]>(wss, 'connection');
+    const ws = await openClient(t, url, undefined, { closeTimeout: 1234 });
+    const [server] = await connected;
+    assert.ok(ws._socket !== null && typeof (ws._socket as { remoteAddress?: unknown }).remoteAddress === 'string');
+    assert.equal((server._socket as { remotePort?: unknown }).remotePort, (ws._socket as { localPort?: unknown }).localPort);
+    assert.equal(Object.keys(ws).includes('_socket'), false, 'not enumerable');
+    assert.equal(ws._closeTimer, null);
+    ws.close();
+    assert.equal((ws._closeTimer as unknown as { _idleTimeout: number })._idleTimeout, 1234);
+    await waitFor(ws, 'close');
+  });
+
+  void test("a failed handshake emits 'error' while CLOSING, then 'close' 1006; terminate() from the listener is harmless", async (t) => {
+    const { port } = await rawServer(t, (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    const states: number[] = [];
+    ws.on('error', () => {
+      states.push(ws.readyState);
+      ws.terminate();
+      ws.close();
+    });
+    const [code] = await waitFor<[number]>(ws, 'close');
+    assert.deepEqual(states, [WebSocket.CLOSING]);
+    assert.equal(code, 1006);
+  });
+
+  void test('ping and pong take a Blob; after close they (and sends) grow bufferedAmount by its size, as ws', async (t) => {
+    const { wss, url } = await startServer(t);
+    const connected = waitFor<[WebSocket]>(wss, 'connection');
+    const ws = await openClient(t, url);
+    const [server] = await connected;
+    const pinged = waitFor<[Buffer]>(server, 'ping');
+    ws.ping(new Blob(['hi']));
+    assert.equal((await pinged)[0].toString(), 'hi');
+    assert.throws(() => ws.ping(new Blob([Buffer.alloc(126)])), RangeError);
+    ws.close();
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    const before = ws.bufferedAmount;
+    ws.ping(new Blob(['abc']));
+    ws.pong('de');
+    assert.equal(ws.bufferedAmount, before + 5);
+    await waitFor(ws, 'close');
+    ws.send(new Blob(['fghi']));
+    assert.equal(ws.bufferedAmount, before + 9);
+  });
+
+  void test('sends waiting on compression when the socket goes: their callbacks learn it while CLOSING', async (t) => {
+    const { url } = await startServer(t, { perMessageDeflate: true });
+    const ws = await openClient(t, url, undefined, { perMessageDeflate: { threshold: 0 } });
+    const seen: Array<[string, number]> = [];
+    ws.send('hi', (e) => seen.push([e?.message ?? 'no error', ws.readyState]));
+    ws.send('there', (e) => seen.push([e?.message ?? 'no error', ws.readyState]));
+    ws.terminate();
+    await waitFor(ws, 'close');
+    await until(() => seen.length === 2);
+    assert.deepEqual(seen, [
+      ['The socket was closed while data was being compressed', WebSocket.CLOSING],
+      ['The socket was closed while data was being compressed', WebSocket.CLOSING],
+    ]);
+  });
+
+  void test("a Blob that cannot be read fails the connection: its callback and 'error' get the read error", async (t) => {
+    const { openAsBlob } = await import('node:fs') as { openAsBlob?: (path: string) => Promise<Blob> };
+    if (openAsBlob === undefined) return t.skip('fs.openAsBlob needs Node 19.8+');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'parley-blob-'));
+    defer(t, () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'b.txt');
+    writeFileSync(file, 'x'.repeat(64));
+    const blob = await openAsBlob(file);
+    writeFileSync(file, 'x'.repeat(32)); // the file changed under the Blob: reading it fails
+    const { url } = await startServer(t);
+    const ws = await openClient(t, url);
+    const failed = waitFor<[Error]>(ws, 'error');
+    const closed = waitFor<[number]>(ws, 'close');
+    let callbackError: Error | null | undefined;
+    ws.send(blob, (e) => { callbackError = e; });
+    const [error] = await failed;
+    assert.equal(error.name, 'NotReadableError');
+    assert.equal(callbackError, error);
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    await closed;
+  });
+});

@@ -35,12 +35,13 @@ const GOOD_REQUEST = {
 };
 
 /** Asserts that `fn` throws a HandshakeError with this HTTP status. */
-function assertHandshakeError(fn: () => unknown, status: number, label?: string): void {
+function assertHandshakeError(fn: () => unknown, status: number, label?: string, message?: string): void {
   assert.throws(
     fn,
     (err: unknown) => {
       assert.ok(err instanceof HandshakeError, `${label ?? ''}: a HandshakeError`);
       assert.equal(err.status, status, `${label ?? ''}: status`);
+      if (message !== undefined) assert.equal(err.message, message, `${label ?? ''}: message`);
       assert.equal(err.code, 'ERR_WS_HANDSHAKE_FAILED');
       return true;
     },
@@ -108,13 +109,13 @@ void describe('RFC 6455 §4.2.1 server handshake: validateUpgradeRequest', () =>
     assert.deepEqual(request({}), { key: RFC_KEY, protocols: [], extensions: [] });
   });
 
-  void test('wrong method → 400', () => {
-    for (const m of ['POST', 'HEAD', 'CONNECT', 'get', '']) assertHandshakeError(() => request({}, m), 400, m);
+  void test("wrong method → 405 'Invalid HTTP method' (as ws)", () => {
+    for (const m of ['POST', 'HEAD', 'CONNECT', 'get', '']) assertHandshakeError(() => request({}, m), 405, m, 'Invalid HTTP method');
   });
 
   void test('missing or wrong Upgrade → 400', () => {
-    assertHandshakeError(() => request({ upgrade: undefined }), 400, 'missing');
-    assertHandshakeError(() => request({ upgrade: 'h2c' }), 400, 'h2c');
+    assertHandshakeError(() => request({ upgrade: undefined }), 400, 'missing', 'Invalid Upgrade header');
+    assertHandshakeError(() => request({ upgrade: 'h2c' }), 400, 'h2c', 'Invalid Upgrade header');
     assertHandshakeError(() => request({ upgrade: '' }), 400, 'empty');
     assertHandshakeError(() => request({ upgrade: 'websockets' }), 400, 'websockets');
     assert.equal(request({ upgrade: 'WebSocket' }).key, RFC_KEY, 'case-insensitive');
@@ -143,17 +144,19 @@ void describe('RFC 6455 §4.2.1 server handshake: validateUpgradeRequest', () =>
       ['non-base64', 'dGhlIHNhbXBsZSBub25j*Q=='],
       ['no padding', 'dGhlIHNhbXBsZSBub25jZQAA'],
     ];
-    for (const [label, key] of bad) assertHandshakeError(() => request({ 'sec-websocket-key': key }), 400, label);
+    for (const [label, key] of bad) assertHandshakeError(() => request({ 'sec-websocket-key': key }), 400, label, 'Missing or invalid Sec-WebSocket-Key header');
   });
 
   void test('a key with surrounding white space is accepted and trimmed', () => {
     assert.equal(request({ 'sec-websocket-key': `  ${RFC_KEY} ` }).key, RFC_KEY);
   });
 
-  void test('Sec-WebSocket-Version other than 13, or missing → 426', () => {
-    for (const v of ['8', '12', '14', '', 'thirteen', '13, 8']) assertHandshakeError(() => request({ 'sec-websocket-version': v }), 426, `version ${v}`);
-    assertHandshakeError(() => request({ 'sec-websocket-version': undefined }), 426, 'missing');
+  void test('Sec-WebSocket-Version 13 or 8 (hybi-08, as ws) is accepted; any other, or missing → 400', () => {
+    const message = 'Missing or invalid Sec-WebSocket-Version header';
+    for (const v of ['7', '12', '14', '', 'thirteen', '13, 8']) assertHandshakeError(() => request({ 'sec-websocket-version': v }), 400, `version ${v}`, message);
+    assertHandshakeError(() => request({ 'sec-websocket-version': undefined }), 400, 'missing', message);
     assert.equal(request({ 'sec-websocket-version': ' 13 ' }).key, RFC_KEY);
+    assert.equal(request({ 'sec-websocket-version': '8' }).key, RFC_KEY);
   });
 
   void test('subprotocols are parsed in order', () => {
@@ -163,7 +166,7 @@ void describe('RFC 6455 §4.2.1 server handshake: validateUpgradeRequest', () =>
 
   void test('duplicate or invalid subprotocols → 400', () => {
     for (const p of ['chat, chat', 'a, b, a', 'chat@', 'a b', 'x/1', '"chat"', '', ' , ', 'ch\u00e4t']) {
-      assertHandshakeError(() => request({ 'sec-websocket-protocol': p }), 400, JSON.stringify(p));
+      assertHandshakeError(() => request({ 'sec-websocket-protocol': p }), 400, JSON.stringify(p), 'Invalid Sec-WebSocket-Protocol header');
     }
   });
 
@@ -172,7 +175,7 @@ void describe('RFC 6455 §4.2.1 server handshake: validateUpgradeRequest', () =>
       { name: 'permessage-deflate', params: [['client_max_window_bits', true]] },
     ]);
     for (const e of ['permessage-deflate; x="', 'a;', 'a; b=""']) {
-      assertHandshakeError(() => request({ 'sec-websocket-extensions': e }), 400, e);
+      assertHandshakeError(() => request({ 'sec-websocket-extensions': e }), 400, e, 'Invalid or unacceptable Sec-WebSocket-Extensions header');
     }
   });
 });
@@ -193,11 +196,14 @@ void describe('RFC 6455 §4.2.2 server responses', () => {
     assert.ok(!acceptResponseLines(RFC_ACCEPT, undefined, '').some((l) => l.startsWith('Sec-WebSocket-Extensions')));
   });
 
-  void test("buildErrorResponse(426) includes 'Sec-WebSocket-Version: 13'", () => {
+  void test("buildErrorResponse(426) and the version refusal carry 'Sec-WebSocket-Version: 13, 8' (RFC 6455 §4.4)", () => {
     const r = buildErrorResponse(426);
     assert.ok(r.startsWith('HTTP/1.1 426 Upgrade Required\r\n'), r);
-    assert.ok(r.includes('\r\nSec-WebSocket-Version: 13\r\n'), r);
+    assert.ok(r.includes('\r\nSec-WebSocket-Version: 13, 8\r\n'), r);
     assert.ok(r.endsWith('\r\n\r\nUpgrade Required'));
+    const v = buildErrorResponse(400, 'Missing or invalid Sec-WebSocket-Version header');
+    assert.ok(v.startsWith('HTTP/1.1 400 Bad Request\r\n'), v);
+    assert.ok(v.includes('\r\nSec-WebSocket-Version: 13, 8\r\n'), v);
   });
 
   void test('buildErrorResponse: other statuses, Content-Length in bytes, extra headers', () => {
@@ -231,23 +237,24 @@ void describe('RFC 6455 §4.1 client handshake: validateUpgradeResponse', () => 
   });
 
   void test('wrong or missing accept → HandshakeError', () => {
-    assertHandshakeError(() => response({ 'sec-websocket-accept': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }), 101, 'wrong');
+    assertHandshakeError(() => response({ 'sec-websocket-accept': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }), 101, 'wrong', 'Invalid Sec-WebSocket-Accept header');
     assertHandshakeError(() => response({ 'sec-websocket-accept': undefined }), 101, 'missing');
     assertHandshakeError(() => response({ 'sec-websocket-accept': acceptKey('AAAAAAAAAAAAAAAAAAAAAA==', sha1) }), 101, 'for another key');
   });
 
   void test('missing Upgrade or Connection → HandshakeError', () => {
-    assertHandshakeError(() => response({ upgrade: undefined }), 101, 'no upgrade');
+    assertHandshakeError(() => response({ upgrade: undefined }), 101, 'no upgrade', 'Invalid Upgrade header');
     assertHandshakeError(() => response({ connection: 'keep-alive' }), 101, 'no connection upgrade');
   });
 
-  void test('a subprotocol that was not offered → HandshakeError', () => {
-    assertHandshakeError(() => response({ 'sec-websocket-protocol': 'chat' }, []), 101, 'none offered');
-    assertHandshakeError(() => response({ 'sec-websocket-protocol': 'chat' }, ['superchat']), 101, 'other offered');
-    assertHandshakeError(() => response({ 'sec-websocket-protocol': 'chat, superchat' }, ['chat', 'superchat']), 101, 'two chosen');
+  void test("a subprotocol that was not offered, or none when some were → HandshakeError with ws's messages", () => {
+    assertHandshakeError(() => response({ 'sec-websocket-protocol': 'chat' }, []), 101, 'none offered', 'Server sent a subprotocol but none was requested');
+    assertHandshakeError(() => response({ 'sec-websocket-protocol': 'chat' }, ['superchat']), 101, 'other offered', 'Server sent an invalid subprotocol');
+    assertHandshakeError(() => response({ 'sec-websocket-protocol': 'chat, superchat' }, ['chat', 'superchat']), 101, 'two chosen', 'Server sent an invalid subprotocol');
+    assertHandshakeError(() => response({}, ['chat']), 101, 'none chosen', 'Server sent no subprotocol');
   });
 
   void test('an invalid extension header → HandshakeError', () => {
-    assertHandshakeError(() => response({ 'sec-websocket-extensions': 'permessage-deflate; =1' }), 101);
+    assertHandshakeError(() => response({ 'sec-websocket-extensions': 'permessage-deflate; =1' }), 101, 'unparsable', 'Invalid Sec-WebSocket-Extensions header');
   });
 });

@@ -846,6 +846,60 @@ void describe('RFC 6455 §5.2/§10.4 length limits', () => {
     assert.equal(rx.stopped, false);
   });
 
+  // Fail fast (bad-input guide §11): a hostile length is refused as soon as its bytes are in,
+  // not once the peer has chosen to send the masking key. Plain byte arrays, one byte a push.
+  void describe('a hostile length is refused as soon as the length bytes are in, before the masking key', () => {
+    /** Pushes `header` one byte at a time; returns after how many bytes the receiver stopped (or -1). */
+    const stoppedAfter = (header: number[], options: ReceiverOptions): { at: number; events: Event[] } => {
+      const { rec, rx } = makeReceiver(options);
+      for (let i = 0; i < header.length; i++) {
+        rx.push(Uint8Array.of(header[i]!));
+        if (rx.stopped) return { at: i + 1, events: rec.events };
+      }
+      return { at: -1, events: rec.events };
+    };
+
+    void test('64-bit length with the most significant bit set (RFC 6455 §5.2): refused at its 8th length byte', () => {
+      const r = stoppedAfter([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4], { expectMasked: true, maxPayload: 0 });
+      assert.equal(r.at, 10);
+      assertOnlyError(r.events, E.TOO_BIG, 1009);
+    });
+
+    void test('64-bit length of 2^53 (too big for any limit): refused at its 8th length byte', () => {
+      const r = stoppedAfter([0x82, 0xff, 0, 0x20, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4], { expectMasked: true, maxPayload: 0 });
+      assert.equal(r.at, 10);
+      assertOnlyError(r.events, E.TOO_BIG, 1009);
+    });
+
+    void test('a length over maxPayload, in each length form: refused at its last length byte', () => {
+      const options = { expectMasked: true, maxPayload: 100 };
+      const cases: Array<[number[], number]> = [
+        [[0x82, 0x80 | 101, 1, 2, 3, 4], 2],
+        [[0x82, 0x80 | 126, 0x01, 0x00, 1, 2, 3, 4], 4],
+        [[0x82, 0x80 | 127, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4], 10],
+      ];
+      for (const [header, at] of cases) {
+        const r = stoppedAfter(header, options);
+        assert.equal(r.at, at, header.join());
+        assertOnlyError(r.events, E.TOO_BIG, 1009);
+      }
+    });
+
+    void test('a masked length at maxPayload is not refused: the frame waits for its key and is read', () => {
+      const payload = pattern(100);
+      const frame = buildFrame({ opcode: OP.BINARY, mask: true, payload, lengthForm: 16 });
+      const { rec, rx } = makeReceiver({ expectMasked: true, maxPayload: 100 });
+      for (const b of frame) rx.push(Uint8Array.of(b));
+      assert.deepEqual(rec.events, [ev.binary(payload)]);
+    });
+
+    void test('a masked frame at a client (or another header error) is also refused before any key byte', () => {
+      const r = stoppedAfter([0x82, 0xfe, 0x00, 0x10, 1, 2, 3, 4], { expectMasked: false });
+      assert.equal(r.at, 4);
+      assertOnlyError(r.events, E.MASK, 1002);
+    });
+  });
+
   void test('length over maxPayload → ERR_WS_MESSAGE_TOO_BIG 1009 right after the header', () => {
     for (const [n, form] of [[101, 7], [1001, 16], [70000, 64]] as const) {
       const max = n - 1;

@@ -42,7 +42,9 @@ const TWO_63 = 2n ** 63n;
 
 /**
  * Decodes a whole byte stream as RFC 6455 §5 and the Receiver's documented limits say it must be
- * read. A frame whose header is not complete yet produces nothing; a frame whose payload is not
+ * read. A frame whose header breaks a rule fails as soon as its length bytes are in, without
+ * waiting for the masking key (fail fast); a valid frame whose header is not complete yet
+ * produces nothing; a frame whose payload is not
  * complete produces nothing either, except that invalid UTF-8 in the bytes that did arrive fails
  * at once (fail fast, §8.1).
  */
@@ -63,13 +65,12 @@ export function referenceDecode(input: Uint8Array, o: RefOptions): RefEvent[] {
     const len7 = b1 & 0x7f;
     const extLen = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
     const headerLen = 2 + extLen + (masked ? 4 : 0);
-    if (left < headerLen) return out;
+    if (left < 2 + extLen) return out;
     let length = BigInt(len7);
     if (extLen > 0) {
       length = 0n;
       for (let i = 0; i < extLen; i++) length = length * 256n + BigInt(input[pos + 2 + i]!);
     }
-    const key = masked ? input.subarray(pos + 2 + extLen, pos + headerLen) : undefined;
 
     // Every rule this frame breaks; the Receiver must name one of them.
     const errors = new Set<string>();
@@ -111,6 +112,8 @@ export function referenceDecode(input: Uint8Array, o: RefOptions): RefEvent[] {
       out.push({ type: 'error', codes: [...errors].sort() });
       return out;
     }
+    if (left < headerLen) return out;
+    const key = masked ? input.subarray(pos + 2 + extLen, pos + headerLen) : undefined;
 
     const available = Number(length < BigInt(left - headerLen) ? length : BigInt(left - headerLen));
     const payload = input.slice(pos + headerLen, pos + headerLen + available);

@@ -174,16 +174,19 @@ export const headersArb: fc.Arbitrary<Headers> = fc.record({
   extensions: fc.option(extensionValue, { freq: 2 }),
 });
 
-/** The statuses a request deserves: 400 for each malformed part, 426 for a wrong version (RFC 6455 §4.2.1, §4.4). */
+/**
+ * The statuses a request deserves: 405 for a method other than GET, 400 for each malformed part
+ * and for a version other than 13 or 8 (RFC 6455 §4.2.1, §4.4; as `ws`).
+ */
 export function refUpgrade(h: Headers): { ok: { key: string; protocols: string[]; extensions: ExtensionOffer[] } } | { statuses: number[] } {
   const statuses = new Set<number>();
   const has = (v: string | null, want: string): boolean => v !== null && (refTokenList(v) ?? []).some((t) => t.toLowerCase() === want);
-  if (h.method !== 'GET') statuses.add(400);
+  if (h.method !== 'GET') statuses.add(405);
   if (!has(h.upgrade, 'websocket')) statuses.add(400);
   if (!has(h.connection, 'upgrade')) statuses.add(400);
   const key = h.key?.trim();
   if (key === undefined || !/^[A-Za-z0-9+/]{22}==$/.test(key)) statuses.add(400);
-  if (h.version === null || h.version.trim() !== '13') statuses.add(426);
+  if (h.version === null || !['13', '8'].includes(h.version.trim())) statuses.add(400);
   let protocols: string[] = [];
   if (h.protocol !== null) {
     const list = refTokenList(h.protocol);
@@ -275,7 +278,7 @@ export const handshakeProperties: FuzzProperty[] = [
   ),
   defineProperty(
     'handshake/upgrade-request',
-    'validateUpgradeRequest = reference (400 for each malformed part, 426 for the version); throws only HandshakeError',
+    'validateUpgradeRequest = reference (405 for the method, 400 for each malformed part and the version); throws only HandshakeError',
     3000,
     () => fc.property(headersArb, (h) => checkUpgrade(h)),
   ),
