@@ -53,9 +53,13 @@ void test('open on loopback without keys: the feed shows connections, topics and
   assert.equal((await admin.next()).t, 'welcome');
   const { snapshot } = await admin.next();
   assert.ok(snapshot !== undefined);
-  assert.equal(snapshot.connections, 1);
+  // The feed's own socket passed the server's pipeline too, and is listed with its endpoint.
+  assert.equal(snapshot.connections, 2);
   assert.equal(snapshot.shuttingDown, false);
-  assert.deepEqual(snapshot.busiest.map((conn) => [conn.user, conn.protocol, conn.topics]), [['ivy', 'parley.v1', 2]]); // room:7 and user:ivy
+  assert.deepEqual(snapshot.busiest.map((conn) => [conn.endpoint, conn.user, conn.protocol, conn.topics]).sort(), [
+    ['/admin/ws', '(anonymous)', 'plain', 0],
+    ['/ws', 'ivy', 'parley.v1', 2], // room:7 and user:ivy
+  ]);
   const room = snapshot.topics.find((topic) => topic.topic === 'room:7');
   assert.deepEqual(room && [room.subscribers, room.published, room.delivered], [1, 1, 1]);
   assert.equal(snapshot.totals.publishes, 1);
@@ -75,7 +79,7 @@ void test('with keys configured, the feed needs the key in the first message: a 
   assert.equal(String(reason), 'wrong admin key');
   const right = await feed(t, s.port, KEY);
   assert.equal((await right.next()).t, 'welcome');
-  assert.equal((await right.next()).snapshot?.connections, 0);
+  assert.equal((await right.next()).snapshot?.connections, 1); // itself
 });
 
 void test('bound beyond loopback with no key configured, the page asks for a key and none works', async (t) => {
@@ -103,15 +107,15 @@ void test('in Chromium, the admin page asks for the key, then shows live connect
     // Expressions as strings: this file is typed for Node, the code runs in the page.
     const read = <T>(expression: string): Promise<T> => page.evaluate<T>(expression);
     const cards = await read<string[]>("[...document.querySelectorAll('#cards .card')].map((e) => e.textContent)");
-    assert.ok(cards.includes('1connections'), cards.join(' | '));
+    // The page's own feed is a connection as well.
+    assert.ok(cards.includes('2connections'), cards.join(' | '));
     const rows = await read<string[][]>("[...document.querySelectorAll('#conns tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))");
-    assert.equal(rows.length, 1);
-    assert.equal(rows[0]![3], 'parley.v1');
+    assert.deepEqual(rows.map((row) => row[3]).sort(), ['parley.v1', 'plain']);
     const topics = await read<string[]>("[...document.querySelectorAll('#topics tbody tr td:first-child')].map((td) => td.textContent)");
     assert.deepEqual(topics, ['public:lobby']);
     // A second connection appears within a couple of snapshots.
     await v1(t, s.wsUrl);
-    await page.waitForFunction("document.querySelectorAll('#conns tbody tr').length === 2", undefined, { timeout: 5000 });
+    await page.waitForFunction("document.querySelectorAll('#conns tbody tr').length === 3", undefined, { timeout: 5000 });
   } finally {
     await browser.close();
   }

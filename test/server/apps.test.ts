@@ -1,6 +1,6 @@
 /**
  * Hosting apps: each configured app is created with its context (prefix, its own data directory,
- * the shared adapter, its web root under the package's dist/web, a log sink), gets the requests
+ * its own adapter, its web root under the package's dist/web, a log sink), gets the requests
  * and upgrades under its prefix, and is closed with the shutdown code.
  */
 import { test } from 'node:test';
@@ -39,7 +39,7 @@ function recordingApp(contexts: AppContext[], closes: Array<number | undefined>)
   };
 }
 
-void test('apps are mounted at /<name> with their own data directory, the shared adapter and a web root', async (t) => {
+void test('apps are mounted at /<name> with their own data directory, their own adapter and a web root', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-apps-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const contexts: AppContext[] = [];
@@ -49,10 +49,14 @@ void test('apps are mounted at /<name> with their own data directory, the shared
   const s = await serve(t, { apps: ['alpha', 'beta'], dataDir: join(dataDir, 'state') }, { apps: factories, adapter });
 
   assert.deepEqual(contexts.map((c) => c.basePath), ['/alpha', '/beta']);
+  assert.notEqual(contexts[0]!.adapter, contexts[1]!.adapter);
   for (const c of contexts) {
     assert.equal(c.dataDir, join(dataDir, 'state', c.basePath.slice(1)));
     assert.ok(existsSync(c.dataDir), 'data directory created');
-    assert.equal(c.adapter, adapter);
+    // Not the server's adapter: an app's topics are out of reach of /ws and the HTTP API.
+    assert.notEqual(c.adapter, adapter);
+    assert.ok(c.adapter instanceof InMemoryAdapter);
+    assert.ok(c.sockets !== undefined, 'the host gives its pipeline');
     // Relative to the package (dist/web/<name>), not to the working directory.
     assert.equal(c.webRoot, fileURLToPath(new URL(`../../web${c.basePath}`, import.meta.url)));
   }

@@ -10,7 +10,7 @@ import type * as http from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
-import type { AppContext, AppFactory, ParleyApp } from '../../server/app.js';
+import { directSockets, sameOrigin, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
 import { serveStatic } from '../../server/static-files.js';
 import { AddressRateLimiter } from '../../server/limits.js';
 import { Auction, AuctionRefusal, Topics, type AuctionOptions, type Person, type Rate } from './auction.js';
@@ -102,16 +102,6 @@ async function readJson(req: http.IncomingMessage, limit = 4096): Promise<unknow
   }
 }
 
-/** Whether a browser's `Origin` is this server (pages are served from the same host). */
-function sameOrigin(origin: string | undefined, req: http.IncomingMessage): boolean {
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Creates the auction app with `options` (a clock, anti-sniping and lot limits for tests).
  * Opens (or creates) `auction.sqlite` in the context's data directory and resumes every lot.
@@ -127,9 +117,13 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     hub.wss?.publish(topic, data, { key });
   }, { onError: (error) => context.log('error', { msg: 'auction could not end a lot', error: String(error) }), ...options });
 
+  const sockets = context.sockets ?? directSockets;
   const server = new WebSocketServer({
     noServer: true,
+    // The host's connection class: its message rate and counters apply here as on every endpoint.
+    WebSocket: sockets.WebSocket,
     maxPayload: 64 * 1024,
+    // Pages are served from this host; another site's page gets 403.
     origins: sameOrigin,
     heartbeat: { interval: options.heartbeatMs ?? 30_000 },
     authenticate: (req: http.IncomingMessage) => {
@@ -242,7 +236,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
       const path = (req.url ?? '').split('?', 1)[0];
       if (path !== `${base}/ws`) return false;
-      server.handleUpgrade(req, socket, head, (ws) => server.emit('connection', ws, req));
+      sockets.handleUpgrade(server, req, socket, head, (ws) => server.emit('connection', ws, req));
       return true;
     },
     async close(code = 1001) {

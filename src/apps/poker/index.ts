@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
-import type { AppContext, AppFactory, ParleyApp } from '../../server/app.js';
+import { directSockets, sameOrigin, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
 import { serveStatic } from '../../server/static-files.js';
 import type { RandomInt } from './engine/deck.js';
 import type { TableConfig } from './engine/table.js';
@@ -123,8 +123,13 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     return { kind, table: rooms.get(tableId), user };
   };
 
+  const sockets = context.sockets ?? directSockets;
   const wss = new WebSocketServer({
     noServer: true,
+    // The host's connection class: its message rate and counters apply here as on every endpoint.
+    WebSocket: sockets.WebSocket,
+    // Pages are served from this host; another site's page gets 403.
+    origins: sameOrigin,
     // Envelopes are tiny; a larger one is answered TOO_LARGE by the protocol layer (below the
     // frame limit, so the client gets a reason rather than a closed connection).
     maxPayload: 256 * 1024,
@@ -273,7 +278,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     },
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (pathOf(req) !== `${base}/ws`) return false;
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      sockets.handleUpgrade(wss, req, socket, head, (ws) => wss.emit('connection', ws, req));
       return true;
     },
     async close(code = 1001) {
