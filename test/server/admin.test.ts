@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { WebSocket as NodeWebSocket } from '../../src/node/index.js';
 import type { AdminSnapshot } from '../../src/server/admin.js';
 import { launchChromium } from '../support/browser.js';
-import { defer, request, secretKeys, serve, v1, waitFor } from './helpers.js';
+import { defer, request, secretKeys, serve, upgradeRequest, v1, waitFor } from './helpers.js';
 
 const KEY = 'admin-test-key-0123456789';
 
@@ -67,6 +67,17 @@ void test('open on loopback without keys: the feed shows connections, topics and
   // The feed keeps coming, once a second.
   const again = await admin.next();
   assert.equal(again.t, 'snapshot');
+});
+
+void test('the feed refuses another site\'s page (403), in open mode too; its own origin and ws.origins pass', async (t) => {
+  const s = await serve(t, { ws: { origins: ['https://ops.example'] } });
+  assert.match((await request(s.port, 'GET', '/admin')).text, /const NEEDS_KEY = false;/);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: 'https://evil.example' })).status, 403);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: 'null' })).status, 403);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: `http://127.0.0.1:${s.port}` })).status, 101);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: 'https://ops.example' })).status, 101);
+  // Not a browser: no Origin, no cross-site risk.
+  assert.equal((await upgradeRequest(s.port, '/admin/ws')).status, 101);
 });
 
 void test('with keys configured, the feed needs the key in the first message: a wrong key is closed with 1008', async (t) => {
