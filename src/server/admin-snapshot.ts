@@ -43,6 +43,7 @@ export function adminSnapshots(sources: SnapshotSources): () => AdminSnapshot {
     last = { time: now, messagesIn: totals.messagesIn, messagesOut: totals.messagesOut, publishes: totals.publishes, deliveries: totals.deliveries };
     const view = (ws: ServerConnection): AdminConnection => ({
       id: ws.connectionId ?? '',
+      endpoint: ws.endpoint,
       user: (ws.data as Identity | undefined)?.user ?? '(anonymous)',
       address: ws.address,
       protocol: ws.protocol || 'plain',
@@ -52,10 +53,12 @@ export function adminSnapshots(sources: SnapshotSources): () => AdminSnapshot {
       messagesOut: ws.counts.out,
       ageSec: Math.round((now - ws.openedAt) / 1000),
     });
-    // The engine keeps no list of topics; the connections' subscriptions are the live ones.
+    // The engine keeps no list of topics; the connections' subscriptions are the live ones. The
+    // table is /ws's topics: an app's topics are in the app's own namespace, not in `wss`.
     const topicNames = new Set<string>();
     for (const ws of connections) {
       if (topicNames.size >= MAX_TOPICS) break;
+      if (ws.endpoint !== '/ws') continue;
       for (const t of ws.topics) topicNames.add(t);
     }
     const topics = [...topicNames].map((t) => wss.topicStats(t)).sort((a, b) => b.subscribers - a.subscribers).slice(0, ROWS)

@@ -12,12 +12,15 @@ import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from './static-files.js';
-import { WebSocketServer, type WebSocket } from '../node/index.js';
+import { WebSocketServer, type WebSocket } from '../index.js';
 import type { Logger } from 'pino';
+import { directSockets, sameOrigin, type AppSockets } from './app.js';
 
 /** One connection as the admin page shows it. */
 export interface AdminConnection {
   id: string;
+  /** The path it was accepted on: `/ws`, `/admin/ws`, or an app's endpoint such as `/poker/ws`. */
+  endpoint: string;
   user: string;
   address: string;
   protocol: string;
@@ -57,6 +60,14 @@ export interface AdminOptions {
   intervalMs?: number;
   /** Where the page's script and stylesheet are. Default: the package's `dist/web/admin`. */
   webRoot?: string;
+  /** The server's WebSocket pipeline, which `/admin/ws` passes like every endpoint. */
+  sockets?: AppSockets;
+  /**
+   * `Origin`s allowed besides the server's own (`ws.origins`). The feed carries connection ids,
+   * users and addresses: another site's page must not read it through a visitor's browser, even
+   * in open mode.
+   */
+  origins?: readonly string[];
 }
 
 /** The package's `dist/web/admin`, from this compiled file (dist/src/server/admin.js). */
@@ -81,7 +92,8 @@ function keyMatches(given: unknown, keys: readonly string[]): boolean {
 
 /** The admin page and its feed. */
 export class AdminPage {
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  readonly #wss: WebSocketServer;
+  readonly #sockets: AppSockets;
   readonly #viewers = new Set<WebSocket>();
   readonly #options: AdminOptions;
   #timer: NodeJS.Timeout | undefined;
@@ -89,6 +101,15 @@ export class AdminPage {
   /** @param options - keys, access and the snapshot source */
   constructor(options: AdminOptions) {
     this.#options = options;
+    this.#sockets = options.sockets ?? directSockets;
+    const allowed = options.origins ?? [];
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: 4096,
+      WebSocket: this.#sockets.WebSocket,
+      // Same-origin by default (403 before the upgrade, RFC 6455 §10.2).
+      origins: (origin, req) => sameOrigin(origin, req) || (origin !== undefined && allowed.includes(origin)),
+    });
   }
 
   /** Serves `/admin` (the page) and its script, stylesheet and icon. Resolves false for other paths. */
@@ -110,7 +131,7 @@ export class AdminPage {
 
   /** Takes the upgrade of `/admin/ws`. */
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#viewer(ws));
+    this.#sockets.handleUpgrade(this.#wss, req, socket, head, (ws) => this.#viewer(ws));
   }
 
   #viewer(ws: WebSocket): void {
@@ -172,6 +193,7 @@ export class AdminPage {
     this.#timer = undefined;
     for (const ws of this.#viewers) ws.close(code, 'server shutting down');
     this.#wss.close();
+    this.#wss.pubsub.close();
   }
 }
 

@@ -8,7 +8,62 @@
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ClusterAdapter } from '../pubsub/index.js';
+import { WebSocket, type ClusterAdapter, type WebSocketServer } from '../index.js';
+
+/**
+ * The host's WebSocket pipeline, which every WebSocket an app accepts passes (the same one
+ * `parley serve`'s own `/ws` and `/admin/ws` pass): admission, the per-connection limits,
+ * metrics, the admin page and graceful shutdown.
+ */
+export interface AppSockets {
+  /**
+   * The connection class to give as the `WebSocket` option of every `WebSocketServer` the app
+   * creates: it enforces the host's per-connection message rate (`limits.messagesPerSecond`,
+   * close 1008) and counts messages for the metrics. The host refuses (closes with 1011) a
+   * connection made by a server that was not given it.
+   */
+  readonly WebSocket: typeof WebSocket;
+  /**
+   * Accepts an upgrade for `server`. The host's admission runs first: an address that opens
+   * connections too fast gets 429, a host at `limits.maxConnections` or shutting down gets 503
+   * (the socket is answered and ended, `onConnection` is never called). Then `server` completes
+   * the handshake (its own `origins`, `authenticate`…), the host registers the connection (counted
+   * in `parley_connections{endpoint}`, listed on the admin page, closed with the shutdown code on
+   * a graceful shutdown), and `onConnection` runs.
+   */
+  handleUpgrade(
+    server: WebSocketServer,
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    onConnection: (ws: WebSocket, req: http.IncomingMessage) => void,
+  ): void;
+}
+
+/**
+ * Sockets without a host pipeline: the plain `WebSocket` class and `server.handleUpgrade`. For
+ * embedding an app in a host of one's own and for tests; `parley serve` always gives its own.
+ */
+export const directSockets: AppSockets = {
+  WebSocket,
+  handleUpgrade(server, req, socket, head, onConnection) {
+    server.handleUpgrade(req, socket, head, (ws, request) => onConnection(ws as WebSocket, request));
+  },
+};
+
+/**
+ * Whether a browser's `Origin` is the server the request came to (`Origin`'s host equals
+ * `Host`). A request without `Origin` is not from a browser page and passes: the check stops
+ * another site's page from using a visitor's browser (RFC 6455 §10.2), not other clients.
+ */
+export function sameOrigin(origin: string | undefined, req: http.IncomingMessage): boolean {
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
 
 /** What the host gives an application when it creates it. */
 export interface AppContext {
@@ -16,7 +71,11 @@ export interface AppContext {
   basePath: string;
   /** A directory the app may keep durable state in (created by the host). */
   dataDir: string;
-  /** The cluster adapter every real-time server of the host shares. */
+  /**
+   * The app's own cluster adapter, for the real-time servers it creates. Each app has one of its
+   * own (not the host's): its topics live in a namespace that `/ws` clients, tokens granting `*`
+   * and the HTTP API cannot reach (docs/security.md, "Apps' topics").
+   */
   adapter: ClusterAdapter;
   /** Where the app's compiled browser bundle and static files are (`dist/web/<name>`). */
   webRoot: string;
@@ -28,6 +87,11 @@ export interface AppContext {
    * apps use the socket's address.
    */
   clientAddress?: (req: http.IncomingMessage) => string;
+  /**
+   * The host's WebSocket pipeline: apps accept every upgrade through it. `parley serve` always
+   * sets it; when absent (a minimal host, tests) apps use {@link directSockets}.
+   */
+  sockets?: AppSockets;
 }
 
 /** A hosted application. */

@@ -31,6 +31,8 @@ export interface ServerConnection extends WebSocket {
   transport: Duplex | undefined;
   /** The client address. */
   address: string;
+  /** The path it was accepted on (`/ws`, `/admin/ws`, `/poker/ws`…), for metrics and logs. */
+  endpoint: string;
 }
 
 /** Quick test for a `sub` envelope that asks for recovery, without parsing every message. */
@@ -55,6 +57,7 @@ export function connectionClass(hooks: ConnectionHooks): typeof WebSocket {
     readonly openedAt = Date.now();
     transport: Duplex | undefined;
     address = 'unknown';
+    endpoint = '';
     #bucket = new TokenBucket(hooks.rate.perSecond, hooks.rate.burst, Date.now());
     #limited = false;
     /** `sub` envelopes with `since` still waiting for their `subok`. */

@@ -9,8 +9,11 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
-  /** Open connections by protocol (`parley.v1` or `plain`). */
-  connections(): { v1: number; plain: number };
+  /**
+   * Open connections by endpoint (`/ws`, `/admin/ws`, an app's path such as `/poker/ws`) and
+   * protocol (`parley.v1` or `plain`); every WebSocket the server accepted, apps' included.
+   */
+  connections(): Array<{ endpoint: string; protocol: string; count: number }>;
   /** Wire bytes read and written so far, closed connections included (monotonic). */
   bytes(): { read: number; written: number };
   /** Bytes queued for all connections, and connections above the slow-consumer cap. */
@@ -74,11 +77,14 @@ export class ServerMetrics {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
 
     new Gauge({
-      name: 'parley_connections', help: 'Open WebSocket connections', labelNames: ['protocol'], registers,
+      name: 'parley_connections', help: 'Open WebSocket connections, by endpoint path and protocol', labelNames: ['endpoint', 'protocol'], registers,
       collect() {
-        const c = sources.connections();
-        this.set({ protocol: 'parley.v1' }, c.v1);
-        this.set({ protocol: 'plain' }, c.plain);
+        // Endpoints come and go (an app's path with no connection left): start from zero each time.
+        this.reset();
+        // /ws is always there, so a dashboard sees its series before the first connection.
+        this.set({ endpoint: '/ws', protocol: 'parley.v1' }, 0);
+        this.set({ endpoint: '/ws', protocol: 'plain' }, 0);
+        for (const c of sources.connections()) this.set({ endpoint: c.endpoint, protocol: c.protocol }, c.count);
       },
     });
     this.connectionsOpened = counter('parley_connections_opened_total', 'WebSocket connections accepted');

@@ -8,7 +8,7 @@
 import type * as http from 'node:http';
 import { httpModule } from '../node/node-http.js';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +21,14 @@ import { adminSnapshots } from './admin-snapshot.js';
 import type { AppFactory, ParleyApp } from './app.js';
 import { mountApps } from './app-host.js';
 import type { ServerConfig } from './config.js';
-import { connectionClass, type ServerConnection } from './connection.js';
+import type { ServerConnection } from './connection.js';
 import { CONTROL_TOPIC, ControlChannel } from './control.js';
 import { createApi } from './http-api.js';
-import { AddressRateLimiter, LimitCode, clientAddress } from './limits.js';
+import { LimitCode, clientAddress } from './limits.js';
 import { createLogger, redactUrl, requestId } from './logger.js';
 import { MeteredAdapter } from './metered-adapter.js';
 import { ServerMetrics, type AdapterCounters } from './metrics.js';
+import { ConnectionPipeline } from './pipeline.js';
 import { drainConnections, type DrainResult } from './shutdown.js';
 import { AuthError, TokenAuth, type Identity } from './token-auth.js';
 import { userTopic } from './user-topic.js';
@@ -126,57 +127,33 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let shuttingDown = false;
   let listening = false;
   const startedAt = Date.now();
-  const connections = new Set<ServerConnection>();
-  const closedBytes = { read: 0, written: 0 };
-  let pendingHandshakes = 0;
   const { limits } = config;
 
-  const metrics = new ServerMetrics({
-    connections() {
-      let v1 = 0;
-      for (const ws of connections) if (ws.protocol === 'parley.v1') v1++;
-      return { v1, plain: connections.size - v1 };
-    },
-    bytes() {
-      let { read, written } = closedBytes;
-      for (const ws of connections) {
-        const socket = ws.transport as Socket | undefined;
-        read += socket?.bytesRead ?? 0;
-        written += socket?.bytesWritten ?? 0;
-      }
-      return { read, written };
-    },
-    backlog() {
-      let queued = 0;
-      let slow = 0;
-      for (const ws of connections) {
-        queued += ws.bufferedAmount;
-        if (ws.bufferedAmount > limits.maxQueuedBytes) slow++;
-      }
-      return { queued, slow };
-    },
+  const metrics: ServerMetrics = new ServerMetrics({
+    // Read at scrape time, once the pipeline below exists.
+    connections: () => pipeline.counts(),
+    bytes: () => pipeline.bytes(),
+    backlog: () => pipeline.backlog(),
     adapterHealthy,
     adapterCounters: () => adapter.counters,
     shuttingDown: () => shuttingDown,
   }, { processMetrics: config.metrics.processMetrics, adapter: config.cluster.adapter });
   const totals = metrics.totals;
-
-  const Connection = connectionClass({
-    totals,
-    rate: { perSecond: limits.messagesPerSecond, burst: limits.messageBurst },
-    onRateExceeded(ws) {
-      metrics.limitCloses.inc({ limit: 'message_rate' });
-      log.warn({ conn: ws.connectionId, user: ws.realtimeUser, ip: ws.address }, 'message rate exceeded: closing with 1008');
-    },
-    onRecovery(recovered) {
-      metrics.recoveries.inc({ outcome: recovered ? 'recovered' : 'reset' });
-    },
+  // Every WebSocket the server accepts, /ws, /admin/ws and the apps' alike, passes this pipeline.
+  const pipeline: ConnectionPipeline = new ConnectionPipeline({
+    limits,
+    clientAddress: (req) => clientAddress(req, config.trustProxy),
+    metrics,
+    log,
+    shuttingDown: () => shuttingDown,
+    closeCode: config.shutdown.closeCode,
   });
+  const { connections } = pipeline;
 
   const history: HistoryLimits = { maxCount: config.history.maxCount, maxAge: config.history.maxAgeMs };
   const wss = new WebSocketServer({
     noServer: true,
-    WebSocket: Connection,
+    WebSocket: pipeline.WebSocket,
     maxPayload: limits.maxMessageBytes,
     heartbeat: config.ws.heartbeatMs > 0 ? { interval: config.ws.heartbeatMs } : undefined,
     authenticate: async (req) => {
@@ -205,27 +182,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   });
   wss.on('handlerError', (error: unknown) => log.error({ err: error }, 'real-time hook failed'));
 
-  const onConnection = (ws: ServerConnection, req: http.IncomingMessage): void => {
-    connections.add(ws);
-    metrics.connectionsOpened.inc();
+  /** What `/ws` adds to a connection the pipeline opened. */
+  const onConnection = (ws: ServerConnection): void => {
     const identity = ws.data as Identity;
-    const clog = log.child({ conn: ws.connectionId });
     // Every connection of a user hears what is published to that user (HTTP API: /api/users/:id/publish).
     // Any `sub` is a user id; userTopic encodes it into a valid topic name.
     if (identity.user !== undefined) ws.subscribe(userTopic(identity.user));
-    clog.info({ user: identity.user, anonymous: identity.anonymous, ip: ws.address, protocol: ws.protocol || 'plain', url: redactUrl(req.url) }, 'connection opened');
-    ws.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'ERR_WS_MESSAGE_TOO_BIG') metrics.limitCloses.inc({ limit: 'message_size' });
-      clog.debug({ err: error.message, code: error.code }, 'connection error');
-    });
-    ws.once('close', (code: number) => {
-      connections.delete(ws);
-      const socket = ws.transport as Socket | undefined;
-      closedBytes.read += socket?.bytesRead ?? 0;
-      closedBytes.written += socket?.bytesWritten ?? 0;
-      ws.transport = undefined;
-      clog.info({ code, in: ws.counts.in, out: ws.counts.out, ms: Date.now() - ws.openedAt }, 'connection closed');
-    });
     // The token's expiry ends the connection: a revoked user cannot stay connected forever.
     if (identity.expiresAt !== undefined) {
       const expiresAt = identity.expiresAt * 1000;
@@ -242,57 +204,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
   };
 
-  const connectionRate = new AddressRateLimiter(limits.connectionsPerIpPerSecond, limits.connectionBurstPerIp);
-  const refuse = (socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): true => {
-    metrics.handshakeFailures.inc({ reason });
-    if (socket.writable) socket.end(buildErrorResponse(status, undefined, headers));
-    else socket.destroy();
-    return true;
-  };
-
+  const wsOrigin = (origin: string | undefined): boolean => config.ws.origins.length === 0 || origin === undefined || config.ws.origins.includes(origin);
   const upgradeWs = (req: http.IncomingMessage, socket: Duplex, head: Buffer): true => {
-    const ip = clientAddress(req, config.trustProxy);
-    if (shuttingDown) return refuse(socket, LimitCode.shuttingDownStatus, 'shutting_down', { 'Retry-After': '1' });
-    const wait = connectionRate.attempt(ip);
-    if (wait > 0) {
-      log.info({ ip }, 'handshake refused: connection rate');
-      return refuse(socket, LimitCode.rateStatus, 'rate_limited', { 'Retry-After': String(wait) });
-    }
-    if (connections.size + pendingHandshakes >= limits.maxConnections) {
-      log.warn({ ip, max: limits.maxConnections }, 'handshake refused: max connections');
-      return refuse(socket, LimitCode.fullStatus, 'max_connections', { 'Retry-After': '5' });
-    }
-    const origin = req.headers.origin;
-    if (config.ws.origins.length > 0 && origin !== undefined && !config.ws.origins.includes(origin)) return refuse(socket, 403, 'origin');
-    pendingHandshakes++;
-    let pending = true;
-    const settle = (): void => {
-      if (pending) {
-        pending = false;
-        pendingHandshakes--;
-      }
-    };
-    socket.once('close', settle);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      settle();
-      socket.removeListener('close', settle);
-      const conn = ws as ServerConnection;
-      conn.transport = socket;
-      conn.address = ip;
-      if (shuttingDown) {
-        conn.close(config.shutdown.closeCode, 'server shutting down');
-        return;
-      }
-      // Nothing on a connection's path may throw past the server: a failure here (a bug, an
-      // application listener) closes this connection with 1011 and the rest carry on.
-      try {
-        onConnection(conn, req);
-        wss.emit('connection', conn, req);
-      } catch (error) {
-        log.error({ err: error, conn: conn.connectionId }, 'connection setup failed: closing with 1011');
-        conn.close(1011, 'internal error');
-      }
-    });
+    pipeline.accept(wss, req, socket, head, (conn) => {
+      onConnection(conn);
+      wss.emit('connection', conn, req);
+    }, wsOrigin);
     return true;
   };
 
@@ -300,6 +217,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ? new AdminPage({
       keys: config.admin.keys.length > 0 ? config.admin.keys : config.api.keys,
       open: config.admin.keys.length === 0 && config.api.keys.length === 0 && isLoopback(config.host),
+      sockets: pipeline.appSockets(),
+      origins: config.ws.origins,
       snapshot: () => snapshot(),
       log: log.child({ component: 'admin' }),
     })
@@ -315,11 +234,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     shuttingDown: () => shuttingDown,
   });
 
-  /** Closes this server's connections of `user`. */
+  /** Closes this server's `/ws` connections of `user` (apps' users are another namespace). */
   const disconnectLocal = (user: string, code: number, reason: string): number => {
     let n = 0;
     for (const ws of connections) {
-      if ((ws.data as Identity | undefined)?.user === user) {
+      if (ws.endpoint === '/ws' && (ws.data as Identity | undefined)?.user === user) {
         ws.close(code, reason);
         n++;
       }
@@ -388,7 +307,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const path = q === -1 ? url : url.slice(0, q);
     if (path === '/ws') return upgradeWs(req, socket, head);
     if (path === '/admin/ws' && admin !== undefined) {
-      if (shuttingDown) return refuse(socket, 503, 'shutting_down');
       admin.handleUpgrade(req, socket, head);
       return true;
     }
@@ -396,6 +314,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 
   const apps = new Map<string, ParleyApp>();
+  // Each app's own adapter: its topics are out of reach of /ws and the HTTP API.
+  const appAdapters: InMemoryAdapter[] = [];
   const headersTimeout = limits.headersTimeoutMs;
   const server = httpModule.createServer({
     headersTimeout,
@@ -423,13 +343,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const dataDir = resolvePath(config.dataDir, name);
       mkdirSync(dataDir, { recursive: true });
       const alog = log.child({ app: name });
+      const appAdapter = new InMemoryAdapter();
+      appAdapters.push(appAdapter);
       const app = await factories.get(name)!({
         basePath: `/${name}`,
         dataDir,
-        adapter,
+        adapter: appAdapter,
         webRoot: resolvePath(WEB_ROOT, name),
         log: (level, fields) => alog[level](fields, fields.msg),
         clientAddress: (req) => clientAddress(req, config.trustProxy),
+        sockets: pipeline.appSockets(),
       });
       apps.set(`/${name}`, app);
     }
@@ -445,6 +368,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Nothing may stay open after a failed start (an app that failed to start, a port in use).
     admin?.close(1001);
     await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
+    for (const a of appAdapters) a.close();
     control.close();
     wss.close();
     wss.pubsub.close();
@@ -469,6 +393,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         drainConnections(connections, { code, reason: 'server shutting down', timeoutMs, spreadMs: config.shutdown.spreadMs }),
         ...[...apps.values()].map((app) => app.close(code).catch((error: unknown) => log.error({ err: error }, 'app failed to close'))),
       ]);
+      for (const a of appAdapters) a.close();
       control.close();
       wss.close();
       wss.pubsub.close();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { WebSocket as NodeWebSocket } from '../../src/node/index.js';
 import type { AdminSnapshot } from '../../src/server/admin.js';
 import { launchChromium } from '../support/browser.js';
-import { defer, request, secretKeys, serve, v1, waitFor } from './helpers.js';
+import { defer, request, secretKeys, serve, upgradeRequest, v1, waitFor } from './helpers.js';
 
 const KEY = 'admin-test-key-0123456789';
 
@@ -53,9 +53,13 @@ void test('open on loopback without keys: the feed shows connections, topics and
   assert.equal((await admin.next()).t, 'welcome');
   const { snapshot } = await admin.next();
   assert.ok(snapshot !== undefined);
-  assert.equal(snapshot.connections, 1);
+  // The feed's own socket passed the server's pipeline too, and is listed with its endpoint.
+  assert.equal(snapshot.connections, 2);
   assert.equal(snapshot.shuttingDown, false);
-  assert.deepEqual(snapshot.busiest.map((conn) => [conn.user, conn.protocol, conn.topics]), [['ivy', 'parley.v1', 2]]); // room:7 and user:ivy
+  assert.deepEqual(snapshot.busiest.map((conn) => [conn.endpoint, conn.user, conn.protocol, conn.topics]).sort(), [
+    ['/admin/ws', '(anonymous)', 'plain', 0],
+    ['/ws', 'ivy', 'parley.v1', 2], // room:7 and user:ivy
+  ]);
   const room = snapshot.topics.find((topic) => topic.topic === 'room:7');
   assert.deepEqual(room && [room.subscribers, room.published, room.delivered], [1, 1, 1]);
   assert.equal(snapshot.totals.publishes, 1);
@@ -63,6 +67,17 @@ void test('open on loopback without keys: the feed shows connections, topics and
   // The feed keeps coming, once a second.
   const again = await admin.next();
   assert.equal(again.t, 'snapshot');
+});
+
+void test('the feed refuses another site\'s page (403), in open mode too; its own origin and ws.origins pass', async (t) => {
+  const s = await serve(t, { ws: { origins: ['https://ops.example'] } });
+  assert.match((await request(s.port, 'GET', '/admin')).text, /const NEEDS_KEY = false;/);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: 'https://evil.example' })).status, 403);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: 'null' })).status, 403);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: `http://127.0.0.1:${s.port}` })).status, 101);
+  assert.equal((await upgradeRequest(s.port, '/admin/ws', { Origin: 'https://ops.example' })).status, 101);
+  // Not a browser: no Origin, no cross-site risk.
+  assert.equal((await upgradeRequest(s.port, '/admin/ws')).status, 101);
 });
 
 void test('with keys configured, the feed needs the key in the first message: a wrong key is closed with 1008', async (t) => {
@@ -75,7 +90,7 @@ void test('with keys configured, the feed needs the key in the first message: a 
   assert.equal(String(reason), 'wrong admin key');
   const right = await feed(t, s.port, KEY);
   assert.equal((await right.next()).t, 'welcome');
-  assert.equal((await right.next()).snapshot?.connections, 0);
+  assert.equal((await right.next()).snapshot?.connections, 1); // itself
 });
 
 void test('bound beyond loopback with no key configured, the page asks for a key and none works', async (t) => {
@@ -103,10 +118,10 @@ void test('in Chromium, the admin page asks for the key, then shows live connect
     // Expressions as strings: this file is typed for Node, the code runs in the page.
     const read = <T>(expression: string): Promise<T> => page.evaluate<T>(expression);
     const cards = await read<string[]>("[...document.querySelectorAll('#cards .card')].map((e) => e.textContent)");
-    assert.ok(cards.includes('1connections'), cards.join(' | '));
+    // The page's own feed is a connection as well.
+    assert.ok(cards.includes('2connections'), cards.join(' | '));
     const rows = await read<string[][]>("[...document.querySelectorAll('#conns tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))");
-    assert.equal(rows.length, 1);
-    assert.equal(rows[0]![3], 'parley.v1');
+    assert.deepEqual(rows.map((row) => row[3]).sort(), ['parley.v1', 'plain']);
     const topics = await read<string[]>("[...document.querySelectorAll('#topics tbody tr td:first-child')].map((td) => td.textContent)");
     assert.deepEqual(topics, ['public:lobby']);
     // Charts of the last minutes: connections, messages in/out, deliveries, drops, each drawn.
@@ -117,7 +132,7 @@ void test('in Chromium, the admin page asks for the key, then shows live connect
     assert.equal(await read<boolean>("document.querySelector('#login').offsetParent === null"), true, 'the key form is gone once live');
     // A second connection appears within a couple of snapshots.
     await v1(t, s.wsUrl);
-    await page.waitForFunction("document.querySelectorAll('#conns tbody tr').length === 2", undefined, { timeout: 5000 });
+    await page.waitForFunction("document.querySelectorAll('#conns tbody tr').length === 3", undefined, { timeout: 5000 });
   } finally {
     await browser.close();
   }

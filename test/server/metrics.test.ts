@@ -75,8 +75,8 @@ void test('metrics content after traffic: connections, messages, bytes, publishe
     assert.notEqual(value, undefined, `${series} missing`);
     return value!;
   };
-  assert.equal(m('parley_connections{protocol="parley.v1"}'), 1);
-  assert.equal(m('parley_connections{protocol="plain"}'), 2);
+  assert.equal(m('parley_connections{endpoint="/ws",protocol="parley.v1"}'), 1);
+  assert.equal(m('parley_connections{endpoint="/ws",protocol="plain"}'), 2);
   assert.equal(m('parley_connections_opened_total'), 3);
   assert.equal(m('parley_messages_received_total'), 3); // three sub envelopes
   // hello, 3 subok, 3 msg, 2 replayed msg, and the firehose deliveries.

@@ -10,7 +10,7 @@ import type * as http from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
-import type { AppContext, AppFactory, ParleyApp } from '../../server/app.js';
+import { directSockets, sameOrigin, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
 import { serveStatic } from '../../server/static-files.js';
 import { AddressRateLimiter } from '../../server/limits.js';
 import { Auction, AuctionRefusal, Topics, type AuctionOptions, type Person, type Rate } from './auction.js';
@@ -47,9 +47,14 @@ const PAGE = /^\/(?:|sell|lots\/\d{1,15})$/;
 /** A lot's topic, as the auction publishes it. */
 const LOT_TOPIC = /^lot:[1-9]\d{0,14}$/;
 
-/** Security headers for pages: scripts and styles from this origin only; images may be remote. */
+/**
+ * Security headers for pages: scripts, styles and connections from this origin only (`'self'`
+ * covers the page's own `ws:`/`wss:` endpoint, CSP Level 3); images may be remote (sellers give
+ * image addresses); no plugins; no framing by any site, so bidding cannot be clickjacked.
+ */
 const PAGE_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' https: http: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; base-uri 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy': "default-src 'self'; img-src 'self' https: http: data:; connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
 };
@@ -102,16 +107,6 @@ async function readJson(req: http.IncomingMessage, limit = 4096): Promise<unknow
   }
 }
 
-/** Whether a browser's `Origin` is this server (pages are served from the same host). */
-function sameOrigin(origin: string | undefined, req: http.IncomingMessage): boolean {
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Creates the auction app with `options` (a clock, anti-sniping and lot limits for tests).
  * Opens (or creates) `auction.sqlite` in the context's data directory and resumes every lot.
@@ -127,9 +122,13 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     hub.wss?.publish(topic, data, { key });
   }, { onError: (error) => context.log('error', { msg: 'auction could not end a lot', error: String(error) }), ...options });
 
+  const sockets = context.sockets ?? directSockets;
   const server = new WebSocketServer({
     noServer: true,
+    // The host's connection class: its message rate and counters apply here as on every endpoint.
+    WebSocket: sockets.WebSocket,
     maxPayload: 64 * 1024,
+    // Pages are served from this host; another site's page gets 403.
     origins: sameOrigin,
     heartbeat: { interval: options.heartbeatMs ?? 30_000 },
     authenticate: (req: http.IncomingMessage) => {
@@ -242,7 +241,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
       const path = (req.url ?? '').split('?', 1)[0];
       if (path !== `${base}/ws`) return false;
-      server.handleUpgrade(req, socket, head, (ws) => server.emit('connection', ws, req));
+      sockets.handleUpgrade(server, req, socket, head, (ws) => server.emit('connection', ws, req));
       return true;
     },
     async close(code = 1001) {

@@ -15,14 +15,15 @@ import { join } from 'node:path';
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
-import type { AppContext, AppFactory, ParleyApp } from '../../server/app.js';
+import { directSockets, sameOrigin, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
 import { serveStatic } from '../../server/static-files.js';
+import { AddressRateLimiter } from '../../server/limits.js';
 import type { RandomInt } from './engine/deck.js';
 import type { TableConfig } from './engine/table.js';
 import { privateView } from './engine/view.js';
 import { asObject, booleanField, optionalInteger, stringField } from './requests.js';
 import { TableRoom, Topics, systemClock, type Clock } from './room.js';
-import { SessionStore, type Session } from './sessions.js';
+import { SessionStore, type Session, type SessionStoreOptions } from './sessions.js';
 import type { LobbyTable } from './wire.js';
 
 export type { LobbyTable } from './wire.js';
@@ -46,7 +47,21 @@ export interface PokerOptions {
   startDelayMs?: number;
   /** Sitting out this long frees the seat (ms). Default 15 minutes; checked once a minute. */
   idleSeatMs?: number;
+  /**
+   * New sessions (`POST <base>/api/session` with a name) one client address may create. Default
+   * 10 per minute, 20 at once; past that `429` with `Retry-After`. Resuming a session is free.
+   */
+  sessionRate?: { perMinute: number; burst: number };
+  /**
+   * The session store's bounds: at most `max` sessions (default 100,000); when full, the one idle
+   * longest goes if it has no open connection and was unused for `minIdleMs` (default one hour),
+   * otherwise new sessions get `503`.
+   */
+  sessions?: Omit<SessionStoreOptions, 'now'>;
 }
+
+/** Default {@link PokerOptions.sessionRate}: the auction's. */
+export const DEFAULT_SESSION_RATE = { perMinute: 10, burst: 20 } as const;
 
 /** A connection's identity: a signed-in player, or a guest who may only watch. */
 interface Identity {
@@ -55,6 +70,19 @@ interface Identity {
 }
 
 const MAX_BODY = 1024;
+
+/**
+ * Security headers of the page. Scripts, styles and connections from this origin only (`'self'`
+ * covers the page's own `ws:`/`wss:` endpoint, CSP Level 3); no plugins; no framing by any site
+ * (`frame-ancestors` works only as a header, not in the page's `<meta>` policy), so the table
+ * cannot be clickjacked.
+ */
+const PAGE_HEADERS = {
+  'Content-Security-Policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+};
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -80,7 +108,9 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 /** Creates the poker app with `options` (clock, shuffle source, tables, pauses). */
 export function createPoker(context: AppContext, options: PokerOptions = {}): ParleyApp {
   const clock = options.clock ?? systemClock;
-  const sessions = new SessionStore();
+  const sessions = new SessionStore({ ...options.sessions, now: () => clock.now() });
+  const sessionLimit = options.sessionRate ?? DEFAULT_SESSION_RATE;
+  const sessionRate = new AddressRateLimiter(sessionLimit.perMinute / 60, sessionLimit.burst, { now: () => clock.now() });
   const rooms = new Map<string, TableRoom>();
   let lastLobby = '';
 
@@ -123,8 +153,13 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     return { kind, table: rooms.get(tableId), user };
   };
 
+  const sockets = context.sockets ?? directSockets;
   const wss = new WebSocketServer({
     noServer: true,
+    // The host's connection class: its message rate and counters apply here as on every endpoint.
+    WebSocket: sockets.WebSocket,
+    // Pages are served from this host; another site's page gets 403.
+    origins: sameOrigin,
     // Envelopes are tiny; a larger one is answered TOO_LARGE by the protocol layer (below the
     // frame limit, so the client gets a reason rather than a closed connection).
     maxPayload: 256 * 1024,
@@ -213,7 +248,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
       return false;
     }
     const body = Buffer.from(html.replaceAll('{{base}}', escapeHtml(base)));
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-cache', ...PAGE_HEADERS });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   };
@@ -236,11 +271,25 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
       sendJson(res, 404, { error: 'UNKNOWN_SESSION', message: 'That session is not known here (the server may have restarted).' });
       return;
     }
+    // Only new sessions count: a page resumes its own on every load.
+    const address = context.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
+    const wait = sessionRate.attempt(address);
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
+      sendJson(res, 429, { error: 'RATE_LIMITED', message: `Too many new sessions from this address; try again in ${wait} s.` });
+      return;
+    }
     if (!SessionStore.validName(name)) {
       sendJson(res, 400, { error: 'BAD_NAME', message: 'A name is 1 to 24 printable characters.' });
       return;
     }
-    sendJson(res, 201, sessions.create(name));
+    const created = sessions.create(name);
+    if (created === undefined) {
+      res.setHeader('Retry-After', '60');
+      sendJson(res, 503, { error: 'FULL', message: 'The server has too many players signed in; try again later.' });
+      return;
+    }
+    sendJson(res, 201, created);
   };
 
   return {
@@ -273,7 +322,11 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     },
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (pathOf(req) !== `${base}/ws`) return false;
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      sockets.handleUpgrade(wss, req, socket, head, (ws) => {
+        // A session in use by a connection is never forgotten to make room for a new one.
+        ws.once('close', sessions.connect(new URL(req.url ?? '/', 'http://localhost').searchParams.get('token')));
+        wss.emit('connection', ws, req);
+      });
       return true;
     },
     async close(code = 1001) {

@@ -5,7 +5,7 @@
  * same data directory and port, and the pages still show every accepted bid, live and after a
  * reload. Screenshots go to `$AUCTION_SCREENSHOTS` (or a temp directory, printed).
  */
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,17 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../support/browser.js';
 import type { LotView } from '../../../src/apps/auction/rules.js';
 import { lotInput, person, startAuction } from './helpers.js';
+
+/** Content-Security-Policy violations any page reported (Chromium logs each on the console). */
+const cspViolations: string[] = [];
+/** Records `page`'s CSP violations: the pages must work under their strict policy. */
+function watchCsp(page: Page): Page {
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return page;
+}
+afterEach(() => assert.deepEqual(cspViolations.splice(0), [], 'CSP violations'));
 
 const T = { timeout: 90_000 };
 
@@ -49,7 +60,7 @@ async function sideBySide(browser: Browser, pages: Page[], path: string): Promis
     images.push((await page.screenshot()).toString('base64'));
     await page.setViewportSize({ width: 1280, height: 900 });
   }
-  const board = await browser.newPage({ viewport: { width: 1968, height: 900 } });
+  const board = watchCsp(await browser.newPage({ viewport: { width: 1968, height: 900 } }));
   const frames = images.map((b64, i) => `<figure><img src="data:image/png;base64,${b64}" alt=""><figcaption>${['Ann', 'Bob'][i]}'s window</figcaption></figure>`).join('');
   await board.setContent(`<body style="margin:0;padding:16px;display:flex;gap:16px;background:#2a2f38;font:600 15px system-ui;color:#e5e7eb">
     <style>figure{margin:0}img{display:block;border-radius:8px;box-shadow:0 6px 24px #0006}figcaption{margin-top:8px;text-align:center}</style>${frames}</body>`);
@@ -79,7 +90,7 @@ void test('two bidders outbid each other and both pages follow; a restart keeps 
   }
 
   const contexts = await Promise.all([0, 1].map(() => browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })));
-  const [ann, bob] = await Promise.all(contexts.map((c) => c.newPage()));
+  const [ann, bob] = await Promise.all(contexts.map(async (c) => watchCsp(await c.newPage())));
   for (const page of [ann!, bob!]) {
     page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
     await page.goto(`${first.base}/`);
@@ -165,7 +176,7 @@ void test('keyboard only: sign in, sell a lot, and bid on it from another browse
   const shots = screenshotDir();
   const running = await startAuction(t);
   const context = await browser.newContext({ viewport: { width: 1100, height: 1100 } });
-  const page = await context.newPage();
+  const page = watchCsp(await context.newPage());
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
   await page.goto(`${running.base}/sell`);
   await page.getByRole('heading', { name: 'Sell an item' }).waitFor();
@@ -194,7 +205,7 @@ void test('keyboard only: sign in, sell a lot, and bid on it from another browse
   assert.equal(await page.locator('#lot-title b').count(), 0);
   await page.locator('.signin-note', { hasText: 'This is your lot' }).waitFor();
 
-  const other = await (await browser.newContext()).newPage();
+  const other = watchCsp(await (await browser.newContext()).newPage());
   await other.goto(page.url());
   await showing(other, '#price', '$5.00');
   await other.getByRole('button', { name: 'Choose a name' }).first().click();
@@ -218,7 +229,7 @@ void test('a browser whose clock is two hours fast counts down by the server clo
   const context = await browser.newContext();
   // Timers run as usual; only the browser's idea of "now" is two hours ahead of the server.
   await context.clock.install({ time: Date.now() + 2 * 3600_000 });
-  const page = await context.newPage();
+  const page = watchCsp(await context.newPage());
   page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
   await page.goto(`${running.base}/lots/${lot.id}`);
   await showing(page, '#price', '$10.00');
@@ -246,11 +257,11 @@ void test('two windows of one browser can be two people, and each stays itself a
   t.after(() => browser.close());
   const running = await startAuction(t);
   const context = await browser.newContext();
-  const first = await context.newPage();
+  const first = watchCsp(await context.newPage());
   await first.goto(`${running.base}/`);
   await signIn(first, 'Ann');
   // A new window starts as the last person who signed in here…
-  const second = await context.newPage();
+  const second = watchCsp(await context.newPage());
   await second.goto(`${running.base}/`);
   await second.locator('#me-name', { hasText: 'Ann' }).waitFor();
   // …and can become someone else without changing the first window.

@@ -275,7 +275,11 @@ void describe('illegal input', () => {
     for (const path of ['/', '/sell', '/lots/12']) {
       const res = await fetch(`${running.base}${path}`);
       assert.equal(res.status, 200, path);
-      assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      for (const directive of ["script-src 'self'", "connect-src 'self'", "style-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"]) {
+        assert.ok(csp.split(/;\s*/).includes(directive), `${path}: ${directive} in ${csp}`);
+      }
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
       assert.match(await res.text(), /<base href="\/auction\/">/);
     }
     assert.equal((await fetch(`${running.base}/lots/abc`)).status, 404);

@@ -4,7 +4,7 @@
  * showdown by clicking; a player reloads mid-hand and is back in the same seat with the same
  * cards. Screenshots go to a temporary directory (its path is printed as a test diagnostic).
  */
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,17 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../../support/browser.js';
 import type { TableConfig } from '../../../src/apps/poker/engine/table.js';
 import { startPoker, type Running } from './helpers.js';
+
+/** Content-Security-Policy violations any page reported (Chromium logs each on the console). */
+const cspViolations: string[] = [];
+/** Records `page`'s CSP violations: the pages must work under their strict policy. */
+function watchCsp(page: Page): Page {
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return page;
+}
+afterEach(() => assert.deepEqual(cspViolations.splice(0), [], 'CSP violations'));
 
 const WEB_ROOT = resolve('dist/web/poker');
 const TABLES: TableConfig[] = [
@@ -33,7 +44,7 @@ async function seatAll(browser: Browser, run: Running, players: [string, number]
   const pages: Page[] = [];
   for (const [name, seat] of players) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
+    const page = watchCsp(await context.newPage());
     page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
     await page.goto(`${run.base}/`);
     await page.getByLabel('Your name').fill(name);
@@ -98,7 +109,7 @@ void test('three browser players play a hand to showdown', T, async (t) => {
   const run = await startPoker({ tables: TABLES, startDelayMs: 4000, handPauseMs: 600_000 }, WEB_ROOT);
   try {
     t.diagnostic(`screenshots in ${shots}`);
-    const lobby = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+    const lobby = watchCsp(await browser.newPage({ viewport: { width: 1100, height: 700 } }));
     await lobby.goto(`${run.base}/`);
     await lobby.getByRole('heading', { name: 'Tables' }).waitFor();
     await lobby.locator('.lobby-table').first().waitFor();
@@ -142,12 +153,12 @@ void test('three browser players play a hand to showdown', T, async (t) => {
     // The announcer said what happened, for screen readers.
     assert.match(await pages[1]?.locator('#announcer').innerText() ?? '', /wins|shows/);
     await pages[0]?.screenshot({ path: join(shots, 'showdown.png') });
-    const narrow = await pages[1]?.context().newPage();
+    const narrow = watchCsp(await pages[1]!.context().newPage());
     await narrow?.setViewportSize({ width: 390, height: 844 });
     await narrow?.goto(`${run.base}/tables/main`);
     await narrow?.locator('.outcome p').first().waitFor();
     // A guest watching: counted as a spectator on the players' pages, shown no private cards.
-    const guest = await browser.newPage();
+    const guest = watchCsp(await browser.newPage());
     await guest.goto(`${run.base}/tables/main`);
     await guest.locator('.outcome p').first().waitFor();
     await pages[0]?.getByText('1 watching').waitFor();

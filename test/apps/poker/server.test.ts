@@ -13,7 +13,7 @@ import type { TableConfig } from '../../../src/apps/poker/engine/table.js';
 import type { TableMessage } from '../../../src/apps/poker/room.js';
 import { FakeClock, Peer, signIn, startPoker, until, type Envelope } from './helpers.js';
 import { BUNDLED_APPS } from '../../../src/apps/index.js';
-import { InMemoryAdapter } from '../../../src/index.js';
+import { InMemoryAdapter, WebSocket } from '../../../src/index.js';
 
 const TABLES: TableConfig[] = [
   { id: 'six', name: 'Six', seats: 6, smallBlind: 1, bigBlind: 2, minBuyIn: 40, maxBuyIn: 200, turnMs: 20_000 },
@@ -297,7 +297,18 @@ void describe('poker server', () => {
         const res = await fetch(`${run.base}${path}`);
         assert.equal(res.status, 200, path);
         assert.equal(await res.text(), '<!doctype html><base href="/poker/"><title>poker</title>', 'the page knows where it is mounted');
+        // A strict policy sent as a header (frame-ancestors is ignored in a <meta> policy): the
+        // table cannot be framed by another site (clickjacking) nor run scripts from elsewhere.
+        const csp = res.headers.get('content-security-policy') ?? '';
+        for (const directive of ["script-src 'self'", "connect-src 'self'", "style-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"]) {
+          assert.ok(csp.split(/;\s*/).includes(directive), `${path}: ${directive} in ${csp}`);
+        }
+        assert.equal(res.headers.get('x-frame-options'), 'DENY');
       }
+      // A WebSocket from another site's page is refused before the upgrade.
+      const foreign = new WebSocket(run.ws, 'parley.v1', { origin: 'https://evil.example' });
+      const status = await new Promise<number>((resolve) => foreign.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+      assert.equal(status, 403);
       assert.equal((await fetch(`${run.base}/main.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
       assert.equal((await fetch(`${run.base}/nothing.js`)).status, 404);
       assert.equal((await fetch(`${run.base}/%2e%2e/%2e%2e/etc/passwd`)).status, 404);
