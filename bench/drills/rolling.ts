@@ -113,6 +113,8 @@ export interface RollingDrillReport {
   total: { expected: number; received: number; covered: number; silent: number; duplicates: number; republished: number; outOfOrder: number; resets: number };
   /** Closes with 1012 the clients saw. */
   closes1012: number;
+  /** Connection attempts per reconnect after a 1012 (1 when the first attempt succeeded). */
+  attemptsPerReconnect: number;
   /** Clients that did not come back after a restart. */
   neverReconnected: number;
   reconnectMs: { p50: number; p99: number; max: number };
@@ -160,6 +162,7 @@ export async function rollingDrill(options: RollingDrillOptions = {}): Promise<R
     const recovery: number[] = [];
     const recoveries = { recovered: 0, reset: 0 };
     let closes = 0;
+    let attempts = 0;
     const track = (client: Watcher['client'], sub: boolean): { closedAt: number | undefined; opened: boolean } => {
       const state: { closedAt: number | undefined; opened: boolean } = { closedAt: undefined, opened: false };
       client.on('close', (info) => {
@@ -167,6 +170,9 @@ export async function rollingDrill(options: RollingDrillOptions = {}): Promise<R
         closes++;
         state.closedAt = performance.now();
         state.opened = false;
+      });
+      client.on('reconnecting', () => {
+        if (state.closedAt !== undefined) attempts++;
       });
       client.on('open', () => {
         if (state.closedAt === undefined || state.opened) return;
@@ -214,6 +220,7 @@ export async function rollingDrill(options: RollingDrillOptions = {}): Promise<R
       acknowledged: publishers.flatMap((p) => p.sent).filter((s) => s.acked === true).length,
       total,
       closes1012: closes,
+      attemptsPerReconnect: Math.round((attempts / Math.max(1, reconnect.length)) * 100) / 100,
       neverReconnected: watchers.filter((w) => w.client.state !== 'open').length,
       reconnectMs: summary(reconnect),
       recoveryMs: summary(recovery),

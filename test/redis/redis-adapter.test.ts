@@ -341,3 +341,12 @@ void describe('RedisAdapter reconnect storms', () => {
     assert.equal(clients[1]!.msgs('storm').length, 0);
   });
 });
+
+void describe('RedisAdapter options', () => {
+  void test('whenUnreachable is local or refuse; anything else is a RangeError at construction', () => {
+    assert.throws(() => new RedisAdapter({ whenUnreachable: 'drop' as never }), /whenUnreachable must be 'local' or 'refuse'/);
+    assert.throws(() => new RedisAdapter({ whenUnreachable: 'drop' as never }), RangeError);
+    for (const whenUnreachable of ['local', 'refuse'] as const) void new RedisAdapter({ whenUnreachable }).close();
+  });
+});
+
