@@ -116,6 +116,11 @@ void test('a user may subscribe to their own user: topic only, and never publish
   assert.equal((await c.nextOf('subok')).id, 2);
   c.send({ t: 'pub', id: 3, topic: 'user:dave', data: 'spoof' });
   assert.equal((await c.nextOf('err')).code, 'FORBIDDEN');
+  // `*` is everything a client may have: never the servers' reserved `parley:` topics.
+  c.send({ t: 'sub', id: 4, topic: 'parley:control' });
+  assert.equal((await c.nextOf('err')).code, 'FORBIDDEN');
+  c.send({ t: 'pub', id: 5, topic: 'parley:control', data: { op: 'disconnect', user: 'erin', code: 1011, reason: 'x', from: 'y' } });
+  assert.equal((await c.nextOf('err')).code, 'FORBIDDEN');
 });
 
 void test('without a key, connections are anonymous with only the public rights', async (t) => {
