@@ -16,6 +16,7 @@ import {
   CloseCode,
   ErrorCode,
   HandshakeError,
+  InvalidStateError,
   WS_GUID,
   acceptResponseLines,
   buildErrorResponse,
@@ -443,7 +444,7 @@ export class WebSocketServer extends EventEmitter {
   close(callback?: (error?: Error) => void): void {
     if (this.#state === CLOSED) {
       // As `ws`: closing a closed server emits 'close' again, and the callback learns it was not running.
-      if (callback !== undefined) this.once('close', () => callback(new Error('The server is not running')));
+      if (callback !== undefined) this.once('close', () => callback(new InvalidStateError('The server is not running')));
       process.nextTick(() => this.emit('close'));
       return;
     }

@@ -523,11 +523,11 @@ export class WebSocket extends EventEmitter {
       if (head.blob === true && (error !== undefined || !writable)) {
         // As `ws`: a Blob that cannot be read fails the connection, and the socket closing while
         // it was read fails it and every send behind it.
-        this.#failQueue(error ?? new Error(CLOSED_WHILE_READING), error !== undefined);
+        this.#failQueue(error ?? new InvalidStateError(CLOSED_WHILE_READING), error !== undefined);
         return;
       }
       if (!writable && frame !== undefined && frame.opcode !== Opcode.Close) {
-        this.#failQueue(new Error(CLOSED_WHILE_COMPRESSING), false);
+        this.#failQueue(new InvalidStateError(CLOSED_WHILE_COMPRESSING), false);
         return;
       }
       queue.shift();
@@ -1086,7 +1086,7 @@ export class WebSocket extends EventEmitter {
     // Sends still being compressed fail now, while CLOSING, as in `ws` (a Blob being read
     // settles first: its callback learns how the read ended).
     const head = this.#sendQueue?.[0];
-    if (head !== undefined && !head.ready && head.blob !== true) this.#failQueue(new Error(CLOSED_WHILE_COMPRESSING), false);
+    if (head !== undefined && !head.ready && head.blob !== true) this.#failQueue(new InvalidStateError(CLOSED_WHILE_COMPRESSING), false);
     this.#deflate?.close(); // zlib memory goes back now, not at garbage collection
     const closing = this.#closing;
     if (closing?.timer !== undefined) {
