@@ -3,11 +3,14 @@
  * windows of ONE browser are two players (a session per window, as in the auction); the raise
  * box refuses an amount below the minimum before the server has to; a player who loses
  * everything is told so and their seat stays marked "Out of chips" through the showdown; an
- * unknown table is a "Table not found" page, not an empty felt.
+ * unknown table is a "Table not found" page, not an empty felt. Screenshots of the refused
+ * amount and of the showdown go to a temporary directory (its path is printed as a diagnostic).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../support/browser.js';
 import { startPoker } from './helpers.js';
@@ -70,6 +73,9 @@ void test('two windows of one browser play as two players; raise box; busting ou
   await first.locator('#amount').fill(String(min - 1));
   assert.equal(await raise.isDisabled(), true, 'no raise below the minimum');
   assert.equal((await first.locator('.amount-hint').textContent())?.trim(), `At least ${min}`);
+  const shots = mkdtempSync(join(tmpdir(), 'poker-table-shots-'));
+  t.diagnostic(`screenshots in ${shots}`);
+  await first.screenshot({ path: join(shots, 'raise-below-minimum.png') });
   await first.locator('#amount').blur();
   assert.equal(await first.locator('#amount').inputValue(), String(min), 'leaving the box puts the amount back in range');
   assert.equal(await raise.isDisabled(), false);
@@ -89,6 +95,8 @@ void test('two windows of one browser play as two players; raise box; busting ou
     assert.match((await seat.textContent()) ?? '', new RegExp(`${loserName}0Out of chips`));
   }
   assert.ok(await winner.locator('.log-list', { hasText: `${loserName} is out of chips and leaves.` }).count() === 1);
+  await loser.screenshot({ path: join(shots, 'busted-player.png'), fullPage: true });
+  await winner.screenshot({ path: join(shots, 'busted-seen-by-winner.png'), fullPage: true });
 
   // An unknown table is a page that says so.
   await winner.goto(`${run.base}/tables/nope`);

@@ -80,7 +80,9 @@ export class ActionBar {
         const v = Math.round(Number(amount.value));
         // Never a different amount than the one shown: out of range, nothing is sent.
         if (Number.isFinite(v) && v >= legal.minTo && v <= legal.maxTo) this.#onAct(action, v);
-      } }, h('label', { for: 'amount' }, verb), amount, hint, slider, presets, go));
+        // The hint comes last: when it goes, nothing before it moves under the pointer (a click on
+        // a preset blurs the box, which clears the hint between mouse down and up).
+      } }, h('label', { for: 'amount' }, verb), amount, slider, presets, go, hint));
     }
     this.#el = h('div', { class: 'action-bar', role: 'group', 'aria-label': 'Your move' }, ...parts);
     return this.#el;
