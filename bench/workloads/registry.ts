@@ -14,6 +14,8 @@ export const WORKLOADS: readonly Workload[] = [
   echoWorkload('echo-64k', 64 * 1024, '64 KiB', false),
   broadcastWorkload(100),
   broadcastWorkload(1000),
+  broadcastWorkload(100, true),
+  broadcastWorkload(1000, true),
   handshakeWorkload,
   idleMemoryWorkload,
   largeEchoWorkload,
