@@ -426,7 +426,9 @@ export class WebSocket extends EventEmitter {
     if (deflate !== undefined) {
       // Decided on the first fragment; the rest of the message follows (RFC 7692 §6.1).
       if (first) this.#setFlag(Flag.COMPRESSING, options?.compress !== false && (isString ? Buffer.byteLength(data, 'utf8') : (bytes ?? toBytes(data)).length) >= deflate.threshold);
-      if (this.#is(Flag.COMPRESSING)) return this.#compress(opcode, (bytes ?? toBytes(data)), fin, mask, first, cb, front);
+      // Compression runs later, off the event loop: it gets a copy of the application's bytes,
+      // which may change before zlib reads them (a string's bytes are already our own).
+      if (this.#is(Flag.COMPRESSING)) return this.#compress(opcode, bytes === undefined ? toBytes(data) : Buffer.from(bytes), fin, mask, first, cb, front);
     }
     if (isString && !mask && data.length < COPY_LIMIT) {
       // The same string sent to many connections in one turn is framed once (frame-cache.ts).
@@ -480,7 +482,9 @@ export class WebSocket extends EventEmitter {
   #queueSend(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): void {
     const queue = (this.#sendQueue ??= []);
     const size = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : toBytes(data).length;
-    const entry: QueuedSend = { ready: !isBlob(data), data, options, cb, size };
+    // Bytes wait here until what is ahead of them is sent: a copy, so a send carries the bytes it
+    // was given even if the application reuses its Buffer meanwhile.
+    const entry: QueuedSend = { ready: !isBlob(data), data: isBlob(data) || typeof data === 'string' ? data : Buffer.from(toBytes(data)), options, cb, size };
     this.#queuedBytes += size;
     queue.push(entry);
     if (isBlob(data)) {

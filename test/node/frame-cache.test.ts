@@ -2,14 +2,17 @@
  * Frame once per turn (src/node/frame-cache.ts): the same payload sent to many server-side
  * connections in one turn is framed once and the same bytes object goes to each; a Buffer
  * changed between two sends is framed again, so no connection gets stale bytes; masked frames,
- * other opcodes and later turns are never served from the cache.
+ * other opcodes and later turns are never served from the cache. Over real sockets, with and
+ * without permessage-deflate, the loop delivers every message with the bytes of its send.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { cachedFrame, clearFrameCache, rememberFrame } from '../../src/node/frame-cache.js';
 import { OP, type DecodedFrame } from '../support/frames.js';
+import { WebSocket } from '../../src/index.js';
 import { fakeConnection, framesOf, nextTurn, type FakeConnection } from './fake-socket.js';
+import { collect, openClient, startServer, until } from './helpers.js';
 
 const payloadOf = (f: DecodedFrame): string => Buffer.from(f.payload).toString('utf8');
 
@@ -109,4 +112,40 @@ void describe('frame cache: unit', () => {
     clearFrameCache();
     assert.equal(cachedFrame(bytes, bytes, OP.BINARY, true), undefined);
   });
+});
+
+void describe('frame cache: the ws README loop over real sockets', () => {
+  for (const deflate of [false, true]) {
+    void test(`every client gets every message with the bytes of its send${deflate ? ', permessage-deflate agreed (large ones compressed per connection)' : ''}`, async (t) => {
+      const { wss, url } = await startServer(t, { perMessageDeflate: deflate ? { threshold: 64 } : false });
+      // More clients than zlib jobs run at once (10): some compressions wait, and read their input late.
+      const n = 12;
+      const clients = await Promise.all(Array.from({ length: n }, () => openClient(t, url, undefined, { perMessageDeflate: deflate })));
+      await until(() => wss.clients?.size === n);
+      const got = clients.map((c) => collect(c));
+      // Over 16 KiB and uncompressed, a payload is handed to the socket as it is (as ws does): only
+      // the compressed case sends one that large here.
+      const sizes = deflate ? [10, 100, 2000, 40_000] : [10, 100, 2000, 16_000];
+      const data = Buffer.alloc(40_000);
+      // One turn: per size, the same Buffer to every client, rewritten half-way through the loop.
+      for (const [round, size] of sizes.entries()) {
+        const payload = data.subarray(0, size);
+        let i = 0;
+        for (const client of wss.clients ?? []) {
+          payload.fill(i < 2 ? 0x61 + round : 0x41 + round);
+          if (client.readyState === WebSocket.OPEN) client.send(payload, { binary: false });
+          i++;
+        }
+      }
+      await until(() => got.every((g) => g.length === sizes.length), 5000, 'every message');
+      // Which clients saw the first version depends on the server's client order: compare sets.
+      for (const [round, size] of sizes.entries()) {
+        const seen = got.map((g) => String(g[round]![0])).sort();
+        const early = String.fromCharCode(0x61 + round).repeat(size);
+        const late = String.fromCharCode(0x41 + round).repeat(size);
+        assert.deepEqual(seen, [...Array<string>(n - 2).fill(late), early, early], `size ${size}`);
+      }
+      if (deflate) assert.ok(clients.every((c) => c.extensions.includes('permessage-deflate')));
+    });
+  }
 });
