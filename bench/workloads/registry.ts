@@ -24,12 +24,13 @@ export const WORKLOADS: readonly Workload[] = [
 
 /**
  * Selects workloads by name or family prefix.
- * @param names - from --only; empty selects all
+ * @param names - from --only; empty selects all (all but those marked `notInQuick` in a quick run)
+ * @param quick - the run is `--quick`
  * @returns the selected workloads in run order
  * @throws Error naming any name that matches nothing
  */
-export function selectWorkloads(names: readonly string[]): Workload[] {
-  if (names.length === 0) return [...WORKLOADS];
+export function selectWorkloads(names: readonly string[], quick = false): Workload[] {
+  if (names.length === 0) return WORKLOADS.filter((workload) => !quick || workload.notInQuick !== true);
   const matches = (workload: Workload, name: string): boolean =>
     workload.name === name || workload.name.startsWith(`${name}-`);
   const unknown = names.filter((name) => !WORKLOADS.some((w) => matches(w, name)));
