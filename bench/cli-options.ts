@@ -29,9 +29,11 @@ export class UsageError extends Error {
 /** The usage text. */
 export const USAGE = `usage: node dist/bench/main.js [options]   (or: npm run bench -- [options])
 
-  --quick                  short run for CI: 1 s windows, 0.3 s warm-up, 1,000 idle connections
+  --quick                  short run for CI: 1 s windows, 0.3 s warm-up, 1,000 idle connections;
+                           broadcast-loop-1000 only when named with --only
   --only NAME[,NAME...]    workloads to run; a family prefix selects all of it (echo, broadcast)
                            names: echo-32 echo-1k echo-64k broadcast-100 broadcast-1000
+                                  broadcast-loop-100 broadcast-loop-1000
                                   handshakes idle-memory large-16m latency
   --duration S             measured seconds per side and workload (default 5, --quick 1)
   --warmup S               seconds of traffic before a side's first slice (default 1, --quick 0.3)

@@ -46,7 +46,7 @@ async function checkModulesLoad(modules: Readonly<Record<Impl, string>>): Promis
 async function run(options: BenchOptions): Promise<number> {
   let workloads;
   try {
-    workloads = selectWorkloads(options.only);
+    workloads = selectWorkloads(options.only, options.quick);
   } catch (error) {
     throw new UsageError(errorMessage(error));
   }

@@ -36,10 +36,11 @@ export function broadcastParley(server: WsLikeServer, data: WsData, isBinary: bo
 /**
  * Picks the broadcast for an implementation.
  * @param impl - which slot the server fills
+ * @param clientLoop - both slots use ws's README loop (the broadcast-loop workloads)
  * @returns the function and a name for the report
  */
-export function chooseBroadcast(impl: 'parley' | 'ws'): { readonly broadcast: Broadcast; readonly name: string } {
-  return impl === 'parley'
+export function chooseBroadcast(impl: 'parley' | 'ws', clientLoop = false): { readonly broadcast: Broadcast; readonly name: string } {
+  return impl === 'parley' && !clientLoop
     ? { broadcast: broadcastParley, name: 'wss.broadcast: framed once, batched per turn' }
     : { broadcast: broadcastWithClientLoop, name: 'client loop (ws README)' };
 }

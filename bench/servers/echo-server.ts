@@ -1,10 +1,10 @@
 /**
  * The benchmark server, one child process per implementation:
  *
- *     node --expose-gc dist/bench/servers/echo-server.js --impl parley|ws --port N --mode echo|broadcast [--module SPEC]
+ *     node --expose-gc dist/bench/servers/echo-server.js --impl parley|ws --port N --mode echo|broadcast|broadcast-loop [--module SPEC]
  *
  * Echo mode sends every message back with its type; broadcast mode relays every message to every
- * connected client. It prints `pid PID`, then `ready PORT` once listening. It reports
+ * connected client (broadcast-loop: with ws's README loop on both sides). It prints `pid PID`, then `ready PORT` once listening. It reports
  * `process.cpuUsage()` and `process.memoryUsage()` (after forced GC) on an IPC 'stats' message or,
  * run by hand without IPC, on a `stats` line on stdin (answered with a `stats {json}` line).
  */
@@ -32,7 +32,7 @@ const { values } = parseArgs({
 const impl = values.impl;
 const mode = values.mode;
 if (impl !== 'parley' && impl !== 'ws') throw new Error('--impl must be parley or ws');
-if (mode !== 'echo' && mode !== 'broadcast') throw new Error('--mode must be echo or broadcast');
+if (mode !== 'echo' && mode !== 'broadcast' && mode !== 'broadcast-loop') throw new Error('--mode must be echo, broadcast or broadcast-loop');
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
 const specifier = values.module ?? impl;
@@ -74,7 +74,7 @@ function collectStats(forceGc: boolean): ServerStats {
 process.stdout.write(`pid ${process.pid}\n`);
 
 const ServerClass = await loadServerClass(specifier);
-const { broadcast, name: broadcastName } = chooseBroadcast(impl);
+const { broadcast, name: broadcastName } = chooseBroadcast(impl, mode === 'broadcast-loop');
 const server = new ServerClass({
   host: values.host,
   port,

@@ -18,6 +18,14 @@ export interface ServerStats {
   readonly connections: number;
 }
 
+/**
+ * What a benchmark server does with each message: `echo` sends it back; `broadcast` relays it to
+ * every client the library's own way (Parley: `wss.broadcast`); `broadcast-loop` relays it with
+ * the loop over `wss.clients` from ws's README on both sides (what a program written for ws
+ * gets when only its import changes).
+ */
+export type ServerMode = 'echo' | 'broadcast' | 'broadcast-loop';
+
 /** Sent once, before 'ready' is printed. */
 export interface ServerHello {
   readonly type: 'hello';
@@ -25,7 +33,7 @@ export interface ServerHello {
   readonly impl: 'parley' | 'ws';
   /** The module actually imported for this slot. */
   readonly module: string;
-  readonly mode: 'echo' | 'broadcast';
+  readonly mode: ServerMode;
   /** How broadcast mode relays a message. */
   readonly broadcast: string;
   /** Whether `bufferutil` loads in the server process (ws uses it when it does). */

@@ -5,13 +5,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { trackChild } from '../child-processes.js';
-import type { ServerHello, ServerStats, ServerToParent, StatsRequest } from './ipc.js';
+import type { ServerHello, ServerMode, ServerStats, ServerToParent, StatsRequest } from './ipc.js';
 import { procCpuSeconds } from './proc-cpu.js';
 
 /** What to start. */
 export interface ServerSpec {
   readonly impl: 'parley' | 'ws';
-  readonly mode: 'echo' | 'broadcast';
+  readonly mode: ServerMode;
   /** The module imported for this slot ('parley', or 'ws' for a harness check). */
   readonly module: string;
   readonly host: string;

@@ -9,7 +9,7 @@
  */
 import type { Job, WorkerResult } from '../load/messages.js';
 import { LoadGenerator } from '../load/generator.js';
-import type { ServerHello } from '../servers/ipc.js';
+import type { ServerHello, ServerMode } from '../servers/ipc.js';
 import { ServerProcess, cpuDelta } from '../servers/server-process.js';
 import { errorMessage } from '../error-message.js';
 import { median } from './statistics.js';
@@ -54,7 +54,7 @@ export interface WindowMeasurement {
 /** How to measure one workload. */
 export interface WindowPlan {
   readonly workload: string;
-  readonly mode: 'echo' | 'broadcast';
+  readonly mode: ServerMode;
   /** The jobs, one per worker, for a server on `port`. */
   readonly jobs: (port: number) => Job[];
   /** Slices per side; 1 runs the sides one after the other (for workloads that cannot drain quickly). */

@@ -14,6 +14,8 @@ export const WORKLOADS: readonly Workload[] = [
   echoWorkload('echo-64k', 64 * 1024, '64 KiB', false),
   broadcastWorkload(100),
   broadcastWorkload(1000),
+  broadcastWorkload(100, true),
+  broadcastWorkload(1000, true),
   handshakeWorkload,
   idleMemoryWorkload,
   largeEchoWorkload,
@@ -22,12 +24,13 @@ export const WORKLOADS: readonly Workload[] = [
 
 /**
  * Selects workloads by name or family prefix.
- * @param names - from --only; empty selects all
+ * @param names - from --only; empty selects all (all but those marked `notInQuick` in a quick run)
+ * @param quick - the run is `--quick`
  * @returns the selected workloads in run order
  * @throws Error naming any name that matches nothing
  */
-export function selectWorkloads(names: readonly string[]): Workload[] {
-  if (names.length === 0) return [...WORKLOADS];
+export function selectWorkloads(names: readonly string[], quick = false): Workload[] {
+  if (names.length === 0) return WORKLOADS.filter((workload) => !quick || workload.notInQuick !== true);
   const matches = (workload: Workload, name: string): boolean =>
     workload.name === name || workload.name.startsWith(`${name}-`);
   const unknown = names.filter((name) => !WORKLOADS.some((w) => matches(w, name)));

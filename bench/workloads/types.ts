@@ -92,6 +92,8 @@ export interface Workload {
   readonly title: string;
   /** The figures it produces. */
   readonly figures: readonly FigureDef[];
+  /** Left out of a `--quick` run unless named with --only (it would break the CI time budget). */
+  readonly notInQuick?: boolean;
   /**
    * Runs against both implementations, each in a fresh server process of its own.
    * @param context - the run's settings

@@ -36,6 +36,7 @@ import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './se
 import { connectClient, type ClientOptions } from './client-handshake.js';
 import { PreparedMessage } from './prepared-message.js';
 import { kFlush, scheduleFlush } from './write-batch.js';
+import { cachedFrame, rememberFrame } from './frame-cache.js';
 import { PerMessageDeflate, PreparedCompressedMessage, type DeflateSetup } from './deflate-codec.js';
 
 /** `binaryType` values: `ws`'s three plus the browser's `'blob'`. */
@@ -457,18 +458,34 @@ export class WebSocket extends EventEmitter {
     if (deflate !== undefined) {
       // Decided on the first fragment; the rest of the message follows (RFC 7692 §6.1).
       if (first) this.#setFlag(Flag.COMPRESSING, options?.compress !== false && (isString ? Buffer.byteLength(data, 'utf8') : (bytes ?? toBytes(data)).length) >= deflate.threshold);
-      if (this.#is(Flag.COMPRESSING)) return this.#compress(opcode, (bytes ?? toBytes(data)), fin, mask, first, cb, front);
+      // Compression runs later, off the event loop: it gets a copy of the application's bytes,
+      // which may change before zlib reads them (a string's bytes are already our own).
+      if (this.#is(Flag.COMPRESSING)) return this.#compress(opcode, bytes === undefined ? toBytes(data) : Buffer.from(bytes), fin, mask, first, cb, front);
     }
     if (isString && !mask && data.length < COPY_LIMIT) {
+      // The same string sent to many connections in one turn is framed once (frame-cache.ts).
+      const cached = cachedFrame(data, undefined, opcode, fin);
+      if (cached !== undefined) return this.#queueOut(cached, cb);
       // Strings are encoded straight behind the header: one allocation, one copy.
       const length = Buffer.byteLength(data, 'utf8');
       const size = frameHeaderSize(length, false);
       const out = Buffer.allocUnsafe(size + length);
       writeFrameHeader(out, 0, opcode, length, fin, false, undefined);
       out.write(data, size, 'utf8');
-      return this.#write(out, cb);
+      rememberFrame(data, opcode, fin, out, size);
+      return this.#queueOut(out, cb);
     }
-    return this.#writeFrame(opcode, (bytes ?? toBytes(data)), fin, mask, cb);
+    const payload = bytes ?? toBytes(data);
+    if (!mask && payload.length <= COPY_LIMIT) {
+      // Copied behind its header now, so the frame holds the bytes of this call even if the
+      // application reuses its Buffer; the same bytes sent to many connections are framed once.
+      const cached = cachedFrame(data, payload, opcode, fin);
+      if (cached !== undefined) return this.#queueOut(cached, cb);
+      const out = encodeFrame(opcode, payload, { fin }, allocate) as Buffer;
+      rememberFrame(data, opcode, fin, out, out.length - payload.length);
+      return this.#queueOut(out, cb);
+    }
+    return this.#writeFrame(opcode, payload, fin, mask, cb);
   }
 
   /**
@@ -497,7 +514,9 @@ export class WebSocket extends EventEmitter {
   #queueSend(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): void {
     const queue = (this.#sendQueue ??= []);
     const size = isBlob(data) ? data.size : typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : toBytes(data).length;
-    const entry: QueuedSend = { ready: !isBlob(data), data, options, cb, size, blob: isBlob(data) };
+    // Bytes wait here until what is ahead of them is sent: a copy, so a send carries the bytes it
+    // was given even if the application reuses its Buffer meanwhile.
+    const entry: QueuedSend = { ready: !isBlob(data), data: isBlob(data) || typeof data === 'string' ? data : Buffer.from(toBytes(data)), options, cb, size, blob: isBlob(data) };
     this.#queuedBytes += size;
     queue.push(entry);
     if (isBlob(data)) {
@@ -577,9 +596,10 @@ export class WebSocket extends EventEmitter {
       this.#flags |= Flag.NEED_DRAIN;
       // With a cap below the socket's high-water mark the socket itself will not emit 'drain':
       // an empty write completes once everything before it has been flushed.
+      // It goes behind the frames of this turn that wait for the end-of-turn flush.
       if (!this.#socket.writableNeedDrain && !this.#is(Flag.DRAIN_PROBE)) {
         this.#flags |= Flag.DRAIN_PROBE;
-        this.#socket.write(EMPTY, () => {
+        this.#queueOut(EMPTY, () => {
           this.#flags &= ~Flag.DRAIN_PROBE;
           this.#emitDrain();
         });
@@ -602,27 +622,19 @@ export class WebSocket extends EventEmitter {
     const generateMask = this.#settings.generateMask;
     const maskKey = !mask ? undefined : generateMask === undefined ? nextMaskKey() : customMaskKey(generateMask);
     if (maskKey !== undefined || payload.length <= COPY_LIMIT) {
-      return this.#write(encodeFrame(opcode, payload, { fin, rsv1, maskKey, mask: fastMask }, allocate) as Buffer, cb);
+      return this.#queueOut(encodeFrame(opcode, payload, { fin, rsv1, maskKey, mask: fastMask }, allocate) as Buffer, cb);
     }
-    // A large unmasked payload goes out as it is, behind its own header, in one writev.
+    // A large unmasked payload is not copied: it leaves now, behind its own header and the frames
+    // queued before it, in one writev. Kept until the end of the turn, it would carry whatever
+    // the application wrote into its Buffer meanwhile; and one system call per 16 KiB or more
+    // costs little next to the copy that batching it would need.
     const header = encodeFrameHeader(opcode, payload.length, { fin, rsv1 }, allocate) as Buffer;
-    if (this.#out !== undefined) {
-      this.#queueOut(header, undefined);
-      this.#queueOut(payload, cb);
-      return false;
-    }
     const socket = this.#socket!;
     socket.cork();
+    this.#flush();
     socket.write(header);
     const below = socket.write(payload, cb);
     socket.uncork();
-    if (!below) this.#flags |= Flag.NEED_DRAIN;
-    return below;
-  }
-
-  #write(bytes: Buffer, cb: SendCallback | undefined): boolean {
-    if (this.#out !== undefined) return this.#queueOut(bytes, cb);
-    const below = this.#socket!.write(bytes, cb);
     if (!below) this.#flags |= Flag.NEED_DRAIN;
     return below;
   }
@@ -633,6 +645,11 @@ export class WebSocket extends EventEmitter {
     return this.#queueOut(frame, cb);
   }
 
+  /**
+   * Queues a frame for the end-of-turn flush (write-batch.ts): every frame sent to a connection
+   * in one turn of the event loop leaves in one write, whichever API sent it.
+   * @returns whether the bytes waiting for this socket stay below its high-water mark
+   */
   #queueOut(frame: Buffer, cb: SendCallback | undefined): boolean {
     if (this.#out === undefined) {
       this.#out = [frame];
@@ -642,10 +659,17 @@ export class WebSocket extends EventEmitter {
     }
     this.#outBytes += frame.length;
     if (cb !== undefined) (this.#outCallbacks ??= []).push(cb);
-    return this.#outBytes + (this.#socket?.writableLength ?? 0) < (this.#socket?.writableHighWaterMark ?? Infinity);
+    const socket = this.#socket;
+    const below = socket === undefined || this.#outBytes + socket.writableLength < socket.writableHighWaterMark;
+    // The caller was told to wait for 'drain': it must come even if the flush's write is taken whole.
+    if (!below) this.#flags |= Flag.NEED_DRAIN;
+    return below;
   }
 
-  /** Writes the queued frames in one write: small ones copied together, large ones as a writev. */
+  /**
+   * Writes the queued frames in one write: small ones copied together, large ones as a writev.
+   * On a destroyed socket the write reports the error to the callbacks, as a direct write does.
+   */
   #flush(): void {
     const out = this.#out;
     const callbacks = this.#outCallbacks;
@@ -654,8 +678,14 @@ export class WebSocket extends EventEmitter {
     this.#outCallbacks = undefined;
     this.#outBytes = 0;
     const socket = this.#socket;
-    if (out === undefined || socket === undefined || socket.destroyed) return;
+    if (out === undefined || socket === undefined) return;
     const done = callbacks === undefined ? undefined : (error?: Error | null): void => { for (const cb of callbacks) cb(error); };
+    if (socket.writableEnded && !socket.destroyed) {
+      // Not reached through Parley's own paths (the queue is flushed before every end()); a
+      // write now would make the socket emit 'error'.
+      if (done !== undefined) process.nextTick(done, new InvalidStateError('WebSocket is not open: the socket has ended'));
+      return;
+    }
     let below: boolean;
     if (out.length === 1) {
       below = socket.write(out[0]!, done);
@@ -766,9 +796,8 @@ export class WebSocket extends EventEmitter {
       this[kAbortHandshake](new InvalidStateError('WebSocket was closed before the connection was established'));
       return;
     }
-    const socket = this.#socket!;
     if (this.#readyState === CLOSING) {
-      if (this.#is(Flag.CLOSE_FRAME_SENT) && (this.#is(Flag.CLOSE_FRAME_RECEIVED) || this.#is(Flag.RECEIVER_FAILED))) endSocket(socket);
+      if (this.#is(Flag.CLOSE_FRAME_SENT) && (this.#is(Flag.CLOSE_FRAME_RECEIVED) || this.#is(Flag.RECEIVER_FAILED))) this.#endSocket();
       return;
     }
     // As `ws`: a reason without a code is ignored (a close frame carries a reason only after a
@@ -779,7 +808,7 @@ export class WebSocket extends EventEmitter {
       if (error !== undefined && error !== null) return;
       this.#flags |= Flag.CLOSE_FRAME_SENT;
       // RFC 6455 §7.1.1: once both close frames have passed, the TCP connection is closed.
-      if (this.#is(Flag.CLOSE_FRAME_RECEIVED) || this.#is(Flag.RECEIVER_FAILED)) endSocket(socket);
+      if (this.#is(Flag.CLOSE_FRAME_RECEIVED) || this.#is(Flag.RECEIVER_FAILED)) this.#endSocket();
     };
     if (this.#sendQueue !== undefined) {
       // Messages sent before close() are still being compressed (or read): the close frame follows them.
@@ -808,6 +837,10 @@ export class WebSocket extends EventEmitter {
     // A handshake that failed (its 'error' listener may call this) has no socket to destroy.
     if (this.#socket === undefined) return;
     this.#readyState = CLOSING;
+    // Frames sent earlier in this turn are handed to the socket first, as they would have been
+    // without the end-of-turn batching (and as `ws` writes them at once): `send(); terminate()`
+    // delivers what the kernel takes at once; what is still queued is discarded with the socket.
+    this.#flush();
     this.#socket.destroy();
   }
 
@@ -1030,7 +1063,7 @@ export class WebSocket extends EventEmitter {
   #onProtocolError(error: ProtocolError): void {
     this.#flags |= Flag.RECEIVER_FAILED;
     if (this.#readyState === OPEN) this.close(error.closeCode);
-    else if (this.#readyState === CLOSING && this.#is(Flag.CLOSE_FRAME_SENT)) endSocket(this.#socket!);
+    else if (this.#readyState === CLOSING && this.#is(Flag.CLOSE_FRAME_SENT)) this.#endSocket();
     this.#emitError(error);
   }
 
@@ -1065,6 +1098,12 @@ export class WebSocket extends EventEmitter {
       return;
     }
     this.#readyState = this.#readyState === CLOSED ? CLOSED : CLOSING;
+    this.#endSocket();
+  }
+
+  /** Ends our side of the TCP connection after the frames still waiting for the end-of-turn flush. */
+  #endSocket(): void {
+    this.#flush();
     endSocket(this.#socket!);
   }
 
@@ -1081,8 +1120,9 @@ export class WebSocket extends EventEmitter {
       for (let chunk: Buffer | null; (chunk = this.#socket!.read() as Buffer | null) !== null;) this.#receiver!.push(chunk);
       return;
     }
-    this.#out = undefined;
-    this.#outBytes = 0;
+    // Frames still waiting for the end-of-turn flush cannot leave: writing them to the destroyed
+    // socket hands their callbacks the error a direct write would have.
+    this.#flush();
     // Sends still being compressed fail now, while CLOSING, as in `ws` (a Blob being read
     // settles first: its callback learns how the read ended).
     const head = this.#sendQueue?.[0];
@@ -1159,7 +1199,16 @@ export class WebSocket extends EventEmitter {
   /** @internal The end-of-turn flush of frames queued by {@link WebSocket.send} (write-batch.ts). */
   [kFlush](): void {
     this.#flush();
+    // A send that returned false waits for 'drain'. When the flush's write was taken whole and
+    // nothing else will report it (the socket's own 'drain', the refusal's probe, the compression
+    // queue), it is due now; on the next tick, so a throwing listener cannot stop other flushes.
+    const socket = this.#socket;
+    if (this.#is(Flag.NEED_DRAIN) && !this.#is(Flag.DRAIN_PROBE) && this.#sendQueue === undefined && socket !== undefined && !socket.writableNeedDrain && !socket.destroyed) {
+      process.nextTick(WebSocket.#drainLater, this);
+    }
   }
+
+  static #drainLater = (ws: WebSocket): void => ws.#emitDrain();
 
   // ---- WHATWG EventTarget ----------------------------------------------------------------
 

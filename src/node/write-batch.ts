@@ -1,9 +1,11 @@
 /**
  * Write batching: frames queued for a connection during one turn of the event loop leave in one
  * write after the I/O phase (`setImmediate`), so a broadcast that sends many small frames to the
- * same client costs one system call per client per turn instead of one per frame.
+ * same client costs one system call per client per turn instead of one per frame. Every send
+ * takes this path, whatever API made it (`send`, `ping`, `close`, a prepared message).
  * @packageDocumentation
  */
+import { clearFrameCache } from './frame-cache.js';
 
 /**
  * The method a {@link Flushable} writes its queued frames with: a symbol, so a connection is
@@ -24,6 +26,7 @@ function flushAll(): void {
   const list = dirty;
   dirty = [];
   scheduled = false;
+  clearFrameCache();
   for (const item of list) item[kFlush]();
 }
 
