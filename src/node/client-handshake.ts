@@ -15,13 +15,14 @@ import {
 import { resolvePerMessageDeflate } from './deflate-codec.js';
 import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
+import { connectHttp2, type Http2ClientOptions } from './client-http2.js';
 import { httpModule, httpsModule } from './node-http.js';
 import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetUrl } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
 
 /** Client options: `ws`'s, plus Parley's connection options. Other `http.request` options pass through. */
-export interface ClientOptions extends ConnectionOptions, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method'> {
+export interface ClientOptions extends ConnectionOptions, Http2ClientOptions, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method'> {
   /** Ms allowed for the opening handshake. Default: none (as `ws`). */
   handshakeTimeout?: number;
   /** Only 13 is supported (RFC 6455 §4.1). */
@@ -98,6 +99,15 @@ export function connectClient(
   }
   const heartbeat = resolveHeartbeat(options.heartbeat);
   const maxRedirects = options.maxRedirects ?? 10;
+  if (options.http2 !== undefined && options.http2 !== false && url.protocol !== 'ws+unix:') {
+    // RFC 8441 (client-http2.ts), falling back to the HTTP/1.1 path below.
+    const { ca, rejectUnauthorized, servername, cert, key, checkServerIdentity } = options;
+    const request = connectHttp2(ws, {
+      url, protocols, deflate, heartbeat, handshakeTimeout: options.handshakeTimeout, origin: options.origin, headers: { ...(options.headers ?? {}) },
+      tls: Object.fromEntries(Object.entries({ ca, rejectUnauthorized, servername, cert, key, checkServerIdentity }).filter(([, v]) => v !== undefined)), session: options.http2 === true ? undefined : options.http2,
+    }, () => connectClient(ws, url, protocols, { ...options, http2: false }).request);
+    return { url: url.href, request };
+  }
   let redirects = 0;
 
   const start = (target: URL, inheritedHeaders: Record<string, string>): http.ClientRequest => {
@@ -107,7 +117,7 @@ export function connectClient(
       handshakeTimeout, origin, headers: _headers, followRedirects, maxRedirects: _max, perMessageDeflate: _pmd,
       heartbeat: _hb, protocolVersion: _pv, maxPayload: _mp, maxFragments: _mf, skipUTF8Validation: _su,
       autoPong: _ap, maxBufferedAmount: _mb, bufferOverflow: _bo, closeTimeout: _ct, allowSynchronousEvents: _ase,
-      ...passThrough
+      http2: _h2, ...passThrough
     } = options;
     const headers: Record<string, string> = {
       ...inheritedHeaders,
