@@ -23,7 +23,7 @@ import type * as Http from 'node:http';
 import type * as Http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { STATUS_TEXT, isExtendedConnect } from '../protocol/index.js';
-import { NGHTTP2_CANCEL, http2HeaderLookup, isConnectionSpecific, resetWithCancelOnDestroy } from './http2-stream.js';
+import { NGHTTP2_CANCEL, http2HeaderLookup, isConnectionSpecific, kRefused, resetWithCancelOnDestroy } from './http2-stream.js';
 
 export { isHttp2Stream } from './http2-stream.js';
 
@@ -53,13 +53,16 @@ export function isHttp2Server(server: object): server is AnyHttp2Server {
 }
 
 
-/** The WebSocket servers attached to one HTTP/2 server, and its one stream listener. */
+/**
+ * Receives an RFC 8441 extended CONNECT as `'upgrade'` listeners receive an HTTP/1.1 upgrade:
+ * the request (an `Http2ServerRequest`, typed as `IncomingMessage`), the stream as the socket,
+ * and an empty head. Returns true when it took the stream (answered or will answer it).
+ */
+export type ExtendedConnectListener = (req: Http.IncomingMessage, stream: Http2.ServerHttp2Stream, head: Buffer) => boolean;
+
+/** The listeners attached to one HTTP/2 server, behind its one stream listener. */
 interface Hub {
-  targets: Set<HubEntry>;
-}
-interface HubEntry {
-  target: Http2UpgradeTarget<unknown>;
-  onConnection: (ws: unknown, req: Http.IncomingMessage) => void;
+  listeners: Set<ExtendedConnectListener>;
 }
 const hubs = new WeakMap<AnyHttp2Server, Hub>();
 
@@ -68,14 +71,20 @@ const kRequest = Symbol('parley.h2request');
 type TaggedStream = Http2.ServerHttp2Stream & { [kRequest]?: Http2.Http2ServerRequest };
 
 /**
- * Attaches a WebSocket server to an HTTP/2 server: advertises SETTINGS_ENABLE_CONNECT_PROTOCOL
- * to new sessions and routes extended-CONNECT streams to `target.handleUpgrade`.
- * @returns the detach function (the setting is withdrawn from new sessions when the last one detaches)
+ * Routes RFC 8441 extended-CONNECT streams of an HTTP/2 server to `listener`, and advertises
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL to the server's new sessions while at least one listener is
+ * attached. The `noServer` counterpart of `new WebSocketServer({ server })`: call
+ * `wss.handleUpgrade(req, stream, head, cb)` from the listener as from an 'upgrade' listener.
+ *
+ * Until the listener answers, an HTTP/1.1 refusal written to the stream (what `'upgrade'`
+ * listeners written for `ws` do: `socket.write('HTTP/1.1 401 Unauthorized\r\n\r\n')`) is sent as
+ * the HTTP/2 response it describes. Streams no listener takes get 404 (503 once none is attached).
+ * @returns the detach function
  */
-export function attachHttp2<W>(server: AnyHttp2Server, target: Http2UpgradeTarget<W>, onConnection: (ws: W, req: Http.IncomingMessage) => void): () => void {
+export function onExtendedConnect(server: AnyHttp2Server, listener: ExtendedConnectListener): () => void {
   let hub = hubs.get(server);
   if (hub === undefined) {
-    const created: Hub = { targets: new Set() };
+    const created: Hub = { listeners: new Set() };
     hub = created;
     hubs.set(server, created);
     server.on('stream', (stream: Http2.ServerHttp2Stream, headers: Http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
@@ -99,14 +108,27 @@ export function attachHttp2<W>(server: AnyHttp2Server, target: Http2UpgradeTarge
       }
     });
   }
-  const entry = { target, onConnection } as HubEntry;
-  hub.targets.add(entry);
+  hub.listeners.add(listener);
   server.updateSettings({ enableConnectProtocol: true });
   const owned = hub;
   return () => {
-    owned.targets.delete(entry);
-    if (owned.targets.size === 0) server.updateSettings({ enableConnectProtocol: false });
+    // RFC 8441 §3 forbids withdrawing the setting from a session that has it: those sessions'
+    // extended CONNECTs are still answered by the stream listener (with 503 once none is left).
+    if (owned.listeners.delete(listener) && owned.listeners.size === 0) server.updateSettings({ enableConnectProtocol: false });
   };
+}
+
+/**
+ * Attaches a `WebSocketServer` (in `server` mode) to an HTTP/2 server: extended CONNECTs on its
+ * path go to its `handleUpgrade`.
+ * @returns the detach function
+ */
+export function attachHttp2<W>(server: AnyHttp2Server, target: Http2UpgradeTarget<W>, onConnection: (ws: W, req: Http.IncomingMessage) => void): () => void {
+  return onExtendedConnect(server, (req, stream, head) => {
+    if (!target.shouldHandle(req)) return false;
+    target.handleUpgrade(req, stream, head, onConnection);
+    return true;
+  });
 }
 
 function dispatch(hub: Hub, stream: TaggedStream, headers: Http2.IncomingHttpHeaders, rawHeaders: string[]): void {
@@ -114,22 +136,97 @@ function dispatch(hub: Hub, stream: TaggedStream, headers: Http2.IncomingHttpHea
   const req = stream[kRequest] ?? new (http2().Http2ServerRequest)(stream, headers, {}, rawHeaders);
   delete stream[kRequest];
   const incoming = req as unknown as Http.IncomingMessage;
-  let chosen: HubEntry | undefined;
-  for (const entry of hub.targets) {
-    if (entry.target.shouldHandle(incoming)) {
-      chosen = entry;
-      break;
-    }
-  }
-  if (chosen === undefined) {
-    // No attached server takes this path (or none is attached any more): an answer, never silence.
-    refuseStream(stream, hub.targets.size === 0 ? 503 : 404);
-    return;
-  }
   resetWithCancelOnDestroy(stream);
-  chosen.target.handleUpgrade(incoming, stream, EMPTY, chosen.onConnection);
+  translateHttp1Refusals(stream);
+  for (const listener of hub.listeners) {
+    if (listener(incoming, stream, EMPTY)) return;
+  }
+  // No listener takes this path (or none is attached any more): an answer, never silence.
+  refuseStream(stream, hub.listeners.size === 0 ? 503 : 404);
 }
 
+/** The bytes of an HTTP/1.1 response head written to a stream not yet answered. */
+const kPendingHead = Symbol('parley.pendingHead');
+type ShimmedStream = Http2.ServerHttp2Stream & { [kPendingHead]?: Buffer };
+
+/**
+ * Gives the stream `write`/`end` that turn an HTTP/1.1 response head into the HTTP/2 response it
+ * describes, while the stream has not responded. Own properties shadowing the prototype's, deleted
+ * once the stream has answered: streams of accepted WebSockets write through the prototype.
+ */
+function translateHttp1Refusals(stream: ShimmedStream): void {
+  stream.write = shimWrite as Http2.ServerHttp2Stream['write'];
+  stream.end = shimEnd as Http2.ServerHttp2Stream['end'];
+}
+
+function restore(stream: ShimmedStream): void {
+  delete (stream as Partial<ShimmedStream>).write;
+  delete (stream as Partial<ShimmedStream>).end;
+  delete stream[kPendingHead];
+}
+
+type Callback = (error?: Error | null) => void;
+
+function shimWrite(this: ShimmedStream, chunk: unknown, encoding?: BufferEncoding | Callback, cb?: Callback): boolean {
+  if (this.headersSent || this.destroyed) {
+    restore(this);
+    return this.write(chunk, encoding as BufferEncoding, cb);
+  }
+  translate(this, chunk, encoding, false);
+  const done = typeof encoding === 'function' ? encoding : cb;
+  if (done !== undefined) process.nextTick(done);
+  return true;
+}
+
+function shimEnd(this: ShimmedStream, chunk?: unknown, encoding?: BufferEncoding | Callback, cb?: Callback): ShimmedStream {
+  if (this.headersSent || this.destroyed) {
+    restore(this);
+    return this.end(chunk, encoding as BufferEncoding, cb) as ShimmedStream;
+  }
+  const done = typeof chunk === 'function' ? (chunk as Callback) : typeof encoding === 'function' ? encoding : cb;
+  translate(this, typeof chunk === 'function' ? undefined : chunk, encoding, true);
+  if (done !== undefined) process.nextTick(done);
+  return this;
+}
+
+/** Buffers bytes until an HTTP/1.1 head is complete, then responds with its status, headers and body. */
+function translate(stream: ShimmedStream, chunk: unknown, encoding: BufferEncoding | Callback | undefined, end: boolean): void {
+  if (chunk !== undefined && chunk !== null) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'latin1') : Buffer.from(chunk as Uint8Array);
+    stream[kPendingHead] = stream[kPendingHead] === undefined ? bytes : Buffer.concat([stream[kPendingHead], bytes]);
+  }
+  const pending = stream[kPendingHead] ?? EMPTY;
+  const endOfHead = pending.indexOf('\r\n\r\n');
+  if (endOfHead === -1) {
+    // Bytes that are not an HTTP head at all, or a head cut short by end(): refuse plainly.
+    if (end || pending.length > 16_384) {
+      restore(stream);
+      refuseStream(stream, 500);
+    }
+    return;
+  }
+  const lines = pending.subarray(0, endOfHead).toString('latin1').split('\r\n');
+  const match = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
+  let status = match === null ? 500 : Number(match[1]);
+  // Only a refusal can be translated: an informational or success status written by hand cannot
+  // accept a WebSocket on HTTP/2 (that is WebSocketServer's 200, RFC 8441 §5).
+  if (status < 300) status = 500;
+  const headers: Record<string, string> = {};
+  let length: number | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'content-length') length = Number(value);
+    else if (name !== 'content-type') headers[name] = value;
+  }
+  let body = pending.subarray(endOfHead + 4);
+  if (length !== undefined && Number.isInteger(length) && length >= 0) body = body.subarray(0, length);
+  restore(stream);
+  refuseStream(stream, status, body.toString('utf8'), headers);
+}
 
 /** Closes a stream whose response has been sent, whether or not the client has ended its side (RFC 9113 §8.1). */
 function closeWhenFinished(this: Http2.ServerHttp2Stream): void {
@@ -155,6 +252,7 @@ export function refuseStream(stream: Http2.ServerHttp2Stream, status: number, me
     if (!isConnectionSpecific(name)) out[name] = v;
   }
   stream.once('finish', closeWhenFinished);
+  (stream as { [kRefused]?: boolean })[kRefused] = true;
   stream.respond(out);
   stream.end(body);
 }

@@ -32,7 +32,15 @@ export function resetWithCancelOnDestroy(stream: Http2.Http2Stream): void {
   stream.destroy = destroyWithCancel;
 }
 
-function destroyWithCancel(this: Http2.Http2Stream, error?: Error): Http2.Http2Stream {
+/**
+ * Set on a stream answered with a refusal (a status and a body): destroying it then must not
+ * reset it, which would discard the queued response (`ws`-style listeners write a refusal and
+ * destroy the socket at once). The stream closes itself once the response is sent.
+ */
+export const kRefused = Symbol('parley.refused');
+
+function destroyWithCancel(this: Http2.Http2Stream & { [kRefused]?: boolean }, error?: Error): Http2.Http2Stream {
+  if (this[kRefused] === true && !this.writableFinished && !this.destroyed && error === undefined) return this;
   if (!this.closed && !this.destroyed) this.close(NGHTTP2_CANCEL);
   return (Object.getPrototypeOf(this) as Http2.Http2Stream).destroy.call(this, error);
 }

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream, Logger } from 'pino';
 import { InMemoryAdapter, WebSocketServer, type ClusterAdapter, type HistoryLimits } from '../index.js';
+import { isHttp2Stream } from '../node/http2-stream.js';
 import { buildErrorResponse } from '../protocol/index.js';
 import { BUNDLED_APPS } from '../apps/index.js';
 import { AdminPage } from './admin.js';
@@ -29,6 +30,7 @@ import { createLogger, redactUrl, requestId } from './logger.js';
 import { MeteredAdapter } from './metered-adapter.js';
 import { ServerMetrics } from './metrics.js';
 import { drainConnections, type DrainResult } from './shutdown.js';
+import { createTlsServer } from './tls-server.js';
 import { AuthError, TokenAuth, type Identity } from './token-auth.js';
 
 /** A cluster adapter as loaded at start; `isHealthy` and `connect` when it has them (Redis). */
@@ -264,6 +266,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const conn = ws as ServerConnection;
       conn.transport = socket;
       conn.address = ip;
+      metrics.connectionsByTransport.inc({ transport: isHttp2Stream(socket) ? 'h2' : 'h1' });
       if (shuttingDown) {
         conn.close(config.shutdown.closeCode, 'server shutting down');
         return;
@@ -373,7 +376,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 
   const apps = new Map<string, ParleyApp>();
-  const server = httpModule.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
+  // With TLS: HTTP/2 and HTTP/1.1 on one port, WebSockets over either (tls-server.ts, docs/http2.md).
+  const tls = config.tls.cert !== '' ? config.tls : undefined;
+  const server = tls !== undefined ? createTlsServer(tls) : httpModule.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
@@ -418,7 +423,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   listening = true;
   const bound = server.address() as AddressInfo;
   const hostText = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  const address = { host: bound.address, port: bound.port, url: `http://${hostText}:${bound.port}`, wsUrl: `ws://${hostText}:${bound.port}/ws` };
+  const s = tls !== undefined ? 's' : '';
+  const address = { host: bound.address, port: bound.port, url: `http${s}://${hostText}:${bound.port}`, wsUrl: `ws${s}://${hostText}:${bound.port}/ws` };
   log.info({ address: address.url, apps: config.apps, adapter: config.cluster.adapter, anonymous: auth.allowsAnonymous, api: api.enabled }, 'parley server listening');
 
   let closing: Promise<DrainResult> | undefined;
