@@ -108,6 +108,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   for (const name of config.apps) {
     if (!factories.has(name)) throw new Error(`apps: unknown app '${name}' (available: ${[...factories.keys()].join(', ') || 'none'})`);
   }
+  // With TLS: HTTP/2 and HTTP/1.1 on one port, WebSockets over either (tls-server.ts, docs/http2.md).
+  // Made first: unreadable PEM files fail the start before anything else is opened.
+  const tls = config.tls.cert !== '' ? config.tls : undefined;
+  const server = tls !== undefined ? createTlsServer(tls) : httpModule.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
   const ownAdapter = options.adapter === undefined;
   const adapter: LoadedAdapter = options.adapter ?? (config.cluster.adapter === 'redis' ? await loadRedisAdapter(config.cluster) : new InMemoryAdapter());
   const adapterHealthy = (): boolean | undefined => (typeof adapter.isHealthy === 'function' ? adapter.isHealthy() : undefined);
@@ -376,9 +380,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
 
   const apps = new Map<string, ParleyApp>();
-  // With TLS: HTTP/2 and HTTP/1.1 on one port, WebSockets over either (tls-server.ts, docs/http2.md).
-  const tls = config.tls.cert !== '' ? config.tls : undefined;
-  const server = tls !== undefined ? createTlsServer(tls) : httpModule.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
