@@ -97,7 +97,11 @@ export async function h2Peer(session: http2.ClientHttp2Session, headers: http2.O
     buf = rest;
     frames.push(...got);
   });
-  const ended = new Promise<void>((resolve) => stream.once('end', () => resolve()));
+  // Like a TCP socket without allowHalfOpen, and like browsers: the server's END_STREAM is answered with ours.
+  const ended = new Promise<void>((resolve) => stream.once('end', () => {
+    stream.end();
+    resolve();
+  }));
   const closed = new Promise<number>((resolve) => stream.once('close', () => resolve(stream.rstCode ?? 0)));
   const [response] = await withTimeout(waitFor<[http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader]>(stream, 'response', 3000), 3000, 'the CONNECT response');
   return {
