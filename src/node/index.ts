@@ -11,3 +11,4 @@ export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from '
 export { WsEvent, WsMessageEvent, WsCloseEvent, WsErrorEvent, type EventListenerLike } from './events.js';
 export { onExtendedConnect, type ExtendedConnectListener } from './http2-server.js';
 export type { Http2ClientOptions } from './client-http2.js';
+export { WebSocketStream, WebSocketError, type WebSocketStreamOptions, type WebSocketOpenInfo, type WebSocketCloseInfo } from './websocket-stream.js';
