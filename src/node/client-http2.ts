@@ -115,7 +115,7 @@ function caId(ca: unknown): string {
     if (id === undefined) caIds.set(ca, (id = ++nextCaId));
     return `#${id}`;
   }
-  return String(ca);
+  return typeof ca === 'number' || typeof ca === 'boolean' ? String(ca) : '?';
 }
 
 function acquire(url: URL, tls: Http2.SecureClientSessionOptions): Pooled | undefined {

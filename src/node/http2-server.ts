@@ -181,7 +181,7 @@ function shimWrite(this: ShimmedStream, chunk: unknown, encoding?: BufferEncodin
 function shimEnd(this: ShimmedStream, chunk?: unknown, encoding?: BufferEncoding | Callback, cb?: Callback): ShimmedStream {
   if (this.headersSent || this.destroyed) {
     restore(this);
-    return this.end(chunk, encoding as BufferEncoding, cb) as ShimmedStream;
+    return this.end(chunk, encoding as BufferEncoding, cb);
   }
   const done = typeof chunk === 'function' ? (chunk as Callback) : typeof encoding === 'function' ? encoding : cb;
   translate(this, typeof chunk === 'function' ? undefined : chunk, encoding, true);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from '../../src/node/index.js';
 import { startH2 } from '../support/h2-peer.js';
 import { makeCertificate } from '../support/tls.js';
@@ -19,7 +20,7 @@ async function echo(ws: WebSocket, text: string): Promise<string> {
 
 void test('http2: true opens every WebSocket to an origin as a stream of one shared connection', T, async (t) => {
   const s = await startH2(t, { perMessageDeflate: true, handleProtocols: () => 'chat' });
-  s.wss.on('connection', (ws) => ws.on('message', (data) => ws.send(String(data))));
+  s.wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data, { binary: false })));
   const clients: WebSocket[] = [];
   for (let i = 0; i < 5; i++) clients.push(await openClient(t, `ws://127.0.0.1:${s.port}/path?i=${i}`, ['chat'], { http2: true, perMessageDeflate: true }));
   assert.equal(s.sessions.length, 1, 'one HTTP/2 connection for five WebSockets');
@@ -60,7 +61,7 @@ void test('without SETTINGS_ENABLE_CONNECT_PROTOCOL the client falls back to an 
   server.on('session', (session: http2.ServerHttp2Session) => sessions.push(session));
   const wss = new WebSocketServer({ noServer: true });
   const versions: string[] = [];
-  server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => wss.handleUpgrade(req, socket, head, (ws) => {
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => wss.handleUpgrade(req, socket, head, (ws) => {
     versions.push(req.httpVersion);
     wss.emit('connection', ws, req);
   }));

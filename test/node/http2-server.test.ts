@@ -32,7 +32,7 @@ void test('extended CONNECT opens a WebSocket: 200 without Sec-WebSocket-Accept,
   assert.equal(req.httpVersion, '2.0');
   assert.equal(req.socket.remoteAddress, '127.0.0.1');
 
-  ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   peer.write(masked(OP.TEXT, 'héllo'));
   peer.write(masked(OP.BINARY, Buffer.from([1, 2, 3])));
   const frames = await peer.waitFrames(2);

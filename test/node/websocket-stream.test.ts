@@ -10,7 +10,7 @@ const T = { timeout: 20_000 };
 
 void test('opened gives readable and writable streams, protocol and extensions; messages flow both ways as strings and Uint8Arrays', T, async (t) => {
   const s = await startServer(t, { handleProtocols: () => 'chat' });
-  s.wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary })));
+  s.wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
   const wss = new WebSocketStream(`${s.url}/x`, { protocols: ['chat'] });
   const { readable, writable, protocol, extensions } = await wss.opened;
   assert.equal(protocol, 'chat');
