@@ -86,3 +86,19 @@ void test('tls.cert and tls.key go together; unreadable files fail the start nam
   const { startServer } = await import('../../src/server/serve.js');
   await assert.rejects(startServer({ ...config, port: 0, apps: [], log: { level: 'silent' } }), /tls\.cert: cannot read \/nonexistent\/c\.pem: ENOENT/);
 });
+
+void test('shutdown drains WebSockets over HTTP/2 with 1012 and ends idle HTTP/2 connections', T, async (t) => {
+  const cert = makeCertificate(t);
+  if (cert === undefined) return;
+  const s = await serve(t, { tls: { cert: cert.certFile, key: cert.keyFile } });
+  const idle = await h2Session(t, s.port, { ca: cert.cert });
+  assert.equal((await get2(idle, '/healthz')).status, 200);
+  const ws = await openClient(t, `wss://127.0.0.1:${s.port}/ws`, undefined, { http2: true, ca: cert.cert });
+  const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+  const idleClosed = new Promise<void>((resolve) => idle.once('close', () => resolve()));
+  const t0 = performance.now();
+  await s.handle.close({ timeoutMs: 2000 });
+  assert.ok(performance.now() - t0 < 8000, 'the shutdown did not wait on open HTTP/2 connections');
+  assert.equal(await closed, 1012);
+  await idleClosed;
+});
