@@ -15,13 +15,14 @@ import {
 import { resolvePerMessageDeflate } from './deflate-codec.js';
 import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
+import { connectHttp2, type Http2ClientOptions } from './client-http2.js';
 import { httpModule, httpsModule } from './node-http.js';
 import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetRequest } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
 
 /** Client options: `ws`'s, plus Parley's connection options. Other `http.request` options pass through. */
-export interface ClientOptions extends ConnectionOptions, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method'> {
+export interface ClientOptions extends ConnectionOptions, Http2ClientOptions, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method'> {
   /** Ms allowed for the opening handshake. Default: none (as `ws`). */
   handshakeTimeout?: number;
   /**
@@ -93,7 +94,7 @@ interface Origin {
 const OWN_OPTIONS = new Set([
   'handshakeTimeout', 'origin', 'headers', 'followRedirects', 'maxRedirects', 'perMessageDeflate', 'heartbeat',
   'protocolVersion', 'maxPayload', 'maxFragments', 'skipUTF8Validation', 'autoPong', 'maxBufferedAmount',
-  'bufferOverflow', 'closeTimeout', 'allowSynchronousEvents', 'finishRequest', 'generateMask', 'auth',
+  'bufferOverflow', 'closeTimeout', 'allowSynchronousEvents', 'finishRequest', 'generateMask', 'auth', 'http2',
 ]);
 
 /**
@@ -123,6 +124,17 @@ export function connectClient(
   const offered = [...seen];
   const heartbeat = resolveHeartbeat(options.heartbeat);
   const maxRedirects = options.maxRedirects ?? 10;
+  if (options.http2 !== undefined && options.http2 !== false && first.protocol !== 'ws+unix:') {
+    // RFC 8441 (client-http2.ts), falling back to the HTTP/1.1 path below, which hands `ws` its
+    // own request.
+    const { ca, rejectUnauthorized, servername, cert, key, checkServerIdentity } = options;
+    const request = connectHttp2(ws, {
+      url: first, protocols: offered, deflate, heartbeat, handshakeTimeout: options.handshakeTimeout, origin: options.origin, headers: { ...(options.headers ?? {}) },
+      tls: Object.fromEntries(Object.entries({ ca, rejectUnauthorized, servername, cert, key, checkServerIdentity }).filter(([, v]) => v !== undefined)), session: options.http2 === true ? undefined : options.http2,
+    }, () => connectClient(ws, first, protocols, { ...options, http2: false }));
+    ws[kSetRequest](request, first.href, 0);
+    return;
+  }
   const follow = options.followRedirects === true;
   const passThrough: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (!OWN_OPTIONS.has(k)) passThrough[k] = v;

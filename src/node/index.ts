@@ -9,3 +9,6 @@ export { PreparedMessage, prepareMessage } from './prepared-message.js';
 export { PreparedCompressedMessage, prepareCompressedFrame, type PerMessageDeflateOptions, type PrepareOptions } from './deflate-codec.js';
 export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from './settings.js';
 export { WsEvent, WsMessageEvent, WsCloseEvent, WsErrorEvent, type EventListenerLike } from './events.js';
+export { onExtendedConnect, type ExtendedConnectListener } from './http2-server.js';
+export type { Http2ClientOptions } from './client-http2.js';
+export { WebSocketStream, WebSocketError, type WebSocketStreamOptions, type WebSocketOpenInfo, type WebSocketCloseInfo } from './websocket-stream.js';

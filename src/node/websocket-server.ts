@@ -22,11 +22,13 @@ import {
   buildErrorResponse,
   formatResponseHead,
   negotiateDeflateAsServer,
+  validateExtendedConnect,
   validateUpgradeRequest,
   type DeflateAgreement,
   type HeaderLookup,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
+import { acceptStream, attachHttp2, isHttp2Server, isHttp2Stream, refuseStream, streamResponseLines } from './http2-server.js';
 import { httpModule } from './node-http.js';
 import { kAdoptConnection, kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
@@ -58,8 +60,11 @@ export interface ServerOptions extends ConnectionOptions {
   port?: number;
   /** Listen backlog in port mode. */
   backlog?: number;
-  /** An existing HTTP(S) server to attach to. */
-  server?: http.Server | https.Server;
+  /**
+   * An existing HTTP(S) server to attach to, or an HTTP/2 one (`node:http2`): then RFC 8441
+   * extended-CONNECT streams are accepted too (docs/http2.md).
+   */
+  server?: http.Server | https.Server | import('node:http2').Http2Server | import('node:http2').Http2SecureServer;
   /** Create no server; call {@link WebSocketServer.handleUpgrade} yourself. */
   noServer?: boolean;
   /** Accept upgrades only on this path. */
@@ -128,6 +133,10 @@ function destroyOnError(this: Duplex): void {
 
 /** Refuses an upgrade with an HTTP error response and closes the socket. */
 function abortHandshake(socket: Duplex, status: number, message?: string, headers?: Record<string, string>): void {
+  if (isHttp2Stream(socket)) {
+    refuseStream(socket, status, message, headers);
+    return;
+  }
   if (socket.writable) {
     socket.once('finish', () => socket.destroy());
     socket.end(buildErrorResponse(status, message, headers));
@@ -144,7 +153,7 @@ export class WebSocketServer extends EventEmitter {
   /** The options given, with defaults for those `ws` exposes. */
   readonly options: ServerOptions;
 
-  #server: http.Server | https.Server | undefined;
+  #server: NonNullable<ServerOptions['server']> | undefined;
   #ownServer = false;
   #removeListeners: (() => void) | undefined;
   #state = RUNNING;
@@ -229,7 +238,10 @@ export class WebSocketServer extends EventEmitter {
       server.on('listening', onListening);
       server.on('error', onError);
       server.on('upgrade', onUpgrade);
+      // HTTP/2 (RFC 8441): extended-CONNECT streams take the same path as upgrades (http2-server.ts).
+      const detachHttp2 = isHttp2Server(server) ? attachHttp2(server, this, onConnection) : undefined;
       this.#removeListeners = () => {
+        detachHttp2?.();
         server.removeListener('listening', onListening);
         server.removeListener('error', onError);
         server.removeListener('upgrade', onUpgrade);
@@ -238,7 +250,7 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /** The HTTP server in port or server mode (`ws`'s `_server`), else null. Read-only. */
-  get _server(): http.Server | https.Server | null {
+  get _server(): NonNullable<ServerOptions['server']> | null {
     return this.#server ?? null;
   }
 
@@ -279,7 +291,7 @@ export class WebSocketServer extends EventEmitter {
     const header = headerLookup(req.headers);
     let request;
     try {
-      request = validateUpgradeRequest(req.method ?? '', header);
+      request = isHttp2Stream(socket) ? validateExtendedConnect(header) : validateUpgradeRequest(req.method ?? '', header);
     } catch (error) {
       if (this.listenerCount('wsClientError') > 0) {
         this.emit('wsClientError', error, socket, req);
@@ -384,9 +396,11 @@ export class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 503);
       return;
     }
-    const lines = acceptResponseLines(serverAcceptKey(key), protocol, deflate?.header);
+    const h2 = isHttp2Stream(socket);
+    const lines = h2 ? streamResponseLines(protocol, deflate?.header) : acceptResponseLines(serverAcceptKey(key), protocol, deflate?.header);
     this.emit('headers', lines, req);
-    socket.write(formatResponseHead(lines));
+    if (h2) acceptStream(socket, lines);
+    else socket.write(formatResponseHead(lines));
 
     const ws = new this.#Ctor(null);
     ws.data = data;

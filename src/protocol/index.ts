@@ -12,3 +12,4 @@ export * from './receiver.js';
 export * from './header-values.js';
 export * from './handshake.js';
 export * from './permessage-deflate.js';
+export * from './extended-connect.js';

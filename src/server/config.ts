@@ -107,6 +107,13 @@ export interface ServerConfig {
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
+  /** TLS: with both files set, one port serves HTTP/2 and HTTP/1.1 (docs/http2.md). */
+  tls: {
+    /** Certificate chain file (PEM); empty: plain HTTP/1.1. */
+    cert: string;
+    /** Private key file (PEM). */
+    key: string;
+  };
 }
 
 type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'number' | 'enum' | 'close-code' | 'hops';
@@ -183,6 +190,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('shutdown.timeoutMs', 'int', 10_000, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 'shutdown-timeout-ms', 'ms to drain before connections are cut and the process exits', { min: 0 }),
   S('shutdown.closeCode', 'close-code', 1012, 'PARLEY_SHUTDOWN_CLOSE_CODE', 'shutdown-close-code', 'close code sent at shutdown: 1012 (restart) or 1001 (going away)'),
   S('shutdown.spreadMs', 'int', 0, 'PARLEY_SHUTDOWN_SPREAD_MS', 'shutdown-spread-ms', 'spread the closes over this many ms (0: all at once)', { min: 0 }),
+  S('tls.cert', 'string', '', 'PARLEY_TLS_CERT', 'tls-cert', 'certificate chain, PEM file: serve HTTPS, HTTP/2 and HTTP/1.1 on one port (with tls.key)'),
+  S('tls.key', 'string', '', 'PARLEY_TLS_KEY', 'tls-key', 'private key of tls.cert, PEM file'),
   S('log.level', 'enum', 'info', 'PARLEY_LOG_LEVEL', 'log-level', 'fatal, error, warn, info, debug, trace or silent', { values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
 ];
 
@@ -382,6 +391,9 @@ function crossCheck(config: ServerConfig, sources: Record<string, Source>): stri
   }
   for (const pattern of [...auth.publicSubscribe, ...auth.publicPublish]) {
     if (pattern.includes('*') && (pattern.indexOf('*') !== pattern.length - 1)) problems.push(`topic pattern '${pattern}': '*' may only end a pattern`);
+  }
+  if ((config.tls.cert === '') !== (config.tls.key === '')) {
+    problems.push(`tls.cert ${from('tls.cert')} and tls.key ${from('tls.key')} go together: set both or neither`);
   }
   if (config.cluster.adapter === 'redis' && !/^rediss?:\/\//.test(config.cluster.redisUrl)) {
     problems.push(`cluster.redisUrl must start with redis:// or rediss:// ${from('cluster.redisUrl')}`);

@@ -59,6 +59,8 @@ export class ServerMetrics {
   /** The registry `/metrics` renders. */
   readonly registry = new Registry();
   readonly connectionsOpened: Counter;
+  /** Connections accepted at `/ws` by transport: `h1` (HTTP/1.1 upgrade) or `h2` (RFC 8441 stream). */
+  readonly connectionsByTransport: Counter<'transport'>;
   /** Hot-path counts, read at scrape time. */
   readonly totals = new Totals();
   readonly handshakeFailures: Counter<'reason'>;
@@ -88,6 +90,7 @@ export class ServerMetrics {
       },
     });
     this.connectionsOpened = counter('parley_connections_opened_total', 'WebSocket connections accepted');
+    this.connectionsByTransport = counter('parley_connections_by_transport_total', 'WebSocket connections accepted at /ws, by transport (h1: HTTP/1.1 upgrade, h2: RFC 8441 stream)', ['transport']);
     const t = this.totals;
     // A counter whose values are monotonic totals kept elsewhere: each scrape adds what grew.
     const monotonic = (name: string, help: string, series: Array<[Record<string, string>, () => number]>): void => {

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream, Logger } from 'pino';
 import { InMemoryAdapter, WebSocketServer, type ClusterAdapter, type HistoryLimits } from '../index.js';
+import { isHttp2Stream } from '../node/http2-stream.js';
 import { buildErrorResponse } from '../protocol/index.js';
 import { BUNDLED_APPS } from '../apps/index.js';
 import { AdminPage } from './admin.js';
@@ -30,6 +31,7 @@ import { MeteredAdapter } from './metered-adapter.js';
 import { ServerMetrics, type AdapterCounters } from './metrics.js';
 import { ConnectionPipeline } from './pipeline.js';
 import { drainConnections, type DrainResult } from './shutdown.js';
+import { createTlsServer } from './tls-server.js';
 import { AuthError, TokenAuth, type Identity } from './token-auth.js';
 import { userTopic } from './user-topic.js';
 
@@ -120,6 +122,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   for (const name of config.apps) {
     if (!factories.has(name)) throw new Error(`apps: unknown app '${name}' (available: ${[...factories.keys()].join(', ') || 'none'})`);
   }
+  // With TLS: HTTP/2 and HTTP/1.1 on one port, WebSockets over either (tls-server.ts, docs/http2.md).
+  // Made first: unreadable PEM files fail the start before anything else is opened.
+  const tls = config.tls.cert !== '' ? config.tls : undefined;
+  const headersTimeout = config.limits.headersTimeoutMs;
+  const timeouts = { headersTimeout, requestTimeout: Math.max(30_000, headersTimeout) };
+  const server = tls !== undefined
+    ? createTlsServer(tls, timeouts)
+    : httpModule.createServer({
+      ...timeouts,
+      keepAliveTimeout: 5_000,
+      // Node checks the deadlines every 30 s by default, which let slow headers run ~25 s past
+      // the deadline; checking often keeps the cut within a second of it.
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))),
+    });
   const ownAdapter = options.adapter === undefined;
   const adapter: LoadedAdapter = options.adapter ?? (config.cluster.adapter === 'redis' ? await loadRedisAdapter(config.cluster, log) : new InMemoryAdapter());
   const adapterHealthy = (): boolean | undefined => (typeof adapter.isHealthy === 'function' ? adapter.isHealthy() : undefined);
@@ -207,6 +223,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const wsOrigin = (origin: string | undefined): boolean => config.ws.origins.length === 0 || origin === undefined || config.ws.origins.includes(origin);
   const upgradeWs = (req: http.IncomingMessage, socket: Duplex, head: Buffer): true => {
     pipeline.accept(wss, req, socket, head, (conn) => {
+      metrics.connectionsByTransport.inc({ transport: isHttp2Stream(socket) ? 'h2' : 'h1' });
       onConnection(conn);
       wss.emit('connection', conn, req);
     }, wsOrigin);
@@ -316,17 +333,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const apps = new Map<string, ParleyApp>();
   // Each app's own adapter: its topics are out of reach of /ws and the HTTP API.
   const appAdapters: InMemoryAdapter[] = [];
-  const headersTimeout = limits.headersTimeoutMs;
-  const server = httpModule.createServer({
-    headersTimeout,
-    requestTimeout: Math.max(30_000, headersTimeout),
-    keepAliveTimeout: 5_000,
-    // Node checks the deadlines every 30 s by default, which let slow headers run ~25 s past the
-    // deadline; checking often keeps the cut within a second of it.
-    connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))),
-  });
-  // Every TCP connection, of every kind (requests, handshakes, WebSocket connections of /ws and
-  // the apps): past the cap, Node closes new ones at once.
   server.maxConnections = limits.maxSockets > 0 ? limits.maxSockets : limits.maxConnections + 1024;
   server.on('clientError', (error: Error & { code?: string }, socket) => {
     // The answer names the problem as HTTP does: a head too slow (408) or too large (431).
@@ -378,7 +384,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   listening = true;
   const bound = server.address() as AddressInfo;
   const hostText = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-  const address = { host: bound.address, port: bound.port, url: `http://${hostText}:${bound.port}`, wsUrl: `ws://${hostText}:${bound.port}/ws` };
+  const s = tls !== undefined ? 's' : '';
+  const address = { host: bound.address, port: bound.port, url: `http${s}://${hostText}:${bound.port}`, wsUrl: `ws${s}://${hostText}:${bound.port}/ws` };
   log.info({ address: address.url, apps: config.apps, adapter: config.cluster.adapter, anonymous: auth.allowsAnonymous, api: api.enabled }, 'parley server listening');
 
   let closing: Promise<DrainResult> | undefined;
