@@ -19,9 +19,10 @@ import { httpModule, httpsModule } from './node-http.js';
 import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetUrl } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
+import type { WsClientCompatOptions } from './ws-types.js';
 
 /** Client options: `ws`'s, plus Parley's connection options. Other `http.request` options pass through. */
-export interface ClientOptions extends ConnectionOptions, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method'> {
+export interface ClientOptions extends ConnectionOptions, WsClientCompatOptions<WebSocket>, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method' | 'createConnection'> {
   /** Ms allowed for the opening handshake. Default: none (as `ws`). */
   handshakeTimeout?: number;
   /** Only 13 is supported (RFC 6455 §4.1). */
@@ -120,7 +121,9 @@ export function connectClient(
     if (deflate !== undefined) headers['Sec-WebSocket-Extensions'] = formatExtensions([deflateOffer(deflate.negotiation)]);
     if (origin !== undefined) headers.Origin = origin;
     const requestOptions: https.RequestOptions = {
-      ...passThrough,
+      // `createConnection` may be `net.createConnection` or `tls.connect` themselves (as `ws`
+      // allows): `http.request` calls it with its own options object, which both accept.
+      ...(passThrough as Omit<typeof passThrough, 'createConnection'> & Pick<https.RequestOptions, 'createConnection'>),
       headers,
       method: 'GET',
       path: target.pathname + target.search,

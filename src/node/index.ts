@@ -9,3 +9,11 @@ export { PreparedMessage, prepareMessage } from './prepared-message.js';
 export { PreparedCompressedMessage, prepareCompressedFrame, type PerMessageDeflateOptions, type PrepareOptions } from './deflate-codec.js';
 export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from './settings.js';
 export { WsEvent, WsMessageEvent, WsCloseEvent, WsErrorEvent, type EventListenerLike } from './events.js';
+export { createWebSocketStream } from './stream.js';
+export type {
+  Data, CertMeta, ReadyState, VerifyClientCallbackSync, VerifyClientCallbackAsync, EventListenerOptions, AddressInfo, BivariantCallback,
+} from './ws-types.js';
+export type { WebSocketEvents, WebSocketServerEvents } from './websocket-events.js';
+export type {
+  FinishRequestCallback, Event, ErrorEvent, CloseEvent, MessageEvent, WebSocketEventMap, WebSocketEventListener,
+} from './ws-types-bound.js';
