@@ -74,15 +74,11 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
     }
     if (ws.readyState === WebSocket.CLOSED) {
       callback();
-      if (duplex.readableEnded) duplex.destroy();
       return;
     }
     // The writable side is finished when the connection has closed (close handshake, RFC 6455
     // §7.1.2): by then every message written has been sent.
-    ws.once('close', () => {
-      callback();
-      if (duplex.readableEnded) duplex.destroy();
-    });
+    ws.once('close', () => callback());
     ws.close();
   };
 
@@ -98,8 +94,13 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
     ws.send(chunk, callback);
   };
 
+  // Both sides done: the stream is destroyed (it does not destroy itself), which emits 'close'.
+  // 'end' and 'finish' may come in either order; whichever is second destroys.
   duplex.on('end', () => {
     if (!duplex.destroyed && duplex.writableFinished) duplex.destroy();
+  });
+  duplex.on('finish', () => {
+    if (!duplex.destroyed && duplex.readableEnded) duplex.destroy();
   });
   duplex.on('error', function onError(this: Duplex, error: Error) {
     // An error destroys the stream (autoDestroy is off). It is emitted again when nothing else
