@@ -1,7 +1,8 @@
 /**
  * TypeScript written for `ws` compiles unchanged against Parley. Every program of the corpus
  * (test/types/corpus: clients, servers, noServer + handleUpgrade, verifyClient, events with typed
- * arguments, RawData, createWebSocketStream, subclasses, WHATWG-style code, options objects) is
+ * arguments, RawData, createWebSocketStream, subclasses, WHATWG-style code, options objects; and
+ * the TypeScript examples of docs/api.md) is
  * compiled with `--strict` against `ws` + `@types/ws` (it must compile: the baseline) and again
  * with its import specifier changed to 'parley', which must compile too. Both as ES modules and as
  * CommonJS (where `@types/ws` declares more: `WebSocket.Server`, …), with and without
@@ -43,6 +44,11 @@ function readCorpus(dir: string, module: ModuleKind): Map<string, string> {
   for (const name of readdirSync(dir).sort()) {
     if (name.endsWith('.ts')) files.set(name, readFileSync(join(dir, name), 'utf8'));
   }
+  // docs/api.md's TypeScript examples, written for Parley: their ws form is the baseline.
+  const docs = readFileSync(join(repoRoot, 'docs', 'api.md'), 'utf8');
+  const fence = /^```ts\n([\s\S]*?)^```$/gm;
+  let n = 0;
+  for (let m = fence.exec(docs); m !== null; m = fence.exec(docs)) files.set(`docs-api-${++n}.ts`, m[1]!.replace(/from 'parley'/g, "from 'ws'"));
   if (module === 'cjs') {
     for (const name of readdirSync(join(dir, 'cjs')).sort()) files.set(`cjs-${name}`, readFileSync(join(dir, 'cjs', name), 'utf8'));
   }
