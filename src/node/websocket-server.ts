@@ -497,7 +497,6 @@ export class WebSocketServer<
  * Typed event methods, as in `@types/ws`: an event of {@link WebSocketServerEvents} types its
  * listener's arguments (connections are `T`'s instances); any other name takes any listener.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
 export interface WebSocketServer<T extends typeof WebSocket, U extends typeof http.IncomingMessage> {
   on<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
   on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;

@@ -8,7 +8,6 @@
  * @packageDocumentation
  */
 import type * as http from 'node:http';
-import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer as NodeWebSocketServer, type ServerOptions as NodeServerOptions } from '../node/websocket-server.js';
 import { kAdoptConnection } from '../node/internal.js';
@@ -249,7 +248,6 @@ export interface RealtimeServerEvents<W, R extends http.IncomingMessage> extends
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overloads mirror EventEmitter's own signatures */
 /** Typed event overloads: those of `ws` (see the Node layer) and the real-time events. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
 export interface WebSocketServer<T extends typeof NodeWebSocket, U extends typeof http.IncomingMessage> {
   on<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
   on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;

@@ -90,16 +90,18 @@ function compile(dir: string, files: Map<string, string>, variant: Variant, targ
   const virtual = new Map<string, string>();
   for (const [name, text] of files) virtual.set(join(dir, `.virtual-${target}-${name.replace(/\.ts$/, ext)}`), target === 'ws' ? text : swapImport(text));
   const host = ts.createCompilerHost(options, true);
-  const { fileExists, readFile, getSourceFile } = host;
-  host.fileExists = (f) => virtual.has(f) || fileExists.call(host, f);
-  host.readFile = (f) => virtual.get(f) ?? readFile.call(host, f);
+  const fileExists = host.fileExists.bind(host);
+  const readFile = host.readFile.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.fileExists = (f) => virtual.has(f) || fileExists(f);
+  host.readFile = (f) => virtual.get(f) ?? readFile(f);
   host.getSourceFile = (f, languageVersion, onError, shouldCreate) => {
     const text = virtual.get(f);
     if (text !== undefined) return ts.createSourceFile(f, text, languageVersion, true);
     const key = `${f}\0${JSON.stringify(languageVersion)}`;
     let sf = sourceCache.get(key);
     if (sf === undefined) {
-      sf = getSourceFile.call(host, f, languageVersion, onError, shouldCreate);
+      sf = getSourceFile(f, languageVersion, onError, shouldCreate);
       if (sf !== undefined) sourceCache.set(key, sf);
     }
     return sf;
@@ -117,10 +119,10 @@ function compile(dir: string, files: Map<string, string>, variant: Variant, targ
 
 const corpusDir = join(typesDir, 'corpus');
 
-describe('TypeScript written for ws compiles with Parley', () => {
+void describe('TypeScript written for ws compiles with Parley', () => {
   for (const variant of VARIANTS) {
     const name = `${variant.module === 'esm' ? 'ES module' : 'CommonJS'}, --strict${variant.noUncheckedIndexedAccess ? ' --noUncheckedIndexedAccess' : ''}`;
-    test(name, () => {
+    void test(name, () => {
       const files = readCorpus(corpusDir, variant.module);
       assert.ok(files.size >= 10, `corpus has ${files.size} programs`);
       const baseline = compile(corpusDir, files, variant, 'ws');
@@ -131,8 +133,8 @@ describe('TypeScript written for ws compiles with Parley', () => {
   }
 });
 
-describe('the type check can fail', () => {
-  test('a mis-typed program fails on the same lines with ws and with Parley', () => {
+void describe('the type check can fail', () => {
+  void test('a mis-typed program fails on the same lines with ws and with Parley', () => {
     const dir = join(typesDir, 'negative');
     const files = new Map([['mistyped.ts', readFileSync(join(dir, 'mistyped.ts'), 'utf8')]]);
     const expected = [...files.get('mistyped.ts')!.split('\n').entries()].filter(([, line]) => line.includes('// error')).map(([i]) => i + 1);
@@ -144,7 +146,7 @@ describe('the type check can fail', () => {
     }
   });
 
-  test('swapImport changes only the module specifier', () => {
+  void test('swapImport changes only the module specifier', () => {
     assert.equal(swapImport(`import WebSocket, { type RawData } from 'ws';\nconst m = await import("ws");\nconst ws = 'ws';`),
       `import WebSocket, { type RawData } from 'parley';\nconst m = await import("parley");\nconst ws = 'ws';`);
   });
