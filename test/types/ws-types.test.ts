@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import Parley, { WebSocket, WebSocketServer, createWebSocketStream } from '../../src/index.js';
 
 // Compiled to dist/test/types; the corpus stays in the source tree.
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -149,5 +150,29 @@ void describe('the type check can fail', () => {
   void test('swapImport changes only the module specifier', () => {
     assert.equal(swapImport(`import WebSocket, { type RawData } from 'ws';\nconst m = await import("ws");\nconst ws = 'ws';`),
       `import WebSocket, { type RawData } from 'parley';\nconst m = await import("parley");\nconst ws = 'ws';`);
+  });
+});
+
+void describe('the values the types describe exist at runtime', () => {
+  void test("the default export carries ws's statics: Server, WebSocketServer, WebSocket, createWebSocketStream, the states", () => {
+    assert.equal(Parley, WebSocket);
+    assert.equal(Parley.Server, WebSocketServer);
+    assert.equal(Parley.WebSocketServer, WebSocketServer);
+    assert.equal(Parley.WebSocket, WebSocket);
+    assert.equal(Parley.createWebSocketStream, createWebSocketStream);
+    assert.deepEqual([Parley.CONNECTING, Parley.OPEN, Parley.CLOSING, Parley.CLOSED], [0, 1, 2, 3]);
+  });
+
+  void test("the methods @types/ws declares on WebSocket and WebSocketServer exist", () => {
+    for (const name of ['close', 'ping', 'pong', 'send', 'terminate', 'pause', 'resume', 'addEventListener', 'removeEventListener',
+      'on', 'once', 'off', 'addListener', 'removeListener', 'prependListener', 'prependOnceListener']) {
+      assert.equal(typeof (WebSocket.prototype as unknown as Record<string, unknown>)[name], 'function', `WebSocket.prototype.${name}`);
+    }
+    for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onerror', 'onclose', 'onmessage']) {
+      assert.ok(name in WebSocket.prototype, `WebSocket.prototype.${name}`);
+    }
+    for (const name of ['address', 'close', 'handleUpgrade', 'shouldHandle', 'on', 'once', 'off']) {
+      assert.equal(typeof (WebSocketServer.prototype as unknown as Record<string, unknown>)[name], 'function', `WebSocketServer.prototype.${name}`);
+    }
   });
 });

@@ -64,3 +64,14 @@ export const compat = new WebSocket('ws://localhost', {
   maxFragments: 100,
 });
 export const compatServer = new WebSocketServer({ noServer: true, maxBufferedChunks: 1000, maxFragments: 100 });
+
+// Attached to an HTTPS server, with the request class of a custom HTTP server.
+import { createServer as createHttpsServer } from 'node:https';
+import { IncomingMessage } from 'node:http';
+class TracedRequest extends IncomingMessage {
+  traceId = '';
+}
+export const secure = new WebSocketServer({ server: createHttpsServer({ key: 'k', cert: 'c' }) });
+const traced = createServer({ IncomingMessage: TracedRequest });
+export const tracedWss = new WebSocketServer<typeof WebSocket, typeof TracedRequest>({ server: traced });
+tracedWss.on('connection', (ws, request) => ws.send(request.traceId));
