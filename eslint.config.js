@@ -3,7 +3,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'autobahn-reports/**', 'bench-results/**', '.node24/**', 'eslint.config.js', 'scripts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'autobahn-reports/**', 'bench-results/**', '.node24/**', 'eslint.config.js', 'scripts/**',
+    // Programs written for `ws`, compiled by test/types/ws-types.test.ts under the user's own settings.
+    'test/types/corpus/**', 'test/types/negative/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

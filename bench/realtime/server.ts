@@ -49,7 +49,7 @@ if (impl === 'parley') {
     const s = wss.topicStats(TOPIC);
     return { dropped: s.dropped, delivered: s.delivered };
   };
-  server = wss as unknown as Server;
+  server = wss;
 } else {
   const ws = await import('ws');
   const wss = new ws.WebSocketServer(options);

@@ -20,9 +20,10 @@ import { httpModule, httpsModule } from './node-http.js';
 import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetRequest } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
 import type { WebSocket } from './websocket.js';
+import type { WsClientCompatOptions } from './ws-types.js';
 
 /** Client options: `ws`'s, plus Parley's connection options. Other `http.request` options pass through. */
-export interface ClientOptions extends ConnectionOptions, Http2ClientOptions, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method'> {
+export interface ClientOptions extends ConnectionOptions, Http2ClientOptions, WsClientCompatOptions<WebSocket>, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method' | 'createConnection'> {
   /** Ms allowed for the opening handshake. Default: none (as `ws`). */
   handshakeTimeout?: number;
   /**

@@ -12,3 +12,11 @@ export { WsEvent, WsMessageEvent, WsCloseEvent, WsErrorEvent, type EventListener
 export { onExtendedConnect, type ExtendedConnectListener } from './http2-server.js';
 export type { Http2ClientOptions } from './client-http2.js';
 export { WebSocketStream, WebSocketError, type WebSocketStreamOptions, type WebSocketOpenInfo, type WebSocketCloseInfo } from './websocket-stream.js';
+export { createWebSocketStream } from './stream.js';
+export type {
+  Data, CertMeta, ReadyState, VerifyClientCallbackSync, VerifyClientCallbackAsync, EventListenerOptions, AddressInfo, BivariantCallback,
+} from './ws-types.js';
+export type { WebSocketEvents, WebSocketServerEvents } from './websocket-events.js';
+export type {
+  FinishRequestCallback, Event, ErrorEvent, CloseEvent, MessageEvent, WebSocketEventMap, WebSocketEventListener,
+} from './ws-types-bound.js';

@@ -36,24 +36,23 @@ import { WebSocket } from './websocket.js';
 import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
 import { PreparedMessage, prepareMessage } from './prepared-message.js';
 import type { Data } from './buffers.js';
+import type { WebSocketServerEvents } from './websocket-events.js';
+import type { VerifyClientCallbackAsync, VerifyClientCallbackSync, VerifyClientInfo, WsCompatOptions } from './ws-types.js';
 
-/** What `verifyClient` is told, as in `ws`. */
-export interface VerifyClientInfo {
-  /** The `Origin` header, if any. */
-  origin: string | undefined;
-  /** Whether the connection is over TLS. */
-  secure: boolean;
-  /** The upgrade request. */
-  req: http.IncomingMessage;
-}
+export type { VerifyClientInfo } from './ws-types.js';
 
-/** `verifyClient` in either of its `ws` forms: synchronous, or with a callback. */
-export type VerifyClient =
-  | ((info: VerifyClientInfo) => boolean)
-  | ((info: VerifyClientInfo, callback: (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => void);
+/** `verifyClient` in either of its `ws` forms: synchronous, or with a callback (told apart by arity, as `ws` does). */
+export type VerifyClient<Request extends http.IncomingMessage = http.IncomingMessage> = VerifyClientCallbackSync<Request> | VerifyClientCallbackAsync<Request>;
 
-/** Options of {@link WebSocketServer}: those of `ws` 8 and Parley's additions. */
-export interface ServerOptions extends ConnectionOptions {
+/**
+ * Options of {@link WebSocketServer}: those of `ws` 8 and Parley's additions. `T` is the class of
+ * the connections (the `WebSocket` option), `U` that of the requests (Node's `IncomingMessage`
+ * option of an attached server), as in `@types/ws`.
+ */
+export interface ServerOptions<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends ConnectionOptions, WsCompatOptions {
   /** Host to listen on in port mode. */
   host?: string;
   /** Port to listen on (creates an HTTP server). */
@@ -64,15 +63,15 @@ export interface ServerOptions extends ConnectionOptions {
    * An existing HTTP(S) server to attach to, or an HTTP/2 one (`node:http2`): then RFC 8441
    * extended-CONNECT streams are accepted too (docs/http2.md).
    */
-  server?: http.Server | https.Server | import('node:http2').Http2Server | import('node:http2').Http2SecureServer;
+  server?: http.Server<U> | https.Server<U> | import('node:http2').Http2Server | import('node:http2').Http2SecureServer;
   /** Create no server; call {@link WebSocketServer.handleUpgrade} yourself. */
   noServer?: boolean;
   /** Accept upgrades only on this path. */
   path?: string;
   /** `ws`'s hook to accept or refuse a client. */
-  verifyClient?: VerifyClient;
+  verifyClient?: VerifyClient<InstanceType<U>>;
   /** Chooses a subprotocol from those offered; return `false` to choose none. */
-  handleProtocols?: (protocols: Set<string>, req: http.IncomingMessage) => string | false;
+  handleProtocols?: (protocols: Set<string>, req: InstanceType<U>) => string | false;
   /** Keep connected clients in `clients`. Default true. */
   clientTracking?: boolean;
   /**
@@ -81,7 +80,7 @@ export interface ServerOptions extends ConnectionOptions {
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** The class to instantiate for connections (a subclass of {@link WebSocket}). */
-  WebSocket?: typeof WebSocket;
+  WebSocket?: T;
   /** Accepted for `ws` compatibility; messages are always delivered as they parse. */
   allowSynchronousEvents?: boolean;
   /**
@@ -89,12 +88,12 @@ export interface ServerOptions extends ConnectionOptions {
    * upgrade (bad-input guide §5). Requests without `Origin` (non-browser clients) pass unless
    * the predicate says otherwise.
    */
-  origins?: readonly string[] | ((origin: string | undefined, req: http.IncomingMessage) => boolean);
+  origins?: readonly string[] | ((origin: string | undefined, req: InstanceType<U>) => boolean);
   /**
    * Async authentication. Its result becomes `ws.data`; returning `false` or throwing refuses the
    * upgrade with 401 (or the thrown error's numeric `status`).
    */
-  authenticate?: (req: http.IncomingMessage) => unknown;
+  authenticate?: (req: InstanceType<U>) => unknown;
   /** Ping idle clients and terminate dead ones. */
   heartbeat?: HeartbeatOptions;
   /** Ms allowed from connection to completed upgrade (headers, verification, authentication). Default 10,000. */
@@ -131,27 +130,45 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
+/** `verifyClient`'s extra refusal headers as text: numbers as digits, lists joined by ', ' (RFC 9110 §5.3); unset ones left out. */
+function headerValues(headers: http.OutgoingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
 /** Refuses an upgrade with an HTTP error response and closes the socket. */
-function abortHandshake(socket: Duplex, status: number, message?: string, headers?: Record<string, string>): void {
+function abortHandshake(socket: Duplex, status: number, message?: string, headers?: http.OutgoingHttpHeaders): void {
   if (isHttp2Stream(socket)) {
-    refuseStream(socket, status, message, headers);
+    refuseStream(socket, status, message, headers === undefined ? undefined : headerValues(headers));
     return;
   }
   if (socket.writable) {
     socket.once('finish', () => socket.destroy());
-    socket.end(buildErrorResponse(status, message, headers));
+    socket.end(buildErrorResponse(status, message, headers === undefined ? undefined : headerValues(headers)));
   } else {
     socket.destroy();
   }
 }
 
-/** A WebSocket server with the API of `ws` 8. */
+/**
+ * A WebSocket server with the API of `ws` 8. `T` is the class of its connections (the
+ * `WebSocket` option), `U` that of the upgrade requests, as in `@types/ws`.
+ */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
-export class WebSocketServer extends EventEmitter {
-  /** Connected clients, when `clientTracking` is on (default). */
-  readonly clients: Set<WebSocket> | undefined;
+export class WebSocketServer<
+  T extends typeof WebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends EventEmitter {
+  /**
+   * Connected clients. Typed as `@types/ws` types it; as in `ws`, it is `undefined` (not a Set)
+   * when `clientTracking` is false.
+   */
+  clients!: Set<InstanceType<T>>;
   /** The options given, with defaults for those `ws` exposes. */
-  readonly options: ServerOptions;
+  readonly options: ServerOptions<T, U>;
 
   #server: NonNullable<ServerOptions['server']> | undefined;
   #ownServer = false;
@@ -171,7 +188,7 @@ export class WebSocketServer extends EventEmitter {
       this.#heartbeat?.delete(ws as WebSocket);
       const clients = this.clients;
       if (clients === undefined) return;
-      clients.delete(ws as WebSocket);
+      clients.delete(ws as InstanceType<T>);
       if (this.#state === CLOSING && clients.size === 0 && !this.#ownServer) this.#emitClose();
     },
   };
@@ -181,9 +198,9 @@ export class WebSocketServer extends EventEmitter {
    * @param callback - called on 'listening' in port mode
    * @throws TypeError when the options are inconsistent
    */
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(options: ServerOptions<T, U>, callback?: () => void) {
     super({ captureRejections: true });
-    const o: ServerOptions = { clientTracking: true, ...options };
+    const o: ServerOptions<T, U> = { clientTracking: true, ...options };
     const modes = [o.port !== undefined, o.server !== undefined, o.noServer === true].filter(Boolean).length;
     if (modes !== 1) {
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
@@ -231,15 +248,17 @@ export class WebSocketServer extends EventEmitter {
       const onListening = (): void => { this.emit('listening'); };
       const onError = (error: Error): void => { this.emit('error', error); };
       // One callback for every upgrade, not a closure per upgrade: it is given the request.
-      const onConnection = (ws: WebSocket, req: http.IncomingMessage): void => this.#emitConnection(ws, req);
-      const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+      const onConnection = (ws: InstanceType<T>, req: InstanceType<U>): void => this.#emitConnection(ws, req);
+      // The attached server is an http.Server<U>: its requests are U's instances.
+      const onUpgrade = (req: InstanceType<U>, socket: Duplex, head: Buffer): void => {
         this.handleUpgrade(req, socket, head, onConnection);
       };
       server.on('listening', onListening);
       server.on('error', onError);
       server.on('upgrade', onUpgrade);
       // HTTP/2 (RFC 8441): extended-CONNECT streams take the same path as upgrades (http2-server.ts).
-      const detachHttp2 = isHttp2Server(server) ? attachHttp2(server, this, onConnection) : undefined;
+      // An HTTP/2 request is Node's compatibility request, not one of U's instances.
+      const detachHttp2 = isHttp2Server(server) ? attachHttp2(server, this, onConnection as (ws: InstanceType<T>, req: http.IncomingMessage) => void) : undefined;
       this.#removeListeners = () => {
         detachHttp2?.();
         server.removeListener('listening', onListening);
@@ -266,7 +285,7 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /** Whether `req` is for this server (its `path`, if set). */
-  shouldHandle(req: http.IncomingMessage): boolean {
+  shouldHandle(req: InstanceType<U>): boolean {
     const path = this.options.path;
     if (path === undefined) return true;
     const url = req.url ?? '/';
@@ -278,7 +297,7 @@ export class WebSocketServer extends EventEmitter {
    * Completes (or refuses) the upgrade of `req`. On success `callback(ws, req)` runs with the
    * open connection.
    */
-  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
+  handleUpgrade(req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (ws: InstanceType<T>, req: InstanceType<U>) => void): void {
     const tagged = socket as Duplex & { [HANDSHAKING]?: boolean };
     if (tagged[HANDSHAKING] === true) {
       throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
@@ -334,10 +353,10 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /** The slow path of {@link WebSocketServer.handleUpgrade}: `verifyClient` and `authenticate`, under the handshake deadline. */
-  #verifyAndAuthenticate(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, header: HeaderLookup, req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
+  #verifyAndAuthenticate(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, header: HeaderLookup, req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (ws: InstanceType<T>, req: InstanceType<U>) => void): void {
     const deadline = setTimeout(() => abortHandshake(socket, 408), this.#handshakeTimeout);
     deadline.unref();
-    const refuse = (status: number, message?: string, headers?: Record<string, string>): void => {
+    const refuse = (status: number, message?: string, headers?: http.OutgoingHttpHeaders): void => {
       clearTimeout(deadline);
       abortHandshake(socket, status, message, headers);
     };
@@ -368,7 +387,7 @@ export class WebSocketServer extends EventEmitter {
       authenticate();
       return;
     }
-    const info: VerifyClientInfo = {
+    const info: VerifyClientInfo<InstanceType<U>> = {
       origin: header(req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'),
       secure: (req.socket as { encrypted?: boolean }).encrypted === true,
       req,
@@ -380,14 +399,14 @@ export class WebSocketServer extends EventEmitter {
       );
       return;
     }
-    if (!(verify as (i: VerifyClientInfo) => boolean)(info)) {
+    if (!(verify as (i: VerifyClientInfo<InstanceType<U>>) => boolean)(info)) {
       refuse(401);
       return;
     }
     authenticate();
   }
 
-  #completeUpgrade(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, data: unknown, req: http.IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, req: http.IncomingMessage) => void): void {
+  #completeUpgrade(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, data: unknown, req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (ws: InstanceType<T>, req: InstanceType<U>) => void): void {
     if (!socket.readable || !socket.writable) {
       socket.destroy();
       return;
@@ -407,11 +426,12 @@ export class WebSocketServer extends EventEmitter {
     // `extensions` names the agreed extensions, as `ws` reports them; the parameters are in the response.
     ws[kSetNegotiated](protocol ?? '', deflate === undefined ? '' : 'permessage-deflate', deflate === undefined ? undefined : { params: deflate.params, settings: this.#deflate! });
     ws[kAttach](socket, head, this.#settings);
-    this.clients?.add(ws);
+    this.clients?.add(ws as InstanceType<T>);
     this.#heartbeat?.add(ws);
     if (this.clients !== undefined || this.#heartbeat !== undefined) ws[kObserveClose](this.#closeObserver);
     this[kAdoptConnection](ws);
-    callback(ws, req);
+    // The connection is an instance of the `WebSocket` option, T.
+    callback(ws as InstanceType<T>, req);
   }
 
   /** @internal A new connection, before its callback and 'connection'; subclasses add to it. */
@@ -420,7 +440,7 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /** Emits 'connection'; a listener that throws closes that connection with 1011, not the process. */
-  #emitConnection(ws: WebSocket, req: http.IncomingMessage): void {
+  #emitConnection(ws: InstanceType<T>, req: InstanceType<U>): void {
     try {
       this.emit('connection', ws, req);
     } catch (error) {
@@ -501,19 +521,28 @@ export class WebSocketServer extends EventEmitter {
   }
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overload mirrors EventEmitter's own signature */
-/** Typed event overloads, as in `@types/ws`. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
-export interface WebSocketServer {
-  on(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
-  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
-  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  on(event: 'wsClientError', listener: (this: WebSocketServer, error: Error, socket: Duplex, request: http.IncomingMessage) => void): this;
-  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
-  once(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
-  once(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overloads mirror EventEmitter's own signatures */
+/**
+ * Typed event methods, as in `@types/ws`: an event of {@link WebSocketServerEvents} types its
+ * listener's arguments (connections are `T`'s instances); any other name takes any listener.
+ */
+export interface WebSocketServer<T extends typeof WebSocket, U extends typeof http.IncomingMessage> {
+  on<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  once<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  off<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  addListener<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  removeListener<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependListener<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependOnceListener<K extends keyof ServerEvents<T, U>>(event: K, listener: (this: this, ...args: ServerEvents<T, U>[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** The server's events for connections of class `T` and requests of class `U`. */
+type ServerEvents<T extends typeof WebSocket, U extends typeof http.IncomingMessage> = WebSocketServerEvents<InstanceType<T>, InstanceType<U>>;

@@ -38,6 +38,11 @@ import { PreparedMessage } from './prepared-message.js';
 import { kFlush, scheduleFlush } from './write-batch.js';
 import { cachedFrame, rememberFrame } from './frame-cache.js';
 import { PerMessageDeflate, PreparedCompressedMessage, type DeflateSetup } from './deflate-codec.js';
+import type { WebSocketEvents } from './websocket-events.js';
+import type * as wsTypes from './ws-types.js';
+import type { BivariantCallback, EventListenerOptions, ReadyState } from './ws-types.js';
+
+export type { RawData } from './ws-types.js';
 
 /** `binaryType` values: `ws`'s three plus the browser's `'blob'`. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
@@ -54,8 +59,11 @@ export interface SendOptions {
   compress?: boolean;
 }
 
-/** Callback of `send`, `ping`, `pong`: called once the bytes reach the socket, or with the error. */
-export type SendCallback = (error?: Error | null) => void;
+/**
+ * Callback of `send`, `ping`, `pong`: called once the bytes reach the socket, or with the error.
+ * Bivariant, so callbacks typed `(err: Error) => void` as `@types/ws` types `ping`'s are accepted.
+ */
+export type SendCallback = BivariantCallback<[error?: Error | null]>;
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -285,17 +293,17 @@ export class WebSocket extends EventEmitter {
   // The instance constants are data properties of the prototype, defined after the class with
   // the attributes WebIDL gives them (see `defineWebIdlAttributes`).
   /** @see WebSocket.CONNECTING */
-  declare readonly CONNECTING: number;
+  declare readonly CONNECTING: 0;
   /** @see WebSocket.OPEN */
-  declare readonly OPEN: number;
+  declare readonly OPEN: 1;
   /** @see WebSocket.CLOSING */
-  declare readonly CLOSING: number;
+  declare readonly CLOSING: 2;
   /** @see WebSocket.CLOSED */
-  declare readonly CLOSED: number;
+  declare readonly CLOSED: 3;
 
   /** Current state: 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
-  get readyState(): number {
-    return this.#readyState;
+  get readyState(): ReadyState {
+    return this.#readyState as ReadyState;
   }
 
   /** The URL connected to (client), or '' on the server. */
@@ -1216,7 +1224,9 @@ export class WebSocket extends EventEmitter {
    * Adds a DOM-style listener for 'open', 'message', 'close' or 'error'. Listeners receive
    * event objects (`MessageEvent.data` is a string for text).
    */
-  addEventListener(type: string, listener: EventListenerLike | null, options?: { once?: boolean } | boolean): void {
+  addEventListener<K extends keyof wsTypes.WebSocketEventMap<WebSocket>>(type: K, listener: wsTypes.WebSocketEventListener<WebSocket, K> | null, options?: EventListenerOptions | boolean): void;
+  addEventListener(type: string, listener: EventListenerLike | null, options?: EventListenerOptions | boolean): void;
+  addEventListener(type: string, listener: EventListenerLike | null, options?: EventListenerOptions | boolean): void {
     if (listener === null || !isWhatwgEvent(type)) return;
     if (this.#findListener(type, listener) !== undefined) return; // no duplicates (DOM rule)
     const once = typeof options === 'object' && options.once === true;
@@ -1226,6 +1236,8 @@ export class WebSocket extends EventEmitter {
   }
 
   /** Removes a listener added with {@link WebSocket.addEventListener}. */
+  removeEventListener<K extends keyof wsTypes.WebSocketEventMap<WebSocket>>(type: K, listener: wsTypes.WebSocketEventListener<WebSocket, K> | null): void;
+  removeEventListener(type: string, listener: EventListenerLike | null): void;
   removeEventListener(type: string, listener: EventListenerLike | null): void {
     if (listener === null || !isWhatwgEvent(type)) return;
     const raw = this.#findListener(type, listener);
@@ -1290,17 +1302,17 @@ export class WebSocket extends EventEmitter {
   }
 
   /** WHATWG `onopen` attribute. */
-  get onopen(): EventListenerLike | null { return this.#getAttribute('open'); }
-  set onopen(h: EventListenerLike | null) { this.#setAttribute('open', h); }
+  get onopen(): ((event: wsTypes.Event<WebSocket>) => void) | null { return this.#getAttribute('open') as ((event: wsTypes.Event<WebSocket>) => void) | null; }
+  set onopen(h: ((event: wsTypes.Event<WebSocket>) => void) | null) { this.#setAttribute('open', h); }
   /** WHATWG `onmessage` attribute. */
-  get onmessage(): EventListenerLike | null { return this.#getAttribute('message'); }
-  set onmessage(h: EventListenerLike | null) { this.#setAttribute('message', h); }
+  get onmessage(): ((event: wsTypes.MessageEvent<WebSocket>) => void) | null { return this.#getAttribute('message') as ((event: wsTypes.MessageEvent<WebSocket>) => void) | null; }
+  set onmessage(h: ((event: wsTypes.MessageEvent<WebSocket>) => void) | null) { this.#setAttribute('message', h); }
   /** WHATWG `onclose` attribute. */
-  get onclose(): EventListenerLike | null { return this.#getAttribute('close'); }
-  set onclose(h: EventListenerLike | null) { this.#setAttribute('close', h); }
+  get onclose(): ((event: wsTypes.CloseEvent<WebSocket>) => void) | null { return this.#getAttribute('close') as ((event: wsTypes.CloseEvent<WebSocket>) => void) | null; }
+  set onclose(h: ((event: wsTypes.CloseEvent<WebSocket>) => void) | null) { this.#setAttribute('close', h); }
   /** WHATWG `onerror` attribute. */
-  get onerror(): EventListenerLike | null { return this.#getAttribute('error'); }
-  set onerror(h: EventListenerLike | null) { this.#setAttribute('error', h); }
+  get onerror(): ((event: wsTypes.ErrorEvent<WebSocket>) => void) | null { return this.#getAttribute('error') as ((event: wsTypes.ErrorEvent<WebSocket>) => void) | null; }
+  set onerror(h: ((event: wsTypes.ErrorEvent<WebSocket>) => void) | null) { this.#setAttribute('error', h); }
 }
 
 /**
@@ -1369,30 +1381,27 @@ function isWhatwgEvent(type: string): type is WhatwgEvent {
   return (WHATWG_EVENTS as readonly string[]).includes(type);
 }
 
-/** Message payload as `ws` types it: a Buffer, an ArrayBuffer, or Buffer fragments, by `binaryType`. */
-export type RawData = Buffer | ArrayBuffer | Buffer[];
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overload mirrors EventEmitter's own signature */
-/** Typed event overloads, as in `@types/ws`, so TypeScript code written for `ws` compiles unchanged. */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overloads mirror EventEmitter's own signatures */
+/**
+ * Typed event methods, as in `@types/ws`, so TypeScript code written for `ws` compiles unchanged:
+ * an event of {@link WebSocketEvents} types its listener's arguments; any other name takes any
+ * listener, as EventEmitter does.
+ */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
 export interface WebSocket {
-  on(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
-  on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
-  on(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
-  on(event: 'open' | 'drain', listener: (this: WebSocket) => void): this;
-  on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
-  on(event: 'upgrade', listener: (this: WebSocket, response: import('node:http').IncomingMessage) => void): this;
-  on(event: 'unexpected-response', listener: (this: WebSocket, request: import('node:http').ClientRequest, response: import('node:http').IncomingMessage) => void): this;
-  on(event: 'redirect', listener: (this: WebSocket, url: string, request: import('node:http').ClientRequest) => void): this;
-  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
-  once(event: 'message', listener: (this: WebSocket, data: RawData, isBinary: boolean) => void): this;
-  once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
-  once(event: 'error', listener: (this: WebSocket, error: Error) => void): this;
-  once(event: 'open' | 'drain', listener: (this: WebSocket) => void): this;
-  once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
-  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
-  off(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
-  addListener(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
-  removeListener(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  on<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  once<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  off<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  addListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  removeListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependOnceListener<K extends keyof WebSocketEvents>(event: K, listener: (this: this, ...args: WebSocketEvents[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */

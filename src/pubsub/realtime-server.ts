@@ -8,11 +8,11 @@
  * @packageDocumentation
  */
 import type * as http from 'node:http';
-import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer as NodeWebSocketServer, type ServerOptions as NodeServerOptions } from '../node/websocket-server.js';
 import { kAdoptConnection } from '../node/internal.js';
 import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
+import type { WebSocketServerEvents } from '../node/websocket-events.js';
 import type { ClusterAdapter } from './adapter.js';
 import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from './envelope.js';
 import { resolveHistoryLimits, type HistoryLimits } from './history.js';
@@ -71,8 +71,14 @@ export interface RealtimeOptions {
   adapter?: ClusterAdapter;
 }
 
-/** Options of {@link WebSocketServer}: those of `ws` 8, Parley's Node-layer additions, and `realtime`. */
-export interface ServerOptions extends NodeServerOptions {
+/**
+ * Options of {@link WebSocketServer}: those of `ws` 8, Parley's Node-layer additions, and
+ * `realtime`. `T` and `U` are the classes of connections and requests, as in `@types/ws`.
+ */
+export interface ServerOptions<
+  T extends typeof NodeWebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends NodeServerOptions<T, U> {
   /** Topics, presence, history and the `parley.v1` protocol. */
   realtime?: RealtimeOptions;
 }
@@ -123,7 +129,10 @@ function defaultUser(ws: WebSocket): string | undefined {
  * docs/realtime.md for the additions.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
-export class WebSocketServer extends NodeWebSocketServer {
+export class WebSocketServer<
+  T extends typeof NodeWebSocket = typeof WebSocket,
+  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
+> extends NodeWebSocketServer<T, U> {
   readonly #engine: PubSub;
   readonly #hub: SessionHub<WebSocket>;
   readonly #userOf: ((ws: WebSocket) => string) | undefined;
@@ -137,7 +146,7 @@ export class WebSocketServer extends NodeWebSocketServer {
    * @param callback - called on 'listening' in port mode
    * @throws TypeError/RangeError for inconsistent options
    */
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(options: ServerOptions<T, U>, callback?: () => void) {
     // No options at all reaches the Node layer's check, which names the options it needs (as `ws`).
     options ??= {};
     const realtime = options.realtime ?? {};
@@ -145,7 +154,8 @@ export class WebSocketServer extends NodeWebSocketServer {
     const limits = resolveLimits(realtime.limits);
     const idempotency = new IdempotencyCache({ ...realtime.idempotency, now: undefined });
     const history = resolveHistoryLimits(realtime.history);
-    super({ ...options, WebSocket: options.WebSocket ?? WebSocket, handleProtocols: options.handleProtocols ?? chooseProtocol }, callback);
+    // Without a `WebSocket` option T is the default, the real-time class.
+    super({ ...options, WebSocket: options.WebSocket ?? (WebSocket as unknown as T), handleProtocols: options.handleProtocols ?? chooseProtocol }, callback);
     this.#engine = new PubSub({
       adapter: realtime.adapter,
       history,
@@ -240,23 +250,32 @@ export class WebSocketServer extends NodeWebSocketServer {
   }
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overload mirrors EventEmitter's own signature */
-/** Typed event overloads for the real-time events. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds typed event overloads only
-export interface WebSocketServer {
-  on(event: 'presence', listener: (this: WebSocketServer, topic: string, event: 'join' | 'leave', member: PresenceMember) => void): this;
-  on(event: 'handlerError', listener: (this: WebSocketServer, error: unknown, ws: WebSocket | undefined) => void): this;
-  on(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
-  // The Node layer's events again: an interface overload list replaces the base class's.
-  on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: http.IncomingMessage) => void): this;
-  on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  on(event: 'wsClientError', listener: (this: WebSocketServer, error: Error, socket: Duplex, request: http.IncomingMessage) => void): this;
-  on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
-  once(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
-  once(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
-  once(event: 'presence', listener: (this: WebSocketServer, topic: string, event: 'join' | 'leave', member: PresenceMember) => void): this;
-  once(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: http.IncomingMessage) => void): this;
-  once(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+/** The real-time server's events: the Node layer's (as `ws`) plus 'presence' and 'handlerError'. */
+export interface RealtimeServerEvents<W, R extends http.IncomingMessage> extends WebSocketServerEvents<W, R> {
+  /** A member joined or left a topic's presence. */
+  presence: [topic: string, event: 'join' | 'leave', member: PresenceMember];
+  /** An application hook (`authorize`, `snapshot`, `userOf`, a request handler, the adapter) failed. */
+  handlerError: [error: unknown, ws: WebSocket | undefined];
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overloads mirror EventEmitter's own signatures */
+/** Typed event overloads: those of `ws` (see the Node layer) and the real-time events. */
+export interface WebSocketServer<T extends typeof NodeWebSocket, U extends typeof http.IncomingMessage> {
+  on<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
+  on(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  once<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
+  once(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  off<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
+  off(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  addListener<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
+  addListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  removeListener<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
+  removeListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependListener<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
+  prependListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
+  prependOnceListener<K extends keyof Events<T, U>>(event: K, listener: (this: this, ...args: Events<T, U>[K]) => void): this;
+  prependOnceListener(event: string | symbol, listener: (this: this, ...args: any[]) => void): this;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+type Events<T extends typeof NodeWebSocket, U extends typeof http.IncomingMessage> = RealtimeServerEvents<InstanceType<T>, InstanceType<U>>;

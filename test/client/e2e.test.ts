@@ -73,7 +73,7 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 
 /** The server-side connection of the client with connection id `conn`. */
 function serverSide(wss: WebSocketServer, conn: string | undefined): WebSocket {
-  for (const ws of wss.clients ?? []) if ((ws as WebSocket).connectionId === conn) return ws as WebSocket;
+  for (const ws of wss.clients ?? []) if (ws.connectionId === conn) return ws;
   throw new Error(`no server connection ${String(conn)}`);
 }
 

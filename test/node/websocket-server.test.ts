@@ -314,7 +314,7 @@ void describe('WebSocketServer client tracking and events', () => {
   void test('a closed connection has left clients before its own close listeners run, even with them all removed', async (t) => {
     const { wss, url } = await startServer(t);
     await Promise.all([openClient(t, url), openClient(t, url)]);
-    const clients = wss.clients!;
+    const clients = wss.clients;
     await until(() => clients.size === 2);
     const conns = [...clients];
     assert.equal(conns.length, 2);

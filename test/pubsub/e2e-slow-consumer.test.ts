@@ -127,7 +127,7 @@ void describe('a client that never reads, under each policy, while fast clients 
     assert.ok((statuses.get('dropped') ?? 0) >= 1);
     // The close frame cannot get through a full buffer: closeTimeout cuts the connection, which
     // the slow client sees once it reads again.
-    await until(() => wss.clients!.size === 4, 5000, 'the server to drop the connection');
+    await until(() => wss.clients.size === 4, 5000, 'the server to drop the connection');
     slow.startReading();
     await slow.ended;
   });

@@ -145,7 +145,7 @@ void describe('subprotocol selection and ws compatibility', () => {
     assert.equal(c.hello.user, 'ann');
     assert.equal(typeof c.hello.conn, 'string');
     assert.ok(Math.abs((c.hello.time as number) - Date.now()) < 5000);
-    assert.equal(wss.clients!.size, 1);
+    assert.equal(wss.clients.size, 1);
   });
 
   void test('the application\'s own handleProtocols decides; a plain connection gets no envelope', async (t) => {

@@ -44,7 +44,7 @@ void test('API key: a wrong or missing key is 401; the right one publishes to a 
   assert.equal(missing.headers['www-authenticate'], 'Bearer');
 
   const sub = await plain(t, s.wsUrl);
-  s.handle.wss.clients!.forEach((ws) => (ws as WebSocket).subscribe('news'));
+  s.handle.wss.clients.forEach((ws) => ws.subscribe('news'));
   const r = await post(s.port, '/api/topics/news/publish', { data: { headline: 'hello' } }, KEY);
   assert.equal(r.status, 200);
   assert.deepEqual(r.json, { topic: 'news', status: 'ok', offset: 1, delivered: 1 });

@@ -29,7 +29,7 @@ void test('max connections: the next handshake gets 503 with Retry-After until o
   a.close();
   await closed;
   // The server sees the close a moment after the client does.
-  for (let i = 0; i < 100 && s.handle.wss.clients!.size > 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 100 && s.handle.wss.clients.size > 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   await open(t, s.wsUrl);
 });
 

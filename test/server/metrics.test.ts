@@ -49,8 +49,8 @@ void test('metrics content after traffic: connections, messages, bytes, publishe
   // per event-loop turn, until the kernel's buffers are full and its queue passes the 64 KiB cap
   // (the drop policy then skips it), then 20 more.
   await neverReads(t, s.port);
-  while (wss.clients!.size < 3) await new Promise((resolve) => setTimeout(resolve, 10));
-  const raw = [...wss.clients!].at(-1) as WebSocket;
+  while (wss.clients.size < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+  const raw = [...wss.clients].at(-1) as WebSocket;
   raw.subscribe('firehose');
   const chunk = 'x'.repeat(64 * 1024);
   let published = 0;

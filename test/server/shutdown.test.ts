@@ -97,7 +97,7 @@ void test('during the drain /readyz is 503 and upgrades get 503; the server stop
   socket.on('error', () => {});
   socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
   await new Promise<void>((resolve) => socket.once('data', () => resolve()));
-  await until(() => s.handle.wss.clients!.size === 1, 2000, 'the connection');
+  await until(() => s.handle.wss.clients.size === 1, 2000, 'the connection');
   const started = Date.now();
   const draining = s.handle.close();
   const ready = await request(s.port, 'GET', '/readyz');

@@ -357,7 +357,7 @@ void describe('slow and reconnecting watchers', () => {
     await bid(ann.client, lot.id, 1000);
     await until(() => watcher.state!.bidCount === 1);
     for (const ws of running.app.realtime.clients ?? []) {
-      if ((ws as WebSocket).connectionId === viewer.connectionId) ws.terminate();
+      if (ws.connectionId === viewer.connectionId) ws.terminate();
     }
     await bid(bob.client, lot.id, 1100);
     await bid(ann.client, lot.id, 1200);
