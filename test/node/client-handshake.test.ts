@@ -291,7 +291,7 @@ void describe('wss:// over TLS', () => {
 void describe('client handshake as ws does it', () => {
   void test('ws._req is the request in flight (default ports left out of Host), null once open', async (t) => {
     for (const [url, host] of [['wss://localhost:443', 'localhost'], ['wss://localhost:8443', 'localhost:8443'], ['ws://localhost:80', 'localhost'], ['ws://localhost:88', 'localhost:88']]) {
-      const ws = new WebSocket(url!, { lookup: () => undefined } as never);
+      const ws = new WebSocket(url!, { lookup: () => undefined });
       ws.on('error', () => undefined);
       assert.equal(ws._req?.getHeader('host'), host, url);
       ws.terminate();
@@ -357,7 +357,7 @@ void describe('client handshake as ws does it', () => {
         seen.push({ host: options.host, port: options.port });
         return net.createConnection({ host: '127.0.0.1', port });
       },
-    } as never);
+    });
     assert.deepEqual(seen, [{ host: 'example.invalid', port: '22' }]);
     assert.equal(ws.url, 'ws://example.invalid:22/');
   });

@@ -732,17 +732,16 @@ void describe('WebSocket as ws has it', () => {
   });
 
   void test("a Blob that cannot be read fails the connection: its callback and 'error' get the read error", async (t) => {
-    const { openAsBlob } = await import('node:fs') as { openAsBlob?: (path: string) => Promise<Blob> };
-    if (openAsBlob === undefined) return t.skip('fs.openAsBlob needs Node 19.8+');
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'parley-blob-'));
-    defer(t, () => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'b.txt');
-    writeFileSync(file, 'x'.repeat(64));
-    const blob = await openAsBlob(file);
-    writeFileSync(file, 'x'.repeat(32)); // the file changed under the Blob: reading it fails
+    const fs = await import('node:fs');
+    if (typeof fs.openAsBlob !== 'function') return t.skip('fs.openAsBlob needs Node 19.8+');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-blob-'));
+    defer(t, () => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'b.txt');
+    fs.writeFileSync(file, 'x'.repeat(64));
+    const blob = await fs.openAsBlob(file);
+    fs.writeFileSync(file, 'x'.repeat(32)); // the file changed under the Blob: reading it fails
     const { url } = await startServer(t);
     const ws = await openClient(t, url);
     const failed = waitFor<[Error]>(ws, 'error');
