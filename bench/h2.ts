@@ -68,7 +68,7 @@ async function round(open: Opener): Promise<number[]> {
   }
   for (const ws of opened) ws.close();
   // Let the closes finish (and the pooled HTTP/2 connection go) before the next round.
-  while (wss.clients!.size > 0 || sessions.size > 0) await new Promise((r) => setTimeout(r, 10));
+  while (wss.clients.size > 0 || sessions.size > 0) await new Promise((r) => setTimeout(r, 10));
   return times;
 }
 

@@ -47,7 +47,7 @@ export interface AppSockets {
 export const directSockets: AppSockets = {
   WebSocket,
   handleUpgrade(server, req, socket, head, onConnection) {
-    server.handleUpgrade(req, socket, head, (ws, request) => onConnection(ws as WebSocket, request));
+    server.handleUpgrade(req, socket, head, (ws, request) => onConnection(ws, request));
   },
 };
 

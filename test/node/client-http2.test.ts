@@ -66,7 +66,7 @@ void test('without SETTINGS_ENABLE_CONNECT_PROTOCOL the client falls back to an 
     wss.emit('connection', ws, req);
   }));
   defer(t, async () => {
-    for (const ws of wss.clients!) ws.terminate();
+    for (const ws of wss.clients) ws.terminate();
     for (const session of sessions) session.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -81,7 +81,7 @@ void test('without SETTINGS_ENABLE_CONNECT_PROTOCOL the client falls back to an 
   const h1 = http.createServer();
   const wss1 = new WebSocketServer({ server: h1 });
   defer(t, async () => {
-    for (const c of wss1.clients!) c.terminate();
+    for (const c of wss1.clients) c.terminate();
     h1.closeAllConnections();
     await new Promise<void>((resolve) => h1.close(() => resolve()));
   });
@@ -89,5 +89,5 @@ void test('without SETTINGS_ENABLE_CONNECT_PROTOCOL the client falls back to an 
   await waitFor(h1, 'listening');
   const plain = await openClient(t, `ws://127.0.0.1:${(h1.address() as AddressInfo).port}/`, undefined, { http2: true });
   assert.equal(plain.readyState, WebSocket.OPEN);
-  assert.equal(wss1.clients!.size, 1);
+  assert.equal(wss1.clients.size, 1);
 });

@@ -145,7 +145,7 @@ void test('TLS with allowHTTP1: HTTP/1.1 upgrades and HTTP/2 streams reach the s
   const peer = await h2Peer(session, { ...connectHeaders(s.port), ':scheme': 'https' });
   assert.equal(peer.status, 200);
   assert.equal(s.conns.length, 2);
-  assert.equal(s.wss.clients!.size, 2);
+  assert.equal(s.wss.clients.size, 2);
   assert.ok(h1.readyState === WebSocket.OPEN);
   assert.equal(s.wss.broadcast('to both'), 2);
   const [frame] = await peer.waitFrames(1);
@@ -192,6 +192,6 @@ void test('onExtendedConnect (noServer): an HTTP/1.1 refusal written by a ws-sty
   const ok = await h2Peer(session, connectHeaders(port, '/'));
   assert.equal(ok.status, 200);
   ok.stream.close();
-  for (const ws of wss.clients!) ws.terminate();
+  for (const ws of wss.clients) ws.terminate();
   detach();
 });
