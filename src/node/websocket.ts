@@ -823,6 +823,10 @@ export class WebSocket extends EventEmitter {
       this.#sendQueue.push({ ready: true, data: EMPTY, options: undefined, cb: written, frame: { opcode: Opcode.Close, payload: asBuffer(payload), fin: true, mask: !this.#is(Flag.IS_SERVER), rsv1: false } });
     } else {
       this.#writeFrame(Opcode.Close, asBuffer(payload), true, !this.#is(Flag.IS_SERVER), written);
+      // The close frame (and the frames of this turn ahead of it) leave now, not at the end of
+      // the turn: a close is not on the per-message path, and `bufferedAmount` then reads as in
+      // `ws` right after close() (0 when the socket takes the bytes at once).
+      this.#flush();
     }
     this.#setCloseTimer();
   }

@@ -694,6 +694,19 @@ void describe('WebSocket as ws has it', () => {
     assert.equal(code, 1006);
   });
 
+  void test('close() hands its frame to the socket at once: bufferedAmount is 0 after it, and later pings fail in ws\'s words', async (t) => {
+    const { wss, url } = await startServer(t);
+    const connected = waitFor<[WebSocket]>(wss, 'connection');
+    await openClient(t, url);
+    const [server] = await connected;
+    server.close();
+    // Without the flush in close(), the close frame waited for the end of the turn and counted here.
+    assert.equal(server.bufferedAmount, 0);
+    const [error] = await new Promise<[Error | undefined]>((resolve) => server.ping('hi', (e) => resolve([e ?? undefined])));
+    assert.equal(error?.message, 'WebSocket is not open: readyState 2 (CLOSING)');
+    assert.equal(server.bufferedAmount, 2);
+  });
+
   void test('ping and pong take a Blob; after close they (and sends) grow bufferedAmount by its size, as ws', async (t) => {
     const { wss, url } = await startServer(t);
     const connected = waitFor<[WebSocket]>(wss, 'connection');
