@@ -232,7 +232,8 @@ export class RedisAdapter implements ClusterAdapter {
     const keys = [k.meta(topic), k.history(topic)];
     if (idempotency !== undefined) {
       keys.push(k.idempotency(topic, idempotency.key));
-      args.push(String(Math.max(1, Math.ceil(idempotency.ttl))));
+      // PX takes whole ms; an endless cache ttl (Infinity) is kept for 24 days, PX's safe bound.
+      args.push(String(Math.min(2_147_483_647, Math.max(1, Math.ceil(idempotency.ttl)))));
     }
     return this.#link.run(SCRIPTS.publish, keys, args).then(
       (reply) => {
