@@ -57,6 +57,20 @@ export interface PublishReceipt {
   delivery?: Delivery;
 }
 
+/**
+ * A publish that must be applied once across the cluster (a client's `pub` with an id, which it
+ * re-sends after a reconnect, possibly to another node). See docs/cluster.md.
+ */
+export interface PublishIdempotency {
+  /**
+   * Who asked and which request: the same key on the same topic within `ttl` is a repeat. The
+   * caller scopes it (per user, see session.ts) so that two clients never share one.
+   */
+  key: string;
+  /** Ms the key is remembered. */
+  ttl: number;
+}
+
 /** A pub/sub engine, as an adapter sees it. */
 export interface AdapterNode {
   /**
@@ -84,8 +98,13 @@ export interface ClusterAdapter {
   /**
    * Gives `message` the topic's next offset and its epoch, appends it to history (within
    * `limits`) and delivers it to every node, this one included, in offset order.
+   * @param idempotency - when given, a networked adapter remembers the key with the offset, in
+   * the same atomic step as the append, and a repeat of the key (from any node) is neither
+   * appended nor delivered again: it gets the first receipt. Optional for adapters: one that
+   * ignores it (the in-memory adapter, one process) leaves deduplication to the node's own
+   * idempotency cache.
    */
-  publish(message: TopicMessage, limits: HistoryLimits): MaybePromise<PublishReceipt>;
+  publish(message: TopicMessage, limits: HistoryLimits, idempotency?: PublishIdempotency): MaybePromise<PublishReceipt>;
   /** The topic's epoch and newest offset (a topic never used gets a fresh epoch at offset 0). */
   position(topic: string, limits: HistoryLimits): MaybePromise<StreamPosition>;
   /** Every message after `from`, or `recovered: false` (see TopicHistory.since). */

@@ -156,6 +156,11 @@ export class IdempotencyCache {
     };
   }
 
+  /** Ms an outcome is kept (a networked adapter keeps a `pub` id cluster-wide as long). */
+  get ttl(): number {
+    return this.#ttl;
+  }
+
   /** Users with outcomes kept. */
   get users(): number {
     return this.#users.size;

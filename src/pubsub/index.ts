@@ -19,7 +19,7 @@ export {
   type SubscribeTicket,
 } from './pubsub.js';
 export type { Subscriber } from './subscriber.js';
-export { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishReceipt, type InMemoryAdapterOptions } from './adapter.js';
+export { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishReceipt, type PublishIdempotency, type InMemoryAdapterOptions } from './adapter.js';
 export { TopicHistory, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery } from './history.js';
 export { Presence, type PresenceChange } from './presence.js';
 export { SlowConsumerGate, DEFAULT_MAX_QUEUED_BYTES, type SlowConsumerPolicy, type SlowConsumerCounts } from './slow-consumer.js';

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { prepareMessage, type PreparedMessage } from '../node/prepared-message.js';
-import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishReceipt } from './adapter.js';
+import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishIdempotency, type PublishReceipt } from './adapter.js';
 import { encodeEnvelope, isValidTopic, type PresenceMember, type StreamPosition } from './envelope.js';
 import { resolveHistoryLimits, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery } from './history.js';
 import { after, isPromise, type MaybePromise } from './maybe-async.js';
@@ -64,6 +64,12 @@ export interface PublishResult {
 export interface PublishOptions extends MessageOptions {
   /** A plain subscriber not to deliver to (the sender). `parley.v1` subscribers are never skipped: see docs/realtime.md. */
   except?: Subscriber | undefined;
+  /**
+   * Apply this publish once across the cluster: a repeat of the key (within its ttl, on the same
+   * topic) is not published again and gets the first publish's offset. Kept by networked
+   * adapters (Redis); the in-memory adapter ignores it. See {@link PublishIdempotency}.
+   */
+  idempotency?: PublishIdempotency | undefined;
 }
 
 /** Options of a subscription. */
@@ -344,7 +350,7 @@ export class PubSub implements AdapterNode {
     message.except = options.except;
     const topic = this.#topic(topicName);
     topic.lastUsed = Date.now();
-    const receipt = this.adapter.publish(message, topic.limits);
+    const receipt = options.idempotency === undefined ? this.adapter.publish(message, topic.limits) : this.adapter.publish(message, topic.limits, options.idempotency);
     return isPromise(receipt) ? receipt.then(toResult) : toResult(receipt);
   }
 

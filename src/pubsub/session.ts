@@ -75,6 +75,11 @@ export interface ServerSubscribeOptions {
   presence?: unknown;
 }
 
+/**
+ * Characters an anonymous client's `pub` id needs to be remembered cluster-wide (see
+ * docs/cluster.md): long enough that a random one is unique to its client.
+ */
+export const MIN_ANONYMOUS_CLUSTER_ID = 16;
 /** Malformed envelopes in a row before the connection is closed with 1008. */
 export const MAX_MALFORMED_IN_A_ROW = 10;
 /** Ordered envelopes waiting behind an asynchronous hook before reading pauses. */
@@ -378,7 +383,10 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
     const run = (): MaybePromise<ServerEnvelope | undefined> => {
       // Binary data is a view of the received frame; history keeps a copy, not the frame.
       const data = env.data instanceof Uint8Array ? Buffer.from(env.data) : env.data;
-      return after(this.#hub.engine.publish(topic, data, env.key !== undefined ? { key: env.key } : {}), (result): ServerEnvelope | undefined =>
+      const options: PublishOptions = env.key !== undefined ? { key: env.key } : {};
+      const key = id === undefined ? undefined : this.#clusterKey(id);
+      if (key !== undefined) options.idempotency = { key, ttl: this.#hub.idempotency.ttl };
+      return after(this.#hub.engine.publish(topic, data, options), (result): ServerEnvelope | undefined =>
         id === undefined ? undefined : { t: 'ok', id, offset: result.offset });
     };
     // Authorised before the id is claimed: a refusal is answered but never kept, so a client that
@@ -401,6 +409,22 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
       }
       return this.#once(id, `pub ${topic}`, run);
     });
+  }
+
+  /**
+   * The key under which a networked adapter remembers a `pub` id cluster-wide, so that a client
+   * re-sending it after a reconnect, to any node, does not publish it twice (docs/cluster.md).
+   * Scoped like the node's own cache: per user when the application gave one. An anonymous
+   * connection has no identity that survives a reconnect, so its id must be one: only a string of
+   * at least {@link MIN_ANONYMOUS_CLUSTER_ID} characters (ParleyClient's ids carry a random
+   * per-client prefix) is taken as unique to its client; a short id (`1`, `"a"`) would collide
+   * with another client's, and a collision would silently swallow a publish.
+   */
+  #clusterKey(id: EnvelopeId): string | undefined {
+    const idKey = typeof id === 'number' ? `#${id}` : `$${id}`;
+    // The user's length first: no user and id can spell another pair's key.
+    if (this.#user !== undefined) return `u${this.#user.length}:${this.#user}${idKey}`;
+    return typeof id === 'string' && id.length >= MIN_ANONYMOUS_CLUSTER_ID ? `a:${idKey}` : undefined;
   }
 
   #presence(env: Extract<ClientEnvelope, { t: 'presence' }>): MaybePromise<void> {

@@ -12,6 +12,11 @@ export interface RedisAdapterCounters {
   published: number;
   /** Messages published while Redis was unreachable: delivered on this node only, in a local epoch. */
   publishedLocally: number;
+  /**
+   * Publishes Redis recognised as repeats of an idempotency key (a client re-sending a `pub`
+   * whose reply was lost, possibly to another node): not published again.
+   */
+  repeatedPublishes: number;
   /** Publishes refused while Redis was unreachable (`whenUnreachable: 'refuse'`). */
   refused: number;
   /** Topics this node gave a new epoch in Redis after publishing to them locally (a gap announced to every node). */
@@ -44,7 +49,7 @@ export interface RedisAdapterCounters {
 
 /** Fresh counters. */
 export function newCounters(): RedisAdapterCounters {
-  return { published: 0, publishedLocally: 0, refused: 0, gapsAnnounced: 0, historyReads: 0, historyReadsShared: 0, delivered: 0, duplicates: 0, filled: 0, gaps: 0, outages: 0, reconnectAttempts: 0, commandErrors: 0, badEntries: 0, presenceSwept: 0, channels: 0 };
+  return { published: 0, publishedLocally: 0, repeatedPublishes: 0, refused: 0, gapsAnnounced: 0, historyReads: 0, historyReadsShared: 0, delivered: 0, duplicates: 0, filled: 0, gaps: 0, outages: 0, reconnectAttempts: 0, commandErrors: 0, badEntries: 0, presenceSwept: 0, channels: 0 };
 }
 
 /** A health change: `healthy` false with the reason, or true once Redis answers again. */

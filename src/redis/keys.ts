@@ -20,6 +20,14 @@ export class Keys {
     return `${this.prefix}t:${topic}:h`;
   }
 
+  /**
+   * A recent publish's idempotency key (`epoch\noffset\ntime` of its first receipt, with a TTL).
+   * The topic is part of the name: the same key on another topic is another publish.
+   */
+  idempotency(topic: string, key: string): string {
+    return `${this.prefix}i:${topic}\n${key}`;
+  }
+
   /** The channel that carries the topic's messages and presence changes. */
   channel(topic: string): string {
     return `${this.prefix}c:${topic}`;

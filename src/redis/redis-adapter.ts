@@ -24,7 +24,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { addDelivery, type AdapterNode, type ClusterAdapter, type Delivery, type PublishReceipt } from '../pubsub/adapter.js';
+import { addDelivery, type AdapterNode, type ClusterAdapter, type Delivery, type PublishIdempotency, type PublishReceipt } from '../pubsub/adapter.js';
 import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
 import { TopicHistory, newEpoch, type HistoryLimits, type Recovery } from '../pubsub/history.js';
 import type { TopicMessage } from '../pubsub/message.js';
@@ -212,7 +212,7 @@ export class RedisAdapter implements ClusterAdapter {
   }
 
   /** @inheritDoc */
-  publish(message: TopicMessage, limits: HistoryLimits): Promise<PublishReceipt> | PublishReceipt {
+  publish(message: TopicMessage, limits: HistoryLimits, idempotency?: PublishIdempotency): Promise<PublishReceipt> | PublishReceipt {
     if (this.#closed) throw new TypeError('the Redis adapter is closed');
     if (!this.#link.commandsUp) {
       // Refused as a rejection, as when the command fails: server code sees it where it sees the other.
@@ -229,9 +229,21 @@ export class RedisAdapter implements ClusterAdapter {
     }
     const k = this.#keys;
     const args = [newEpoch(), String(limits.maxCount), String(limits.maxAge), String(Math.max(this.#topicTtl, limits.maxAge + 1000)), k.channel(topic), encodeBody(message, publishId)];
-    return this.#link.run(SCRIPTS.publish, [k.meta(topic), k.history(topic)], args).then(
+    const keys = [k.meta(topic), k.history(topic)];
+    if (idempotency !== undefined) {
+      keys.push(k.idempotency(topic, idempotency.key));
+      // PX takes whole ms; an endless cache ttl (Infinity) is kept for 24 days, PX's safe bound.
+      args.push(String(Math.min(2_147_483_647, Math.max(1, Math.ceil(idempotency.ttl)))));
+    }
+    return this.#link.run(SCRIPTS.publish, keys, args).then(
       (reply) => {
-        const [epoch, offset] = reply as [string, string, string];
+        const [epoch, offset, , repeat] = reply as [string, string, string, number?];
+        if (repeat === 1) {
+          // Applied before (through any node): nothing was published, nothing will come back.
+          this.#pending.delete(publishId);
+          this.#counters.repeatedPublishes++;
+          return { epoch, offset: Number(offset) };
+        }
         this.#counters.published++;
         // Unwatched (now): nothing will come back for it on the channel.
         if (!this.#feeds.has(topic)) this.#pending.delete(publishId);

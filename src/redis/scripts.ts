@@ -37,10 +37,21 @@ end
 `;
 
 /**
- * KEYS: meta, history. ARGV: epoch candidate, maxCount, maxAge ms, meta TTL ms, channel, body.
- * Returns { epoch, offset, time }.
+ * KEYS: meta, history, and optionally the publish's idempotency key. ARGV: epoch candidate,
+ * maxCount, maxAge ms, meta TTL ms, channel, body, and with the third key its TTL ms.
+ * Returns { epoch, offset, time }; { epoch, offset, time, 1 } for a repeat of the idempotency key,
+ * which is neither appended nor published again: its first receipt is returned. The key is
+ * recorded in the same script as the append, so a client that re-sends a publish whose reply was
+ * lost (the node closed, or crashed, after the script ran) to any node cannot apply it twice.
  */
 export const PUBLISH = `${NOW}${EPOCH}
+if KEYS[3] then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local e, o, t = string.match(seen, '^([^\\n]*)\\n(%d+)\\n(%d+)$')
+    if e then return { e, o, t, 1 } end
+  end
+end
 local epoch = topic_epoch(KEYS[1], KEYS[2], ARGV[1])
 local offset = redis.call('HINCRBY', KEYS[1], 'o', 1)
 local now = now_ms()
@@ -66,6 +77,9 @@ else
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[5], entry)
+if KEYS[3] then
+  redis.call('SET', KEYS[3], epoch .. '\\n' .. string.format('%d', offset) .. '\\n' .. string.format('%d', now), 'PX', ARGV[7])
+end
 return { epoch, string.format('%d', offset), string.format('%d', now) }
 `;
 

@@ -5,7 +5,7 @@
  * alike without touching the real-time layer.
  * @packageDocumentation
  */
-import type { AdapterNode, ClusterAdapter, Delivery, HistoryLimits, PresenceMember, PublishReceipt, Recovery, StreamPosition, TopicMessage } from '../index.js';
+import type { AdapterNode, ClusterAdapter, Delivery, HistoryLimits, PresenceMember, PublishIdempotency, PublishReceipt, Recovery, StreamPosition, TopicMessage } from '../index.js';
 import type { Totals } from './metrics.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -63,9 +63,9 @@ export class MeteredAdapter implements ClusterAdapter {
   }
 
   /** @inheritDoc */
-  publish(message: TopicMessage, limits: HistoryLimits): MaybePromise<PublishReceipt> {
+  publish(message: TopicMessage, limits: HistoryLimits, idempotency?: PublishIdempotency): MaybePromise<PublishReceipt> {
     this.#totals.publishes++;
-    return this.#inner.publish(message, limits);
+    return idempotency === undefined ? this.#inner.publish(message, limits) : this.#inner.publish(message, limits, idempotency);
   }
 
   /** @inheritDoc */

@@ -34,6 +34,8 @@ export interface AdapterCounters {
   gaps: number;
   gapsAnnounced: number;
   publishedLocally: number;
+  /** Publishes recognised as repeats of an idempotency key cluster-wide (optional: newer than the rest). */
+  repeatedPublishes?: number;
   refused: number;
   filled: number;
   presenceSwept: number;
@@ -151,6 +153,7 @@ export class ServerMetrics {
     monotonic('parley_adapter_gaps_total', 'Times a topic\'s subscribers on this server were told to resynchronise because messages may have been lost (they recover, or get recovered: false)', one(fault('gaps')));
     monotonic('parley_adapter_gaps_announced_total', 'Topics this server gave a new epoch after publishing to them locally during an outage (a gap announced to every server)', one(fault('gapsAnnounced')));
     monotonic('parley_adapter_published_locally_total', 'Messages published while the broker was unreachable, delivered on this server only', one(fault('publishedLocally')));
+    monotonic('parley_adapter_repeated_publishes_total', 'Client publishes re-sent after a lost reply (possibly to another server) that the broker recognised by their id and did not publish again', one(fault('repeatedPublishes')));
     monotonic('parley_adapter_refused_total', 'Publishes refused while the broker was unreachable (cluster.whenUnreachable: refuse)', one(fault('refused')));
     monotonic('parley_adapter_filled_total', 'Messages this server missed live and took from the broker\'s history', one(fault('filled')));
     monotonic('parley_adapter_presence_swept_total', 'Presence connections of dead servers this server removed', one(fault('presenceSwept')));
