@@ -12,64 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from '../../src/index.js';
 import { ParleyClient } from '../../src/client/index.js';
 
-/** A TCP port that was free a moment ago. */
-export function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function ping(port: number, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), ms);
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data: Buffer) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-/** A redis-server of the drill's own, without persistence: a restart loses every key. */
-export class DrillRedis {
-  #child: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
-
-  /** Starts one on a spare port. */
-  static async start(): Promise<DrillRedis> {
-    const redis = new DrillRedis(await sparePort());
-    await redis.restart();
-    return redis;
-  }
-
-  /** (Re)starts it and waits until it answers. */
-  async restart(): Promise<void> {
-    this.kill();
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    child.on('error', () => {});
-    this.#child = child;
-    const deadline = performance.now() + 5000;
-    while (!(await ping(this.port, 200))) {
-      if (performance.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start (install the Debian package redis-server)`);
-      await sleep(20);
-    }
-  }
-
-  /** SIGKILL: no shutdown, no save. */
-  kill(): void {
-    const child = this.#child;
-    this.#child = undefined;
-    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
-  }
-}
+// The drills start Redis and find ports the way the Redis tests do (test/redis/support.ts).
+export { sparePort, PrivateRedis as DrillRedis } from '../../test/redis/support.js';
 
 /**
  * A TCP proxy to Redis for one node. Blocked, it cuts its connections and refuses new ones, so

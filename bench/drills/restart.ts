@@ -67,7 +67,7 @@ export async function restartDrill(options: RestartDrillOptions): Promise<Restar
     const unreachable = (n: DrillNode): number => n.log.filter((l) => l.startsWith('warn: Redis unreachable')).length;
     const reachable = (n: DrillNode): number => n.log.filter((l) => l.startsWith('info: Redis reachable')).length;
     const before = nodes.map(reachable);
-    redis.kill();
+    redis.stop();
     for (const p of proxies) p.block();
     await waitFor(() => nodes.every((n) => unreachable(n) > 0), 5000, 'every node to notice the outage');
     await sleep(options.outageMs ?? 400);
@@ -99,6 +99,6 @@ export async function restartDrill(options: RestartDrillOptions): Promise<Restar
     for (const c of [...watchers.map((w) => w.client), ...publishers.map((p) => p.client)]) c.close();
     for (const n of nodes) if (n.child.exitCode === null) n.child.kill('SIGKILL');
     for (const p of proxies) p.close();
-    redis.kill();
+    redis.stop();
   }
 }

@@ -98,7 +98,7 @@ export async function resumeStorm(clients: number, history: number): Promise<Res
     for (const ws of sockets) ws.terminate();
     wss?.close();
     await adapter.close();
-    redis.kill();
+    redis.stop();
   }
 }
 

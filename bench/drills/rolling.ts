@@ -231,6 +231,6 @@ export async function rollingDrill(options: RollingDrillOptions = {}): Promise<R
     for (const c of [...watchers.map((w) => w.client), ...publishers.map((p) => p.client)]) c.close();
     for (const n of nodes) n.kill();
     lb?.close();
-    redis.kill();
+    redis.stop();
   }
 }

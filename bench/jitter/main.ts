@@ -146,5 +146,5 @@ const report = {
 console.log(JSON.stringify(report, null, 1));
 if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(report, null, 1)}\n`);
 for (const c of children) c.kill();
-redis?.kill();
+redis?.stop();
 process.exit(0);

@@ -76,10 +76,10 @@ export class PrivateRedis {
   #process: ChildProcess | undefined;
   private constructor(readonly port: number) {}
 
-  /** Starts one on a spare port; it is killed when the test ends. */
-  static async start(t: TestContext): Promise<PrivateRedis> {
+  /** Starts one on a spare port; it is killed when the test ends (given a test; else call stop()). */
+  static async start(t?: TestContext): Promise<PrivateRedis> {
     const redis = new PrivateRedis(await sparePort());
-    t.after(() => redis.stop());
+    t?.after(() => redis.stop());
     await redis.restart();
     return redis;
   }
@@ -97,7 +97,7 @@ export class PrivateRedis {
     this.#process = child;
     const deadline = performance.now() + 5000;
     while (!(await ping(this.port, 200))) {
-      if (performance.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start`);
+      if (performance.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start (install the Debian package redis-server)`);
       await sleep(20);
     }
   }
