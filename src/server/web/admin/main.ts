@@ -5,20 +5,7 @@
  * consumers, busiest connections and topics. Text only goes into the page as text.
  */
 
-/** What the server pushes (src/server/admin.ts `AdminSnapshot`; the browser build has no Node types). */
-interface Conn { id: string; user: string; address: string; protocol: string; topics: number; queuedBytes: number; messagesIn: number; messagesOut: number; ageSec: number }
-interface Snapshot {
-  time: number;
-  uptimeSec: number;
-  shuttingDown: boolean;
-  adapter: { kind: string; healthy: boolean | undefined };
-  connections: number;
-  rates: { messagesInPerSec: number; messagesOutPerSec: number; publishesPerSec: number; deliveriesPerSec: number };
-  totals: { messagesIn: number; messagesOut: number; publishes: number; deliveries: number; dropped: number };
-  topics: Array<{ topic: string; subscribers: number; published: number; delivered: number; dropped: number; policy: string }>;
-  busiest: Conn[];
-  slow: Conn[];
-}
+import type { AdminConnection as Conn, AdminSnapshot as Snapshot } from '../../admin-feed.js';
 
 /** Seconds of history the charts show. */
 const WINDOW_SEC = 300;
