@@ -987,6 +987,10 @@ export class WebSocket extends EventEmitter {
       // else carries on (bad-input guide §21).
       this.#applicationError(error);
     }
+    // What the handlers of this chunk's messages sent back on this connection (an echo, a reply,
+    // pongs) leaves now, in one write, rather than at the end of the turn: a reply does not wait
+    // for the rest of the turn's I/O, and sends to other connections still batch per turn.
+    if (this.#out !== undefined) this.#flush();
   }
 
   #onMessage(data: Uint8Array, isBinary: boolean): void {

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { prepareMessage } from '../../src/index.js';
-import { OP, type DecodedFrame } from '../support/frames.js';
+import { OP, encodeFrame, type DecodedFrame } from '../support/frames.js';
 import { fakeConnection, framesOf, nextTurn } from './fake-socket.js';
 
 const text = (f: DecodedFrame): string => Buffer.from(f.payload).toString('utf8');
@@ -35,6 +35,23 @@ void describe('one write per connection per turn', () => {
     ]);
     assert.deepEqual(order, ['one', 'two', 'three', 'ping', 'four', 'pong', 'five'], 'callbacks in order, after the write');
     assert.equal(ws.bufferedAmount, 0);
+  });
+
+  void test('replies sent while a chunk is handled leave when the chunk is done, in one write, not at the end of the turn', async () => {
+    const { ws, socket, writes } = fakeConnection();
+    ws.on('message', (data: Buffer) => {
+      ws.send(data);
+      ws.send(Buffer.concat([data, Buffer.from('!')]));
+    });
+    // Runs after the connection's own 'data' listener: the replies must already be written.
+    let writtenAfterChunk = -1;
+    socket.on('data', () => { writtenAfterChunk = writes.length; });
+    socket.push(Buffer.concat([encodeFrame({ opcode: OP.TEXT, payload: 'a', mask: true }), encodeFrame({ opcode: OP.TEXT, payload: 'b', mask: true })]));
+    await new Promise<void>((resolve) => { process.nextTick(resolve); });
+    assert.equal(writtenAfterChunk, 1, 'one write when the chunk is done');
+    await nextTurn();
+    assert.equal(writes.length, 1);
+    assert.deepEqual(framesOf(writes).map(text), ['a', 'a!', 'b', 'b!']);
   });
 
   void test('sends in two turns make two writes', async () => {
