@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -28,3 +28,20 @@ export async function launchChromium(t: TestContext): Promise<Browser | undefine
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
+
+/** Content-Security-Policy violations any watched page reported (Chromium logs each on the console). */
+const cspViolations: string[] = [];
+
+/** Records `page`'s CSP violations: the apps' pages must work under their strict policy. */
+export function watchCsp(page: Page): Page {
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+  return page;
+}
+
+/** The CSP violations recorded since the last call (for an `afterEach` that asserts none). */
+export function takeCspViolations(): string[] {
+  return cspViolations.splice(0);
+}
+

@@ -11,20 +11,11 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../../support/browser.js';
+import { launchChromium, takeCspViolations, watchCsp } from '../../support/browser.js';
 import type { LotView } from '../../../src/apps/auction/rules.js';
 import { lotInput, person, startAuction } from './helpers.js';
 
-/** Content-Security-Policy violations any page reported (Chromium logs each on the console). */
-const cspViolations: string[] = [];
-/** Records `page`'s CSP violations: the pages must work under their strict policy. */
-function watchCsp(page: Page): Page {
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return page;
-}
-afterEach(() => assert.deepEqual(cspViolations.splice(0), [], 'CSP violations'));
+afterEach(() => assert.deepEqual(takeCspViolations(), [], 'CSP violations'));
 
 const T = { timeout: 90_000 };
 

@@ -10,20 +10,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium } from '../../support/browser.js';
+import { launchChromium, takeCspViolations, watchCsp } from '../../support/browser.js';
 import type { TableConfig } from '../../../src/apps/poker/engine/table.js';
 import { startPoker, type Running } from './helpers.js';
 
-/** Content-Security-Policy violations any page reported (Chromium logs each on the console). */
-const cspViolations: string[] = [];
-/** Records `page`'s CSP violations: the pages must work under their strict policy. */
-function watchCsp(page: Page): Page {
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-  });
-  return page;
-}
-afterEach(() => assert.deepEqual(cspViolations.splice(0), [], 'CSP violations'));
+afterEach(() => assert.deepEqual(takeCspViolations(), [], 'CSP violations'));
 
 const WEB_ROOT = resolve('dist/web/poker');
 const TABLES: TableConfig[] = [
