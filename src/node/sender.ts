@@ -14,21 +14,23 @@ import {
   CloseCode,
   ErrorCode,
   InvalidStateError,
+  MAX_CONTROL_PAYLOAD,
   Opcode,
   ParleyError,
   encodeFrame,
-  encodeFrameHeader,
   frameHeaderSize,
   writeFrameHeader,
 } from '../protocol/index.js';
-import { continuesMessage, dataFrameSent, errorOccurred, readyStateOf, sendFailed, stateOf, ReadyState, type Step } from '../protocol/connection.js';
-import { allocate, fastMask, isBlob, nextMaskKey, toBytes, type Data } from './buffers.js';
+import {
+  Action, actionsOf, continuesMessage, controlCalled, dataFrameSent, errorOccurred, readyStateOf, sendCalled, sendFailed, stateOf, wholeMessageCalled, ReadyState, type Step,
+} from '../protocol/connection.js';
+import { allocate, isBlob, toBytes, type Data } from './buffers.js';
 import { kApply, kState } from './internal.js';
 import type { ConnectionSettings } from './settings.js';
-import { kFlush, scheduleFlush } from './write-batch.js';
+import { BatchFlag, COPY_LIMIT, FRAME_BATCH_BITS, FrameBatch } from './write-batch.js';
 import { cachedFrame, rememberFrame } from './frame-cache.js';
 import { PreparedCompressedMessage, type PerMessageDeflate } from './deflate-codec.js';
-import type { PreparedMessage } from './prepared-message.js';
+import { PreparedMessage as PreparedMessageClass, type PreparedMessage } from './prepared-message.js';
 import type { BivariantCallback } from './ws-types.js';
 
 /** Options of `WebSocket.send`. */
@@ -59,18 +61,13 @@ export interface SendHost {
   send(data: PreparedMessage, cb?: SendCallback): boolean;
 }
 
-/** Bits of `Sender.#flags`. */
+/** Bits of `Sender.flags` above the batch's (write-batch.ts). */
 const Flag = {
-  IS_SERVER: 1 << 0,
-  NEED_DRAIN: 1 << 1,
-  /** An empty write is pending to learn when the refused sender may go on. */
-  DRAIN_PROBE: 1 << 2,
+  ...BatchFlag,
   /** The message being sent (possibly in fragments) is compressed. */
-  COMPRESSING: 1 << 3,
+  COMPRESSING: 1 << FRAME_BATCH_BITS,
 } as const;
 
-/** Payloads up to this size are copied behind their header and written once; larger ones go as two buffers. */
-const COPY_LIMIT = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 /** What the callbacks of sends still queued learn when the socket closes under them (`ws`'s words). */
@@ -93,16 +90,9 @@ interface QueuedSend {
 }
 
 /** The send side of one connection. */
-export class Sender {
-  readonly #ws: SendHost;
-  readonly #socket: Duplex | undefined;
-  readonly #settings: ConnectionSettings;
+export class Sender extends FrameBatch {
+  readonly #host: SendHost;
   readonly #deflate: PerMessageDeflate | undefined;
-  #flags: number;
-  /** Frames waiting for the end-of-turn flush (see write-batch.ts), with their byte count. */
-  #out: Buffer[] | undefined;
-  #outBytes = 0;
-  #outCallbacks: SendCallback[] | undefined;
   /** Sends wait here while a Blob is read or a message compressed, so messages keep their order. */
   #queue: QueuedSend[] | undefined;
   /** Bytes of messages waiting in `#queue`. */
@@ -116,34 +106,87 @@ export class Sender {
   #afterFragments: Array<[PreparedMessage, SendCallback | undefined]> | undefined;
 
   constructor(ws: SendHost, socket: Duplex | undefined, settings: ConnectionSettings, deflate: PerMessageDeflate | undefined, isServer: boolean) {
-    this.#ws = ws;
-    this.#socket = socket;
-    this.#settings = settings;
+    super(ws, socket, settings, isServer);
+    this.#host = ws;
     this.#deflate = deflate;
-    this.#flags = isServer ? Flag.IS_SERVER : 0;
   }
 
   /** Bytes held here: batched, queued, and refused after close (all count in `bufferedAmount`). */
   get bufferedBytes(): number {
-    return this.#outBytes + this.#queuedBytes + this.#refusedBytes;
+    return this.outBytes + this.#queuedBytes + this.#refusedBytes;
   }
 
   /** Whether sends wait in the queue (behind a Blob or a compression). */
-  get queued(): boolean {
+  protected get waiting(): boolean {
     return this.#queue !== undefined;
   }
 
-  #is(flag: number): boolean {
-    return (this.#flags & flag) !== 0;
+  #setFlag(flag: number, on: boolean): void {
+    if (on) this.flags |= flag;
+    else this.flags &= ~flag;
   }
 
-  #setFlag(flag: number, on: boolean): void {
-    if (on) this.#flags |= flag;
-    else this.#flags &= ~flag;
+  /**
+   * `WebSocket.send` past the CONNECTING check: the protocol decides whether the message may go
+   * (refused unless OPEN, RFC 6455 §7.1.4) and tracks a message sent in fragments (§5.4).
+   */
+  message(data: Exclude<Data, number> | PreparedMessage, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
+    const ws = this.#host;
+    if (data instanceof PreparedMessageClass) {
+      const actions = actionsOf(wholeMessageCalled(ws[kState]));
+      if ((actions & Action.WAIT) !== 0) {
+        (this.#afterFragments ??= []).push([data, cb]);
+        return true;
+      }
+      if ((actions & Action.REFUSE) !== 0) {
+        this.refuse(data.payload, cb);
+        return false;
+      }
+      const sent = this.#sendPrepared(data, cb);
+      if (sent !== undefined) return sent;
+      // This connection sends the payload the ordinary way (client side, waiting sends, or a
+      // compressed frame it cannot take).
+      return this.#sendData(data.payload, { ...options, binary: data.binary }, cb);
+    }
+    const s = sendCalled(ws[kState], options?.fin ?? true);
+    if ((actionsOf(s) & Action.REFUSE) !== 0) {
+      this.refuse(data, cb);
+      return false;
+    }
+    ws[kState] = stateOf(s);
+    const result = this.#sendData(data, options, cb);
+    // The last fragment is sent (or queued): the prepared messages that waited follow.
+    if ((actionsOf(s) & Action.RELEASE_WAITING) !== 0) this.releaseWaiting();
+    return result;
+  }
+
+  /** `ping`/`pong` past the CONNECTING check: at most 125 bytes (RFC 6455 §5.5), refused unless OPEN. */
+  controlFrame(opcode: number, data: Data | undefined, mask: boolean | undefined, cb: SendCallback | undefined): void {
+    if (isBlob(data)) {
+      if (data.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+      if ((actionsOf(controlCalled(this.#host[kState])) & Action.REFUSE) !== 0) {
+        this.refuse(data, cb);
+        return;
+      }
+      // Read first, then sent as a control frame, which may go between other frames (RFC 6455 §5.4).
+      data.arrayBuffer().then(
+        (ab) => this.controlFrame(opcode, Buffer.from(ab), mask, cb),
+        (error: unknown) => cb?.(error instanceof Error ? error : new Error(String(error))),
+      );
+      return;
+    }
+    const bytes = toBytes(typeof data === 'number' ? String(data) : data);
+    if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+    if ((actionsOf(controlCalled(this.#host[kState])) & Action.REFUSE) !== 0) {
+      this.refuse(bytes, cb);
+      return;
+    }
+    if (!this.#admit(cb)) return;
+    this.writeFrame(opcode, bytes, true, mask ?? !this.is(Flag.IS_SERVER), cb);
   }
 
   /** Sends data the protocol allowed (OPEN): in order behind queued sends, or framed now. */
-  sendData(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
+  #sendData(data: Data, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
     if (this.#queue !== undefined || isBlob(data)) {
       this.#queueSend(data, options, cb);
       return true;
@@ -151,17 +194,12 @@ export class Sender {
     return this.#send(data, options, cb);
   }
 
-  /** Holds a prepared message until the message in fragments ends (RFC 6455 §5.4). */
-  waitForMessageEnd(message: PreparedMessage, cb: SendCallback | undefined): void {
-    (this.#afterFragments ??= []).push([message, cb]);
-  }
-
   /** Sends the prepared messages that waited for a fragmented message to end (or fails them, when closed). */
   releaseWaiting(): void {
     const waiting = this.#afterFragments;
     if (waiting === undefined) return;
     this.#afterFragments = undefined;
-    for (const [message, cb] of waiting) this.#ws.send(message, cb);
+    for (const [message, cb] of waiting) this.#host.send(message, cb);
   }
 
   /**
@@ -169,12 +207,12 @@ export class Sender {
    * queued, a compressed frame it can take).
    * @returns the send's result, or undefined when the payload must be sent the ordinary way
    */
-  sendPrepared(message: PreparedMessage, cb: SendCallback | undefined): boolean | undefined {
-    if (!this.#is(Flag.IS_SERVER) || this.#queue !== undefined) return undefined;
+  #sendPrepared(message: PreparedMessage, cb: SendCallback | undefined): boolean | undefined {
+    if (!this.is(Flag.IS_SERVER) || this.#queue !== undefined) return undefined;
     const frame = this.#preparedFrame(message);
     if (frame === undefined) return undefined;
     if (!this.#admit(cb)) return false;
-    return this.#queueOut(frame, cb);
+    return this.queueOut(frame, cb);
   }
 
   #preparedFrame(message: PreparedMessage): Buffer | undefined {
@@ -200,11 +238,11 @@ export class Sender {
     const bytes = isString ? undefined : toBytes(data);
     const binary = options?.binary ?? !isString;
     const fin = options?.fin ?? true;
-    const ws = this.#ws;
+    const ws = this.#host;
     const first = !continuesMessage(ws[kState]);
     const opcode = first ? (binary ? Opcode.Binary : Opcode.Text) : Opcode.Continuation;
     ws[kState] = stateOf(dataFrameSent(ws[kState], fin));
-    const mask = options?.mask ?? !this.#is(Flag.IS_SERVER);
+    const mask = options?.mask ?? !this.is(Flag.IS_SERVER);
     if (!this.#admit(cb)) return false;
     const deflate = this.#deflate;
     if (deflate !== undefined) {
@@ -212,12 +250,12 @@ export class Sender {
       if (first) this.#setFlag(Flag.COMPRESSING, options?.compress !== false && (isString ? Buffer.byteLength(data, 'utf8') : (bytes ?? toBytes(data)).length) >= deflate.threshold);
       // Compression runs later, off the event loop: it gets a copy of the application's bytes,
       // which may change before zlib reads them (a string's bytes are already our own).
-      if (this.#is(Flag.COMPRESSING)) return this.#compress(opcode, bytes === undefined ? toBytes(data) : Buffer.from(bytes), fin, mask, first, cb, front);
+      if (this.is(Flag.COMPRESSING)) return this.#compress(opcode, bytes === undefined ? toBytes(data) : Buffer.from(bytes), fin, mask, first, cb, front);
     }
     if (isString && !mask && data.length < COPY_LIMIT) {
       // The same string sent to many connections in one turn is framed once (frame-cache.ts).
       const cached = cachedFrame(data, undefined, opcode, fin);
-      if (cached !== undefined) return this.#queueOut(cached, cb);
+      if (cached !== undefined) return this.queueOut(cached, cb);
       // Strings are encoded straight behind the header: one allocation, one copy.
       const length = Buffer.byteLength(data, 'utf8');
       const size = frameHeaderSize(length, false);
@@ -225,19 +263,19 @@ export class Sender {
       writeFrameHeader(out, 0, opcode, length, fin, false, undefined);
       out.write(data, size, 'utf8');
       rememberFrame(data, opcode, fin, out, size);
-      return this.#queueOut(out, cb);
+      return this.queueOut(out, cb);
     }
     const payload = bytes ?? toBytes(data);
     if (!mask && payload.length <= COPY_LIMIT) {
       // Copied behind its header now, so the frame holds the bytes of this call even if the
       // application reuses its Buffer; the same bytes sent to many connections are framed once.
       const cached = cachedFrame(data, payload, opcode, fin);
-      if (cached !== undefined) return this.#queueOut(cached, cb);
+      if (cached !== undefined) return this.queueOut(cached, cb);
       const out = encodeFrame(opcode, payload, { fin }, allocate) as Buffer;
       rememberFrame(data, opcode, fin, out, out.length - payload.length);
-      return this.#queueOut(out, cb);
+      return this.queueOut(out, cb);
     }
-    return this.#writeFrame(opcode, payload, fin, mask, cb);
+    return this.writeFrame(opcode, payload, fin, mask, cb);
   }
 
   /**
@@ -257,13 +295,13 @@ export class Sender {
       entry.ready = true;
       this.#flushQueue();
     });
-    const below = this.#bufferedAmount() < (this.#socket?.writableHighWaterMark ?? Infinity);
-    if (!below) this.#flags |= Flag.NEED_DRAIN;
+    const below = this.#bufferedAmount() < (this.socket?.writableHighWaterMark ?? Infinity);
+    if (!below) this.flags |= Flag.NEED_DRAIN;
     return below;
   }
 
   #bufferedAmount(): number {
-    return (this.#socket?.writableLength ?? 0) + this.bufferedBytes;
+    return (this.socket?.writableLength ?? 0) + this.bufferedBytes;
   }
 
   /** Blobs are read asynchronously; later sends wait behind them so order is kept. */
@@ -294,8 +332,8 @@ export class Sender {
       const head = queue[0]!;
       const { data, options, cb, error, size, frame } = head;
       // Everything queued was accepted before close(), whose frame is queued last: it goes out.
-      const socket = this.#socket;
-      const ready = this.#ws.readyState;
+      const socket = this.socket;
+      const ready = this.#host.readyState;
       const writable = (ready === ReadyState.OPEN || ready === ReadyState.CLOSING) && socket !== undefined && !socket.destroyed && !socket.writableEnded;
       if (head.blob === true && (error !== undefined || !writable)) {
         // As `ws`: a Blob that cannot be read fails the connection, and the socket closing while
@@ -311,14 +349,14 @@ export class Sender {
       this.#queuedBytes -= size ?? 0;
       if (error !== undefined) cb?.(error);
       else if (!writable) this.refuse(data, cb);
-      else if (frame !== undefined) this.#writeFrame(frame.opcode, frame.payload, frame.fin, frame.mask, cb, frame.rsv1);
+      else if (frame !== undefined) this.writeFrame(frame.opcode, frame.payload, frame.fin, frame.mask, cb, frame.rsv1);
       else this.#send(data as Exclude<Data, Blob>, options, cb, true);
     }
     if (queue.length === 0) {
       this.#queue = undefined;
-      if (this.#is(Flag.NEED_DRAIN) && this.#socket !== undefined && !this.#socket.writableNeedDrain) {
-        this.#flags &= ~Flag.NEED_DRAIN;
-        this.#ws.emit('drain');
+      if (this.is(Flag.NEED_DRAIN) && this.socket !== undefined && !this.socket.writableNeedDrain) {
+        this.flags &= ~Flag.NEED_DRAIN;
+        this.#host.emit('drain');
       }
     }
   }
@@ -332,7 +370,7 @@ export class Sender {
     this.#queue = undefined;
     this.#queuedBytes = 0;
     for (const entry of queue) entry.cb?.(error);
-    if (fatal) this.#ws[kApply](sendFailed(this.#ws[kState]), error);
+    if (fatal) this.#host[kApply](sendFailed(this.#host[kState]), error);
   }
 
   /** The socket closed: sends still being compressed fail now, as in `ws` (a Blob being read settles first). */
@@ -349,41 +387,28 @@ export class Sender {
    * bytes wait (docs/errors.md, `ERR_WS_BUFFER_OVERFLOW`).
    */
   #admit(cb: SendCallback | undefined): boolean {
-    const cap = this.#settings.maxBufferedAmount;
-    if (cap === 0 || this.#socket === undefined || this.#socket.writableLength + this.#outBytes + this.#queuedBytes < cap) return true;
+    const cap = this.settings.maxBufferedAmount;
+    if (cap === 0 || this.socket === undefined || this.socket.writableLength + this.outBytes + this.#queuedBytes < cap) return true;
     const error = new ParleyError(ErrorCode.BUFFER_OVERFLOW, `more than ${cap} bytes queued for a peer that is not reading`, CloseCode.PolicyViolation);
-    if (this.#settings.bufferOverflow === 'refuse') {
+    if (this.settings.bufferOverflow === 'refuse') {
       if (cb !== undefined) process.nextTick(cb, error);
-      this.#flags |= Flag.NEED_DRAIN;
+      this.flags |= Flag.NEED_DRAIN;
       // With a cap below the socket's high-water mark the socket itself will not emit 'drain':
       // an empty write completes once everything before it has been flushed.
       // It goes behind the frames of this turn that wait for the end-of-turn flush.
-      if (!this.#socket.writableNeedDrain && !this.#is(Flag.DRAIN_PROBE)) {
-        this.#flags |= Flag.DRAIN_PROBE;
-        this.#queueOut(EMPTY, () => {
-          this.#flags &= ~Flag.DRAIN_PROBE;
+      if (!this.socket.writableNeedDrain && !this.is(Flag.DRAIN_PROBE)) {
+        this.flags |= Flag.DRAIN_PROBE;
+        this.queueOut(EMPTY, () => {
+          this.flags &= ~Flag.DRAIN_PROBE;
           this.emitDrain();
         });
       }
       return false;
     }
-    this.#ws[kApply](errorOccurred(this.#ws[kState]), error);
-    this.#ws.close(CloseCode.PolicyViolation);
+    this.#host[kApply](errorOccurred(this.#host[kState]), error);
+    this.#host.close(CloseCode.PolicyViolation);
     if (cb !== undefined) process.nextTick(cb, error);
     return false;
-  }
-
-  /** Emits 'drain' if a send returned false since the last one. */
-  emitDrain(): void {
-    if (!this.#is(Flag.NEED_DRAIN)) return;
-    this.#flags &= ~Flag.NEED_DRAIN;
-    this.#ws.emit('drain');
-  }
-
-  /** Sends a ping or pong the protocol allowed (control frames may go between fragments, RFC 6455 §5.4). */
-  control(opcode: number, bytes: Buffer, mask: boolean | undefined, cb: SendCallback | undefined): void {
-    if (!this.#admit(cb)) return;
-    this.#writeFrame(opcode, bytes, true, mask ?? !this.#is(Flag.IS_SERVER), cb);
   }
 
   /**
@@ -391,109 +416,16 @@ export class Sender {
    * when it has reached the socket.
    */
   sendClose(payload: Buffer, written: SendCallback): void {
-    const mask = !this.#is(Flag.IS_SERVER);
+    const mask = !this.is(Flag.IS_SERVER);
     if (this.#queue !== undefined) {
       // Messages sent before close() are still being compressed (or read): the close frame follows them.
       this.#queue.push({ ready: true, data: EMPTY, options: undefined, cb: written, frame: { opcode: Opcode.Close, payload, fin: true, mask, rsv1: false } });
     } else {
-      this.#writeFrame(Opcode.Close, payload, true, mask, written);
+      this.writeFrame(Opcode.Close, payload, true, mask, written);
       // The close frame (and the frames of this turn ahead of it) leave now, not at the end of
       // the turn: a close is not on the per-message path, and `bufferedAmount` then reads as in
       // `ws` right after close() (0 when the socket takes the bytes at once).
       this.flush();
-    }
-  }
-
-  #writeFrame(opcode: number, payload: Buffer, fin: boolean, mask: boolean, cb: SendCallback | undefined, rsv1 = false): boolean {
-    const generateMask = this.#settings.generateMask;
-    const maskKey = !mask ? undefined : generateMask === undefined ? nextMaskKey() : customMaskKey(generateMask);
-    if (maskKey !== undefined || payload.length <= COPY_LIMIT) {
-      return this.#queueOut(encodeFrame(opcode, payload, { fin, rsv1, maskKey, mask: fastMask }, allocate) as Buffer, cb);
-    }
-    // A large unmasked payload is not copied: it leaves now, behind its own header and the frames
-    // queued before it, in one writev. Kept until the end of the turn, it would carry whatever
-    // the application wrote into its Buffer meanwhile; and one system call per 16 KiB or more
-    // costs little next to the copy that batching it would need.
-    const header = encodeFrameHeader(opcode, payload.length, { fin, rsv1 }, allocate) as Buffer;
-    const socket = this.#socket!;
-    socket.cork();
-    this.flush();
-    socket.write(header);
-    const below = socket.write(payload, cb);
-    socket.uncork();
-    if (!below) this.#flags |= Flag.NEED_DRAIN;
-    return below;
-  }
-
-  /**
-   * Queues a frame for the end-of-turn flush (write-batch.ts): every frame sent to a connection
-   * in one turn of the event loop leaves in one write, whichever API sent it.
-   * @returns whether the bytes waiting for this socket stay below its high-water mark
-   */
-  #queueOut(frame: Buffer, cb: SendCallback | undefined): boolean {
-    if (this.#out === undefined) {
-      this.#out = [frame];
-      scheduleFlush(this);
-    } else {
-      this.#out.push(frame);
-    }
-    this.#outBytes += frame.length;
-    if (cb !== undefined) (this.#outCallbacks ??= []).push(cb);
-    const socket = this.#socket;
-    const below = socket === undefined || this.#outBytes + socket.writableLength < socket.writableHighWaterMark;
-    // The caller was told to wait for 'drain': it must come even if the flush's write is taken whole.
-    if (!below) this.#flags |= Flag.NEED_DRAIN;
-    return below;
-  }
-
-  /** Whether frames wait for the end-of-turn flush. */
-  get batched(): boolean {
-    return this.#out !== undefined;
-  }
-
-  /**
-   * Writes the queued frames in one write: small ones copied together, large ones as a writev.
-   * On a destroyed socket the write reports the error to the callbacks, as a direct write does.
-   */
-  flush(): void {
-    const out = this.#out;
-    const callbacks = this.#outCallbacks;
-    const bytes = this.#outBytes;
-    this.#out = undefined;
-    this.#outCallbacks = undefined;
-    this.#outBytes = 0;
-    const socket = this.#socket;
-    if (out === undefined || socket === undefined) return;
-    const done = callbacks === undefined ? undefined : (error?: Error | null): void => { for (const cb of callbacks) cb(error); };
-    if (socket.writableEnded && !socket.destroyed) {
-      // Not reached through Parley's own paths (the queue is flushed before every end()); a
-      // write now would make the socket emit 'error'.
-      if (done !== undefined) process.nextTick(done, new InvalidStateError('WebSocket is not open: the socket has ended'));
-      return;
-    }
-    let below: boolean;
-    if (out.length === 1) {
-      below = socket.write(out[0]!, done);
-    } else if (bytes <= COPY_LIMIT * 4) {
-      below = socket.write(Buffer.concat(out, bytes), done);
-    } else {
-      socket.cork();
-      for (let i = 0; i < out.length - 1; i++) socket.write(out[i]!);
-      below = socket.write(out[out.length - 1]!, done);
-      socket.uncork();
-    }
-    if (!below) this.#flags |= Flag.NEED_DRAIN;
-  }
-
-  /** The end-of-turn flush of frames queued by a send (write-batch.ts). */
-  [kFlush](): void {
-    this.flush();
-    // A send that returned false waits for 'drain'. When the flush's write was taken whole and
-    // nothing else will report it (the socket's own 'drain', the refusal's probe, the compression
-    // queue), it is due now; on the next tick, so a throwing listener cannot stop other flushes.
-    const socket = this.#socket;
-    if (this.#is(Flag.NEED_DRAIN) && !this.#is(Flag.DRAIN_PROBE) && this.#queue === undefined && socket !== undefined && !socket.writableNeedDrain && !socket.destroyed) {
-      process.nextTick(drainLater, this);
     }
   }
 
@@ -504,19 +436,10 @@ export class Sender {
   refuse(data: Data | undefined, cb: SendCallback | undefined): void {
     if (data !== undefined) this.#refusedBytes += isBlob(data) ? data.size : toBytes(data).length;
     if (cb !== undefined) {
-      const ready = readyStateOf(this.#ws[kState]);
+      const ready = readyStateOf(this.#host[kState]);
       process.nextTick(cb, new InvalidStateError(`WebSocket is not open: readyState ${ready} (${READY_STATE_NAMES[ready] ?? 'CLOSED'})`));
     }
   }
 }
 
-function drainLater(sender: Sender): void {
-  sender.emitDrain();
-}
 
-/** A masking key from the application's `generateMask` (a `ws` client option), which fills 4 bytes. */
-function customMaskKey(generateMask: (mask: Buffer) => void): Buffer {
-  const key = Buffer.alloc(4);
-  generateMask(key);
-  return key;
-}

@@ -14,13 +14,13 @@
 import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
-import { CloseCode, ErrorCode, InvalidStateError, MAX_CLOSE_REASON, MAX_CONTROL_PAYLOAD, Opcode, ParleyError, encodeClosePayload, isValidCloseCode } from '../protocol/index.js';
+import { CloseCode, ErrorCode, InvalidStateError, MAX_CLOSE_REASON, Opcode, ParleyError, encodeClosePayload, isValidCloseCode } from '../protocol/index.js';
 import {
   Action, INITIAL_STATE, ReadyState as State, actionsOf, closeCalled, closeEventCode, closeFrameReceived, closeFrameWritten, closeReplyCode,
-  closeTimerFired, controlCalled, errorOccurred, handlerFailed, handshakeAbortReported, handshakeDone, handshakeFailed, readyStateOf,
-  sendCalled, stateOf, terminateCalled, transportClosed, transportEnded, transportErrored, wholeMessageCalled, type Step,
+  closeTimerFired, errorOccurred, handlerFailed, handshakeAbortReported, handshakeDone, handshakeFailed, readyStateOf,
+  stateOf, terminateCalled, transportClosed, transportEnded, transportErrored, type Step,
 } from '../protocol/connection.js';
-import { asBuffer, isBlob, toBytes, type Data } from './buffers.js';
+import { asBuffer, type Data } from './buffers.js';
 import type { EventListenerLike, WsEvent } from './events.js';
 import { addEventListener, getAttribute, removeEventListener, setAttribute } from './event-target.js';
 import {
@@ -295,34 +295,7 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
     if (readyStateOf(this.#state) === CONNECTING) {
       throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
     }
-    if (typeof data === 'number') data = String(data);
-    const sender = this.#sendSide();
-    if (data instanceof PreparedMessage) {
-      const actions = actionsOf(wholeMessageCalled(this.#state));
-      if ((actions & Action.WAIT) !== 0) {
-        sender.waitForMessageEnd(data, cb);
-        return true;
-      }
-      if ((actions & Action.REFUSE) !== 0) {
-        sender.refuse(data.payload, cb);
-        return false;
-      }
-      const sent = sender.sendPrepared(data, cb);
-      if (sent !== undefined) return sent;
-      // This connection sends the payload the ordinary way (client side, waiting sends, or a
-      // compressed frame it cannot take).
-      return sender.sendData(data.payload, { ...options, binary: data.binary }, cb);
-    }
-    const s = sendCalled(this.#state, options?.fin ?? true);
-    if ((actionsOf(s) & Action.REFUSE) !== 0) {
-      sender.refuse(data, cb);
-      return false;
-    }
-    this.#state = stateOf(s);
-    const result = sender.sendData(data, options, cb);
-    // The last fragment is sent (or queued): the prepared messages that waited follow.
-    if ((actionsOf(s) & Action.RELEASE_WAITING) !== 0) sender.releaseWaiting();
-    return result;
+    return this.#sendSide().message(typeof data === 'number' ? String(data) : data, options, cb);
   }
 
   /**
@@ -368,24 +341,7 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
     if (readyStateOf(this.#state) === CONNECTING) {
       throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
     }
-    if (isBlob(data)) {
-      if (data.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
-      if ((actionsOf(controlCalled(this.#state)) & Action.REFUSE) !== 0) {
-        this.#sendSide().refuse(data, cb);
-        return;
-      }
-      // Read first, then sent as a control frame, which may go between other frames (RFC 6455 §5.4).
-      const masked = mask;
-      data.arrayBuffer().then(
-        (ab) => this.#control(opcode, Buffer.from(ab), masked, cb),
-        (error: unknown) => cb?.(error instanceof Error ? error : new Error(String(error))),
-      );
-      return;
-    }
-    const bytes = toBytes(typeof data === 'number' ? String(data) : data);
-    if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
-    if ((actionsOf(controlCalled(this.#state)) & Action.REFUSE) !== 0) this.#sendSide().refuse(bytes, cb);
-    else this.#sendSide().control(opcode, bytes, mask, cb);
+    this.#sendSide().controlFrame(opcode, data, mask, cb);
   }
 
   // ---- closing (RFC 6455 §7) ----------------------------------------------------------------
