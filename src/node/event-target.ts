@@ -7,7 +7,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Buffer } from 'node:buffer';
-import { wasClean } from '../protocol/connection.js';
+import { ReadyState, wasClean } from '../protocol/connection.js';
 import { WsCloseEvent, WsErrorEvent, WsEvent, WsMessageEvent, type EventListenerLike } from './events.js';
 import { kState } from './internal.js';
 
@@ -97,4 +97,27 @@ export function setAttribute(ws: EventHost, type: WhatwgEvent, handler: unknown)
     }
   }
   if (typeof handler === 'function') ws.on(type, wrap(ws, type, handler as EventListenerLike, true));
+}
+
+/**
+ * Gives `cls` (`WebSocket` or a subclass) the WebIDL attributes browsers and `ws` give it: the
+ * ready-state constants are enumerable, read-only, non-configurable data properties of the class
+ * and of its prototype, and the attributes are enumerable, configurable accessors of the
+ * prototype (copied onto a subclass's own prototype, where code that lists them looks).
+ * @internal
+ */
+export function defineWebIdlAttributes(cls: abstract new (...args: never[]) => EventEmitter): void {
+  const prototype = cls.prototype as object;
+  for (const [name, value] of Object.entries(ReadyState)) {
+    const descriptor = { value, enumerable: true, writable: false, configurable: false };
+    Object.defineProperty(cls, name, descriptor);
+    Object.defineProperty(prototype, name, descriptor);
+  }
+  for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onclose', 'onerror', 'onmessage', 'onopen']) {
+    let descriptor: PropertyDescriptor | undefined;
+    for (let o: object | null = prototype; o !== null && descriptor === undefined; o = Object.getPrototypeOf(o) as object | null) {
+      descriptor = Object.getOwnPropertyDescriptor(o, name);
+    }
+    if (descriptor !== undefined) Object.defineProperty(prototype, name, { ...descriptor, enumerable: true, configurable: true });
+  }
 }

@@ -22,7 +22,7 @@ import {
 } from '../protocol/connection.js';
 import { asBuffer, type Data } from './buffers.js';
 import type { EventListenerLike, WsEvent } from './events.js';
-import { addEventListener, getAttribute, removeEventListener, setAttribute } from './event-target.js';
+import { addEventListener, defineWebIdlAttributes, getAttribute, removeEventListener, setAttribute } from './event-target.js';
 import {
   kAbortHandshake, kApply, kAttach, kHeartbeat, kHeartbeatStart, kObserveClose, kPeerClose, kSetNegotiated, kSetRequest, kState,
   kTransportClosed, kTransportEnded, type CloseObserver, type HandshakeTarget,
@@ -39,6 +39,7 @@ import type { EventListenerOptions, ReadyState } from './ws-types.js';
 
 export type { RawData } from './ws-types.js';
 export type { SendCallback, SendOptions } from './sender.js';
+export { defineWebIdlAttributes } from './event-target.js';
 
 /** Client options: `ws`'s, plus Parley's connection options. Other `http.request` options pass through. */
 export type ClientOptions = ClientOptionsOf<WebSocket>;
@@ -670,28 +671,6 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
   set onerror(h: ((event: wsTypes.ErrorEvent<WebSocket>) => void) | null) { setAttribute(this, 'error', h); }
 }
 
-/**
- * Gives `cls` (`WebSocket` or a subclass) the WebIDL attributes browsers and `ws` give it: the
- * ready-state constants are enumerable, read-only, non-configurable data properties of the class
- * and of its prototype, and the attributes are enumerable, configurable accessors of the
- * prototype (copied onto a subclass's own prototype, where code that lists them looks).
- * @internal
- */
-export function defineWebIdlAttributes(cls: abstract new (...args: never[]) => WebSocket): void {
-  const prototype = cls.prototype as object;
-  for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
-    const descriptor = { value, enumerable: true, writable: false, configurable: false };
-    Object.defineProperty(cls, name, descriptor);
-    Object.defineProperty(prototype, name, descriptor);
-  }
-  for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onclose', 'onerror', 'onmessage', 'onopen']) {
-    let descriptor: PropertyDescriptor | undefined;
-    for (let o: object | null = prototype; o !== null && descriptor === undefined; o = Object.getPrototypeOf(o) as object | null) {
-      descriptor = Object.getOwnPropertyDescriptor(o, name);
-    }
-    if (descriptor !== undefined) Object.defineProperty(prototype, name, { ...descriptor, enumerable: true, configurable: true });
-  }
-}
 defineWebIdlAttributes(WebSocket);
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the catch-all overloads mirror EventEmitter's own signatures */
