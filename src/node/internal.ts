@@ -78,3 +78,17 @@ export interface HeartbeatMember {
 export const kTransportEnded = Symbol('parley.transportEnded');
 /** `ws[kTransportClosed]()`: the socket's close, deferred while a received message inflated, runs now. */
 export const kTransportClosed = Symbol('parley.transportClosed');
+/** `ws[kSocket]`: the socket, once attached (for close.ts). */
+export const kSocket = Symbol('parley.socket');
+/** `ws[kSender]`: the send side, if made yet (sender.ts). */
+export const kSender = Symbol('parley.sender');
+/** `ws[kSendSide]()`: the send side, made on first use. */
+export const kSendSide = Symbol('parley.sendSide');
+/** `ws[kCloseRecord](create)`: the close handshake's record (close.ts), made when `create`. */
+export const kCloseRecord = Symbol('parley.closeRecord');
+/** `ws[kCloseTimeout]`: ms the peer has to finish the close handshake. */
+export const kCloseTimeout = Symbol('parley.closeTimeout');
+/** `ws[kTakeRequest]()`: client side, the handshake request in flight, handed over to be aborted. */
+export const kTakeRequest = Symbol('parley.takeRequest');
+/** `ws[kTakeObserver]()`: the close observer, handed over to be told of the close. */
+export const kTakeObserver = Symbol('parley.takeObserver');

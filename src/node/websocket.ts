@@ -14,19 +14,20 @@
 import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
-import { CloseCode, ErrorCode, InvalidStateError, MAX_CLOSE_REASON, Opcode, ParleyError, encodeClosePayload, isValidCloseCode } from '../protocol/index.js';
+import { CloseCode, ErrorCode, InvalidStateError, MAX_CLOSE_REASON, Opcode, ParleyError, isValidCloseCode } from '../protocol/index.js';
 import {
-  Action, INITIAL_STATE, ReadyState as State, actionsOf, closeCalled, closeEventCode, closeFrameReceived, closeFrameWritten, closeReplyCode,
-  closeTimerFired, errorOccurred, handlerFailed, handshakeAbortReported, handshakeDone, handshakeFailed, readyStateOf,
-  stateOf, terminateCalled, transportClosed, transportEnded, transportErrored, type Step,
+  INITIAL_STATE, ReadyState as State, closeCalled, errorOccurred, handlerFailed, handshakeDone, handshakeFailed, readyStateOf, stateOf,
+  terminateCalled, transportClosed, transportEnded, transportErrored, type Step,
 } from '../protocol/connection.js';
-import { asBuffer, type Data } from './buffers.js';
+import type { Data } from './buffers.js';
 import type { EventListenerLike, WsEvent } from './events.js';
 import { addEventListener, defineWebIdlAttributes, getAttribute, removeEventListener, setAttribute } from './event-target.js';
 import {
   kAbortHandshake, kApply, kAttach, kHeartbeat, kHeartbeatStart, kObserveClose, kPeerClose, kSetNegotiated, kSetRequest, kState,
-  kTransportClosed, kTransportEnded, type CloseObserver, type HandshakeTarget,
+  kTransportClosed, kTransportEnded, kSocket, kSender, kSendSide, kCloseRecord, kCloseTimeout, kTakeRequest, kTakeObserver,
+  type CloseObserver, type HandshakeTarget,
 } from './internal.js';
+import { CloseRecord, applyStep, peerClosed } from './close.js';
 import { DEFAULT_SETTINGS, resolveSettings, type ConnectionSettings } from './settings.js';
 import { connectClient, type ClientOptionsOf } from './client-handshake.js';
 import { PreparedMessage } from './prepared-message.js';
@@ -77,7 +78,6 @@ const BINARY_TYPE_MASK = 3 << BINARY_TYPE_SHIFT;
  * (about 56 bytes), and still has no inherited names for an event to collide with.
  */
 const EVENTS_PROTOTYPE: object = Object.freeze(Object.create(null) as object);
-const EMPTY = Buffer.alloc(0);
 
 /** The owning WebSocket is kept on its socket under this key, for the shared listeners. */
 const kOwner = Symbol('parley.owner');
@@ -101,16 +101,6 @@ interface Handshake {
   redirects: number;
   /** permessage-deflate as agreed, until the socket is attached and its codec made. */
   deflateSetup: DeflateSetup | undefined;
-}
-
-/** The close handshake's state, created when it starts. */
-interface Closing {
-  /** Code of the peer's close frame. */
-  code: number;
-  /** Reason of the peer's close frame (a copy). */
-  reason: Buffer;
-  /** Cuts the connection off when the close handshake takes longer than `closeTimeout`. */
-  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -149,7 +139,7 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
   /** What the opening handshake set; none on a server connection without a subprotocol or extension. */
   #handshake: Handshake | undefined;
   /** The close handshake's state, from the first close frame or close(). */
-  #closing: Closing | undefined;
+  #closing: CloseRecord | undefined;
   /** Heartbeat tick time (performance.now) at which bytes were last seen to have arrived. */
   #lastReceived = 0;
   #pingedAt = 0;
@@ -184,10 +174,6 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
 
   #handshakeState(): Handshake {
     return (this.#handshake ??= { url: '', protocol: '', extensions: '', request: undefined, redirects: 0, deflateSetup: undefined });
-  }
-
-  #closingState(): Closing {
-    return (this.#closing ??= { code: CloseCode.Abnormal, reason: EMPTY, timer: undefined });
   }
 
   /** Whether a bit of `#flags` is set. */
@@ -275,11 +261,6 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
 
   // ---- sending (sender.ts) ---------------------------------------------------------------
 
-  /** The send side, made on first use. */
-  #sendSide(): Sender {
-    return (this.#sender ??= new Sender(this, this.#socket, this.#settings, this.#deflate, this.#is(Flag.IS_SERVER)));
-  }
-
   /**
    * Sends a message.
    * @returns false when the data was queued above the socket's high-water mark or refused by the
@@ -296,7 +277,7 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
     if (readyStateOf(this.#state) === CONNECTING) {
       throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
     }
-    return this.#sendSide().message(typeof data === 'number' ? String(data) : data, options, cb);
+    return this[kSendSide]().message(typeof data === 'number' ? String(data) : data, options, cb);
   }
 
   /**
@@ -342,7 +323,7 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
     if (readyStateOf(this.#state) === CONNECTING) {
       throw new InvalidStateError('WebSocket is not open: readyState 0 (CONNECTING)');
     }
-    this.#sendSide().controlFrame(opcode, data, mask, cb);
+    this[kSendSide]().controlFrame(opcode, data, mask, cb);
   }
 
   // ---- closing (RFC 6455 §7) ----------------------------------------------------------------
@@ -405,82 +386,56 @@ export class WebSocket extends EventEmitter implements HandshakeTarget {
   }
 
   /**
-   * @internal Takes a transition's next state and carries out its actions, in this order: the
-   * close frame (`closeCode`, `closeReason`), the timer, the transport, the handshake, 'error'
-   * (`error`), 'close'. REFUSE and WAIT are the caller's to handle.
+   * @internal Takes a transition's next state and carries out its actions (close.ts).
+   * REFUSE and WAIT are the caller's to handle.
    */
   [kApply](s: Step, error?: unknown, closeCode?: number, closeReason?: string | Buffer): void {
-    this.#state = stateOf(s);
-    const actions = actionsOf(s);
-    if (actions === 0) return;
-    if ((actions & Action.SEND_CLOSE) !== 0) this.#sendClose(closeCode, closeReason);
-    if ((actions & Action.START_TIMER) !== 0) this.#startCloseTimer();
-    if ((actions & Action.END_TRANSPORT) !== 0) this.#endSocket();
-    if ((actions & Action.DESTROY) !== 0) this.#socket?.destroy();
-    if ((actions & Action.ABORT_HANDSHAKE) !== 0) this.#abortHandshake(error as Error);
-    if ((actions & Action.CLEAR_TIMER) !== 0) {
-      const closing = this.#closing;
-      if (closing?.timer !== undefined) {
-        clearTimeout(closing.timer);
-        closing.timer = undefined;
-      }
-    }
-    if ((actions & Action.RELEASE_WAITING) !== 0) this.#sender?.releaseWaiting();
-    // A peer can trigger errors at will, so with no listener they are not rethrown: nothing a
-    // peer sends may bring the process down (a deliberate difference from `ws`).
-    if ((actions & Action.EMIT_ERROR) !== 0 && this.listenerCount('error') > 0) this.emit('error', error);
-    if ((actions & Action.EMIT_CLOSE) !== 0) {
-      const closing = this.#closing;
-      const observer = this.#closeObserver;
-      this.#closeObserver = undefined;
-      observer?.connectionClosed(this);
-      this.emit('close', closeEventCode(this.#state, closing?.code ?? CloseCode.Abnormal), closing?.reason ?? EMPTY);
-    }
-  }
-
-  /** Writes our close frame; once it has reached the socket, the state machine learns so. */
-  #sendClose(code: number | undefined, reason: string | Buffer | undefined): void {
-    const payload = asBuffer(encodeClosePayload(code, code === undefined || reason === undefined ? undefined : typeof reason === 'string' ? reason : new Uint8Array(reason)));
-    this.#sendSide().sendClose(payload, (error?: Error | null) => {
-      if (error === undefined || error === null) this[kApply](closeFrameWritten(this.#state));
-    });
-  }
-
-  #startCloseTimer(): void {
-    const closing = this.#closingState();
-    if (closing.timer !== undefined) return;
-    closing.timer = setTimeout(() => this[kApply](closeTimerFired(this.#state)), this.#settings.closeTimeout);
-    closing.timer.unref?.();
-  }
-
-  /** Ends our side of the TCP connection after the frames still waiting for the end-of-turn flush. */
-  #endSocket(): void {
-    this.#sender?.flush();
-    const socket = this.#socket;
-    // Once: calling `end()` again makes Node build an `ERR_STREAM_ALREADY_FINISHED` error with its
-    // stack trace (the peer's FIN often arrives after the close handshake has ended our side).
-    if (socket !== undefined && !socket.writableEnded) socket.end();
+    applyStep(this, s, error, closeCode, closeReason);
   }
 
   /** @internal The peer's close frame arrived (RFC 6455 §7.1.3): recorded, and answered (§5.5.1). */
   [kPeerClose](code: number, reason: Uint8Array): void {
-    const closing = this.#closingState();
-    closing.code = code;
-    closing.reason = Buffer.from(reason); // a copy: the received chunk is not kept alive
-    this[kApply](closeFrameReceived(this.#state), undefined, closeReplyCode(code), closing.reason);
+    peerClosed(this, code, reason);
   }
 
-  /** The opening handshake failed: the request goes; 'error' and 'close' follow on the next tick (as `ws`). */
-  #abortHandshake(error: Error): void {
+  /** @internal The socket, once attached. */
+  get [kSocket](): Duplex | undefined {
+    return this.#socket;
+  }
+
+  /** @internal The send side, if made yet. */
+  get [kSender](): Sender | undefined {
+    return this.#sender;
+  }
+
+  /** @internal The send side, made on first use. */
+  [kSendSide](): Sender {
+    return (this.#sender ??= new Sender(this, this.#socket, this.#settings, this.#deflate, this.#is(Flag.IS_SERVER)));
+  }
+
+  /** @internal The close handshake's record (made when `create`). */
+  [kCloseRecord](create: boolean): CloseRecord | undefined {
+    return create ? (this.#closing ??= new CloseRecord()) : this.#closing;
+  }
+
+  /** @internal Ms the peer has to finish the close handshake. */
+  get [kCloseTimeout](): number {
+    return this.#settings.closeTimeout;
+  }
+
+  /** @internal Client side: the handshake request in flight, handed over (and forgotten) to be aborted. */
+  [kTakeRequest](): import('node:http').ClientRequest | undefined {
     const handshake = this.#handshake;
     const request = handshake?.request;
     if (handshake !== undefined) handshake.request = undefined;
-    // Destroying the request makes it report 'socket hang up', which the state machine ignores.
-    request?.destroy();
-    process.nextTick(() => {
-      this[kApply](errorOccurred(this.#state), error);
-      this[kApply](handshakeAbortReported(this.#state));
-    });
+    return request;
+  }
+
+  /** @internal The close observer, handed over (and forgotten) to be told of the close. */
+  [kTakeObserver](): CloseObserver | undefined {
+    const observer = this.#closeObserver;
+    this.#closeObserver = undefined;
+    return observer;
   }
 
   /** @internal The client handshake failed or was aborted: report and close (as `ws`). */
