@@ -7,6 +7,6 @@ export type {
   RawData, Data, CertMeta, VerifyClientCallbackSync, VerifyClientCallbackAsync, EventListenerOptions, AddressInfo,
 } from './node/ws-types.js';
 export type { FinishRequestCallback, Event, ErrorEvent, CloseEvent, MessageEvent, WebSocketEventMap } from './node/ws-types-bound.js';
-export type { ClientOptions } from './node/client-handshake.js';
+export type { ClientOptions } from './node/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate-codec.js';
 export type { ServerOptions, WebSocketServer } from './pubsub/realtime-server.js';

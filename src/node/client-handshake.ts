@@ -17,13 +17,16 @@ import type { PerMessageDeflateOptions } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
 import { connectHttp2, type Http2ClientOptions } from './client-http2.js';
 import { httpModule, httpsModule } from './node-http.js';
-import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetRequest } from './internal.js';
+import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, kSetRequest, type HandshakeTarget } from './internal.js';
 import { resolveHeartbeat, type ConnectionOptions, type HeartbeatOptions } from './settings.js';
-import type { WebSocket } from './websocket.js';
 import type { WsClientCompatOptions } from './ws-types.js';
 
-/** Client options: `ws`'s, plus Parley's connection options. Other `http.request` options pass through. */
-export interface ClientOptions extends ConnectionOptions, Http2ClientOptions, WsClientCompatOptions<WebSocket>, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method' | 'createConnection'> {
+/**
+ * Client options: `ws`'s, plus Parley's connection options. Other `http.request` options pass
+ * through. `W` is the connection type `finishRequest` receives: websocket.ts binds it to
+ * `WebSocket` as `ClientOptions` (so this file need not import `WebSocket` back).
+ */
+export interface ClientOptionsOf<W> extends ConnectionOptions, Http2ClientOptions, WsClientCompatOptions<W>, Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'host' | 'hostname' | 'port' | 'path' | 'method' | 'createConnection'> {
   /** Ms allowed for the opening handshake. Default: none (as `ws`). */
   handshakeTimeout?: number;
   /**
@@ -53,7 +56,7 @@ export interface ClientOptions extends ConnectionOptions, Http2ClientOptions, Ws
    * Called with the handshake request instead of `req.end()`, to write headers or a body first
    * (as `ws`); it must end the request itself.
    */
-  finishRequest?: (request: http.ClientRequest, ws: WebSocket) => void;
+  finishRequest?: (request: http.ClientRequest, ws: W) => void;
 }
 
 const sha1 = (s: string): Uint8Array => createHash('sha1').update(s).digest();
@@ -103,11 +106,11 @@ const OWN_OPTIONS = new Set([
  * to `ws` through `kSetRequest` as soon as it exists (`ws._req`, `'redirect'`).
  * @throws SyntaxError for an invalid URL or subprotocol list; TypeError/RangeError for bad options
  */
-export function connectClient(
-  ws: WebSocket,
+export function connectClient<W extends HandshakeTarget>(
+  ws: W,
   address: string | URL,
   protocols: readonly unknown[],
-  options: ClientOptions,
+  options: ClientOptionsOf<W>,
 ): void {
   const first = parseUrl(address);
   const version = options.protocolVersion ?? 13;

@@ -19,8 +19,7 @@ import {
 import type { DeflateSettings } from './deflate-codec.js';
 import { Heartbeat } from './heartbeat.js';
 import { http2HeaderLookup, isConnectionSpecific, resetWithCancelOnDestroy } from './http2-stream.js';
-import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated } from './internal.js';
-import type { WebSocket } from './websocket.js';
+import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, type HandshakeTarget } from './internal.js';
 
 const load = createRequire(import.meta.url);
 let http2Module: typeof Http2 | undefined;
@@ -158,7 +157,7 @@ function release(entry: Pooled): void {
  * WebSockets on HTTP/2.
  * @returns an object the WebSocket aborts the handshake through (as it does an `http.ClientRequest`)
  */
-export function connectHttp2(ws: WebSocket, h: Http2Handshake, fallback: () => void): Http.ClientRequest {
+export function connectHttp2(ws: HandshakeTarget, h: Http2Handshake, fallback: () => void): Http.ClientRequest {
   let current: { destroy(error?: Error): unknown } | undefined;
   let aborted = false;
   let timer: NodeJS.Timeout | undefined;

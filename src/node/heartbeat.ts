@@ -4,15 +4,14 @@
  * peer (a closed laptop, a dropped mobile link) is found without a timer per connection.
  * @packageDocumentation
  */
-import { kHeartbeat, kHeartbeatStart, type CloseObserver } from './internal.js';
-import type { WebSocket } from './websocket.js';
+import { kHeartbeat, kHeartbeatStart, type CloseObserver, type HeartbeatMember } from './internal.js';
 
 /**
  * Watches a set of connections. It is also a close observer (internal.ts), for a client
  * connection that has no server to tell it of the close.
  */
 export class Heartbeat implements CloseObserver {
-  readonly #members = new Set<WebSocket>();
+  readonly #members = new Set<HeartbeatMember>();
   readonly #interval: number;
   readonly #timeout: number;
   #timer: NodeJS.Timeout | undefined;
@@ -27,7 +26,7 @@ export class Heartbeat implements CloseObserver {
   }
 
   /** Starts watching `ws`; the server calls {@link Heartbeat.delete} when it closes. */
-  add(ws: WebSocket): void {
+  add(ws: HeartbeatMember): void {
     this.#members.add(ws);
     ws[kHeartbeatStart](performance.now());
     if (this.#timer === undefined) {
@@ -39,14 +38,14 @@ export class Heartbeat implements CloseObserver {
   }
 
   /** Stops watching `ws`. */
-  delete(ws: WebSocket): void {
+  delete(ws: HeartbeatMember): void {
     this.#members.delete(ws);
     if (this.#members.size === 0) this.stop();
   }
 
   /** {@link CloseObserver}: `ws` closed. */
   connectionClosed(ws: object): void {
-    this.delete(ws as WebSocket);
+    this.delete(ws as HeartbeatMember);
   }
 
   /** Stops the timer. */

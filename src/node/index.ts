@@ -4,7 +4,7 @@
  */
 export { WebSocket, type BinaryType, type SendOptions, type SendCallback, type RawData } from './websocket.js';
 export { WebSocketServer, type ServerOptions, type VerifyClient, type VerifyClientInfo } from './websocket-server.js';
-export type { ClientOptions } from './client-handshake.js';
+export type { ClientOptions } from './websocket.js';
 export { PreparedMessage, prepareMessage } from './prepared-message.js';
 export { PreparedCompressedMessage, prepareCompressedFrame, type PerMessageDeflateOptions, type PrepareOptions } from './deflate-codec.js';
 export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from './settings.js';

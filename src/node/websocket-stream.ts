@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { ReadableStream, WritableStream, type QueuingStrategy } from 'node:stream/web';
-import type { ClientOptions } from './client-handshake.js';
+import type { ClientOptions } from './websocket.js';
 import { WebSocket } from './websocket.js';
 
 /** What {@link WebSocketStream.opened} resolves with. */
