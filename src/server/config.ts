@@ -82,6 +82,8 @@ export interface ServerConfig {
   cluster: {
     adapter: 'memory' | 'redis';
     redisUrl: string;
+    /** Redis Cluster node URLs; when given, the adapter uses the cluster instead of `redisUrl`. */
+    redisClusterNodes: string[];
     keyPrefix: string;
     /** Publishes while Redis is unreachable: delivered on this node and announced as a gap later, or refused. */
     whenUnreachable: 'local' | 'refuse';
@@ -180,6 +182,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('history.maxAgeMs', 'int', 300_000, 'PARLEY_HISTORY_MAX_AGE_MS', 'history-max-age-ms', 'ms a message is kept for recovery', { min: 0 }),
   S('cluster.adapter', 'enum', 'memory', 'PARLEY_CLUSTER_ADAPTER', 'cluster-adapter', 'memory (one process) or redis', { values: ['memory', 'redis'] }),
   S('cluster.redisUrl', 'string', 'redis://127.0.0.1:6379', 'PARLEY_REDIS_URL', 'redis-url', 'Redis URL for the redis adapter', { secret: true }),
+  S('cluster.redisClusterNodes', 'list', [], 'PARLEY_REDIS_CLUSTER_NODES', 'redis-cluster-nodes', 'Redis Cluster (Redis >= 7): some of its node URLs, comma-separated; used instead of redis-url', { secret: true }),
   S('cluster.keyPrefix', 'string', 'parley:', 'PARLEY_REDIS_KEY_PREFIX', 'redis-key-prefix', 'prefix of every Redis key and channel'),
   S('cluster.whenUnreachable', 'enum', 'local', 'PARLEY_REDIS_WHEN_UNREACHABLE', 'redis-when-unreachable', 'publishes while Redis is unreachable: local (this node only, a gap announced later) or refuse', { values: ['local', 'refuse'] }),
   S('metrics.enabled', 'boolean', true, 'PARLEY_METRICS', 'metrics', 'serve Prometheus metrics at /metrics'),
