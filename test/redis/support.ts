@@ -234,6 +234,7 @@ export interface PrivateClusterOptions {
  */
 export class PrivateCluster {
   readonly #processes = new Map<number, ChildProcess>();
+  readonly #args = new Map<number, string[]>();
   private constructor(readonly ports: readonly number[], readonly dir: string) {}
 
   /** Starts the servers, creates the cluster and waits until every node says `cluster_state:ok` and every replica is in sync. */
@@ -252,15 +253,14 @@ export class PrivateCluster {
     t?.after(() => cluster.stop());
     try {
       ports.forEach((port, i) => {
-        const child = spawn('redis-server', [
+        cluster.#args.set(port, [
           '--port', String(port), '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1',
           '--cluster-enabled', 'yes', '--cluster-config-file', join(cluster.dir, `nodes-${port}.conf`),
           '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000), '--dir', cluster.dir,
           '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--repl-diskless-sync-delay', '0',
           '--cluster-require-full-coverage', options.requireFullCoverage === true ? 'yes' : 'no',
-        ], { stdio: 'ignore' });
-        child.on('error', () => {});
-        cluster.#processes.set(port, child);
+        ]);
+        cluster.#spawn(port);
       });
       for (const port of ports) await cluster.#waitFor(() => ping(port, 200), `redis-server on port ${port} did not start`);
       await redisCli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
@@ -315,6 +315,22 @@ export class PrivateCluster {
       }
     }
     throw new Error(`no master serves slot ${slot}`);
+  }
+
+  #spawn(port: number): void {
+    const child = spawn('redis-server', this.#args.get(port)!, { stdio: 'ignore' });
+    child.on('error', () => {});
+    this.#processes.set(port, child);
+  }
+
+  /**
+   * Starts a killed node again (its data is gone, its cluster config kept): it rejoins the cluster,
+   * as a replica when its slots moved to another master meanwhile.
+   */
+  async restart(port: number): Promise<void> {
+    this.kill(port);
+    this.#spawn(port);
+    await this.#waitFor(() => ping(port, 200), `redis-server on port ${port} did not start again`);
   }
 
   /** Kills one node with SIGKILL (no shutdown, no save); it stays down. */
