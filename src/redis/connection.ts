@@ -10,10 +10,10 @@ import { Buffer } from 'node:buffer';
 import { createClient, RESP_TYPES } from 'redis';
 import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
 import type { HealthListener, RedisAdapterCounters, RedisLogger } from './health.js';
+import type { ChannelListener, Link } from './link.js';
 import { SCRIPTS, type Script } from './scripts.js';
 
-/** A channel listener in buffer mode. */
-export type ChannelListener = (message: Buffer, channel: Buffer) => void;
+export type { ChannelListener } from './link.js';
 
 /**
  * What the adapter uses of a node-redis (v5) client. A client from `createClient()` fits; it is
@@ -57,7 +57,7 @@ const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
 const STRINGS = {} as const;
 
 /** Two connections to one Redis, with health. */
-export class RedisLink {
+export class RedisLink implements Link {
   readonly #options: LinkOptions;
   readonly #listeners = new Set<HealthListener>();
   readonly #ownClients: RedisClientLike[] = [];

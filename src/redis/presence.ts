@@ -8,17 +8,24 @@
  * published. A node killed without warning thus disappears within TTL + TTL/2 (15 s by default).
  * A node that was only cut off (or paused) past its TTL finds its heartbeat gone when it comes
  * back and makes its connections present again.
+ *
+ * On a Redis Cluster a script may touch one slot only: a topic's presence is in the topic's slot,
+ * the node's list of its connections in the node bookkeeping's slot (keys.ts), so a join is two
+ * steps (the node's list first, then the topic) and a leave the reverse: a node dying between the
+ * two leaves at worst an entry in its list that points at nothing. A sweep lists a dead node's
+ * entries, removes each in its topic's slot (only if that node made it present), then forgets them.
  * @packageDocumentation
  */
 import type { PresenceMember } from '../pubsub/envelope.js';
-import type { RedisLink } from './connection.js';
+import { CLUSTER_SCRIPTS } from './cluster-scripts.js';
 import type { RedisAdapterCounters, RedisLogger } from './health.js';
 import type { Keys } from './keys.js';
+import type { Link } from './link.js';
 import { SCRIPTS } from './scripts.js';
 
 /** Presence of one node, mirrored into Redis. */
 export class RedisPresence {
-  readonly #link: RedisLink;
+  readonly #link: Link;
   readonly #keys: Keys;
   readonly #node: string;
   readonly #ttl: number;
@@ -38,7 +45,7 @@ export class RedisPresence {
    * @param node - this node's id
    * @param ttlMs - heartbeat TTL
    */
-  constructor(link: RedisLink, keys: Keys, node: string, ttlMs: number, counters: RedisAdapterCounters, log: RedisLogger) {
+  constructor(link: Link, keys: Keys, node: string, ttlMs: number, counters: RedisAdapterCounters, log: RedisLogger) {
     this.#link = link;
     this.#keys = keys;
     this.#node = node;
@@ -80,7 +87,7 @@ export class RedisPresence {
       const nodes = (await this.#link.command(['SMEMBERS', this.#keys.nodes])) as string[];
       for (const node of nodes) {
         if (node === this.#node) continue;
-        const n = (await this.#link.run(SCRIPTS.sweep, [this.#keys.nodeConnections(node), this.#keys.nodes, this.#keys.heartbeat(node)], [this.#keys.prefix, node])) as number;
+        const n = await this.#sweepNode(node);
         if (n > 0) {
           removed += n;
           this.#log('info', 'removed the presence of a dead node', { node, connections: n });
@@ -91,6 +98,39 @@ export class RedisPresence {
     }
     this.#counters.presenceSwept += removed;
     return removed;
+  }
+
+  /** Removes a node's connections if its heartbeat is gone. @returns how many, -1 if it is alive */
+  async #sweepNode(node: string): Promise<number> {
+    const k = this.#keys;
+    if (!k.clustered) return (await this.#link.run(SCRIPTS.sweep, [k.nodeConnections(node), k.nodes, k.heartbeat(node)], [k.prefix, node])) as number;
+    const entries = (await this.#link.run(CLUSTER_SCRIPTS.sweepList, [k.nodeConnections(node), k.heartbeat(node)], [])) as string[] | number;
+    if (typeof entries === 'number') return entries;
+    let n = 0;
+    for (const entry of entries) {
+      const nl = entry.indexOf('\n');
+      if (nl === -1) continue;
+      n += (await this.#clusterLeave(entry.slice(0, nl), entry.slice(nl + 1), node)) as number;
+    }
+    await this.#link.run(CLUSTER_SCRIPTS.sweepDone, [k.nodeConnections(node), k.nodes, k.heartbeat(node)], [node, ...entries]);
+    return n;
+  }
+
+  /** Removes a connection in its topic's slot (cluster), if `node` ('' for any) made it present. */
+  #clusterLeave(topic: string, conn: string, node: string): Promise<unknown> {
+    const k = this.#keys;
+    return this.#link.run(CLUSTER_SCRIPTS.leave, [k.presence(topic), k.presenceUsers(topic)], [conn, k.channel(topic), node]);
+  }
+
+  /** Removes one of this node's connections from Redis. */
+  async #leave(topic: string, conn: string): Promise<void> {
+    const k = this.#keys;
+    if (!k.clustered) {
+      await this.#link.run(SCRIPTS.leave, [], [k.prefix, topic, conn]);
+      return;
+    }
+    await this.#clusterLeave(topic, conn, this.#node);
+    await this.#link.command(['SREM', k.nodeConnections(this.#node), `${topic}\n${conn}`]);
   }
 
   /** Makes a connection present (in Redis now, or when Redis is back). */
@@ -108,7 +148,12 @@ export class RedisPresence {
   async #join(topic: string, member: PresenceMember): Promise<void> {
     const k = this.#keys;
     const json = JSON.stringify({ user: member.user, conn: member.conn, info: member.info });
-    await this.#link.run(SCRIPTS.join, [k.presence(topic), k.presenceUsers(topic), k.nodeConnections(this.#node), k.presenceSequence, k.nodes], [member.conn, member.user, json, topic, k.channel(topic), this.#node]);
+    if (!k.clustered) {
+      await this.#link.run(SCRIPTS.join, [k.presence(topic), k.presenceUsers(topic), k.nodeConnections(this.#node), k.presenceSequence(topic), k.nodes], [member.conn, member.user, json, topic, k.channel(topic), this.#node]);
+      return;
+    }
+    await this.#link.command(['SADD', k.nodeConnections(this.#node), `${topic}\n${member.conn}`]);
+    await this.#link.run(CLUSTER_SCRIPTS.join, [k.presence(topic), k.presenceUsers(topic), k.presenceSequence(topic)], [member.conn, member.user, json, k.channel(topic), this.#node]);
   }
 
   /** Removes a connection's presence (in Redis now, or when Redis is back). */
@@ -118,7 +163,7 @@ export class RedisPresence {
     if (conns.size === 0) this.#mine.delete(topic);
     try {
       if (!this.#link.commandsUp) throw new Error('offline');
-      await this.#link.run(SCRIPTS.leave, [], [this.#keys.prefix, topic, member.conn]);
+      await this.#leave(topic, member.conn);
     } catch {
       let left = this.#leftOffline.get(topic);
       if (left === undefined) {
@@ -162,7 +207,7 @@ export class RedisPresence {
     if (this.#stopped) return;
     for (const [topic, conns] of [...this.#leftOffline]) {
       for (const conn of [...conns]) {
-        await this.#link.run(SCRIPTS.leave, [], [this.#keys.prefix, topic, conn]);
+        await this.#leave(topic, conn);
         conns.delete(conn);
       }
       this.#leftOffline.delete(topic);
@@ -180,7 +225,7 @@ export class RedisPresence {
     const k = this.#keys;
     try {
       await this.#link.command(['DEL', k.heartbeat(this.#node)]);
-      await this.#link.run(SCRIPTS.sweep, [k.nodeConnections(this.#node), k.nodes, k.heartbeat(this.#node)], [k.prefix, this.#node]);
+      await this.#sweepNode(this.#node);
     } catch {
       // Other nodes sweep us once the heartbeat is gone.
     }

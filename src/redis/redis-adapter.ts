@@ -20,6 +20,14 @@
  * replaces the epoch in Redis of every topic it published to locally, announcing the gap
  * cluster-wide (a `g` entry on the channel; a node that misses it finds the new epoch on its next
  * fill). With `whenUnreachable: 'refuse'` publishes fail (`UNAVAILABLE`) instead.
+ *
+ * Redis Cluster (`cluster`): the same, per topic. A topic's keys and its shard channel share one
+ * hash slot (keys.ts), so each script runs on the topic's master and each topic keeps one order;
+ * topics spread over the masters. Delivery uses sharded pub/sub (SSUBSCRIBE), so a message
+ * travels only within its shard. A master failing over is an outage of its slots: what this node
+ * published there meanwhile is delivered locally and announced as a gap, and a topic's first
+ * script on the promoted replica starts a new epoch (the replica may lack the last writes), so no
+ * subscriber silently misses a message (cluster-link.ts, cluster-scripts.ts).
  * @packageDocumentation
  */
 import type { Buffer } from 'node:buffer';
@@ -31,16 +39,25 @@ import type { TopicMessage } from '../pubsub/message.js';
 import { RealtimeError } from '../pubsub/realtime-error.js';
 import type { BackoffOptions } from './backoff.js';
 import { decodeEntry, encodeBody, type GapEntry, type MessageEntry } from './codec.js';
+import { ClusterLink } from './cluster-link.js';
+import { CLUSTER_SCRIPTS } from './cluster-scripts.js';
 import { RedisLink, type RedisClientLike } from './connection.js';
 import { newCounters, type HealthListener, type RedisAdapterCounters, type RedisLogger } from './health.js';
 import { Keys } from './keys.js';
+import type { Link } from './link.js';
 import { RedisPresence } from './presence.js';
 import { SCRIPTS } from './scripts.js';
 
 /** Options of {@link RedisAdapter}. */
 export interface RedisAdapterOptions {
-  /** Redis URL. Default `redis://127.0.0.1:6379`. Ignored when `client` is given. */
+  /** Redis URL. Default `redis://127.0.0.1:6379`. Ignored when `client` or `cluster` is given. */
   url?: string;
+  /**
+   * A Redis Cluster (Redis >= 7: sharded pub/sub) instead of one Redis: the URLs of some of its
+   * nodes (`redis://host:port`, with credentials or `rediss://` as needed); node-redis's cluster
+   * client discovers the rest. Every topic lives in one hash slot. See docs/cluster.md.
+   */
+  cluster?: { rootNodes: readonly string[] };
   /**
    * A node-redis v5 client of the application's (connected or not). Commands use it; a duplicate
    * subscribes. The adapter does not close it. Give it `disableOfflineQueue: true`, or publishes
@@ -119,7 +136,9 @@ export class RedisAdapter implements ClusterAdapter {
   /** This node's id. */
   readonly nodeId: string;
   readonly #keys: Keys;
-  readonly #link: RedisLink;
+  readonly #link: Link;
+  /** The scripts for the kind of Redis (one, or a cluster), under the same names. */
+  readonly #scripts: Pick<typeof SCRIPTS, 'publish' | 'since' | 'reset' | 'range'>;
   readonly #presence: RedisPresence;
   readonly #counters = newCounters();
   readonly #log: RedisLogger;
@@ -149,7 +168,10 @@ export class RedisAdapter implements ClusterAdapter {
   constructor(options: RedisAdapterOptions = {}) {
     this.nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
     if (this.nodeId.length === 0 || this.nodeId.includes('\n')) throw new RangeError('nodeId must be a non-empty string without newlines');
-    this.#keys = new Keys(options.keyPrefix ?? 'parley:');
+    const clustered = options.cluster !== undefined;
+    if (clustered && options.client !== undefined) throw new TypeError('give either client (one Redis) or cluster, not both');
+    this.#keys = new Keys(options.keyPrefix ?? 'parley:', clustered);
+    this.#scripts = clustered ? CLUSTER_SCRIPTS : SCRIPTS;
     this.#log = options.logger ?? (() => {});
     this.#topicTtl = integer(options.topicTtlMs ?? 86_400_000, 'topicTtlMs', 1000);
     this.#commandTimeout = integer(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs', 1);
@@ -157,15 +179,16 @@ export class RedisAdapter implements ClusterAdapter {
     if (when !== 'local' && when !== 'refuse') throw new RangeError(`whenUnreachable must be 'local' or 'refuse', got ${String(when)}`);
     this.#refuse = when === 'refuse';
     const presenceTtl = integer(options.presenceTtlMs ?? 10_000, 'presenceTtlMs', 100);
-    this.#link = new RedisLink({
-      url: options.url ?? 'redis://127.0.0.1:6379',
-      client: options.client,
+    const link = {
       commandTimeoutMs: this.#commandTimeout,
       healthCheckIntervalMs: integer(options.healthCheckIntervalMs ?? 1000, 'healthCheckIntervalMs', 10),
       reconnect: options.reconnect,
       log: this.#log,
       counters: this.#counters,
-    });
+    };
+    this.#link = options.cluster !== undefined
+      ? new ClusterLink({ ...link, rootNodes: options.cluster.rootNodes })
+      : new RedisLink({ ...link, url: options.url ?? 'redis://127.0.0.1:6379', client: options.client });
     this.#presence = new RedisPresence(this.#link, this.#keys, this.nodeId, presenceTtl, this.#counters, this.#log);
     this.#link.onHealth((healthy) => {
       if (healthy) void this.#recover();
@@ -235,7 +258,7 @@ export class RedisAdapter implements ClusterAdapter {
       // PX takes whole ms; an endless cache ttl (Infinity) is kept for 24 days, PX's safe bound.
       args.push(String(Math.min(2_147_483_647, Math.max(1, Math.ceil(idempotency.ttl)))));
     }
-    return this.#link.run(SCRIPTS.publish, keys, args).then(
+    return this.#link.run(this.#scripts.publish, keys, args).then(
       (reply) => {
         const [epoch, offset, , repeat] = reply as [string, string, string, number?];
         if (repeat === 1) {
@@ -377,7 +400,7 @@ export class RedisAdapter implements ClusterAdapter {
     const args = [newEpoch(), String(Math.max(this.#topicTtl, maxAge + 1000)), low === Number.POSITIVE_INFINITY ? '' : epoch, low === Number.POSITIVE_INFINITY ? '-1' : String(low)];
     this.#counters.historyReads++;
     this.#counters.historyReadsShared += batch.length - 1;
-    const reply = (await this.#link.run(SCRIPTS.range, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, Buffer, Buffer[]];
+    const reply = (await this.#link.run(this.#scripts.range, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, Buffer, Buffer[]];
     const position = { epoch: reply[0].toString('latin1'), offset: Number(reply[1].toString('latin1')) };
     const now = Number(reply[2].toString('latin1'));
     // A watched topic that has not seen a message yet starts from here.
@@ -533,7 +556,7 @@ export class RedisAdapter implements ClusterAdapter {
     try {
       const k = this.#keys;
       const args = [newEpoch(), String(this.#topicTtl), from.epoch, String(from.offset), String(Number.MAX_SAFE_INTEGER)];
-      const reply = (await this.#link.run(SCRIPTS.since, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, number, Buffer[]?];
+      const reply = (await this.#link.run(this.#scripts.since, [k.meta(topic), k.history(topic)], args, true)) as [Buffer, Buffer, number, Buffer[]?];
       if (this.#feeds.get(topic) !== feed) return;
       if (reply[2] === 1) {
         for (const raw of reply[3] ?? []) {
@@ -602,7 +625,7 @@ export class RedisAdapter implements ClusterAdapter {
       if (this.#closed || !this.#link.healthy) return;
       try {
         const args = [newEpoch(), String(this.#topicTtl), k.channel(topic), this.nodeId];
-        const epoch = await this.#link.run(SCRIPTS.reset, [k.meta(topic), k.history(topic)], args);
+        const epoch = await this.#link.run(this.#scripts.reset, [k.meta(topic), k.history(topic)], args);
         this.#counters.gapsAnnounced++;
         this.#log('warn', 'announced a gap to every node: messages were delivered on this node only while Redis was unreachable', { topic, messages: count, epoch: String(epoch) });
         // A local publish that raced the announcement needs one more.

@@ -32,6 +32,7 @@ export interface ServerAdapter {
 /** Options the server gives the Redis adapter (a subset of RedisAdapterOptions). */
 interface RedisAdapterSettings {
   url: string;
+  cluster?: { rootNodes: readonly string[] };
   keyPrefix: string;
   whenUnreachable: 'local' | 'refuse';
   logger: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -50,7 +51,8 @@ async function loadRedisAdapter(cluster: ServerConfig['cluster'], log: Logger): 
   // Outages, recoveries, gaps and dead-node sweeps go to the server's log (operators must see them).
   const rlog = log.child({ component: 'redis' });
   const logger: RedisAdapterSettings['logger'] = (level, message, fields) => rlog[level](fields ?? {}, message);
-  const adapter = new mod.RedisAdapter({ url: cluster.redisUrl, keyPrefix: cluster.keyPrefix, whenUnreachable: cluster.whenUnreachable, logger });
+  const nodes = cluster.redisClusterNodes;
+  const adapter = new mod.RedisAdapter({ url: cluster.redisUrl, ...(nodes.length > 0 ? { cluster: { rootNodes: nodes } } : {}), keyPrefix: cluster.keyPrefix, whenUnreachable: cluster.whenUnreachable, logger });
   await adapter.connect?.();
   return adapter;
 }

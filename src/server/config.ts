@@ -94,6 +94,8 @@ export const SCHEMA = {
   cluster: {
     adapter: oneOf(['memory', 'redis'], 'memory', 'PARLEY_CLUSTER_ADAPTER', 'cluster-adapter', 'memory (one process) or redis'),
     redisUrl: string('redis://127.0.0.1:6379', 'PARLEY_REDIS_URL', 'redis-url', 'Redis URL for the redis adapter', { secret: true }),
+    /** Redis Cluster node URLs; when given, the adapter uses the cluster instead of `redisUrl`. */
+    redisClusterNodes: list([], 'PARLEY_REDIS_CLUSTER_NODES', 'redis-cluster-nodes', 'Redis Cluster (Redis >= 7): some of its node URLs, comma-separated; used instead of redis-url', { secret: true }),
     keyPrefix: string('parley:', 'PARLEY_REDIS_KEY_PREFIX', 'redis-key-prefix', 'prefix of every Redis key and channel'),
     /** Publishes while Redis is unreachable: delivered on this node and announced as a gap later, or refused. */
     whenUnreachable: oneOf(['local', 'refuse'], 'local', 'PARLEY_REDIS_WHEN_UNREACHABLE', 'redis-when-unreachable', 'publishes while Redis is unreachable: local (this node only, a gap announced later) or refuse'),

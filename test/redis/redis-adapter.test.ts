@@ -207,7 +207,7 @@ void describe('RedisAdapter across servers', () => {
     const redis = await rawRedis(t);
     const keys = new Keys(keyPrefix);
     const json = JSON.stringify({ user: 'ghost', conn: 'g.1', info: null });
-    await redis.sendCommand(['EVAL', SCRIPTS.join.source, '5', keys.presence('room'), keys.presenceUsers('room'), keys.nodeConnections('ghost-node'), keys.presenceSequence, keys.nodes, 'g.1', 'ghost', json, 'room', keys.channel('room'), 'ghost-node']);
+    await redis.sendCommand(['EVAL', SCRIPTS.join.source, '5', keys.presence('room'), keys.presenceUsers('room'), keys.nodeConnections('ghost-node'), keys.presenceSequence('room'), keys.nodes, 'g.1', 'ghost', json, 'room', keys.channel('room'), 'ghost-node']);
     const join = await watcher.waitFor((e) => e.t === 'pres' && e.event === 'join');
     assert.equal((join.member as { user: string }).user, 'ghost');
     const began = performance.now();

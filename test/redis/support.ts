@@ -6,6 +6,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
@@ -174,4 +177,180 @@ export async function startNodeProcess(t: TestContext | undefined, redisUrl: str
   });
   const { port, node } = JSON.parse(first) as { port: number; node: string };
   return { child, port, url: `ws://127.0.0.1:${port}`, node, log };
+}
+
+/**
+ * Skips the test (or fails it under CI=true) without `redis-server` and `redis-cli`, for tests
+ * that start a Redis Cluster of their own (the shared Redis is not needed).
+ * @returns whether the test may go on
+ */
+export function needRedisClusterTools(t: TestContext): boolean {
+  const ok = ['redis-server', 'redis-cli'].every((program) => spawnSync(program, ['--version'], { stdio: 'ignore' }).status === 0);
+  if (ok) return true;
+  const hint = 'these tests start their own Redis Cluster with redis-server and redis-cli >= 7 (install the Debian packages redis-server and redis-tools)';
+  if (process.env.CI === 'true') throw new Error(hint);
+  t.skip(hint);
+  return false;
+}
+
+/** Runs `redis-cli` with `args`; resolves its stdout (rejects on a non-zero exit). */
+export function redisCli(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`redis-cli ${args.join(' ')} exited with ${code}: ${err}${out}`))));
+  });
+}
+
+/** Whether a CLUSTER NODES line (`id addr flags master ping pong epoch link slot...`) is a live master with slots. */
+function isServingMaster(line: string): boolean {
+  const fields = line.trim().split(' ');
+  const flags = fields[2]?.split(',') ?? [];
+  return flags.includes('master') && !flags.includes('fail') && !flags.includes('fail?') && fields.length > 8;
+}
+
+/** Options of {@link PrivateCluster.start}. */
+export interface PrivateClusterOptions {
+  /** Masters. Default 3 (the fewest `redis-cli --cluster create` accepts). */
+  masters?: number;
+  /** `cluster-node-timeout`: how long a master may not answer before its replica takes over. Default 1,000 ms. */
+  nodeTimeoutMs?: number;
+  /**
+   * `cluster-require-full-coverage`. Default false (`no`): the masters that are up keep serving
+   * their slots while a failed master's replica is not promoted yet (with `yes`, the whole cluster
+   * refuses commands then).
+   */
+  requireFullCoverage?: boolean;
+}
+
+/**
+ * A Redis Cluster of the test's own: N masters with one replica each, on spare ports (client and
+ * cluster-bus ports both), without persistence, in a temporary directory. Killed and removed when
+ * the test ends (given a test; else call stop()).
+ */
+export class PrivateCluster {
+  readonly #processes = new Map<number, ChildProcess>();
+  readonly #args = new Map<number, string[]>();
+  private constructor(readonly ports: readonly number[], readonly dir: string) {}
+
+  /** Starts the servers, creates the cluster and waits until every node says `cluster_state:ok` and every replica is in sync. */
+  static async start(t?: TestContext, options: PrivateClusterOptions = {}): Promise<PrivateCluster> {
+    const masters = options.masters ?? 3;
+    const ports: number[] = [];
+    const busPorts: number[] = [];
+    while (ports.length < masters * 2) {
+      const port = await sparePort();
+      const bus = await sparePort();
+      if (port === bus || ports.includes(port) || ports.includes(bus) || busPorts.includes(port) || busPorts.includes(bus)) continue;
+      ports.push(port);
+      busPorts.push(bus);
+    }
+    const cluster = new PrivateCluster(ports, mkdtempSync(join(tmpdir(), 'parley-redis-cluster-')));
+    t?.after(() => cluster.stop());
+    try {
+      ports.forEach((port, i) => {
+        cluster.#args.set(port, [
+          '--port', String(port), '--cluster-port', String(busPorts[i]), '--bind', '127.0.0.1',
+          '--cluster-enabled', 'yes', '--cluster-config-file', join(cluster.dir, `nodes-${port}.conf`),
+          '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000), '--dir', cluster.dir,
+          '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--repl-diskless-sync-delay', '0',
+          '--cluster-require-full-coverage', options.requireFullCoverage === true ? 'yes' : 'no',
+        ]);
+        cluster.#spawn(port);
+      });
+      for (const port of ports) await cluster.#waitFor(() => ping(port, 200), `redis-server on port ${port} did not start`);
+      await redisCli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes']);
+      await cluster.waitHealthy();
+    } catch (error) {
+      cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** The node URLs (the adapter's `cluster.rootNodes`). */
+  get rootNodes(): string[] {
+    return this.ports.map((p) => `redis://127.0.0.1:${p}`);
+  }
+
+  /** The ports of the nodes still running. */
+  get running(): number[] {
+    return this.ports.filter((p) => this.#processes.has(p));
+  }
+
+  /** Waits until every running node says `cluster_state:ok`, knows the same masters, and every master has an in-sync replica (unless `replicas` is false). */
+  async waitHealthy(replicas = true, ms = 20_000): Promise<void> {
+    await this.#waitFor(async () => {
+      for (const port of this.running) if (!(await redisCli(['-p', String(port), 'CLUSTER', 'INFO']).catch(() => '')).includes('cluster_state:ok')) return false;
+      const masters = await this.masters();
+      if (!replicas) return true;
+      for (const port of masters) if (!/slave0:.*state=online/.test(await redisCli(['-p', String(port), 'INFO', 'replication']).catch(() => ''))) return false;
+      return true;
+    }, 'the Redis Cluster did not become healthy', ms);
+  }
+
+  /** The ports of the masters (as the first running node sees them). */
+  async masters(): Promise<number[]> {
+    const port = this.running[0];
+    if (port === undefined) return [];
+    const nodes = await redisCli(['-p', String(port), 'CLUSTER', 'NODES']);
+    return nodes.split('\n').filter((l) => isServingMaster(l)).map((l) => Number(/:(\d+)@/.exec(l)![1]));
+  }
+
+  /** The port of the master serving `key`'s slot (as the first running node sees it). */
+  async masterOf(key: string): Promise<number> {
+    const port = this.running[0]!;
+    const slot = Number((await redisCli(['-p', String(port), 'CLUSTER', 'KEYSLOT', key])).trim());
+    const nodes = await redisCli(['-p', String(port), 'CLUSTER', 'NODES']);
+    for (const line of nodes.split('\n')) {
+      if (!isServingMaster(line)) continue;
+      const ranges = line.split(' ').slice(8);
+      for (const range of ranges) {
+        const [from, to] = range.split('-').map(Number);
+        if (from !== undefined && slot >= from && slot <= (to ?? from)) return Number(/:(\d+)@/.exec(line)![1]);
+      }
+    }
+    throw new Error(`no master serves slot ${slot}`);
+  }
+
+  #spawn(port: number): void {
+    const child = spawn('redis-server', this.#args.get(port)!, { stdio: 'ignore' });
+    child.on('error', () => {});
+    this.#processes.set(port, child);
+  }
+
+  /**
+   * Starts a killed node again (its data is gone, its cluster config kept): it rejoins the cluster,
+   * as a replica when its slots moved to another master meanwhile.
+   */
+  async restart(port: number): Promise<void> {
+    this.kill(port);
+    this.#spawn(port);
+    await this.#waitFor(() => ping(port, 200), `redis-server on port ${port} did not start again`);
+  }
+
+  /** Kills one node with SIGKILL (no shutdown, no save); it stays down. */
+  kill(port: number): void {
+    const child = this.#processes.get(port);
+    this.#processes.delete(port);
+    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
+  }
+
+  /** Kills every node and removes the directory. */
+  stop(): void {
+    for (const port of [...this.#processes.keys()]) this.kill(port);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #waitFor(check: () => Promise<boolean>, message: string, ms = 5000): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (!(await check())) {
+      if (performance.now() > deadline) throw new Error(message);
+      await sleep(50);
+    }
+  }
 }
