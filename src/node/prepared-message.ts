@@ -36,6 +36,6 @@ export function prepareMessage(data: Data, options: { binary?: boolean } = {}): 
  * The Node layer's {@link FrameEncoder}, for a pub/sub engine whose subscribers are this layer's
  * connections: frames are `Buffer`s from the same pool as every other frame it writes.
  */
-export const bufferFrameEncoder: FrameEncoder = {
+export const bufferFrameEncoder: FrameEncoder<PreparedMessage> = {
   prepare: (data, binary) => prepareMessage(data, { binary }),
 };

@@ -60,13 +60,13 @@ export function prepareFrame<B extends Uint8Array>(payload: Uint8Array, binary: 
  * for all its subscribers, and the I/O layer, which chooses the bytes' allocator (and how a string
  * becomes UTF-8). The Node layer's is `prepareMessage`, which returns `Buffer`s.
  */
-export interface FrameEncoder {
+export interface FrameEncoder<F extends PreparedFrame = PreparedFrame> {
   /**
    * Frames `data` once as one unmasked, unfragmented frame.
    * @param data - the payload; a string is encoded as UTF-8
    * @param binary - binary or text frame (independent of the type of `data`)
    */
-  prepare(data: string | Uint8Array, binary: boolean): PreparedFrame;
+  prepare(data: string | Uint8Array, binary: boolean): F;
 }
 
 const utf8 = new TextEncoder();

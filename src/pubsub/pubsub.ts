@@ -8,9 +8,9 @@
  * connection's frames into one write per event-loop turn. Outcomes are status values, not throws.
  * @packageDocumentation
  */
-import { prepareMessage, type PreparedMessage } from '../node/prepared-message.js';
+import { defaultFrameEncoder, type FrameEncoder, type PreparedFrame } from '../protocol/prepared-frame.js';
 import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishIdempotency, type PublishReceipt } from './adapter.js';
-import { encodeEnvelope, isValidTopic, type PresenceMember, type StreamPosition } from './envelope.js';
+import { encodeEnvelope, isValidTopic, type PresenceMember, type ServerEnvelope, type StreamPosition } from './envelope.js';
 import { resolveHistoryLimits, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery } from './history.js';
 import { after, isPromise, type MaybePromise } from './maybe-async.js';
 import { TopicMessage, type MessageOptions } from './message.js';
@@ -27,8 +27,8 @@ export interface TopicOptions {
   history?: Partial<HistoryLimits> | false;
 }
 
-/** Options of {@link PubSub}. */
-export interface PubSubOptions {
+/** Options of {@link PubSub}; `F` is the type of the frames its encoder makes. */
+export interface PubSubOptions<F extends PreparedFrame = PreparedFrame> {
   /** The cluster adapter. Default: a new {@link InMemoryAdapter}. */
   adapter?: ClusterAdapter;
   /** Default history bounds (1,000 messages, 5 minutes). */
@@ -41,6 +41,12 @@ export interface PubSubOptions {
   onError?: (error: unknown) => void;
   /** How often subscribers holding conflated messages are checked for room, in ms. Default 50. */
   drainCheckInterval?: number;
+  /**
+   * Makes the frames subscribers get, each once per message. Default: the protocol core's
+   * (`Uint8Array`s); the real-time server and the `PubSub` exported by 'parley' pass the Node
+   * layer's, whose frames are pooled `Buffer`s.
+   */
+  encoder?: FrameEncoder<F>;
 }
 
 /** How a publish went. */
@@ -157,8 +163,11 @@ class Topic {
   }
 }
 
-/** The engine. One per server. */
-export class PubSub implements AdapterNode {
+/**
+ * The engine. One per server. `F` is the type of the frames its encoder makes, and so of what its
+ * subscribers' `send` gets.
+ */
+export class PubSub<F extends PreparedFrame = PreparedFrame> implements AdapterNode {
   /** The cluster adapter in use. */
   readonly adapter: ClusterAdapter;
   readonly #topics = new Map<string, Topic>();
@@ -168,6 +177,7 @@ export class PubSub implements AdapterNode {
   readonly #onPresence: PubSubOptions['onPresence'];
   readonly #onError: (error: unknown) => void;
   readonly #drainCheckInterval: number;
+  readonly #encoder: FrameEncoder<F>;
   readonly #ownAdapter: boolean;
   /** Topics with subscribers holding conflated messages, checked on a timer until they drain. */
   readonly #draining = new Set<Topic>();
@@ -176,7 +186,7 @@ export class PubSub implements AdapterNode {
   #closed = false;
 
   /** @param options - adapter, history defaults, per-topic options and listeners */
-  constructor(options: PubSubOptions = {}) {
+  constructor(options: PubSubOptions<F> = {}) {
     this.adapter = options.adapter ?? new InMemoryAdapter();
     this.#ownAdapter = options.adapter === undefined;
     this.#history = resolveHistoryLimits(options.history, DEFAULT_HISTORY_LIMITS);
@@ -184,6 +194,8 @@ export class PubSub implements AdapterNode {
     this.#onPresence = options.onPresence;
     this.#onError = options.onError ?? (() => {});
     this.#drainCheckInterval = options.drainCheckInterval ?? 50;
+    // Without an encoder F is the default PreparedFrame, which is what the default encoder makes.
+    this.#encoder = options.encoder ?? (defaultFrameEncoder as FrameEncoder<F>);
     this.adapter.attach(this);
   }
 
@@ -194,7 +206,7 @@ export class PubSub implements AdapterNode {
     const { policy, maxQueuedBytes } = resolveSlowConsumer(o.policy, o.maxQueuedBytes);
     const limits = resolveHistoryLimits(o.history, this.#history);
     const gate = new SlowConsumerGate(policy, maxQueuedBytes, {
-      send: (sub, message, conflated) => sub.send(sub.envelopes ? message.envelopeFrame(conflated) : message.rawFrame()),
+      send: (sub, message, conflated) => sub.send(sub.envelopes ? message.envelopeFrame(conflated, this.#encoder) : message.rawFrame(this.#encoder)),
       close: (sub) => this.#closeSlow(sub),
       held: () => this.#watchDrain(topic),
     });
@@ -212,7 +224,7 @@ export class PubSub implements AdapterNode {
    * `hold`, once {@link PubSub.activate} is called.
    * @throws TypeError for an invalid topic name
    */
-  subscribe(sub: Subscriber, topicName: string, options: SubscribeOptions = {}): SubscribeTicket {
+  subscribe(sub: Subscriber<F>, topicName: string, options: SubscribeOptions = {}): SubscribeTicket {
     if (!isValidTopic(topicName)) throw new TypeError(`invalid topic name: ${JSON.stringify(String(topicName).slice(0, 64))}`);
     const topic = this.#topic(topicName);
     let s = topic.subs.get(sub);
@@ -260,13 +272,13 @@ export class PubSub implements AdapterNode {
    * Makes a held subscription live: sends the recovered messages, then the live ones buffered
    * meanwhile (those after the starting position), then joins presence if asked.
    */
-  activate(sub: Subscriber, topicName: string): void {
+  activate(sub: Subscriber<F>, topicName: string): void {
     const s = this.#topics.get(topicName)?.subs.get(sub);
     if (s === undefined || s.holding === undefined) return;
     const held = s.holding;
     s.holding = undefined;
     // Recovery is sent whole, past the byte cap: it is bounded by history and was asked for.
-    for (const message of s.missed) sub.send(sub.envelopes ? message.envelopeFrame() : message.rawFrame());
+    for (const message of s.missed) sub.send(sub.envelopes ? message.envelopeFrame(false, this.#encoder) : message.rawFrame(this.#encoder));
     s.missed = [];
     for (const message of held) {
       if (message.epoch !== s.epoch || message.offset > s.after) this.#offer(s.topic, s, message);
@@ -274,7 +286,7 @@ export class PubSub implements AdapterNode {
     if (s.overflow) {
       s.overflow = false;
       // Too much arrived while recovering: the client resubscribes with `since` (protocol `gap`).
-      if (sub.envelopes) sub.send(prepareMessage(encodeEnvelope({ t: 'gap', topic: topicName })));
+      if (sub.envelopes) sub.send(this.#prepareEnvelope({ t: 'gap', topic: topicName }));
     }
     if (s.presence !== undefined && s.member === undefined) {
       s.member = { user: s.presence.user, conn: sub.id, info: s.presence.info };
@@ -286,7 +298,7 @@ export class PubSub implements AdapterNode {
    * Unsubscribes `sub` from `topic` (leaving its presence).
    * @returns false when it was not subscribed
    */
-  unsubscribe(sub: Subscriber, topicName: string): boolean {
+  unsubscribe(sub: Subscriber<F>, topicName: string): boolean {
     const s = this.#topics.get(topicName)?.subs.get(sub);
     if (s === undefined) return false;
     this.#remove(s);
@@ -294,7 +306,7 @@ export class PubSub implements AdapterNode {
   }
 
   /** Unsubscribes `sub` from every topic (its connection closed). */
-  unsubscribeAll(sub: Subscriber): void {
+  unsubscribeAll(sub: Subscriber<F>): void {
     const mine = this.#bySub.get(sub);
     if (mine === undefined) return;
     for (const s of [...mine.values()]) this.#remove(s);
@@ -315,18 +327,18 @@ export class PubSub implements AdapterNode {
   }
 
   /** Whether `sub` is subscribed to `topic`. */
-  isSubscribed(sub: Subscriber, topicName: string): boolean {
+  isSubscribed(sub: Subscriber<F>, topicName: string): boolean {
     return this.#bySub.get(sub)?.has(topicName) === true;
   }
 
   /** The topics `sub` is subscribed to. */
-  topicsOf(sub: Subscriber): string[] {
+  topicsOf(sub: Subscriber<F>): string[] {
     const mine = this.#bySub.get(sub);
     return mine === undefined ? [] : [...mine.keys()];
   }
 
   /** How many topics `sub` is subscribed to. */
-  subscriptionCount(sub: Subscriber): number {
+  subscriptionCount(sub: Subscriber<F>): number {
     return this.#bySub.get(sub)?.size ?? 0;
   }
 
@@ -369,8 +381,8 @@ export class PubSub implements AdapterNode {
     let closed = 0;
     const conflatedBefore = gate.counts.conflated;
     // Encoded on first need, then shared: the same bytes for every subscriber of each kind.
-    let raw: PreparedMessage | undefined;
-    let envelope: PreparedMessage | undefined;
+    let raw: PreparedFrame | undefined;
+    let envelope: PreparedFrame | undefined;
     for (const s of topic.subs.values()) {
       const sub = s.sub;
       if (s.holding !== undefined) {
@@ -383,7 +395,7 @@ export class PubSub implements AdapterNode {
       // A parley.v1 subscriber cannot be skipped: a hole in its offsets reads as loss.
       if (sub === except && !envelopes) continue;
       if (sub.bufferedAmount < cap && !gate.isHolding(sub)) {
-        sub.send(envelopes ? (envelope ??= message.envelopeFrame()) : (raw ??= message.rawFrame()));
+        sub.send(envelopes ? (envelope ??= message.envelopeFrame(false, this.#encoder)) : (raw ??= message.rawFrame(this.#encoder)));
         delivered++;
         continue;
       }
@@ -405,7 +417,7 @@ export class PubSub implements AdapterNode {
   // ---- slow consumers --------------------------------------------------------------------
 
   /** `sub` drained (its connection emitted 'drain'): deliver what conflation held for it. */
-  drained(sub: Subscriber): void {
+  drained(sub: Subscriber<F>): void {
     const mine = this.#bySub.get(sub);
     if (mine === undefined) return;
     for (const s of mine.values()) if (s.topic.gate.isHolding(sub)) s.topic.gate.flush(sub);
@@ -443,10 +455,10 @@ export class PubSub implements AdapterNode {
   presenceChanged(topicName: string, event: 'join' | 'leave', member: PresenceMember): void {
     const topic = this.#topics.get(topicName);
     if (topic !== undefined) {
-      let frame: PreparedMessage | undefined;
+      let frame: PreparedFrame | undefined;
       for (const s of topic.subs.values()) {
         if (s.sub.envelopes && s.holding === undefined) {
-          s.sub.send((frame ??= prepareMessage(encodeEnvelope({ t: 'pres', topic: topicName, event, member }))));
+          s.sub.send((frame ??= this.#prepareEnvelope({ t: 'pres', topic: topicName, event, member })));
         }
       }
     }
@@ -457,16 +469,22 @@ export class PubSub implements AdapterNode {
     }
   }
 
+  /** An envelope the engine itself sends (`pres`, `gap`), framed once for all who get it. */
+  #prepareEnvelope(envelope: ServerEnvelope): F {
+    const encoded = encodeEnvelope(envelope);
+    return this.#encoder.prepare(encoded, typeof encoded !== 'string');
+  }
+
   /** @inheritDoc */
   gap(topicName: string): void {
     const topic = this.#topics.get(topicName);
     if (topic === undefined) return;
-    let frame: PreparedMessage | undefined;
+    let frame: PreparedFrame | undefined;
     for (const s of topic.subs.values()) {
       if (!s.sub.envelopes) continue;
       // A subscription still starting is told once it is live, after its `subok` (as for overflow).
       if (s.holding !== undefined) s.overflow = true;
-      else s.sub.send((frame ??= prepareMessage(encodeEnvelope({ t: 'gap', topic: topicName }))));
+      else s.sub.send((frame ??= this.#prepareEnvelope({ t: 'gap', topic: topicName })));
     }
   }
 

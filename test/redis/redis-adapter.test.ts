@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { RedisAdapter, type RedisAdapterOptions } from '../../src/redis/index.js';
 import type { WebSocket } from '../../src/index.js';
-import { V1Client, openPlain, startRealtime, until, type Msg, type Started } from '../pubsub/helpers.js';
+import { V1Client, openPlain, startRealtime, until, type Msg, type Started } from '../realtime/helpers.js';
 import { DEFAULT_HISTORY_LIMITS } from '../../src/pubsub/history.js';
 import { Keys } from '../../src/redis/keys.js';
 import { SCRIPTS } from '../../src/redis/scripts.js';
