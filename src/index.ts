@@ -15,6 +15,21 @@ import type * as ws from './ws-exports.js';
 
 export * from './node/index.js';
 export * from './pubsub/index.js';
+// The parley.v1 wire codec, the same module the browser client uses.
+export {
+  REALTIME_SUBPROTOCOL,
+  RealtimeErrorCode,
+  EnvelopeError,
+  decodeFrame,
+  encodeEnvelope,
+  parseClientEnvelope,
+  parseServerEnvelope,
+  type ClientEnvelope,
+  type ServerEnvelope,
+  type PresenceMember,
+  type StreamPosition,
+  type EnvelopeId,
+} from './wire/envelope.js';
 // The real-time classes replace the Node layer's under the same names (those stay in 'parley/node'),
 // and the engine with the Node layer's frames replaces the bare engine.
 export { WebSocket, WebSocketServer, PubSub, type ServerOptions, type PubSubOptions, type Subscriber } from './realtime/index.js';

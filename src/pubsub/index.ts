@@ -23,16 +23,3 @@ export { TopicHistory, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery
 export { Presence, type PresenceChange } from './presence.js';
 export { SlowConsumerGate, DEFAULT_MAX_QUEUED_BYTES, type SlowConsumerPolicy, type SlowConsumerCounts } from './slow-consumer.js';
 export { TopicMessage, type MessageRecord, type MessageOptions } from './message.js';
-export {
-  REALTIME_SUBPROTOCOL,
-  RealtimeErrorCode,
-  EnvelopeError,
-  decodeFrame,
-  encodeEnvelope,
-  parseClientEnvelope,
-  type ClientEnvelope,
-  type ServerEnvelope,
-  type PresenceMember,
-  type StreamPosition,
-  type EnvelopeId,
-} from './envelope.js';

@@ -7,7 +7,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { defaultFrameEncoder, type FrameEncoder, type PreparedFrame } from '../protocol/prepared-frame.js';
-import { encodeEnvelope } from './envelope.js';
+import { encodeEnvelope } from '../wire/envelope.js';
 import type { Subscriber } from './subscriber.js';
 
 /** Options of a publish that shape the message itself. */

@@ -10,7 +10,7 @@
  */
 import { defaultFrameEncoder, type FrameEncoder, type PreparedFrame } from '../protocol/prepared-frame.js';
 import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishIdempotency, type PublishReceipt } from './adapter.js';
-import { encodeEnvelope, isValidTopic, type PresenceMember, type ServerEnvelope, type StreamPosition } from './envelope.js';
+import { encodeEnvelope, isValidTopic, type PresenceMember, type ServerEnvelope, type StreamPosition } from '../wire/envelope.js';
 import { resolveHistoryLimits, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery } from './history.js';
 import { after, isPromise, type MaybePromise } from './maybe-async.js';
 import { TopicMessage, type MessageOptions } from './message.js';

@@ -14,7 +14,7 @@ import { kAdoptConnection } from '../node/internal.js';
 import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
 import type { WebSocketServerEvents } from '../node/websocket-events.js';
 import type { ClusterAdapter } from '../pubsub/adapter.js';
-import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from '../pubsub/envelope.js';
+import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from '../wire/envelope.js';
 import { resolveHistoryLimits, type HistoryLimits } from '../pubsub/history.js';
 import { IdempotencyCache, type IdempotencyOptions } from '../pubsub/idempotency.js';
 import { isPromise, type MaybePromise } from '../pubsub/maybe-async.js';

@@ -22,7 +22,7 @@ import {
   type RealtimeErrorCode,
   type ServerEnvelope,
   type StreamPosition,
-} from '../pubsub/envelope.js';
+} from '../wire/envelope.js';
 import type { EncodedReply, IdempotencyCache } from '../pubsub/idempotency.js';
 import { after, attempt, isPromise, type MaybePromise } from '../pubsub/maybe-async.js';
 import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';

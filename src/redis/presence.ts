@@ -10,7 +10,7 @@
  * back and makes its connections present again.
  * @packageDocumentation
  */
-import type { PresenceMember } from '../pubsub/envelope.js';
+import type { PresenceMember } from '../wire/envelope.js';
 import type { RedisLink } from './connection.js';
 import type { RedisAdapterCounters, RedisLogger } from './health.js';
 import type { Keys } from './keys.js';

@@ -3,7 +3,7 @@
  * queued bytes the test sets, so every policy is exercised without a socket.
  */
 import type { PreparedFrame } from '../../src/protocol/prepared-frame.js';
-import { decodeFrame } from '../../src/pubsub/envelope.js';
+import { decodeFrame } from '../../src/wire/envelope.js';
 import type { Subscriber } from '../../src/pubsub/subscriber.js';
 
 let next = 0;

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopicMessage } from '../../src/pubsub/message.js';
 import { defaultFrameEncoder } from '../../src/protocol/prepared-frame.js';
-import { decodeFrame, encodeEnvelope } from '../../src/pubsub/envelope.js';
+import { decodeFrame, encodeEnvelope } from '../../src/wire/envelope.js';
 
 const utf8 = new TextDecoder();
 const text = (bytes: Uint8Array): string => utf8.decode(bytes);
