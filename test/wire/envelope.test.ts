@@ -274,7 +274,7 @@ void describe('parseServerEnvelope: every type (client side)', () => {
     for (const offset of badOffsets) {
       assert.equal(serverError({ t: 'subok', id: 1, topic: 'r', epoch: 'E', offset }).code, 'BAD_ENVELOPE', `subok ${String(offset)}`);
       assert.equal(serverError({ t: 'msg', topic: 'r', epoch: 'E', offset, data: 1 }).code, 'BAD_ENVELOPE', `msg ${String(offset)}`);
-      if (offset !== undefined) assert.equal(serverError({ t: 'ok', id: 1, offset }).code, 'BAD_ENVELOPE', `ok ${String(offset)}`);
+      if (offset !== undefined) assert.equal(serverError({ t: 'ok', id: 1, offset }).code, 'BAD_ENVELOPE', `ok ${JSON.stringify(offset)}`);
     }
     for (const epoch of [undefined, 1, null, {}]) {
       assert.equal(serverError({ t: 'subok', id: 1, topic: 'r', epoch, offset: 0 }).code, 'BAD_ENVELOPE');
