@@ -2,6 +2,21 @@
 // architecture guide: the sans-I/O protocol core may not import Node built-ins.
 import tseslint from 'typescript-eslint';
 
+/** Node built-ins by bare name (the `node:` form is matched by a pattern). */
+const NODE_BUILTINS = ['fs', 'net', 'http', 'https', 'zlib', 'crypto', 'stream', 'events', 'buffer', 'tls', 'timers'];
+
+/**
+ * Import patterns for every folder of src/ (and its top-level modules) seen from one level below
+ * src/ (`up` = '../'). Each folder's rule below filters out what it may import: the layering of
+ * the architecture guide, protocol -> node -> realtime -> server/apps/cli, with
+ * protocol -> pubsub -> realtime beside it and the wire codec shared by the engine, the binding
+ * and the browser client.
+ */
+function layers(up) {
+  const folders = ['protocol', 'node', 'pubsub', 'realtime', 'wire', 'client', 'redis', 'server', 'apps', 'cli'];
+  return [...folders.flatMap((folder) => [`${up}${folder}/*`, `${up}${folder}`]), `${up}index.js`, `${up}ws-exports.js`];
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'autobahn-reports/**', 'bench-results/**', '.node24/**', 'eslint.config.js', 'scripts/**',
     // Programs written for `ws`, compiled by test/types/ws-types.test.ts under the user's own settings.
@@ -18,19 +33,17 @@ export default tseslint.config(
     },
   },
   {
-    // Code that must also run in browsers: the protocol core, the real-time envelope codec and
-    // the browser client.
-    files: ['src/protocol/**/*.ts', 'src/pubsub/envelope.ts', 'src/client/**/*.ts'],
+    // Code that must also run in browsers: the protocol core, the parley.v1 wire codec and the
+    // browser client. No Node built-ins, no Buffer, no timers of its own.
+    files: ['src/protocol/**/*.ts', 'src/wire/**/*.ts', 'src/client/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*'], message: 'The protocol core is sans-I/O: no Node built-ins (architecture guide).' },
-          // The browser-safe envelope codec is the one later-layer module browser code may use.
-          { group: ['../node/*', '../node', '../cli/*', '../pubsub/*', '!../pubsub/envelope.js'], message: 'The protocol core and browser code import nothing from later layers.' },
+          // Leaving the folder at all: the protocol core and the codec import nothing.
+          { group: ['../**'], message: 'The protocol core and the wire codec import nothing outside their folder.' },
         ],
-        paths: ['fs', 'net', 'http', 'https', 'zlib', 'crypto', 'stream', 'events', 'buffer', 'tls', 'timers'].map((name) => ({
-          name, message: 'The protocol core is sans-I/O: no Node built-ins.',
-        })),
+        paths: NODE_BUILTINS.map((name) => ({ name, message: 'The protocol core is sans-I/O: no Node built-ins.' })),
       }],
       'no-restricted-globals': ['error',
         { name: 'Buffer', message: 'Use Uint8Array in the protocol core.' },
@@ -38,6 +51,20 @@ export default tseslint.config(
         { name: 'setInterval', message: 'The clock is passed in: the protocol core has no timers.' },
         { name: 'process', message: 'The protocol core is sans-I/O.' },
       ],
+    },
+  },
+  {
+    // The browser client: besides itself, only the wire codec it shares with the server.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*'], message: 'Browser code: no Node built-ins.' },
+          { group: [...layers('../').filter((p) => !p.startsWith('../client') && !p.startsWith('../wire')), '../wire/*', '!../wire/envelope.js'],
+            message: 'The browser client imports only the parley.v1 wire codec (src/wire/envelope.ts).' },
+        ],
+        paths: NODE_BUILTINS.map((name) => ({ name, message: 'Browser code: no Node built-ins.' })),
+      }],
     },
   },
   {
@@ -59,7 +86,29 @@ export default tseslint.config(
     files: ['src/node/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['../cli/*', '../pubsub/*'], message: 'The Node layer imports only the protocol core.' },
+        { group: layers('../').filter((p) => !p.startsWith('../protocol') && !p.startsWith('../node')),
+          message: 'The Node layer imports only the protocol core (architecture guide: protocol -> node).' },
+      ] }],
+    },
+  },
+  {
+    // The pub/sub engine knows subscribers, not sockets: the protocol core (prepared frames) and
+    // the wire codec, nothing of the Node layer or above.
+    files: ['src/pubsub/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: layers('../').filter((p) => !p.startsWith('../protocol') && !p.startsWith('../pubsub') && !p.startsWith('../wire')),
+          message: 'The pub/sub engine imports only the protocol core and the wire codec; the Node binding is src/realtime.' },
+      ] }],
+    },
+  },
+  {
+    // The real-time binding: where the engine meets the Node classes, below the server and apps.
+    files: ['src/realtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: layers('../').filter((p) => ['../server', '../apps', '../cli', '../redis', '../client', '../index.js', '../ws-exports.js'].some((layer) => p.startsWith(layer))),
+          message: 'The real-time binding imports the protocol core, the Node layer, the engine and the wire codec only.' },
       ] }],
     },
   },
@@ -102,8 +151,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: ['node:*'], message: 'Browser code: no Node built-ins.' },
-        { group: ['../../../protocol/*', '../../../node/*', '../../../pubsub/*', '../../../server/*', '../../../cli/*', '../../../index.js'],
-          message: 'Browser code uses the browser client only: src/client/index.js.' },
+        { group: ['../../', '../../../'].flatMap((up) => [
+          ...['protocol', 'node', 'pubsub', 'realtime', 'server', 'cli', 'redis', 'apps', 'wire'].map((layer) => `${up}${layer}/*`),
+          `${up}index.js`, `!${up}wire/envelope.js`,
+        ]),
+          message: 'Browser code uses the browser client (src/client/index.js) and the wire codec (src/wire/envelope.js) only.' },
       ] }],
     },
   },

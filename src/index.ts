@@ -6,17 +6,34 @@
  * (topics, presence, recovery: docs/realtime.md); the plain Node-layer ones are in 'parley/node'.
  * @packageDocumentation
  */
-import { WebSocket as WebSocketClass } from './pubsub/realtime-socket.js';
-import { WebSocketServer } from './pubsub/realtime-server.js';
+import { WebSocket as WebSocketClass } from './realtime/realtime-socket.js';
+import { WebSocketServer } from './realtime/realtime-server.js';
 import type * as http from 'node:http';
 import type { WebSocket as NodeWebSocket } from './node/websocket.js';
 import { createWebSocketStream } from './node/stream.js';
 import type * as ws from './ws-exports.js';
 
 export * from './node/index.js';
-// The real-time classes replace the Node layer's under the same names (those stay in 'parley/node').
-export { WebSocket, WebSocketServer, type ServerOptions } from './pubsub/index.js';
 export * from './pubsub/index.js';
+// The parley.v1 wire codec, the same module the browser client uses.
+export {
+  REALTIME_SUBPROTOCOL,
+  RealtimeErrorCode,
+  EnvelopeError,
+  decodeFrame,
+  encodeEnvelope,
+  parseClientEnvelope,
+  parseServerEnvelope,
+  type ClientEnvelope,
+  type ServerEnvelope,
+  type PresenceMember,
+  type StreamPosition,
+  type EnvelopeId,
+} from './wire/envelope.js';
+// The real-time classes replace the Node layer's under the same names (those stay in 'parley/node'),
+// and the engine with the Node layer's frames replaces the bare engine.
+export { WebSocket, WebSocketServer, PubSub, type ServerOptions, type PubSubOptions, type Subscriber } from './realtime/index.js';
+export * from './realtime/index.js';
 export {
   CloseCode,
   ErrorCode,

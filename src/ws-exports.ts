@@ -9,4 +9,4 @@ export type {
 export type { FinishRequestCallback, Event, ErrorEvent, CloseEvent, MessageEvent, WebSocketEventMap } from './node/ws-types-bound.js';
 export type { ClientOptions } from './node/websocket.js';
 export type { PerMessageDeflateOptions } from './node/deflate-codec.js';
-export type { ServerOptions, WebSocketServer } from './pubsub/realtime-server.js';
+export type { ServerOptions, WebSocketServer } from './realtime/realtime-server.js';

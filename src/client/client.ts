@@ -6,13 +6,14 @@ import {
   REALTIME_SUBPROTOCOL,
   decodeFrame,
   encodeEnvelope,
-  isValidId,
   isValidTopic,
+  parseServerEnvelope,
   type ClientEnvelope,
   type EnvelopeId,
   type EnvelopeLimits,
   type PresenceMember,
-} from '../pubsub/envelope.js';
+  type ServerEnvelope,
+} from '../wire/envelope.js';
 import { backoffDelay, resolveBackoff, type BackoffPolicy, type ReconnectOptions } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
@@ -127,7 +128,7 @@ interface Operation {
   readonly id: EnvelopeId | undefined;
   /** The reply type that settles it. */
   readonly expects: 'ok' | 'res' | undefined;
-  readonly pick: (reply: Record<string, unknown>) => unknown;
+  readonly pick: (reply: Reply) => unknown;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   timer: unknown;
@@ -139,7 +140,10 @@ interface TopicEntry {
   readonly handles: Set<Subscription>;
 }
 
-type Envelope = Record<string, unknown> & { t: string };
+/** A server envelope of type `T`, as the codec checked it. */
+type Envelope<T extends ServerEnvelope['t']> = Extract<ServerEnvelope, { t: T }>;
+/** What settles an operation. */
+type Reply = Envelope<'ok'> | Envelope<'res'>;
 
 const DEFAULT_LIMITS: EnvelopeLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 128 };
 
@@ -284,7 +288,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     }
     const id = this.#nextId();
     envelope.id = id;
-    return this.#submit(envelope, id, 'ok', (reply) => (typeof reply.offset === 'number' ? reply.offset : undefined), options.timeout) as Promise<number | undefined>;
+    return this.#submit(envelope, id, 'ok', (reply) => (reply.t === 'ok' ? reply.offset : undefined), options.timeout) as Promise<number | undefined>;
   }
 
   /**
@@ -294,14 +298,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
    */
   request<T = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
     const id = this.#nextId();
-    return this.#submit({ t: 'req', id, method, data }, id, 'res', (reply) => reply.data, options.timeout ?? this.#requestTimeout) as Promise<T>;
+    return this.#submit({ t: 'req', id, method, data }, id, 'res', (reply) => (reply.t === 'res' ? reply.data : undefined), options.timeout ?? this.#requestTimeout) as Promise<T>;
   }
 
   /** The members present on `topic` now. */
   presence(topic: string, options: RequestOptions = {}): Promise<PresenceMember[]> {
     if (!isValidTopic(topic)) return Promise.reject(badTopic(topic));
     const id = this.#nextId();
-    const pick = (reply: Record<string, unknown>): PresenceMember[] => (Array.isArray(reply.members) ? (reply.members as PresenceMember[]) : []);
+    const pick = (reply: Reply): PresenceMember[] => (reply.t === 'ok' ? reply.members ?? [] : []);
     return this.#submit({ t: 'presence', id, topic }, id, 'ok', pick, options.timeout ?? this.#requestTimeout) as Promise<PresenceMember[]>;
   }
 
@@ -523,14 +527,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.#report('BAD_ENVELOPE', new Error('unsupported message type (is binaryType "arraybuffer"?)'));
       return;
     }
-    let envelope: Envelope;
+    let envelope: ServerEnvelope | undefined;
     try {
-      envelope = decodeFrame(payload, this.#limits);
+      // One codec checks every field the handlers below read (src/wire/envelope.ts).
+      envelope = parseServerEnvelope(decodeFrame(payload, this.#limits));
     } catch (error) {
       this.#report('BAD_ENVELOPE', error);
       return;
     }
-    switch (envelope.t) {
+    switch (envelope?.t) {
       case 'hello':
         return this.#onHello(envelope);
       case 'subok':
@@ -539,23 +544,23 @@ export class ParleyClient extends Emitter<ClientEvents> {
         return this.#onMsg(envelope);
       case 'ok':
       case 'res':
-      case 'err':
         return this.#onReply(envelope);
+      case 'err':
+        return this.#onError(envelope);
       case 'pres':
         return this.#onPresence(envelope);
       case 'gap':
         return this.#onGap(envelope);
-      default:
+      case undefined:
         return; // a newer server's envelope: ignored, as the protocol asks
     }
   }
 
-  #onHello(env: Envelope): void {
+  #onHello(env: Envelope<'hello'>): void {
     if (this.#ready) return;
-    if (typeof env.time !== 'number' || typeof env.conn !== 'string') return this.#malformed(env);
     this.#serverTimeOffset = env.time - this.#clock.now();
     this.#conn = env.conn;
-    this.#user = typeof env.user === 'string' ? env.user : undefined;
+    this.#user = env.user;
     this.#ready = true;
     this.#attempt = 0;
     const reconnected = this.#everOpened;
@@ -565,15 +570,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.emit('open', { conn: env.conn, user: this.#user, reconnected });
   }
 
-  #onSubok(env: Envelope): void {
+  #onSubok(env: Envelope<'subok'>): void {
     const { id, epoch, offset } = env;
-    if (!isValidId(id) || typeof epoch !== 'string' || !isOffset(offset)) return this.#malformed(env);
     const stream = this.#subIds.get(id);
     if (stream === undefined) return; // unsubscribed meanwhile
     this.#subIds.delete(id);
     const entry = this.#topics.get(stream.topic);
     if (entry?.stream !== stream || stream.pendingSub !== id) return;
-    const kind = stream.subscribed(epoch, offset, typeof env.recovered === 'boolean' ? env.recovered : undefined);
+    const kind = stream.subscribed(epoch, offset, env.recovered);
     const position = { epoch: stream.position!.epoch, offset: stream.position!.offset };
     const handles = [...entry.handles];
     if (kind === 'reset') {
@@ -585,16 +589,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
     for (const handle of handles) handle.emit('subscribed', info);
   }
 
-  #onMsg(env: Envelope): void {
+  #onMsg(env: Envelope<'msg'>): void {
     const { topic, epoch, offset } = env;
-    if (typeof topic !== 'string' || typeof epoch !== 'string' || !isOffset(offset)) return this.#malformed(env);
     const entry = this.#topics.get(topic);
     if (entry === undefined) return;
     const conflated = env.conflated === true;
     switch (entry.stream.accept(epoch, offset, conflated)) {
       case 'deliver': {
         const info: MessageInfo = { topic, epoch, offset };
-        if (typeof env.key === 'string') info.key = env.key;
+        if (env.key !== undefined) info.key = env.key;
         if (conflated) info.conflated = true;
         for (const handle of [...entry.handles]) handle.deliver(env.data, info);
         return;
@@ -609,27 +612,25 @@ export class ParleyClient extends Emitter<ClientEvents> {
     }
   }
 
-  #onReply(env: Envelope): void {
+  #onError(env: Envelope<'err'>): void {
+    const error = new ParleyClientError(env.code, env.message);
     const id = env.id;
-    if (env.t === 'err') {
-      const code = typeof env.code === 'string' ? env.code : 'INTERNAL';
-      const error = new ParleyClientError(code, typeof env.message === 'string' ? env.message : code);
-      if (!isValidId(id)) {
-        this.emit('error', error);
-        return;
-      }
-      const stream = this.#subIds.get(id);
-      if (stream !== undefined) return this.#refused(id, stream, error);
-      const op = this.#inflight.get(id);
-      if (op === undefined) return;
-      this.#inflight.delete(id);
-      this.#fail(op, error);
+    if (id === undefined) {
+      this.emit('error', error);
       return;
     }
-    if (!isValidId(id)) return this.#malformed(env);
+    const stream = this.#subIds.get(id);
+    if (stream !== undefined) return this.#refused(id, stream, error);
     const op = this.#inflight.get(id);
-    if (op === undefined || op.expects !== env.t) return; // late (timed out) or an unsub's ok
+    if (op === undefined) return;
     this.#inflight.delete(id);
+    this.#fail(op, error);
+  }
+
+  #onReply(env: Reply): void {
+    const op = this.#inflight.get(env.id);
+    if (op === undefined || op.expects !== env.t) return; // late (timed out) or an unsub's ok
+    this.#inflight.delete(env.id);
     this.#settle(op, op.pick(env));
   }
 
@@ -650,38 +651,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (!told) this.emit('error', error);
   }
 
-  #onPresence(env: Envelope): void {
-    const { topic, event, member } = env;
-    if (typeof topic !== 'string' || (event !== 'join' && event !== 'leave') || !isMember(member)) return this.#malformed(env);
-    const entry = this.#topics.get(topic);
+  #onPresence(env: Envelope<'pres'>): void {
+    const entry = this.#topics.get(env.topic);
     if (entry === undefined) return;
-    for (const handle of [...entry.handles]) handle.emit('presence', event, member);
+    for (const handle of [...entry.handles]) handle.emit('presence', env.event, env.member);
   }
 
-  #onGap(env: Envelope): void {
-    if (typeof env.topic !== 'string') return this.#malformed(env);
+  #onGap(env: Envelope<'gap'>): void {
     const entry = this.#topics.get(env.topic);
     if (entry !== undefined) this.#resync(entry.stream);
-  }
-
-  #malformed(env: Envelope): void {
-    this.#report('BAD_ENVELOPE', new Error(`malformed "${env.t.slice(0, 32)}" envelope`));
   }
 
   #report(code: string, error: unknown, what?: string): void {
     const message = error instanceof Error ? error.message : String(error);
     this.emit('error', new ParleyClientError(code, what === undefined ? message : `${what}: ${message}`));
   }
-}
-
-function isOffset(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isMember(value: unknown): value is PresenceMember {
-  if (typeof value !== 'object' || value === null) return false;
-  const m = value as { user?: unknown; conn?: unknown };
-  return typeof m.user === 'string' && typeof m.conn === 'string';
 }
 
 function badTopic(topic: unknown): ParleyClientError {

@@ -6,7 +6,7 @@
  * prefix alone has 16, about 82 random bits, so it is unique to the client.
  * @packageDocumentation
  */
-import type { EnvelopeId } from '../pubsub/envelope.js';
+import type { EnvelopeId } from '../wire/envelope.js';
 
 interface CryptoLike {
   getRandomValues(array: Uint8Array): Uint8Array;

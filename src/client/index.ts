@@ -24,4 +24,4 @@ export { ParleyClientError, ClientErrorCode } from './errors.js';
 export { backoffDelay, resolveBackoff, DEFAULT_RECONNECT, type ReconnectOptions, type BackoffPolicy } from './backoff.js';
 export { systemClock, type Clock } from './clock.js';
 export type { WebSocketLike, WebSocketConstructor, SocketEvent } from './socket.js';
-export type { StreamPosition, PresenceMember, EnvelopeLimits } from '../pubsub/envelope.js';
+export type { StreamPosition, PresenceMember, EnvelopeLimits } from '../wire/envelope.js';

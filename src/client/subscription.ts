@@ -2,7 +2,7 @@
  * The application's handle on a subscribed topic.
  * @packageDocumentation
  */
-import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
+import type { PresenceMember, StreamPosition } from '../wire/envelope.js';
 import { Emitter, rethrowLater } from './emitter.js';
 import type { ParleyClientError } from './errors.js';
 import type { TopicStream } from './topic-stream.js';

@@ -3,7 +3,7 @@
  * This is where "never a silent gap, never an unrecognised duplicate" is decided.
  * @packageDocumentation
  */
-import type { EnvelopeId, StreamPosition } from '../pubsub/envelope.js';
+import type { EnvelopeId, StreamPosition } from '../wire/envelope.js';
 
 /** What to do with an incoming message. */
 export type Verdict =

@@ -1,28 +1,24 @@
 /**
- * A message framed once for many recipients. Server frames are not masked (RFC 6455 §5.1), so
- * the same bytes can go to every client: broadcasting costs one encoding, not one per client.
+ * A message framed once for many recipients: the protocol core's {@link PreparedFrame} made with
+ * `Buffer`s (pooled, not zero-filled, as the rest of the Node layer's frames). The encoding itself
+ * is src/protocol/prepared-frame.ts; compressing it once per window size is deflate-codec.ts.
  * @packageDocumentation
  */
 import type { Buffer } from 'node:buffer';
-import { Opcode, encodeFrame } from '../protocol/index.js';
+import { PreparedFrame, prepareFrame, type FrameEncoder } from '../protocol/index.js';
 import { allocate, isBlob, toBytes, type Data } from './buffers.js';
 
-/** A complete unmasked frame, ready to be written to any server-side connection. */
-export class PreparedMessage {
-  /** The frame bytes (header and payload). */
-  readonly frame: Buffer;
-  /** The payload alone, for connections that must mask (client role). */
-  readonly payload: Buffer;
-  /** Whether the message is binary. */
-  readonly binary: boolean;
+/**
+ * A complete unmasked frame, ready to be written to any server-side connection. The same class as
+ * the protocol core's `PreparedFrame` (so a frame prepared by any encoder can be sent), typed with
+ * `Buffer`s: `frame` (header and payload), `payload` (for connections that must mask: client role)
+ * and `binary`.
+ */
+export type PreparedMessage = PreparedFrame<Buffer>;
+/** @internal Use {@link prepareMessage}: the constructor wraps a frame made elsewhere. */
+export const PreparedMessage: new (frame: Buffer, payload: Buffer, binary: boolean) => PreparedMessage = PreparedFrame;
 
-  /** @internal Use {@link prepareMessage}. */
-  constructor(frame: Buffer, payload: Buffer, binary: boolean) {
-    this.frame = frame;
-    this.payload = payload;
-    this.binary = binary;
-  }
-}
+const allocateBuffer = allocate as (size: number) => Buffer;
 
 /**
  * Frames `data` once. Pass the result to `ws.send()` (or `wss.broadcast()`) for any number of
@@ -33,7 +29,13 @@ export class PreparedMessage {
 export function prepareMessage(data: Data, options: { binary?: boolean } = {}): PreparedMessage {
   if (isBlob(data)) throw new TypeError('prepareMessage needs bytes or a string; read the Blob first');
   const payload = toBytes(typeof data === 'number' ? String(data) : data);
-  const binary = options.binary ?? typeof data !== 'string';
-  const frame = encodeFrame(binary ? Opcode.Binary : Opcode.Text, payload, {}, allocate) as Buffer;
-  return new PreparedMessage(frame, payload, binary);
+  return prepareFrame(payload, options.binary ?? typeof data !== 'string', allocateBuffer);
 }
+
+/**
+ * The Node layer's {@link FrameEncoder}, for a pub/sub engine whose subscribers are this layer's
+ * connections: frames are `Buffer`s from the same pool as every other frame it writes.
+ */
+export const bufferFrameEncoder: FrameEncoder<PreparedMessage> = {
+  prepare: (data, binary) => prepareMessage(data, { binary }),
+};

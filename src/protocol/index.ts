@@ -13,3 +13,4 @@ export * from './header-values.js';
 export * from './handshake.js';
 export * from './permessage-deflate.js';
 export * from './extended-connect.js';
+export * from './prepared-frame.js';

@@ -8,7 +8,7 @@
  * synchronously, and the engine chains results with `after()` so that path creates no promise.
  * @packageDocumentation
  */
-import type { PresenceMember, StreamPosition } from './envelope.js';
+import type { PresenceMember, StreamPosition } from '../wire/envelope.js';
 import { TopicHistory, type HistoryLimits, type Recovery } from './history.js';
 import type { MaybePromise } from './maybe-async.js';
 import type { TopicMessage } from './message.js';

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
-import type { StreamPosition } from './envelope.js';
+import type { StreamPosition } from '../wire/envelope.js';
 import type { TopicMessage } from './message.js';
 
 /** How much history a topic keeps. */

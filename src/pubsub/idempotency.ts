@@ -11,7 +11,7 @@
  * only means a retry of that id runs again. Refusals are not kept at all ({@link Claim.release}).
  * @packageDocumentation
  */
-import type { EnvelopeId } from './envelope.js';
+import type { EnvelopeId } from '../wire/envelope.js';
 
 /** An encoded reply, as it is sent. */
 export type EncodedReply = string | Uint8Array;

@@ -1,10 +1,9 @@
 /**
- * The real-time layer: topics, presence, history and recovery, slow-consumer policies and the
- * `parley.v1` protocol, on top of the Node layer.
+ * The pub/sub engine: topics, presence, history and recovery, slow-consumer policies. It knows
+ * connections only as {@link Subscriber}s and imports nothing from the Node layer; the binding to
+ * the Node classes is src/realtime.
  * @packageDocumentation
  */
-export { WebSocketServer, type ServerOptions, type RealtimeOptions, type RealtimeLimits, type ServerPublishOptions } from './realtime-server.js';
-export { WebSocket, type SocketSubscribeOptions, type SocketPublishOptions } from './realtime-socket.js';
 export { RealtimeError } from './realtime-error.js';
 export {
   PubSub,
@@ -24,16 +23,3 @@ export { TopicHistory, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery
 export { Presence, type PresenceChange } from './presence.js';
 export { SlowConsumerGate, DEFAULT_MAX_QUEUED_BYTES, type SlowConsumerPolicy, type SlowConsumerCounts } from './slow-consumer.js';
 export { TopicMessage, type MessageRecord, type MessageOptions } from './message.js';
-export {
-  REALTIME_SUBPROTOCOL,
-  RealtimeErrorCode,
-  EnvelopeError,
-  decodeFrame,
-  encodeEnvelope,
-  parseClientEnvelope,
-  type ClientEnvelope,
-  type ServerEnvelope,
-  type PresenceMember,
-  type StreamPosition,
-  type EnvelopeId,
-} from './envelope.js';

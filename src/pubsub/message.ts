@@ -6,8 +6,8 @@
  * @packageDocumentation
  */
 import { Buffer } from 'node:buffer';
-import { prepareMessage, type PreparedMessage } from '../node/prepared-message.js';
-import { encodeEnvelope } from './envelope.js';
+import { defaultFrameEncoder, type FrameEncoder, type PreparedFrame } from '../protocol/prepared-frame.js';
+import { encodeEnvelope } from '../wire/envelope.js';
 import type { Subscriber } from './subscriber.js';
 
 /** Options of a publish that shape the message itself. */
@@ -78,9 +78,9 @@ export class TopicMessage {
    * (`ws.publish` skips its sender).
    */
   except: Subscriber | undefined;
-  #raw: PreparedMessage | undefined;
-  #envelope: PreparedMessage | undefined;
-  #conflated: PreparedMessage | undefined;
+  #raw: PreparedFrame | undefined;
+  #envelope: PreparedFrame | undefined;
+  #conflated: PreparedFrame | undefined;
 
   /**
    * @param topic - a valid topic name
@@ -154,28 +154,33 @@ export class TopicMessage {
     };
   }
 
-  /** The frame plain WebSockets get: the data itself. Encoded once. */
-  rawFrame(): PreparedMessage {
-    if (this.#raw !== undefined) return this.#raw;
+  /**
+   * The frame plain WebSockets get: the data itself. Encoded once, by the encoder of the first
+   * engine that needs it (engines that share messages, as an in-memory cluster's, share an encoder).
+   */
+  rawFrame<F extends PreparedFrame = PreparedFrame>(encoder: FrameEncoder<F> = defaultFrameEncoder as FrameEncoder<F>): F {
+    // Typed by the caller's encoder: the frame cached by an earlier call came from the same one.
+    if (this.#raw !== undefined) return this.#raw as F;
     const binary = this.#binary;
-    if (this.bytes !== undefined) this.#raw = prepareMessage(this.bytes, { binary: binary ?? true });
-    else this.#raw = prepareMessage(this.string ?? this.json ?? 'null', { binary: binary ?? false });
-    return this.#raw;
+    const raw = this.bytes !== undefined ? encoder.prepare(this.bytes, binary ?? true) : encoder.prepare(this.string ?? this.json ?? 'null', binary ?? false);
+    this.#raw = raw;
+    return raw;
   }
 
   /**
-   * The `msg` envelope `parley.v1` connections get. Encoded once per message; the variant with
-   * `conflated: true` (sent after slow-consumer conflation) is a second encoding, made only if needed.
+   * The `msg` envelope `parley.v1` connections get. Encoded once per message (as {@link rawFrame});
+   * the variant with `conflated: true` (sent after slow-consumer conflation) is a second encoding,
+   * made only if needed.
    */
-  envelopeFrame(conflated = false): PreparedMessage {
-    if (conflated) return (this.#conflated ??= this.#encodeEnvelope(true));
-    return (this.#envelope ??= this.#encodeEnvelope(false));
+  envelopeFrame<F extends PreparedFrame = PreparedFrame>(conflated = false, encoder: FrameEncoder<F> = defaultFrameEncoder as FrameEncoder<F>): F {
+    if (conflated) return (this.#conflated ??= this.#encodeEnvelope(true, encoder)) as F;
+    return (this.#envelope ??= this.#encodeEnvelope(false, encoder)) as F;
   }
 
-  #encodeEnvelope(conflated: boolean): PreparedMessage {
+  #encodeEnvelope(conflated: boolean, encoder: FrameEncoder): PreparedFrame {
     if (this.bytes !== undefined) {
       const envelope = { t: 'msg' as const, topic: this.topic, epoch: this.epoch, offset: this.offset, data: this.bytes, ...(this.key !== undefined ? { key: this.key } : {}), ...(conflated ? { conflated: true as const } : {}) };
-      return prepareMessage(encodeEnvelope(envelope), { binary: true });
+      return encoder.prepare(encodeEnvelope(envelope), true);
     }
     // The data's JSON text is spliced in rather than serialised again with the envelope: it was
     // computed (and validated) once at publish time. Same object as encodeEnvelope would write.
@@ -183,6 +188,6 @@ export class TopicMessage {
     if (this.key !== undefined) text += `,"key":${JSON.stringify(this.key)}`;
     if (conflated) text += ',"conflated":true';
     text += `,"data":${this.json ?? 'null'}}`;
-    return prepareMessage(text, { binary: false });
+    return encoder.prepare(text, false);
   }
 }

@@ -4,9 +4,9 @@
  * last, so opening a second tab or losing one of two is not an event for anyone else.
  * @packageDocumentation
  */
-import type { PresenceMember } from './envelope.js';
+import type { PresenceMember } from '../wire/envelope.js';
 
-export type { PresenceMember } from './envelope.js';
+export type { PresenceMember } from '../wire/envelope.js';
 
 /** A presence change: `join` on a user's first connection, `leave` on their last. */
 export interface PresenceChange {

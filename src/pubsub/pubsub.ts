@@ -8,121 +8,17 @@
  * connection's frames into one write per event-loop turn. Outcomes are status values, not throws.
  * @packageDocumentation
  */
-import { prepareMessage, type PreparedMessage } from '../node/prepared-message.js';
-import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishIdempotency, type PublishReceipt } from './adapter.js';
-import { encodeEnvelope, isValidTopic, type PresenceMember, type StreamPosition } from './envelope.js';
+import { defaultFrameEncoder, type FrameEncoder, type PreparedFrame } from '../protocol/prepared-frame.js';
+import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishReceipt } from './adapter.js';
+import { encodeEnvelope, isValidTopic, type PresenceMember, type ServerEnvelope, type StreamPosition } from '../wire/envelope.js';
 import { resolveHistoryLimits, DEFAULT_HISTORY_LIMITS, type HistoryLimits, type Recovery } from './history.js';
 import { after, isPromise, type MaybePromise } from './maybe-async.js';
-import { TopicMessage, type MessageOptions } from './message.js';
-import { SlowConsumerGate, resolveSlowConsumer, type SlowConsumerPolicy } from './slow-consumer.js';
+import { TopicMessage } from './message.js';
+import { SlowConsumerGate, resolveSlowConsumer } from './slow-consumer.js';
 import type { Subscriber } from './subscriber.js';
+import type { PubSubOptions, PublishOptions, PublishResult, PublishStatus, SubscribeOptions, SubscribeTicket, SubscribeState, TopicOptions, TopicStats } from './pubsub-options.js';
 
-/** Per-topic settings, returned by the `topics` option for each topic name. */
-export interface TopicOptions {
-  /** What to do with a subscriber over its byte cap. Default `'drop'`. */
-  policy?: SlowConsumerPolicy;
-  /** Byte cap per subscriber (its `bufferedAmount`). Default 1 MiB. */
-  maxQueuedBytes?: number;
-  /** History bounds for this topic, or `false` to keep none. Default: the server's. */
-  history?: Partial<HistoryLimits> | false;
-}
-
-/** Options of {@link PubSub}. */
-export interface PubSubOptions {
-  /** The cluster adapter. Default: a new {@link InMemoryAdapter}. */
-  adapter?: ClusterAdapter;
-  /** Default history bounds (1,000 messages, 5 minutes). */
-  history?: Partial<HistoryLimits>;
-  /** Per-topic settings; called once per topic while it is in use. */
-  topics?: (topic: string) => TopicOptions | undefined;
-  /** Presence changes (`join` on a user's first connection, `leave` on their last). */
-  onPresence?: (topic: string, event: 'join' | 'leave', member: PresenceMember) => void;
-  /** Failures that have no caller to return to (an asynchronous adapter, a presence listener). */
-  onError?: (error: unknown) => void;
-  /** How often subscribers holding conflated messages are checked for room, in ms. Default 50. */
-  drainCheckInterval?: number;
-}
-
-/** How a publish went. */
-export type PublishStatus = 'ok' | 'backpressure' | 'dropped';
-
-/** The result of a publish. */
-export interface PublishResult {
-  /**
-   * `ok`: queued for every subscriber. `backpressure`: held for at least one subscriber over its
-   * cap (conflation, or a subscription still recovering). `dropped`: at least one subscriber did
-   * not get it (`drop` policy) or was closed (`close` policy).
-   */
-  status: PublishStatus;
-  /** The message's offset in its topic; -1 while an asynchronous adapter has not assigned it. */
-  offset: number;
-  /** Subscribers it was queued for (on every node of an in-memory cluster). */
-  delivered: number;
-}
-
-/** Options of a publish. */
-export interface PublishOptions extends MessageOptions {
-  /** A plain subscriber not to deliver to (the sender). `parley.v1` subscribers are never skipped: see docs/realtime.md. */
-  except?: Subscriber | undefined;
-  /**
-   * Apply this publish once across the cluster: a repeat of the key (within its ttl, on the same
-   * topic) is not published again and gets the first publish's offset. Kept by networked
-   * adapters (Redis); the in-memory adapter ignores it. See {@link PublishIdempotency}.
-   */
-  idempotency?: PublishIdempotency | undefined;
-}
-
-/** Options of a subscription. */
-export interface SubscribeOptions {
-  /** Resume after this position: the missed messages are sent first, if history still has them. */
-  since?: StreamPosition | undefined;
-  /** Join the topic's presence as this user with this info once the subscription is live. */
-  presence?: { user: string; info?: unknown } | undefined;
-  /**
-   * Buffer live messages until {@link PubSub.activate} (the caller has something to send first,
-   * such as `subok`). Default false: live at once.
-   */
-  hold?: boolean;
-}
-
-/** Where a new subscription starts. */
-export interface SubscribeState {
-  /** The topic's epoch. */
-  epoch: string;
-  /** The newest offset when the subscription started. */
-  offset: number;
-  /** With `since`: whether every missed message will be sent. Undefined without `since`. */
-  recovered: boolean | undefined;
-}
-
-/** What {@link PubSub.subscribe} returns at once. */
-export interface SubscribeTicket {
-  /** False when `sub` was already subscribed (the call re-synchronised it). */
-  added: boolean;
-  /** The starting position, when the adapter has answered. */
-  ready: MaybePromise<SubscribeState>;
-}
-
-/** Counts for one topic on this node. */
-export interface TopicStats {
-  topic: string;
-  /** Subscribers on this node. */
-  subscribers: number;
-  /** Messages delivered through this node since the topic was last idle. */
-  published: number;
-  /** Deliveries queued. */
-  delivered: number;
-  policy: SlowConsumerPolicy;
-  maxQueuedBytes: number;
-  /** Deliveries dropped by the `drop` policy. */
-  dropped: number;
-  /** Messages replaced under `conflate` (never sent to that subscriber). */
-  conflated: number;
-  /** Subscribers closed by the `close` policy. */
-  closed: number;
-  /** Subscribers holding conflated messages now. */
-  holding: number;
-}
+export type { PubSubOptions, PublishOptions, PublishResult, PublishStatus, SubscribeOptions, SubscribeTicket, SubscribeState, TopicOptions, TopicStats } from './pubsub-options.js';
 
 /** Live messages a recovering subscription may buffer before it is told to resynchronise (`gap`). */
 const MAX_HELD_WHILE_RECOVERING = 10_000;
@@ -157,8 +53,11 @@ class Topic {
   }
 }
 
-/** The engine. One per server. */
-export class PubSub implements AdapterNode {
+/**
+ * The engine. One per server. `F` is the type of the frames its encoder makes, and so of what its
+ * subscribers' `send` gets.
+ */
+export class PubSub<F extends PreparedFrame = PreparedFrame> implements AdapterNode {
   /** The cluster adapter in use. */
   readonly adapter: ClusterAdapter;
   readonly #topics = new Map<string, Topic>();
@@ -168,6 +67,7 @@ export class PubSub implements AdapterNode {
   readonly #onPresence: PubSubOptions['onPresence'];
   readonly #onError: (error: unknown) => void;
   readonly #drainCheckInterval: number;
+  readonly #encoder: FrameEncoder<F>;
   readonly #ownAdapter: boolean;
   /** Topics with subscribers holding conflated messages, checked on a timer until they drain. */
   readonly #draining = new Set<Topic>();
@@ -176,7 +76,7 @@ export class PubSub implements AdapterNode {
   #closed = false;
 
   /** @param options - adapter, history defaults, per-topic options and listeners */
-  constructor(options: PubSubOptions = {}) {
+  constructor(options: PubSubOptions<F> = {}) {
     this.adapter = options.adapter ?? new InMemoryAdapter();
     this.#ownAdapter = options.adapter === undefined;
     this.#history = resolveHistoryLimits(options.history, DEFAULT_HISTORY_LIMITS);
@@ -184,6 +84,8 @@ export class PubSub implements AdapterNode {
     this.#onPresence = options.onPresence;
     this.#onError = options.onError ?? (() => {});
     this.#drainCheckInterval = options.drainCheckInterval ?? 50;
+    // Without an encoder F is the default PreparedFrame, which is what the default encoder makes.
+    this.#encoder = options.encoder ?? (defaultFrameEncoder as FrameEncoder<F>);
     this.adapter.attach(this);
   }
 
@@ -194,7 +96,7 @@ export class PubSub implements AdapterNode {
     const { policy, maxQueuedBytes } = resolveSlowConsumer(o.policy, o.maxQueuedBytes);
     const limits = resolveHistoryLimits(o.history, this.#history);
     const gate = new SlowConsumerGate(policy, maxQueuedBytes, {
-      send: (sub, message, conflated) => sub.send(sub.envelopes ? message.envelopeFrame(conflated) : message.rawFrame()),
+      send: (sub, message, conflated) => sub.send(sub.envelopes ? message.envelopeFrame(conflated, this.#encoder) : message.rawFrame(this.#encoder)),
       close: (sub) => this.#closeSlow(sub),
       held: () => this.#watchDrain(topic),
     });
@@ -212,7 +114,7 @@ export class PubSub implements AdapterNode {
    * `hold`, once {@link PubSub.activate} is called.
    * @throws TypeError for an invalid topic name
    */
-  subscribe(sub: Subscriber, topicName: string, options: SubscribeOptions = {}): SubscribeTicket {
+  subscribe(sub: Subscriber<F>, topicName: string, options: SubscribeOptions = {}): SubscribeTicket {
     if (!isValidTopic(topicName)) throw new TypeError(`invalid topic name: ${JSON.stringify(String(topicName).slice(0, 64))}`);
     const topic = this.#topic(topicName);
     let s = topic.subs.get(sub);
@@ -260,13 +162,13 @@ export class PubSub implements AdapterNode {
    * Makes a held subscription live: sends the recovered messages, then the live ones buffered
    * meanwhile (those after the starting position), then joins presence if asked.
    */
-  activate(sub: Subscriber, topicName: string): void {
+  activate(sub: Subscriber<F>, topicName: string): void {
     const s = this.#topics.get(topicName)?.subs.get(sub);
     if (s === undefined || s.holding === undefined) return;
     const held = s.holding;
     s.holding = undefined;
     // Recovery is sent whole, past the byte cap: it is bounded by history and was asked for.
-    for (const message of s.missed) sub.send(sub.envelopes ? message.envelopeFrame() : message.rawFrame());
+    for (const message of s.missed) sub.send(sub.envelopes ? message.envelopeFrame(false, this.#encoder) : message.rawFrame(this.#encoder));
     s.missed = [];
     for (const message of held) {
       if (message.epoch !== s.epoch || message.offset > s.after) this.#offer(s.topic, s, message);
@@ -274,7 +176,7 @@ export class PubSub implements AdapterNode {
     if (s.overflow) {
       s.overflow = false;
       // Too much arrived while recovering: the client resubscribes with `since` (protocol `gap`).
-      if (sub.envelopes) sub.send(prepareMessage(encodeEnvelope({ t: 'gap', topic: topicName })));
+      if (sub.envelopes) sub.send(this.#prepareEnvelope({ t: 'gap', topic: topicName }));
     }
     if (s.presence !== undefined && s.member === undefined) {
       s.member = { user: s.presence.user, conn: sub.id, info: s.presence.info };
@@ -286,7 +188,7 @@ export class PubSub implements AdapterNode {
    * Unsubscribes `sub` from `topic` (leaving its presence).
    * @returns false when it was not subscribed
    */
-  unsubscribe(sub: Subscriber, topicName: string): boolean {
+  unsubscribe(sub: Subscriber<F>, topicName: string): boolean {
     const s = this.#topics.get(topicName)?.subs.get(sub);
     if (s === undefined) return false;
     this.#remove(s);
@@ -294,7 +196,7 @@ export class PubSub implements AdapterNode {
   }
 
   /** Unsubscribes `sub` from every topic (its connection closed). */
-  unsubscribeAll(sub: Subscriber): void {
+  unsubscribeAll(sub: Subscriber<F>): void {
     const mine = this.#bySub.get(sub);
     if (mine === undefined) return;
     for (const s of [...mine.values()]) this.#remove(s);
@@ -315,18 +217,18 @@ export class PubSub implements AdapterNode {
   }
 
   /** Whether `sub` is subscribed to `topic`. */
-  isSubscribed(sub: Subscriber, topicName: string): boolean {
+  isSubscribed(sub: Subscriber<F>, topicName: string): boolean {
     return this.#bySub.get(sub)?.has(topicName) === true;
   }
 
   /** The topics `sub` is subscribed to. */
-  topicsOf(sub: Subscriber): string[] {
+  topicsOf(sub: Subscriber<F>): string[] {
     const mine = this.#bySub.get(sub);
     return mine === undefined ? [] : [...mine.keys()];
   }
 
   /** How many topics `sub` is subscribed to. */
-  subscriptionCount(sub: Subscriber): number {
+  subscriptionCount(sub: Subscriber<F>): number {
     return this.#bySub.get(sub)?.size ?? 0;
   }
 
@@ -369,8 +271,8 @@ export class PubSub implements AdapterNode {
     let closed = 0;
     const conflatedBefore = gate.counts.conflated;
     // Encoded on first need, then shared: the same bytes for every subscriber of each kind.
-    let raw: PreparedMessage | undefined;
-    let envelope: PreparedMessage | undefined;
+    let raw: PreparedFrame | undefined;
+    let envelope: PreparedFrame | undefined;
     for (const s of topic.subs.values()) {
       const sub = s.sub;
       if (s.holding !== undefined) {
@@ -383,7 +285,7 @@ export class PubSub implements AdapterNode {
       // A parley.v1 subscriber cannot be skipped: a hole in its offsets reads as loss.
       if (sub === except && !envelopes) continue;
       if (sub.bufferedAmount < cap && !gate.isHolding(sub)) {
-        sub.send(envelopes ? (envelope ??= message.envelopeFrame()) : (raw ??= message.rawFrame()));
+        sub.send(envelopes ? (envelope ??= message.envelopeFrame(false, this.#encoder)) : (raw ??= message.rawFrame(this.#encoder)));
         delivered++;
         continue;
       }
@@ -405,7 +307,7 @@ export class PubSub implements AdapterNode {
   // ---- slow consumers --------------------------------------------------------------------
 
   /** `sub` drained (its connection emitted 'drain'): deliver what conflation held for it. */
-  drained(sub: Subscriber): void {
+  drained(sub: Subscriber<F>): void {
     const mine = this.#bySub.get(sub);
     if (mine === undefined) return;
     for (const s of mine.values()) if (s.topic.gate.isHolding(sub)) s.topic.gate.flush(sub);
@@ -443,10 +345,10 @@ export class PubSub implements AdapterNode {
   presenceChanged(topicName: string, event: 'join' | 'leave', member: PresenceMember): void {
     const topic = this.#topics.get(topicName);
     if (topic !== undefined) {
-      let frame: PreparedMessage | undefined;
+      let frame: PreparedFrame | undefined;
       for (const s of topic.subs.values()) {
         if (s.sub.envelopes && s.holding === undefined) {
-          s.sub.send((frame ??= prepareMessage(encodeEnvelope({ t: 'pres', topic: topicName, event, member }))));
+          s.sub.send((frame ??= this.#prepareEnvelope({ t: 'pres', topic: topicName, event, member })));
         }
       }
     }
@@ -457,16 +359,22 @@ export class PubSub implements AdapterNode {
     }
   }
 
+  /** An envelope the engine itself sends (`pres`, `gap`), framed once for all who get it. */
+  #prepareEnvelope(envelope: ServerEnvelope): F {
+    const encoded = encodeEnvelope(envelope);
+    return this.#encoder.prepare(encoded, typeof encoded !== 'string');
+  }
+
   /** @inheritDoc */
   gap(topicName: string): void {
     const topic = this.#topics.get(topicName);
     if (topic === undefined) return;
-    let frame: PreparedMessage | undefined;
+    let frame: PreparedFrame | undefined;
     for (const s of topic.subs.values()) {
       if (!s.sub.envelopes) continue;
       // A subscription still starting is told once it is live, after its `subok` (as for overflow).
       if (s.holding !== undefined) s.overflow = true;
-      else s.sub.send((frame ??= prepareMessage(encodeEnvelope({ t: 'gap', topic: topicName }))));
+      else s.sub.send((frame ??= this.#prepareEnvelope({ t: 'gap', topic: topicName })));
     }
   }
 

@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import { Buffer } from 'node:buffer';
-import type { PresenceMember } from '../pubsub/envelope.js';
+import type { PresenceMember } from '../wire/envelope.js';
 import { TopicMessage } from '../pubsub/message.js';
 
 const NL = 0x0a;

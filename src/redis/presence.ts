@@ -16,7 +16,7 @@
  * entries, removes each in its topic's slot (only if that node made it present), then forgets them.
  * @packageDocumentation
  */
-import type { PresenceMember } from '../pubsub/envelope.js';
+import type { PresenceMember } from '../wire/envelope.js';
 import { CLUSTER_SCRIPTS } from './cluster-scripts.js';
 import type { RedisAdapterCounters, RedisLogger } from './health.js';
 import type { Keys } from './keys.js';

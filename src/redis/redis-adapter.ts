@@ -33,7 +33,7 @@
 import type { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { addDelivery, type AdapterNode, type ClusterAdapter, type Delivery, type PublishIdempotency, type PublishReceipt } from '../pubsub/adapter.js';
-import type { PresenceMember, StreamPosition } from '../pubsub/envelope.js';
+import type { PresenceMember, StreamPosition } from '../wire/envelope.js';
 import { TopicHistory, newEpoch, type HistoryLimits, type Recovery } from '../pubsub/history.js';
 import type { TopicMessage } from '../pubsub/message.js';
 import { RealtimeError } from '../pubsub/realtime-error.js';

@@ -1,7 +1,7 @@
 /**
  * Bad-input guide §20: ping floods are answered without growing memory, and an idle or silent
  * peer is found by the heartbeat and closed. (§19, the reader that stops reading, is covered end
- * to end in test/pubsub/e2e-slow-consumer.test.ts; §21 in misuse.test.ts.)
+ * to end in test/realtime/e2e-slow-consumer.test.ts; §21 in misuse.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -232,7 +232,7 @@ function pageServer(): http.Server {
       res.end(PAGE);
       return;
     }
-    const allowed = /^\/dist\/src\/client\/[a-z-]+\.js$/.test(path) || path === '/dist/src/pubsub/envelope.js';
+    const allowed = /^\/dist\/src\/client\/[a-z-]+\.js$/.test(path) || path === '/dist/src/wire/envelope.js';
     if (!allowed) {
       res.writeHead(404).end();
       return;

@@ -2,7 +2,7 @@
  * Test doubles for the client unit tests: a WebSocket class the test drives by hand and a clock
  * whose time only moves when the test says so. No network, no real timers.
  */
-import { decodeFrame, encodeEnvelope, type ServerEnvelope } from '../../src/pubsub/envelope.js';
+import { decodeFrame, encodeEnvelope, type ServerEnvelope } from '../../src/wire/envelope.js';
 import type { Clock, SocketEvent, WebSocketConstructor, WebSocketLike } from '../../src/client/index.js';
 
 type Listener = (event: SocketEvent) => void;

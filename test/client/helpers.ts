@@ -1,6 +1,6 @@
 /** Shared set-up for the client unit tests. */
 import { ParleyClient, type ParleyClientOptions } from '../../src/client/index.js';
-import type { ServerEnvelope } from '../../src/pubsub/envelope.js';
+import type { ServerEnvelope } from '../../src/wire/envelope.js';
 import { FakeClock, fakeWebSocket, type FakeSocket } from './fakes.js';
 
 /** A client on a fake WebSocket and a fake clock, with no jitter unless `random` is given. */

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createIdSource } from '../../src/client/ids.js';
-import { MIN_ANONYMOUS_CLUSTER_ID } from '../../src/pubsub/session.js';
+import { MIN_ANONYMOUS_CLUSTER_ID } from '../../src/realtime/session.js';
 
 void test('ids are <random prefix>.<n>, long enough to be remembered cluster-wide for an anonymous client, and differ between clients', () => {
   const a = createIdSource();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFrame, encodeEnvelope } from '../../src/pubsub/envelope.js';
+import { decodeFrame, encodeEnvelope } from '../../src/wire/envelope.js';
 import { flush } from './fakes.js';
 import { setup, subok } from './helpers.js';
 

@@ -20,11 +20,11 @@ void describe('node-http: node:http and node:https without undici', () => {
     assert.equal(typeof httpsModule.request, 'function');
   });
 
-  void test('importing parley, parley/node, parley/pubsub or the server behind `parley serve` does not load undici (an ES import of node:http does on Node 22+)', () => {
+  void test('importing parley, parley/node, the pub/sub engine, the real-time binding or the server behind `parley serve` does not load undici (an ES import of node:http does on Node 22+)', () => {
     const esmImportLoads = loadsUndici("await import('node:http');");
     // The check itself: on the Node versions with the lazy getters it sees undici come in.
     if (Number(process.versions.node.split('.')[0]) >= 24) assert.equal(esmImportLoads, true, 'the probe did not see undici load from an ES import of node:http');
-    for (const entry of ['../../src/index.js', '../../src/node/index.js', '../../src/pubsub/index.js', '../../src/server/serve.js']) {
+    for (const entry of ['../../src/index.js', '../../src/node/index.js', '../../src/pubsub/index.js', '../../src/realtime/index.js', '../../src/server/serve.js']) {
       const url = new URL(entry, import.meta.url).href;
       assert.equal(loadsUndici(`await import(${JSON.stringify(url)});`), false, `${entry} loaded undici`);
     }

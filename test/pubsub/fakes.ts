@@ -2,18 +2,19 @@
  * Fakes for the pub/sub unit tests: subscribers that record the frames they are given and whose
  * queued bytes the test sets, so every policy is exercised without a socket.
  */
-import type { PreparedMessage } from '../../src/node/prepared-message.js';
-import { decodeFrame } from '../../src/pubsub/envelope.js';
+import type { PreparedFrame } from '../../src/protocol/prepared-frame.js';
+import { decodeFrame } from '../../src/wire/envelope.js';
 import type { Subscriber } from '../../src/pubsub/subscriber.js';
 
 let next = 0;
+const utf8 = new TextDecoder();
 
 /** A subscriber that records frames; `bufferedAmount` is whatever the test says. */
 export class FakeSubscriber implements Subscriber {
   readonly id: string;
   readonly envelopes: boolean;
   bufferedAmount = 0;
-  readonly frames: PreparedMessage[] = [];
+  readonly frames: PreparedFrame[] = [];
   closedWith: { code: number; reason: string } | undefined;
 
   constructor(envelopes = true, id = `fake-${++next}`) {
@@ -21,7 +22,7 @@ export class FakeSubscriber implements Subscriber {
     this.id = id;
   }
 
-  send(frame: PreparedMessage): void {
+  send(frame: PreparedFrame): void {
     this.frames.push(frame);
   }
 
@@ -31,7 +32,7 @@ export class FakeSubscriber implements Subscriber {
 
   /** Every frame decoded as an envelope. */
   envelopesReceived(): Array<Record<string, unknown> & { t: string }> {
-    return this.frames.map((f) => decodeFrame(f.binary ? f.payload : f.payload.toString('utf8'), { maxBytes: 1 << 30 }));
+    return this.frames.map((f) => decodeFrame(f.binary ? f.payload : utf8.decode(f.payload), { maxBytes: 1 << 30 }));
   }
 
   /** The `msg` envelopes, in order. */
@@ -41,6 +42,6 @@ export class FakeSubscriber implements Subscriber {
 
   /** Raw frames as text. */
   texts(): string[] {
-    return this.frames.map((f) => f.payload.toString('utf8'));
+    return this.frames.map((f) => utf8.decode(f.payload));
   }
 }

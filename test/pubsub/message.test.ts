@@ -1,7 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopicMessage } from '../../src/pubsub/message.js';
-import { decodeFrame, encodeEnvelope } from '../../src/pubsub/envelope.js';
+import { defaultFrameEncoder } from '../../src/protocol/prepared-frame.js';
+import { decodeFrame, encodeEnvelope } from '../../src/wire/envelope.js';
+
+const utf8 = new TextDecoder();
+const text = (bytes: Uint8Array): string => utf8.decode(bytes);
 
 function stamped(data: unknown, options?: ConstructorParameters<typeof TopicMessage>[2]): TopicMessage {
   const m = new TopicMessage('room:1', data, options);
@@ -16,7 +20,7 @@ void describe('TopicMessage frames', () => {
     for (const data of [{ a: [1, 2, { b: 'c' }] }, 'text "quoted" é', 0, null, [], true]) {
       for (const key of [undefined, 'k"ey']) {
         const m = stamped(data, { key });
-        const spliced = JSON.parse(m.envelopeFrame().payload.toString('utf8')) as unknown;
+        const spliced = JSON.parse(text(m.envelopeFrame().payload)) as unknown;
         const reference = JSON.parse(encodeEnvelope({ t: 'msg', topic: 'room:1', epoch: 'EP', offset: 42, data, ...(key !== undefined ? { key } : {}) }) as string) as unknown;
         assert.deepEqual(spliced, reference);
       }
@@ -29,8 +33,8 @@ void describe('TopicMessage frames', () => {
     assert.equal(m.rawFrame(), m.rawFrame());
     const conflated = m.envelopeFrame(true);
     assert.notEqual(conflated, m.envelopeFrame());
-    assert.equal(decodeFrame(conflated.payload.toString('utf8')).conflated, true);
-    assert.equal(decodeFrame(m.envelopeFrame().payload.toString('utf8')).conflated, undefined);
+    assert.equal(decodeFrame(text(conflated.payload)).conflated, true);
+    assert.equal(decodeFrame(text(m.envelopeFrame().payload)).conflated, undefined);
   });
 
   void test('bytes: binary raw frame and binary envelope; ArrayBuffer and typed arrays are bytes', () => {
@@ -42,6 +46,26 @@ void describe('TopicMessage frames', () => {
     assert.equal((env.data as Uint8Array).length, 2);
     assert.equal(stamped(new Float32Array(2)).bytes?.length, 8);
     assert.equal(stamped(Buffer.from('ab'), { binary: false }).rawFrame().binary, false);
+  });
+
+  void test('frames come from the encoder passed in, once: the first call\'s encoder makes it', () => {
+    const m = stamped('hi');
+    const made: string[] = [];
+    const encoder = {
+      prepare: (data: string | Uint8Array, binary: boolean) => {
+        made.push(typeof data === 'string' ? data : text(data));
+        return defaultFrameEncoder.prepare(data, binary);
+      },
+    };
+    const raw = m.rawFrame(encoder);
+    assert.equal(m.rawFrame(encoder), raw);
+    assert.equal(m.rawFrame(), raw, 'cached whatever the encoder of a later call');
+    m.envelopeFrame(false, encoder);
+    m.envelopeFrame(true, encoder);
+    assert.equal(made.length, 3, 'one encoding per frame kind, none again');
+    assert.equal(made[0], 'hi', 'plain subscribers get the string itself');
+    assert.deepEqual(JSON.parse(made[1]!), { t: 'msg', topic: 'room:1', epoch: 'EP', offset: 42, data: 'hi' });
+    assert.deepEqual(JSON.parse(made[2]!), { t: 'msg', topic: 'room:1', epoch: 'EP', offset: 42, conflated: true, data: 'hi' });
   });
 
   void test('records round-trip (what a cluster adapter ships)', () => {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PubSub, type PublishResult, type SubscribeState } from '../../src/pubsub/pubsub.js';
 import { InMemoryAdapter } from '../../src/pubsub/adapter.js';
 import { isPromise, type MaybePromise } from '../../src/pubsub/maybe-async.js';
+import { defaultFrameEncoder } from '../../src/protocol/prepared-frame.js';
 import { FakeSubscriber } from './fakes.js';
 
 /** The in-memory path answers synchronously: these unwrap without awaiting. */
@@ -33,6 +34,19 @@ void describe('PubSub: publish and fan-out', () => {
     assert.equal(plain[0]!.texts()[0], '{"price":10}', 'plain subscribers get the data itself');
   });
 
+  void test('frames come from the encoder passed in: one encoding per kind of subscriber, whatever their number', (t) => {
+    const made: boolean[] = [];
+    const ps = engine({ encoder: { prepare: (data, binary) => (made.push(binary), defaultFrameEncoder.prepare(data, binary)) } });
+    t.after(() => ps.close());
+    const subs = [new FakeSubscriber(true), new FakeSubscriber(true), new FakeSubscriber(false), new FakeSubscriber(false)];
+    for (const s of subs) ps.subscribe(s, 'room');
+    now(ps.publish('room', 'hi'));
+    assert.equal(made.length, 2, 'one envelope and one raw frame');
+    now(ps.publish('room', new Uint8Array([1])));
+    assert.deepEqual(made.slice(2), [true, true], 'bytes: a binary envelope and a binary raw frame');
+    for (const s of subs) assert.equal(s.frames.length, 2);
+  });
+
   void test('strings, bytes and JSON: raw frames keep the type; envelopes carry bytes as binary envelopes', (t) => {
     const ps = engine();
     t.after(() => ps.close());
@@ -44,7 +58,7 @@ void describe('PubSub: publish and fan-out', () => {
     now(ps.publish('x', Buffer.from([1, 2, 3])));
     now(ps.publish('x', 'as binary', { binary: true }));
     now(ps.publish('x', [1, 'two']));
-    assert.deepEqual(plain.frames.map((f) => [f.binary, f.payload.toString('latin1')]), [
+    assert.deepEqual(plain.frames.map((f) => [f.binary, String.fromCharCode(...f.payload)]), [
       [false, 'hello'],
       [true, '\x01\x02\x03'],
       [true, 'as binary'],

@@ -10,7 +10,7 @@ import { createCluster } from 'redis';
 import { RedisAdapter, type RedisAdapterOptions } from '../../src/redis/index.js';
 import { CLUSTER_SCRIPTS } from '../../src/redis/cluster-scripts.js';
 import { Keys } from '../../src/redis/keys.js';
-import { V1Client, startRealtime, until, type Started } from '../pubsub/helpers.js';
+import { V1Client, startRealtime, until, type Started } from '../realtime/helpers.js';
 import { PrivateCluster, needRedisClusterTools, redisCli, startNodeProcess, uniquePrefix } from './support.js';
 
 interface Node extends Started {

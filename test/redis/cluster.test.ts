@@ -6,7 +6,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from '../../src/index.js';
 import { ParleyClient } from '../../src/client/index.js';
-import { V1Client, until } from '../pubsub/helpers.js';
+import { V1Client, until } from '../realtime/helpers.js';
 import { PrivateRedis, needRedisServer, startNodeProcess, uniquePrefix, type NodeProcess } from './support.js';
 
 async function cluster(t: TestContext, env: Record<string, string> = {}): Promise<{ redis: PrivateRedis; nodes: NodeProcess[] }> {

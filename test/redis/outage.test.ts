@@ -8,7 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { RedisAdapter } from '../../src/redis/index.js';
-import { V1Client, startRealtime, until, type Started } from '../pubsub/helpers.js';
+import { V1Client, startRealtime, until, type Started } from '../realtime/helpers.js';
 import { PrivateRedis, needRedisServer } from './support.js';
 
 interface Node extends Started {

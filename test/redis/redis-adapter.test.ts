@@ -1,14 +1,14 @@
 /**
  * The Redis adapter with two or more real-time servers in this process, each with its own
  * adapter (as separate processes would have), on the shared Redis under a key prefix of the
- * test's own. Clients speak `parley.v1` by hand (test/pubsub/helpers.ts).
+ * test's own. Clients speak `parley.v1` by hand (test/realtime/helpers.ts).
  */
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { RedisAdapter, type RedisAdapterOptions } from '../../src/redis/index.js';
 import type { WebSocket } from '../../src/index.js';
-import { V1Client, openPlain, startRealtime, until, type Msg, type Started } from '../pubsub/helpers.js';
+import { V1Client, openPlain, startRealtime, until, type Msg, type Started } from '../realtime/helpers.js';
 import { DEFAULT_HISTORY_LIMITS } from '../../src/pubsub/history.js';
 import { Keys } from '../../src/redis/keys.js';
 import { SCRIPTS } from '../../src/redis/scripts.js';

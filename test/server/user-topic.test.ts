@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isValidTopic } from '../../src/pubsub/envelope.js';
+import { isValidTopic } from '../../src/wire/envelope.js';
 import { MAX_ENCODED, userOfTopic, userTopic } from '../../src/server/user-topic.js';
 import { post, secretKeys, serve, v1 } from './helpers.js';
 

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the `parley.v1` envelope decoder (src/pubsub/envelope.ts) against docs/realtime-protocol.md:
+ * Fuzzing the `parley.v1` envelope decoder (src/wire/envelope.ts) against docs/realtime-protocol.md:
  * `decodeFrame` on random text and binary payloads (valid envelopes, random JSON, deep nesting up
  * to 100,000 levels, brackets inside strings, oversized and non-UTF-8 payloads, bad length
  * prefixes) and `parseClientEnvelope` on random envelopes of every type. Each answer must equal a
@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
-import { EnvelopeError, decodeFrame, parseClientEnvelope, type EnvelopeLimits } from '../../../src/pubsub/envelope.js';
+import { EnvelopeError, decodeFrame, parseClientEnvelope, type EnvelopeLimits } from '../../../src/wire/envelope.js';
 import { DECODE_CODES, PARSE_CODES, concatBytes, show } from './documented.js';
 import { defineProperty, type FuzzProperty } from '../property.js';
 

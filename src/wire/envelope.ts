@@ -1,6 +1,8 @@
 /**
- * The `parley.v1` envelope codec (docs/realtime-protocol.md), shared by the server and the
- * browser client. No Node built-ins: it runs in browsers unchanged.
+ * The `parley.v1` wire codec (docs/realtime-protocol.md): encoding, and validation in both
+ * directions: {@link parseClientEnvelope} for what the server reads, {@link parseServerEnvelope}
+ * for what the browser client reads. The one module the server's session and the browser client
+ * share; it imports nothing and uses no Node built-ins, so it runs in browsers unchanged.
  * @packageDocumentation
  */
 
@@ -251,5 +253,88 @@ export function parseClientEnvelope(obj: Record<string, unknown> & { t: string }
       return { t: 'presence', id: needId(), topic: needTopic() };
     default:
       return fail('UNKNOWN_TYPE', `unknown envelope type "${obj.t.slice(0, 32)}"`);
+  }
+}
+
+/** Whether `value` is an offset: a non-negative safe integer. */
+function isOffset(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Whether `value` is a presence member: string `user` and `conn`, any `info`. */
+function isMember(value: unknown): value is PresenceMember {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const m = value as { user?: unknown; conn?: unknown };
+  return typeof m.user === 'string' && typeof m.conn === 'string';
+}
+
+function member(value: PresenceMember): PresenceMember {
+  return value.info === undefined ? { user: value.user, conn: value.conn } : { user: value.user, conn: value.conn, info: value.info };
+}
+
+/**
+ * Checks a decoded object against the server envelope shapes (client side). Unknown fields are
+ * dropped. An envelope type this version does not know gives `undefined`: a newer server may send
+ * it, and the protocol asks a client to ignore it.
+ * @throws EnvelopeError with `BAD_ENVELOPE` (or `BAD_TOPIC`) naming the first problem
+ */
+export function parseServerEnvelope(obj: Record<string, unknown> & { t: string }): ServerEnvelope | undefined {
+  const fail = (message: string, code: RealtimeErrorCode = 'BAD_ENVELOPE'): never => {
+    throw new EnvelopeError(code, `"${obj.t.slice(0, 32)}" envelope: ${message}`, isValidId(obj.id) ? obj.id : undefined);
+  };
+  const needId = (): EnvelopeId => (isValidId(obj.id) ? obj.id : fail('"id" must be a string of 1-64 characters or a safe integer'));
+  const needTopic = (): string => (isValidTopic(obj.topic) ? obj.topic : fail('invalid topic name', 'BAD_TOPIC'));
+  const needEpoch = (): string => (typeof obj.epoch === 'string' ? obj.epoch : fail('"epoch" must be a string'));
+  const needOffset = (): number => (isOffset(obj.offset) ? obj.offset : fail('"offset" must be a non-negative integer'));
+  switch (obj.t) {
+    case 'hello': {
+      if (obj.v !== 1) fail('"v" must be 1');
+      if (typeof obj.time !== 'number' || !Number.isFinite(obj.time)) fail('"time" must be a number');
+      if (typeof obj.conn !== 'string') fail('"conn" must be a string');
+      if (obj.user !== undefined && typeof obj.user !== 'string') fail('"user" must be a string');
+      const env: ServerEnvelope = { t: 'hello', v: 1, time: obj.time as number, conn: obj.conn as string };
+      if (obj.user !== undefined) env.user = obj.user as string;
+      return env;
+    }
+    case 'subok': {
+      const env: ServerEnvelope = { t: 'subok', id: needId(), topic: needTopic(), epoch: needEpoch(), offset: needOffset() };
+      if (obj.recovered !== undefined) env.recovered = typeof obj.recovered === 'boolean' ? obj.recovered : fail('"recovered" must be a boolean');
+      if (obj.snapshot !== undefined) env.snapshot = obj.snapshot;
+      return env;
+    }
+    case 'msg': {
+      const env: ServerEnvelope = { t: 'msg', topic: needTopic(), epoch: needEpoch(), offset: needOffset(), data: obj.data };
+      if (obj.key !== undefined) env.key = typeof obj.key === 'string' ? obj.key : fail('"key" must be a string');
+      if (obj.conflated !== undefined) env.conflated = obj.conflated === true ? true : fail('"conflated" must be true');
+      return env;
+    }
+    case 'ok': {
+      const env: ServerEnvelope = { t: 'ok', id: needId() };
+      if (obj.offset !== undefined) env.offset = needOffset();
+      if (obj.members !== undefined) {
+        if (!Array.isArray(obj.members) || !obj.members.every(isMember)) fail('"members" must be a list of { user, conn, info }');
+        env.members = (obj.members as PresenceMember[]).map(member);
+      }
+      return env;
+    }
+    case 'res':
+      return { t: 'res', id: needId(), data: obj.data };
+    case 'err': {
+      if (typeof obj.code !== 'string' || obj.code.length === 0) fail('"code" must be a string');
+      if (typeof obj.message !== 'string') fail('"message" must be a string');
+      const env: ServerEnvelope = { t: 'err', code: obj.code as string, message: obj.message as string };
+      if (obj.id !== undefined) env.id = needId();
+      return env;
+    }
+    case 'pres': {
+      const topic = needTopic();
+      if (obj.event !== 'join' && obj.event !== 'leave') fail('"event" must be "join" or "leave"');
+      if (!isMember(obj.member)) fail('"member" must be { user, conn, info }');
+      return { t: 'pres', topic, event: obj.event as 'join' | 'leave', member: member(obj.member as PresenceMember) };
+    }
+    case 'gap':
+      return { t: 'gap', topic: needTopic() };
+    default:
+      return undefined;
   }
 }

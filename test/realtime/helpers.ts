@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/index.js';
-import { decodeFrame } from '../../src/pubsub/envelope.js';
+import { decodeFrame } from '../../src/wire/envelope.js';
 import { decodeFrames, encodeFrame, type DecodedFrame } from '../support/frames.js';
 
 /** Any envelope the server sent, decoded. */

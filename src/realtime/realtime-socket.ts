@@ -9,9 +9,9 @@
  */
 import { InvalidStateError } from '../protocol/index.js';
 import { WebSocket as NodeWebSocket, defineWebIdlAttributes, type BinaryType } from '../node/websocket.js';
-import type { StreamPosition } from './envelope.js';
-import { isPromise } from './maybe-async.js';
-import type { PublishResult } from './pubsub.js';
+import type { StreamPosition } from '../wire/envelope.js';
+import { isPromise } from '../pubsub/maybe-async.js';
+import type { PublishResult } from '../pubsub/pubsub.js';
 import type { RealtimeSession } from './session.js';
 
 /** @internal Binds a server connection to its real-time session. */

@@ -13,12 +13,13 @@ import { WebSocketServer as NodeWebSocketServer, type ServerOptions as NodeServe
 import { kAdoptConnection } from '../node/internal.js';
 import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
 import type { WebSocketServerEvents } from '../node/websocket-events.js';
-import type { ClusterAdapter } from './adapter.js';
-import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from './envelope.js';
-import { resolveHistoryLimits, type HistoryLimits } from './history.js';
-import { IdempotencyCache, type IdempotencyOptions } from './idempotency.js';
-import { isPromise, type MaybePromise } from './maybe-async.js';
-import { PubSub, type PublishResult, type TopicOptions, type TopicStats } from './pubsub.js';
+import type { ClusterAdapter } from '../pubsub/adapter.js';
+import { REALTIME_SUBPROTOCOL, type PresenceMember, type StreamPosition } from '../wire/envelope.js';
+import { resolveHistoryLimits, type HistoryLimits } from '../pubsub/history.js';
+import { IdempotencyCache, type IdempotencyOptions } from '../pubsub/idempotency.js';
+import { isPromise, type MaybePromise } from '../pubsub/maybe-async.js';
+import type { PublishResult, TopicOptions, TopicStats } from '../pubsub/pubsub.js';
+import { PubSub } from './node-pubsub.js';
 import { PENDING_PUBLISH, WebSocket, kBindSession, kSession } from './realtime-socket.js';
 import { RealtimeSession, type SessionHub, type SessionLimits } from './session.js';
 

@@ -22,12 +22,13 @@ import {
   type RealtimeErrorCode,
   type ServerEnvelope,
   type StreamPosition,
-} from './envelope.js';
-import type { EncodedReply, IdempotencyCache } from './idempotency.js';
-import { after, attempt, isPromise, type MaybePromise } from './maybe-async.js';
-import type { PubSub, PublishOptions, PublishResult } from './pubsub.js';
-import { RealtimeError } from './realtime-error.js';
-import type { Subscriber } from './subscriber.js';
+} from '../wire/envelope.js';
+import type { EncodedReply, IdempotencyCache } from '../pubsub/idempotency.js';
+import { after, attempt, isPromise, type MaybePromise } from '../pubsub/maybe-async.js';
+import type { PublishOptions, PublishResult } from '../pubsub/pubsub.js';
+import type { PubSub } from './node-pubsub.js';
+import { RealtimeError } from '../pubsub/realtime-error.js';
+import type { Subscriber } from './node-pubsub.js';
 
 /** What a session needs of its WebSocket. */
 export interface SessionSocket {

@@ -9,8 +9,11 @@ import {
   isValidTopic,
   jsonDepth,
   parseClientEnvelope,
+  parseServerEnvelope,
+  type ClientEnvelope,
   type RealtimeErrorCode,
-} from '../../src/pubsub/envelope.js';
+  type ServerEnvelope,
+} from '../../src/wire/envelope.js';
 
 function decodeError(payload: string | Uint8Array, limits?: Parameters<typeof decodeFrame>[1]): EnvelopeError {
   try {
@@ -189,5 +192,142 @@ void describe('parseClientEnvelope: every type', () => {
       assert.equal(e.id, 9);
       assert.ok(e.message.length < 80);
     }
+  });
+});
+
+function serverError(obj: Record<string, unknown>): EnvelopeError {
+  try {
+    parseServerEnvelope(obj as Record<string, unknown> & { t: string });
+  } catch (error) {
+    assert.ok(error instanceof EnvelopeError, `expected an EnvelopeError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`parseServerEnvelope accepted ${JSON.stringify(obj)}`);
+}
+
+/** Encoded, decoded and parsed again: what the other side sees. */
+function overTheWire(envelope: ServerEnvelope | ClientEnvelope): Record<string, unknown> & { t: string } {
+  const encoded = encodeEnvelope(envelope);
+  const decoded = decodeFrame(encoded);
+  if (decoded.bin === true) delete decoded.bin;
+  return decoded;
+}
+
+const VALID_SERVER: ServerEnvelope[] = [
+  { t: 'hello', v: 1, time: 1700000000000, conn: 'abc.1' },
+  { t: 'hello', v: 1, time: 1, conn: 'c', user: 'ann' },
+  { t: 'subok', id: 1, topic: 'room:1', epoch: 'E', offset: 0 },
+  { t: 'subok', id: 'x', topic: 'r', epoch: 'E', offset: 9, recovered: false, snapshot: { a: [1] } },
+  { t: 'msg', topic: 'r', epoch: 'E', offset: 3, data: { price: 1 } },
+  { t: 'msg', topic: 'r', epoch: 'E', offset: 4, data: null, key: 'k', conflated: true },
+  { t: 'msg', topic: 'r', epoch: 'E', offset: 5, data: new Uint8Array([1, 2, 3]) },
+  { t: 'ok', id: 2 },
+  { t: 'ok', id: 2, offset: 17 },
+  { t: 'ok', id: 'q', members: [{ user: 'u', conn: 'c' }, { user: 'v', conn: 'd', info: { seat: 1 } }] },
+  { t: 'res', id: 3, data: 'answer' },
+  { t: 'err', code: 'RATE_LIMITED', message: 'slow down' },
+  { t: 'err', id: 4, code: 'FORBIDDEN', message: 'no' },
+  { t: 'pres', topic: 'r', event: 'join', member: { user: 'u', conn: 'c', info: 'x' } },
+  { t: 'pres', topic: 'r', event: 'leave', member: { user: 'u', conn: 'c' } },
+  { t: 'gap', topic: 'r' },
+];
+
+void describe('parseServerEnvelope: every type (client side)', () => {
+  void test('what the server encodes parses back to the same envelope, binary msg included', () => {
+    for (const envelope of VALID_SERVER) assert.deepEqual(parseServerEnvelope(overTheWire(envelope)), envelope, envelope.t);
+  });
+
+  void test('unknown fields are dropped; unknown types are undefined (a newer server), not errors', () => {
+    assert.deepEqual(parseServerEnvelope({ t: 'gap', topic: 'r', extra: 1 }), { t: 'gap', topic: 'r' });
+    assert.deepEqual(parseServerEnvelope({ t: 'ok', id: 1, members: [{ user: 'u', conn: 'c', x: 1 }] }), { t: 'ok', id: 1, members: [{ user: 'u', conn: 'c' }] });
+    for (const t of ['future-thing', 'sub', 'pub', '', '__proto__', 'constructor', 'x'.repeat(1000)]) assert.equal(parseServerEnvelope({ t }), undefined, t);
+  });
+
+  const badIds: unknown[] = [undefined, null, '', 'x'.repeat(65), 1.5, Number.MAX_SAFE_INTEGER + 1, {}, [], true];
+  const badTopics: unknown[] = [undefined, '', 'has space', 'x'.repeat(201), 5, null, ['a']];
+  const badOffsets: unknown[] = [undefined, -1, 1.5, '1', null, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY];
+
+  void test('bad ids: subok, ok and res need one; err may omit it but not carry a bad one', () => {
+    for (const id of badIds) {
+      for (const base of [{ t: 'subok', topic: 'r', epoch: 'E', offset: 0 }, { t: 'ok' }, { t: 'res', data: 1 }]) {
+        const e = serverError({ ...base, id });
+        assert.equal(e.code, 'BAD_ENVELOPE', `${base.t} id ${JSON.stringify(id)}`);
+        assert.equal(e.id, undefined);
+      }
+      if (id !== undefined) assert.equal(serverError({ t: 'err', id, code: 'X', message: 'm' }).code, 'BAD_ENVELOPE');
+    }
+  });
+
+  void test('bad topics → BAD_TOPIC on subok, msg, pres and gap, with the id when it is valid', () => {
+    for (const topic of badTopics) {
+      assert.equal(serverError({ t: 'subok', id: 5, topic, epoch: 'E', offset: 0 }).id, 5);
+      for (const obj of [
+        { t: 'subok', id: 5, topic, epoch: 'E', offset: 0 },
+        { t: 'msg', topic, epoch: 'E', offset: 1, data: 1 },
+        { t: 'pres', topic, event: 'join', member: { user: 'u', conn: 'c' } },
+        { t: 'gap', topic },
+      ]) assert.equal(serverError(obj).code, 'BAD_TOPIC', `${obj.t} ${JSON.stringify(topic)}`);
+    }
+  });
+
+  void test('positions: epoch a string, offset a non-negative safe integer (subok, msg, ok)', () => {
+    for (const offset of badOffsets) {
+      assert.equal(serverError({ t: 'subok', id: 1, topic: 'r', epoch: 'E', offset }).code, 'BAD_ENVELOPE', `subok ${String(offset)}`);
+      assert.equal(serverError({ t: 'msg', topic: 'r', epoch: 'E', offset, data: 1 }).code, 'BAD_ENVELOPE', `msg ${String(offset)}`);
+      if (offset !== undefined) assert.equal(serverError({ t: 'ok', id: 1, offset }).code, 'BAD_ENVELOPE', `ok ${JSON.stringify(offset)}`);
+    }
+    for (const epoch of [undefined, 1, null, {}]) {
+      assert.equal(serverError({ t: 'subok', id: 1, topic: 'r', epoch, offset: 0 }).code, 'BAD_ENVELOPE');
+      assert.equal(serverError({ t: 'msg', topic: 'r', epoch, offset: 0, data: 1 }).code, 'BAD_ENVELOPE');
+    }
+  });
+
+  void test('field types of hello, subok, msg, ok, err and pres', () => {
+    const bad: Array<Record<string, unknown>> = [
+      { t: 'hello', time: 1, conn: 'c' },
+      { t: 'hello', v: 2, time: 1, conn: 'c' },
+      { t: 'hello', v: 1, time: '1', conn: 'c' },
+      { t: 'hello', v: 1, time: Number.NaN, conn: 'c' },
+      { t: 'hello', v: 1, time: 1, conn: 5 },
+      { t: 'hello', v: 1, time: 1, conn: 'c', user: 7 },
+      { t: 'subok', id: 1, topic: 'r', epoch: 'E', offset: 0, recovered: 'yes' },
+      { t: 'msg', topic: 'r', epoch: 'E', offset: 0, data: 1, key: 5 },
+      { t: 'msg', topic: 'r', epoch: 'E', offset: 0, data: 1, conflated: false },
+      { t: 'ok', id: 1, members: 'all' },
+      { t: 'ok', id: 1, members: [{ user: 'u' }] },
+      { t: 'ok', id: 1, members: [null] },
+      { t: 'err', message: 'm' },
+      { t: 'err', code: '', message: 'm' },
+      { t: 'err', code: 'X' },
+      { t: 'err', code: 5, message: 'm' },
+      { t: 'pres', topic: 'r', event: 'joined', member: { user: 'u', conn: 'c' } },
+      { t: 'pres', topic: 'r', event: 'join' },
+      { t: 'pres', topic: 'r', event: 'join', member: { user: 'u', conn: ['c'] } },
+      { t: 'pres', topic: 'r', event: 'join', member: [] },
+    ];
+    for (const obj of bad) {
+      const e = serverError(obj);
+      assert.equal(e.code, 'BAD_ENVELOPE', JSON.stringify(obj));
+      assert.ok(e.message.startsWith(`"${obj.t as string}" envelope: `), e.message);
+    }
+  });
+
+  void test('hostile server text is refused by decodeFrame before the parser sees it (size, depth)', () => {
+    assert.equal(decodeError('{"t":"msg","data":' + '['.repeat(200) + ']'.repeat(200) + '}', { maxDepth: 128 }).code, 'TOO_DEEP');
+    assert.equal(decodeError(JSON.stringify({ t: 'msg', data: 'x'.repeat(100) }), { maxBytes: 50 }).code, 'TOO_LARGE');
+  });
+});
+
+void describe('parseClientEnvelope over the wire', () => {
+  void test('what the client encodes parses back to the same envelope, binary pub included', () => {
+    const valid: ClientEnvelope[] = [
+      { t: 'sub', id: 'a.1', topic: 'r', since: { epoch: 'E', offset: 3 }, presence: { seat: 2 } },
+      { t: 'unsub', id: 2, topic: 'r' },
+      { t: 'pub', topic: 'r', data: { a: 1 } },
+      { t: 'pub', id: 'p', topic: 'r', data: new Uint8Array([9, 8]), key: 'k' },
+      { t: 'req', id: 3, method: 'bid', data: [1] },
+      { t: 'presence', id: 4, topic: 'r' },
+    ];
+    for (const envelope of valid) assert.deepEqual(parseClientEnvelope(overTheWire(envelope)), envelope, envelope.t);
   });
 });
