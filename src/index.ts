@@ -20,9 +20,11 @@ export * from './pubsub/index.js';
 export {
   CloseCode,
   ErrorCode,
+  ProtocolErrorCode,
   ParleyError,
   ProtocolError,
   HandshakeError,
+  ClosedError,
   InvalidStateError,
 } from './protocol/index.js';
 

@@ -12,6 +12,7 @@ import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import {
   CloseCode,
+  ClosedError,
   ErrorCode,
   InvalidStateError,
   MAX_CLOSE_REASON,
@@ -27,6 +28,7 @@ import {
   isValidCloseCode,
   writeFrameHeader,
   ProtocolError,
+  ProtocolErrorCode,
   type ReceiverHandler,
 } from '../protocol/index.js';
 import { allocate, asBuffer, fastMask, fastMaskCopy, isBlob, nextMaskKey, toBytes, utf8Check, type Data } from './buffers.js';
@@ -275,6 +277,12 @@ export class WebSocket extends EventEmitter {
 
   #closingState(): Closing {
     return (this.#closing ??= { code: CloseCode.Abnormal, reason: EMPTY, timer: undefined, bufferedAfterClose: 0 });
+  }
+
+  /** An operation the closing or closed connection cut off: with the peer's close code and reason so far. */
+  #closedError(message: string): ClosedError {
+    const closing = this.#closing;
+    return closing === undefined ? new ClosedError(message) : new ClosedError(message, closing.code, closing.reason.toString());
   }
 
   /** Whether a bit of `#flags` is set. */
@@ -550,11 +558,11 @@ export class WebSocket extends EventEmitter {
       if (head.blob === true && (error !== undefined || !writable)) {
         // As `ws`: a Blob that cannot be read fails the connection, and the socket closing while
         // it was read fails it and every send behind it.
-        this.#failQueue(error ?? new InvalidStateError(CLOSED_WHILE_READING), error !== undefined);
+        this.#failQueue(error ?? this.#closedError(CLOSED_WHILE_READING), error !== undefined);
         return;
       }
       if (!writable && frame !== undefined && frame.opcode !== Opcode.Close) {
-        this.#failQueue(new InvalidStateError(CLOSED_WHILE_COMPRESSING), false);
+        this.#failQueue(this.#closedError(CLOSED_WHILE_COMPRESSING), false);
         return;
       }
       queue.shift();
@@ -691,7 +699,7 @@ export class WebSocket extends EventEmitter {
     if (socket.writableEnded && !socket.destroyed) {
       // Not reached through Parley's own paths (the queue is flushed before every end()); a
       // write now would make the socket emit 'error'.
-      if (done !== undefined) process.nextTick(done, new InvalidStateError('WebSocket is not open: the socket has ended'));
+      if (done !== undefined) process.nextTick(done, this.#closedError('WebSocket is not open: the socket has ended'));
       return;
     }
     let below: boolean;
@@ -712,7 +720,7 @@ export class WebSocket extends EventEmitter {
     if (data !== undefined) this.#closingState().bufferedAfterClose += isBlob(data) ? data.size : toBytes(data).length;
     if (cb !== undefined) {
       const state = READY_STATE_NAMES[this.#readyState] ?? 'CLOSED';
-      process.nextTick(cb, new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
+      process.nextTick(cb, this.#closedError(`WebSocket is not open: readyState ${this.#readyState} (${state})`));
     }
   }
 
@@ -1027,7 +1035,7 @@ export class WebSocket extends EventEmitter {
         return;
       }
       if (error === null && !isBinary && !this.#settings.skipUTF8Validation && !utf8Check(message)) {
-        error = new ProtocolError(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+        error = new ProtocolError(ProtocolErrorCode.INVALID_UTF8, 'Invalid WebSocket frame: invalid UTF-8 sequence', CloseCode.InvalidPayload);
       }
       if (error !== null) {
         receiver.destroy();
@@ -1076,7 +1084,7 @@ export class WebSocket extends EventEmitter {
     }
   }
 
-  #onProtocolError(error: ProtocolError): void {
+  #onProtocolError(error: ProtocolError | ClosedError): void {
     this.#flags |= Flag.RECEIVER_FAILED;
     if (this.#readyState === OPEN) this.close(error.closeCode);
     else if (this.#readyState === CLOSING && this.#is(Flag.CLOSE_FRAME_SENT)) this.#endSocket();
@@ -1142,7 +1150,7 @@ export class WebSocket extends EventEmitter {
     // Sends still being compressed fail now, while CLOSING, as in `ws` (a Blob being read
     // settles first: its callback learns how the read ended).
     const head = this.#sendQueue?.[0];
-    if (head !== undefined && !head.ready && head.blob !== true) this.#failQueue(new InvalidStateError(CLOSED_WHILE_COMPRESSING), false);
+    if (head !== undefined && !head.ready && head.blob !== true) this.#failQueue(this.#closedError(CLOSED_WHILE_COMPRESSING), false);
     this.#deflate?.close(); // zlib memory goes back now, not at garbage collection
     const closing = this.#closing;
     if (closing?.timer !== undefined) {

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';
+import { CloseCode, ErrorCode, ParleyError } from '../protocol/index.js';
 
 /** Slow-consumer policy of the server's topics. */
 export type TopicPolicy = 'drop' | 'conflate' | 'close';
@@ -188,21 +189,24 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('admin.enabled', 'boolean', true, 'PARLEY_ADMIN', 'admin', 'serve the live admin page at /admin'),
   S('admin.keys', 'list', [], 'PARLEY_ADMIN_KEYS', 'admin-keys', 'keys for the admin page (empty: the API keys)', { secret: true }),
   S('shutdown.timeoutMs', 'int', 10_000, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 'shutdown-timeout-ms', 'ms to drain before connections are cut and the process exits', { min: 0 }),
-  S('shutdown.closeCode', 'close-code', 1012, 'PARLEY_SHUTDOWN_CLOSE_CODE', 'shutdown-close-code', 'close code sent at shutdown: 1012 (restart) or 1001 (going away)'),
+  S('shutdown.closeCode', 'close-code', CloseCode.ServiceRestart, 'PARLEY_SHUTDOWN_CLOSE_CODE', 'shutdown-close-code', 'close code sent at shutdown: 1012 (restart) or 1001 (going away)'),
   S('shutdown.spreadMs', 'int', 0, 'PARLEY_SHUTDOWN_SPREAD_MS', 'shutdown-spread-ms', 'spread the closes over this many ms (0: all at once)', { min: 0 }),
   S('tls.cert', 'string', '', 'PARLEY_TLS_CERT', 'tls-cert', 'certificate chain, PEM file: serve HTTPS, HTTP/2 and HTTP/1.1 on one port (with tls.key)'),
   S('tls.key', 'string', '', 'PARLEY_TLS_KEY', 'tls-key', 'private key of tls.cert, PEM file'),
   S('log.level', 'enum', 'info', 'PARLEY_LOG_LEVEL', 'log-level', 'fatal, error, warn, info, debug, trace or silent', { values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
 ];
 
-/** A configuration that cannot be used: every problem found, each naming its setting and source. */
-export class ConfigError extends Error {
+/**
+ * A configuration that cannot be used (code `ERR_CONFIG_INVALID`): every problem found, each
+ * naming its setting and source. A class of its own because the caller reacts to it apart: the
+ * CLI prints `problems` and exits with status 2.
+ */
+export class ConfigError extends ParleyError {
   /** One line per problem. */
   readonly problems: readonly string[];
   /** @param problems - one line each */
   constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
+    super(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`);
     this.problems = problems;
   }
 }
@@ -314,7 +318,7 @@ function convert(spec: SettingSpec, raw: unknown, fromText: boolean): { value: u
     }
     case 'close-code': {
       const r = numeric(true);
-      return 'value' in r && (r.value === 1001 || r.value === 1012) ? r : { error: 'must be 1001 or 1012' };
+      return 'value' in r && (r.value === CloseCode.GoingAway || r.value === CloseCode.ServiceRestart) ? r : { error: 'must be 1001 or 1012' };
     }
   }
 }

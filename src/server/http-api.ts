@@ -8,6 +8,7 @@
 import type * as http from 'node:http';
 import type { Logger } from 'pino';
 import type { HistoryLimits, PublishResult, StreamPosition, TopicMessage, WebSocketServer } from '../index.js';
+import { CloseCode } from '../protocol/index.js';
 import type { ServerConfig } from './config.js';
 import { HmacVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, matchesKey, type HmacFailure } from './hmac.js';
 import type { ServerMetrics } from './metrics.js';
@@ -183,9 +184,9 @@ export function createApi(context: ApiContext): {
       want('POST');
       const user = decode(id, 'user');
       const options = body.length === 0 ? {} : jsonBody(req, body);
-      const code = options.code ?? 1008;
+      const code = options.code ?? CloseCode.PolicyViolation;
       const reason = options.reason ?? 'disconnected by the server';
-      if (typeof code !== 'number' || !(code === 1000 || code === 1008 || (code >= 4000 && code <= 4999))) throw new ApiError(400, 'bad_body', '"code" must be 1000, 1008 or 4000-4999');
+      if (typeof code !== 'number' || !(code === CloseCode.Normal || code === CloseCode.PolicyViolation || (code >= 4000 && code <= 4999))) throw new ApiError(400, 'bad_body', '"code" must be 1000, 1008 or 4000-4999');
       if (typeof reason !== 'string' || Buffer.byteLength(reason) > 123) throw new ApiError(400, 'bad_body', '"reason" must be a string of at most 123 bytes');
       const disconnected = context.disconnectUser(user, code, reason);
       send(res, 200, { user, disconnected });

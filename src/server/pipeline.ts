@@ -19,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from '../index.js';
 import type { WebSocketServer as NodeWebSocketServer } from '../node/index.js';
-import { buildErrorResponse } from '../protocol/index.js';
+import { CloseCode, buildErrorResponse } from '../protocol/index.js';
 import type { AppSockets } from './app.js';
 import type { ServerConfig } from './config.js';
 import { connectionClass, type ServerConnection } from './connection.js';
@@ -149,7 +149,7 @@ export class ConnectionPipeline {
         // A server not built with the pipeline's class would escape the message rate and the
         // counts: refuse its connections rather than serve them unlimited.
         log.error({ endpoint }, 'endpoint server lacks the pipeline\'s WebSocket class: connection closed');
-        ws.close(1011);
+        ws.close(CloseCode.InternalError);
         return;
       }
       const conn = ws as ServerConnection;
@@ -167,7 +167,7 @@ export class ConnectionPipeline {
         onOpen(conn, req);
       } catch (error) {
         log.error({ err: error, conn: conn.connectionId, endpoint }, 'connection setup failed: closing with 1011');
-        conn.close(1011, 'internal error');
+        conn.close(CloseCode.InternalError, 'internal error');
       }
     });
   }

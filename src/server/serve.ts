@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { DestinationStream, Logger } from 'pino';
 import { InMemoryAdapter, WebSocketServer, type ClusterAdapter, type HistoryLimits } from '../index.js';
 import { isHttp2Stream } from '../node/http2-stream.js';
-import { buildErrorResponse } from '../protocol/index.js';
+import { CloseCode, buildErrorResponse } from '../protocol/index.js';
 import { BUNDLED_APPS } from '../apps/index.js';
 import { AdminPage } from './admin.js';
 import { adminSnapshots } from './admin-snapshot.js';
@@ -372,8 +372,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
   } catch (error) {
     // Nothing may stay open after a failed start (an app that failed to start, a port in use).
-    admin?.close(1001);
-    await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
+    admin?.close(CloseCode.GoingAway);
+    await Promise.all([...apps.values()].map((app) => app.close(CloseCode.GoingAway).catch(() => {})));
     for (const a of appAdapters) a.close();
     control.close();
     wss.close();
