@@ -7,7 +7,7 @@
  */
 import { CloseCode, Defaults, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { closeCodeOf, isValidCloseCode } from './close.js';
-import { ProtocolError, ProtocolErrorCode as P, type ProtocolErrorCode } from './errors.js';
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
 
 /** The prefix of `ws`'s messages for a frame that breaks RFC 6455 (docs/errors.md). */
 const FRAME = 'Invalid WebSocket frame: ';
@@ -323,36 +323,36 @@ export class Receiver {
 
     // The checks run in `ws`'s order, with `ws`'s codes and messages, so a frame with several
     // faults is reported as `ws` reports it (a drop-in; docs/errors.md).
-    if ((b0 & 0x30) !== 0) return this.#reject(P.UNEXPECTED_RSV_2_3, `${FRAME}RSV2 and RSV3 must be clear`, CloseCode.ProtocolError);
+    if ((b0 & 0x30) !== 0) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_2_3, `${FRAME}RSV2 and RSV3 must be clear`, CloseCode.ProtocolError);
     const config = this.#config;
     // RSV1 means "compressed" only when permessage-deflate was negotiated (RFC 7692 §6).
-    if (rsv1 && !config.allowRsv1) return this.#reject(P.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
+    if (rsv1 && !config.allowRsv1) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
 
     if (opcode === Opcode.Continuation) {
       // RFC 7692 §6.1: RSV1 is set on the first frame of a message only.
-      if (rsv1) return this.#reject(P.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
+      if (rsv1) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
       // §5.4: a continuation needs a message to continue.
-      if (this.#messageOpcode === 0) return this.#reject(P.INVALID_OPCODE, `${FRAME}invalid opcode 0`, CloseCode.ProtocolError);
+      if (this.#messageOpcode === 0) return this.#reject(ProtocolErrorCode.INVALID_OPCODE, `${FRAME}invalid opcode 0`, CloseCode.ProtocolError);
     } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
       // §5.4: no new message inside a fragmented one.
-      if (this.#messageOpcode !== 0) return this.#reject(P.INVALID_OPCODE, `${FRAME}invalid opcode ${opcode}`, CloseCode.ProtocolError);
+      if (this.#messageOpcode !== 0) return this.#reject(ProtocolErrorCode.INVALID_OPCODE, `${FRAME}invalid opcode ${opcode}`, CloseCode.ProtocolError);
     } else if (opcode >= Opcode.Close && opcode <= Opcode.Pong) {
       // Control frames (§5.5): never fragmented, no RSV1, payload ≤ 125; a close payload is
       // empty or starts with a 2-byte status code (§5.5.1).
-      if (!fin) return this.#reject(P.EXPECTED_FIN, `${FRAME}FIN must be set`, CloseCode.ProtocolError);
-      if (rsv1) return this.#reject(P.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
+      if (!fin) return this.#reject(ProtocolErrorCode.EXPECTED_FIN, `${FRAME}FIN must be set`, CloseCode.ProtocolError);
+      if (rsv1) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
       if (length > MAX_CONTROL_PAYLOAD || (opcode === Opcode.Close && length === 1)) {
-        return this.#reject(P.INVALID_CONTROL_PAYLOAD_LENGTH, `${FRAME}invalid payload length ${length}`, CloseCode.ProtocolError);
+        return this.#reject(ProtocolErrorCode.INVALID_CONTROL_PAYLOAD_LENGTH, `${FRAME}invalid payload length ${length}`, CloseCode.ProtocolError);
       }
     } else {
       // §5.2: opcodes 3–7 and 11–15 are reserved.
-      return this.#reject(P.INVALID_OPCODE, `${FRAME}invalid opcode ${opcode}`, CloseCode.ProtocolError);
+      return this.#reject(ProtocolErrorCode.INVALID_OPCODE, `${FRAME}invalid opcode ${opcode}`, CloseCode.ProtocolError);
     }
     // §5.1, §5.3: client frames are masked, server frames are not.
     if (masked !== config.expectMasked) {
       return config.expectMasked
-        ? this.#reject(P.EXPECTED_MASK, `${FRAME}MASK must be set`, CloseCode.ProtocolError)
-        : this.#reject(P.UNEXPECTED_MASK, `${FRAME}MASK must be clear`, CloseCode.ProtocolError);
+        ? this.#reject(ProtocolErrorCode.EXPECTED_MASK, `${FRAME}MASK must be set`, CloseCode.ProtocolError)
+        : this.#reject(ProtocolErrorCode.UNEXPECTED_MASK, `${FRAME}MASK must be clear`, CloseCode.ProtocolError);
     }
 
     if (length === 126) {
@@ -364,7 +364,7 @@ export class Receiver {
       // limit could allow it anyway.
       // The first test catches a set most significant bit too.
       if (high >= 0x200000) {
-        return this.#reject(P.UNSUPPORTED_DATA_PAYLOAD_LENGTH, 'Unsupported WebSocket frame: payload length > 2^53 - 1', CloseCode.MessageTooBig);
+        return this.#reject(ProtocolErrorCode.UNSUPPORTED_DATA_PAYLOAD_LENGTH, 'Unsupported WebSocket frame: payload length > 2^53 - 1', CloseCode.MessageTooBig);
       }
       length = high * 0x100000000 + low;
     }
@@ -378,10 +378,10 @@ export class Receiver {
       const maxPayload = config.maxPayload;
       const limit = compressed ? maxPayload + Math.ceil(maxPayload / 64) + 1024 : maxPayload;
       if (maxPayload > 0 && this.#messageSize + length > limit) {
-        return this.#reject(P.UNSUPPORTED_MESSAGE_LENGTH, 'Max payload size exceeded', CloseCode.MessageTooBig);
+        return this.#reject(ProtocolErrorCode.UNSUPPORTED_MESSAGE_LENGTH, 'Max payload size exceeded', CloseCode.MessageTooBig);
       }
       if ((!fin || opcode === Opcode.Continuation) && config.maxFragments > 0 && this.#fragmentCount + 1 > config.maxFragments) {
-        return this.#reject(P.TOO_MANY_BUFFERED_PARTS, 'Too many message fragments', CloseCode.MessageTooBig);
+        return this.#reject(ProtocolErrorCode.TOO_MANY_BUFFERED_PARTS, 'Too many message fragments', CloseCode.MessageTooBig);
       }
     }
     return length;
@@ -465,7 +465,7 @@ export class Receiver {
       if (masked) config.unmaskInto(piece, target, at, this.#maskKey!, offset);
       else target.set(piece, at);
       if (validate && !this.#utf8!.push(target.subarray(at, at + piece.length))) {
-        this.#fail(P.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
+        this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
         return;
       }
       if (done) this.#endFrame(undefined);
@@ -485,7 +485,7 @@ export class Receiver {
     // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
     // (RFC 6455 §8.1; Autobahn 6.4.x).
     if (validate && !this.#utf8!.push(piece)) {
-      this.#fail(P.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
+      this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
       return;
     }
     if (done && offset === 0) {
@@ -562,7 +562,7 @@ export class Receiver {
     const isText = this.#messageOpcode === Opcode.Text;
     const compressed = (this.#bits & COMPRESSED) !== 0;
     if (isText && !compressed && !this.#config.skipUtf8 && !this.#utf8!.complete) {
-      this.#fail(P.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
+      this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
       return;
     }
     this.#pieces = NO_PIECES;
@@ -627,12 +627,12 @@ export class Receiver {
       // A 1-byte close payload was refused with the header (#checkHeader).
       const code = closeCodeOf(payload);
       if (payload.length >= 2 && !isValidCloseCode(code)) {
-        this.#fail(P.INVALID_CLOSE_CODE, `${FRAME}invalid status code ${code}`, CloseCode.ProtocolError);
+        this.#fail(ProtocolErrorCode.INVALID_CLOSE_CODE, `${FRAME}invalid status code ${code}`, CloseCode.ProtocolError);
         return;
       }
       const reason = payload.subarray(2);
       if (!isValidUtf8(reason, this.#config.utf8Check)) {
-        this.#fail(P.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
+        this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
         return;
       }
       this.#stop();

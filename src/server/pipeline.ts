@@ -19,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from '../index.js';
 import type { WebSocketServer as NodeWebSocketServer } from '../node/index.js';
-import { CloseCode, buildErrorResponse } from '../protocol/index.js';
+import { CloseCode, ErrorCode, buildErrorResponse } from '../protocol/index.js';
 import type { AppSockets } from './app.js';
 import type { ServerConfig } from './config.js';
 import { connectionClass, type ServerConnection } from './connection.js';
@@ -222,7 +222,7 @@ export class ConnectionPipeline {
     const clog = log.child({ conn: ws.connectionId });
     clog.info({ user: ws.realtimeUser, ip: ws.address, endpoint: ws.endpoint, protocol: ws.protocol || 'plain', url: redactUrl(req.url) }, 'connection opened');
     ws.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'ERR_WS_MESSAGE_TOO_BIG') metrics.limitCloses.inc({ limit: 'message_size' });
+      if (error.code === ErrorCode.UNSUPPORTED_MESSAGE_LENGTH) metrics.limitCloses.inc({ limit: 'message_size' });
       clog.debug({ err: error.message, code: error.code }, 'connection error');
     });
     ws.once('close', (code: number) => {
