@@ -98,6 +98,18 @@ void test('docs/errors.md: each ProtocolError row gives the close code the code 
   }
 });
 
+void test('every library code any document names is one of ErrorCode (no stale codes)', () => {
+  const defined = new Set<string>(Object.values(ErrorCode));
+  // Node's own codes, named where the docs explain a Node behaviour.
+  const node = new Set(['ERR_STREAM_ALREADY_FINISHED', 'ERR_STREAM_DESTROYED']);
+  const docs = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const stale: string[] = [];
+  for (const file of docs) {
+    for (const m of read(file).matchAll(CODE)) if (!defined.has(m[0]) && !node.has(m[0])) stale.push(`${file}: ${m[0]}`);
+  }
+  assert.deepEqual(stale, []);
+});
+
 void test('the real-time codes are documented with the protocol and the client', () => {
   const protocol = read('docs/realtime-protocol.md');
   const section = protocol.slice(protocol.indexOf('## Error codes'));
