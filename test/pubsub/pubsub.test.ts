@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PubSub, type PublishResult, type SubscribeState } from '../../src/pubsub/pubsub.js';
 import { InMemoryAdapter } from '../../src/pubsub/adapter.js';
+import { InvalidStateError, ParleyError } from '../../src/protocol/errors.js';
 import { isPromise, type MaybePromise } from '../../src/pubsub/maybe-async.js';
 import { FakeSubscriber } from './fakes.js';
 
@@ -31,6 +32,12 @@ void describe('PubSub: publish and fan-out', () => {
     for (const s of plain) assert.equal(s.frames[0], rawFrame, 'plain subscribers share one encoded frame');
     assert.deepEqual(v1[0]!.messages()[0], { t: 'msg', topic: 'room', epoch: v1[0]!.messages()[0]!.epoch, offset: 1, data: { price: 10 } });
     assert.equal(plain[0]!.texts()[0], '{"price":10}', 'plain subscribers get the data itself');
+  });
+
+  void test('a publish after close() is misuse: InvalidStateError ERR_PUBSUB_CLOSED, not a TypeError', () => {
+    const ps = engine();
+    ps.close();
+    assert.throws(() => ps.publish('room', 1), (e: unknown) => e instanceof InvalidStateError && e instanceof ParleyError && e.code === 'ERR_PUBSUB_CLOSED' && !(e instanceof TypeError));
   });
 
   void test('strings, bytes and JSON: raw frames keep the type; envelopes carry bytes as binary envelopes', (t) => {
