@@ -40,8 +40,9 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*'], message: 'The protocol core is sans-I/O: no Node built-ins (architecture guide).' },
-          // Leaving the folder at all: the protocol core and the codec import nothing.
-          { group: ['../**'], message: 'The protocol core and the wire codec import nothing outside their folder.' },
+          // Leaving the folder at all: the protocol core and the codec import nothing, but for the
+          // browser-safe error model (one error class for the whole library, client included).
+          { regex: '^\\.\\./(?!protocol/(errors|constants)\\.js$)', message: 'The protocol core and the wire codec import nothing outside their folder but the error model.' },
         ],
         paths: NODE_BUILTINS.map((name) => ({ name, message: 'The protocol core is sans-I/O: no Node built-ins.' })),
       }],
@@ -60,8 +61,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*'], message: 'Browser code: no Node built-ins.' },
-          { group: [...layers('../').filter((p) => !p.startsWith('../client') && !p.startsWith('../wire')), '../wire/*', '!../wire/envelope.js'],
-            message: 'The browser client imports only the parley.v1 wire codec (src/wire/envelope.ts).' },
+          { regex: '^\\.\\./(?!(client/|wire/envelope\\.js$|protocol/(errors|constants)\\.js$))',
+            message: 'The browser client imports only the parley.v1 wire codec (src/wire/envelope.ts) and the error model (src/protocol/errors.ts).' },
         ],
         paths: NODE_BUILTINS.map((name) => ({ name, message: 'Browser code: no Node built-ins.' })),
       }],

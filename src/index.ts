@@ -37,9 +37,11 @@ export * from './realtime/index.js';
 export {
   CloseCode,
   ErrorCode,
+  ProtocolErrorCode,
   ParleyError,
   ProtocolError,
   HandshakeError,
+  ClosedError,
   InvalidStateError,
 } from './protocol/index.js';
 

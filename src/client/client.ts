@@ -17,7 +17,7 @@ import {
 import { backoffDelay, resolveBackoff, type BackoffPolicy, type ReconnectOptions } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
-import { ParleyClientError } from './errors.js';
+import { ParleyError } from './errors.js';
 import { createIdSource } from './ids.js';
 import { Outbox } from './outbox.js';
 import { platformWebSocket, socketUrl, type SocketEvent, type WebSocketConstructor, type WebSocketLike } from './socket.js';
@@ -106,7 +106,7 @@ export type ClientEvents = {
   /** Trying again after `delay` ms; `attempt` counts from 1 since the last successful connection. */
   reconnecting: [attempt: number, delay: number];
   /** Something failed that no promise reports: the socket, a token, an unreadable envelope, an `err` without id. */
-  error: [error: ParleyClientError];
+  error: [error: ParleyError];
 };
 
 /** Counters, for monitoring and tests. */
@@ -209,7 +209,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#outbox = new Outbox<Operation>(options.maxQueue ?? 1000, (op) => {
-      this.#fail(op, new ParleyClientError('QUEUE_FULL', `offline queue full (${String(options.maxQueue ?? 1000)}): oldest operation refused`));
+      this.#fail(op, new ParleyError('QUEUE_FULL', `offline queue full (${String(options.maxQueue ?? 1000)}): oldest operation refused`));
     });
     this.#connect();
   }
@@ -253,11 +253,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /**
    * Subscribes to `topic`. `onMessage` gets every message once, in offset order, across
    * reconnects; when that cannot be guaranteed the subscription emits `reset` instead.
-   * @throws ParleyClientError `BAD_TOPIC`, or `CLOSED` after {@link ParleyClient.close}
+   * @throws ParleyError `BAD_TOPIC`, or `CLOSED` after {@link ParleyClient.close}
    */
   subscribe<T = unknown>(topic: string, onMessage: MessageHandler<T>, options: SubscribeOptions = {}): Subscription {
     if (!isValidTopic(topic)) throw badTopic(topic);
-    if (this.#closed) throw new ParleyClientError('CLOSED', 'client is closed');
+    if (this.#closed) throw new ParleyError('CLOSED', 'client is closed');
     let entry = this.#topics.get(topic);
     const fresh = entry === undefined;
     if (entry === undefined) {
@@ -294,7 +294,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /**
    * Calls a server request handler.
    * @returns the handler's answer
-   * @throws ParleyClientError with `code` `TIMEOUT`, the server's code (`UNKNOWN_METHOD`, …), `QUEUE_FULL` or `CLOSED`
+   * @throws ParleyError with `code` `TIMEOUT`, the server's code (`UNKNOWN_METHOD`, …), `QUEUE_FULL` or `CLOSED`
    */
   request<T = unknown>(method: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
     const id = this.#nextId();
@@ -323,7 +323,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.#clock.clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = undefined;
     }
-    this.#shutdown(new ParleyClientError('CLOSED', 'client closed'));
+    this.#shutdown(new ParleyError('CLOSED', 'client closed'));
     const ws = this.#socket;
     if (ws !== undefined) {
       try {
@@ -409,7 +409,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const willReconnect = backoff !== false;
     if (!this.#closed && !willReconnect) {
       this.#closed = true;
-      this.#shutdown(new ParleyClientError('CLOSED', `connection closed (${code}) and reconnect is off`));
+      this.#shutdown(new ParleyError('CLOSED', `connection closed (${code}) and reconnect is off`));
     }
     if (hadSocket || !willReconnect) this.emit('close', { code, reason, willReconnect });
     if (backoff !== false && !this.#closed) {
@@ -422,7 +422,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /** Rejects everything pending and ends every subscription. */
-  #shutdown(error: ParleyClientError): void {
+  #shutdown(error: ParleyError): void {
     for (const op of this.#outbox.drain()) this.#fail(op, error);
     const inflight = [...this.#inflight.values()];
     this.#inflight.clear();
@@ -448,7 +448,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   #submit(envelope: ClientEnvelope, id: EnvelopeId | undefined, expects: Operation['expects'], pick: Operation['pick'], timeout: number | undefined): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new ParleyClientError('CLOSED', 'client is closed'));
+    if (this.#closed) return Promise.reject(new ParleyError('CLOSED', 'client is closed'));
     return new Promise((resolve, reject) => {
       const op: Operation = { seq: ++this.#seq, envelope, id, expects, pick, resolve, reject, timer: undefined, done: false };
       if (timeout !== undefined && Number.isFinite(timeout)) {
@@ -472,7 +472,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (op.done) return;
     this.#outbox.remove(op);
     if (op.id !== undefined) this.#inflight.delete(op.id);
-    this.#fail(op, new ParleyClientError('TIMEOUT', `no reply within ${ms} ms`));
+    this.#fail(op, new ParleyError('TIMEOUT', `no reply within ${ms} ms`));
   }
 
   #settle(op: Operation, value: unknown): void {
@@ -613,7 +613,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   #onError(env: Envelope<'err'>): void {
-    const error = new ParleyClientError(env.code, env.message);
+    const error = new ParleyError(env.code, env.message);
     const id = env.id;
     if (id === undefined) {
       this.emit('error', error);
@@ -635,7 +635,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   /** The server refused a `sub`: the subscription ends with that error. */
-  #refused(id: EnvelopeId, stream: TopicStream, error: ParleyClientError): void {
+  #refused(id: EnvelopeId, stream: TopicStream, error: ParleyError): void {
     this.#subIds.delete(id);
     const entry = this.#topics.get(stream.topic);
     if (entry?.stream !== stream) return;
@@ -664,10 +664,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   #report(code: string, error: unknown, what?: string): void {
     const message = error instanceof Error ? error.message : String(error);
-    this.emit('error', new ParleyClientError(code, what === undefined ? message : `${what}: ${message}`));
+    this.emit('error', new ParleyError(code, what === undefined ? message : `${what}: ${message}`));
   }
 }
 
-function badTopic(topic: unknown): ParleyClientError {
-  return new ParleyClientError('BAD_TOPIC', `invalid topic ${JSON.stringify(String(topic)).slice(0, 64)}`);
+function badTopic(topic: unknown): ParleyError {
+  return new ParleyError('BAD_TOPIC', `invalid topic ${JSON.stringify(String(topic)).slice(0, 64)}`);
 }

@@ -3,6 +3,8 @@
  * @packageDocumentation
  */
 
+import { ParleyError } from '../protocol/errors.js';
+
 /**
  * Codes the client itself produces, besides the server's codes (`FORBIDDEN`, `UNKNOWN_METHOD`,
  * … — see the protocol doc) and any code an application's request handler throws.
@@ -22,14 +24,17 @@ export const ClientErrorCode = {
   BAD_TOPIC: 'BAD_TOPIC',
 } as const;
 
-/** An error with a stable `code`: one of {@link ClientErrorCode} or a server code. */
-export class ParleyClientError extends Error {
-  /** Stable code to branch on; `message` is for people. */
-  readonly code: string;
-  /** @param code - stable code @param message - for people */
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'ParleyClientError';
-    this.code = code;
-  }
-}
+/**
+ * The client rejects and reports with {@link ParleyError}, the one error class of the whole
+ * library (browser-safe), whose `code` is one of {@link ClientErrorCode} or a server code.
+ */
+export { ParleyError };
+
+/**
+ * The former name of the client's error class, kept so that `instanceof ParleyClientError` and
+ * `new ParleyClientError(code, message)` keep working.
+ * @deprecated Use {@link ParleyError}.
+ */
+export const ParleyClientError = ParleyError;
+/** @deprecated Use {@link ParleyError}. */
+export type ParleyClientError = ParleyError;

@@ -20,7 +20,7 @@ export {
 } from './client.js';
 export { Subscription, type SubscriptionEvents, type MessageHandler, type MessageInfo, type SubscribedInfo } from './subscription.js';
 export { Emitter, type EventMap, type Listener } from './emitter.js';
-export { ParleyClientError, ClientErrorCode } from './errors.js';
+export { ParleyError, ParleyClientError, ClientErrorCode } from './errors.js';
 export { backoffDelay, resolveBackoff, DEFAULT_RECONNECT, type ReconnectOptions, type BackoffPolicy } from './backoff.js';
 export { systemClock, type Clock } from './clock.js';
 export type { WebSocketLike, WebSocketConstructor, SocketEvent } from './socket.js';

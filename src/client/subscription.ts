@@ -4,7 +4,7 @@
  */
 import type { PresenceMember, StreamPosition } from '../wire/envelope.js';
 import { Emitter, rethrowLater } from './emitter.js';
-import type { ParleyClientError } from './errors.js';
+import type { ParleyError } from './errors.js';
 import type { TopicStream } from './topic-stream.js';
 
 /** What a message handler learns besides the payload. */
@@ -53,7 +53,7 @@ export type SubscriptionEvents = {
   /** The subscription is live on the current connection (after each `subok`). */
   subscribed: [info: SubscribedInfo];
   /** The server refused the subscription (e.g. `FORBIDDEN`, `LIMIT`); it has ended. */
-  error: [error: ParleyClientError];
+  error: [error: ParleyError];
 };
 
 /** A subscription to one topic. Several handles on one topic share one server subscription. */

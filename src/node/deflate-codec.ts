@@ -17,10 +17,11 @@ import * as zlib from 'node:zlib';
 import { Buffer } from 'node:buffer';
 import {
   CloseCode,
-  ErrorCode,
+  ClosedError,
   MAX_WINDOW_BITS,
   Opcode,
   ProtocolError,
+  ProtocolErrorCode,
   encodeFrame,
   validateDeflateOptions,
   type DeflateNegotiationOptions,
@@ -341,7 +342,7 @@ export function drainDeflatePool(): void {
 /** Result of {@link PerMessageDeflate.compress}. */
 export type CompressCallback = (error: Error | null, payload: Buffer) => void;
 /** Result of {@link PerMessageDeflate.decompress}. */
-export type DecompressCallback = (error: ProtocolError | null, message: Buffer) => void;
+export type DecompressCallback = (error: ProtocolError | ClosedError | null, message: Buffer) => void;
 
 /**
  * One connection's compressor and decompressor. Callbacks always run asynchronously. Calls of
@@ -452,10 +453,10 @@ export class PerMessageDeflate {
   decompress(data: Buffer, cb: DecompressCallback): void {
     this.#job(true, [data, TAIL], this.#maxPayload, true, (error, out) => {
       if (error === undefined) cb(null, out);
-      else if (error instanceof ProtocolError) cb(error, EMPTY);
+      else if (error instanceof ProtocolError || error instanceof ClosedError) cb(error, EMPTY);
       else if (error === 'overflow') {
-        cb(new ProtocolError(ErrorCode.MESSAGE_TOO_BIG, `inflated message over maxPayload (${this.#maxPayload} bytes)`, CloseCode.MessageTooBig), EMPTY);
-      } else cb(new ProtocolError(ErrorCode.INFLATE_FAILED, 'compressed data does not inflate', CloseCode.InvalidPayload), EMPTY);
+        cb(new ProtocolError(ProtocolErrorCode.UNSUPPORTED_MESSAGE_LENGTH, 'Max payload size exceeded', CloseCode.MessageTooBig), EMPTY);
+      } else cb(new ProtocolError(ProtocolErrorCode.INFLATE_FAILED, 'compressed data does not inflate', CloseCode.InvalidPayload), EMPTY);
     });
   }
 
@@ -515,8 +516,8 @@ export class PerMessageDeflate {
   }
 }
 
-function closedError(): ProtocolError {
-  return new ProtocolError(ErrorCode.INVALID_STATE, 'the connection closed', CloseCode.Abnormal);
+function closedError(): ClosedError {
+  return new ClosedError('the connection closed');
 }
 
 /** Removes the 00 00 ff ff tail of a flushed message (§7.2.1); an empty flush becomes one 0x00. */

@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
-import { CloseCode, ErrorCode, ProtocolError, Receiver, ReceiverConfig, type ReceiverHandler } from '../protocol/index.js';
+import { CloseCode, ClosedError, ProtocolError, ProtocolErrorCode, Receiver, ReceiverConfig, type ReceiverHandler } from '../protocol/index.js';
 import { handlerFailed, readyStateOf, receiveFailed, ReadyState, type Step } from '../protocol/connection.js';
 import { allocate, asBuffer, fastMask, fastMaskCopy, utf8Check } from './buffers.js';
 import { kApply, kPeerClose, kState, kTransportClosed, kTransportEnded } from './internal.js';
@@ -111,7 +111,7 @@ export class Inbound implements ReceiverHandler {
     this.#ws[kPeerClose](code, reason);
   }
 
-  onError(error: ProtocolError): void {
+  onError(error: ProtocolError | ClosedError): void {
     // RFC 6455 §7.1.7: fail the connection with the error's close code.
     this.#ws[kApply](receiveFailed(this.#ws[kState]), error, error.closeCode);
   }
@@ -151,7 +151,7 @@ export class Inbound implements ReceiverHandler {
         return;
       }
       if (error === null && !isBinary && !this.#settings.skipUTF8Validation && !utf8Check(message)) {
-        error = new ProtocolError(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+        error = new ProtocolError(ProtocolErrorCode.INVALID_UTF8, 'Invalid WebSocket frame: invalid UTF-8 sequence', CloseCode.InvalidPayload);
       }
       if (error !== null) {
         receiver.destroy();

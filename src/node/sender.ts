@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import {
   CloseCode,
   ErrorCode,
-  InvalidStateError,
+  ClosedError,
   MAX_CONTROL_PAYLOAD,
   Opcode,
   ParleyError,
@@ -25,7 +25,7 @@ import {
   Action, actionsOf, continuesMessage, controlCalled, dataFrameSent, errorOccurred, readyStateOf, sendCalled, sendFailed, stateOf, wholeMessageCalled, ReadyState, type Step,
 } from '../protocol/connection.js';
 import { allocate, isBlob, toBytes, type Data } from './buffers.js';
-import { kApply, kState } from './internal.js';
+import { kApply, kCloseRecord, kState } from './internal.js';
 import type { ConnectionSettings } from './settings.js';
 import { BatchFlag, COPY_LIMIT, FRAME_BATCH_BITS, FrameBatch } from './write-batch.js';
 import { cachedFrame, rememberFrame } from './frame-cache.js';
@@ -59,6 +59,8 @@ export interface SendHost {
   emit(event: 'drain'): boolean;
   close(code?: number): void;
   send(data: PreparedMessage, cb?: SendCallback): boolean;
+  /** The close handshake's record, for the close code and reason a cut-off send reports. */
+  [kCloseRecord](create: boolean): { readonly code: number; readonly reason: Buffer } | undefined;
 }
 
 /** Bits of `Sender.flags` above the batch's (write-batch.ts). */
@@ -338,11 +340,11 @@ export class Sender extends FrameBatch {
       if (head.blob === true && (error !== undefined || !writable)) {
         // As `ws`: a Blob that cannot be read fails the connection, and the socket closing while
         // it was read fails it and every send behind it.
-        this.#failQueue(error ?? new InvalidStateError(CLOSED_WHILE_READING), error !== undefined);
+        this.#failQueue(error ?? this.#closedError(CLOSED_WHILE_READING), error !== undefined);
         return;
       }
       if (!writable && frame !== undefined && frame.opcode !== Opcode.Close) {
-        this.#failQueue(new InvalidStateError(CLOSED_WHILE_COMPRESSING), false);
+        this.#failQueue(this.#closedError(CLOSED_WHILE_COMPRESSING), false);
         return;
       }
       queue.shift();
@@ -379,7 +381,7 @@ export class Sender extends FrameBatch {
     // socket hands their callbacks the error a direct write would have.
     this.flush();
     const head = this.#queue?.[0];
-    if (head !== undefined && !head.ready && head.blob !== true) this.#failQueue(new InvalidStateError(CLOSED_WHILE_COMPRESSING), false);
+    if (head !== undefined && !head.ready && head.blob !== true) this.#failQueue(this.#closedError(CLOSED_WHILE_COMPRESSING), false);
   }
 
   /**
@@ -429,6 +431,12 @@ export class Sender extends FrameBatch {
     }
   }
 
+  /** An operation the closing or closed connection cut off: with the peer's close code and reason so far. */
+  #closedError(message: string): ClosedError {
+    const closing = this.#host[kCloseRecord](false);
+    return closing === undefined ? new ClosedError(message) : new ClosedError(message, closing.code, closing.reason.toString());
+  }
+
   /**
    * A send the protocol refused (the connection is not open, RFC 6455 §7.1.4): its bytes count
    * in `bufferedAmount` and its callback gets the error, as in `ws`.
@@ -437,7 +445,7 @@ export class Sender extends FrameBatch {
     if (data !== undefined) this.#refusedBytes += isBlob(data) ? data.size : toBytes(data).length;
     if (cb !== undefined) {
       const ready = readyStateOf(this.#host[kState]);
-      process.nextTick(cb, new InvalidStateError(`WebSocket is not open: readyState ${ready} (${READY_STATE_NAMES[ready] ?? 'CLOSED'})`));
+      process.nextTick(cb, this.#closedError(`WebSocket is not open: readyState ${ready} (${READY_STATE_NAMES[ready] ?? 'CLOSED'})`));
     }
   }
 }

@@ -10,6 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { ReadableStream, WritableStream, type QueuingStrategy } from 'node:stream/web';
+import { CloseCode } from '../protocol/index.js';
 import type { ClientOptions } from './websocket.js';
 import { WebSocket } from './websocket.js';
 
@@ -62,14 +63,14 @@ export class WebSocketError extends DOMException {
     super(message, 'WebSocketError');
     const { closeCode, reason = '' } = init;
     validateClose(closeCode, reason);
-    this.closeCode = closeCode ?? (reason !== '' ? 1000 : null);
+    this.closeCode = closeCode ?? (reason !== '' ? CloseCode.Normal : null);
     this.reason = reason;
   }
 }
 
 /** The close codes a client may send (WHATWG WebSockets: 1000 or 3000–4999), and the reason limit (RFC 6455 §5.5). */
 function validateClose(closeCode: number | undefined, reason: string): void {
-  if (closeCode !== undefined && closeCode !== 1000 && !(Number.isInteger(closeCode) && closeCode >= 3000 && closeCode <= 4999)) {
+  if (closeCode !== undefined && closeCode !== CloseCode.Normal && !(Number.isInteger(closeCode) && closeCode >= 3000 && closeCode <= 4999)) {
     throw new DOMException(`close code must be 1000 or 3000-4999, got ${closeCode}`, 'InvalidAccessError');
   }
   if (Buffer.byteLength(reason) > 123) throw new DOMException('close reason must be at most 123 bytes of UTF-8', 'SyntaxError');
@@ -178,9 +179,9 @@ export class WebSocketStream {
       ws.on('error', () => {}); // reported through `opened`/`closed`, not as an unhandled 'error'
       ws.once('close', (code: number, reason: Buffer) => {
         const text = reason.toString('utf8');
-        if (code === 1006 || !isOpen) {
+        if (code === CloseCode.Abnormal || !isOpen) {
           const error = isOpen ? new WebSocketError('the connection was closed abnormally') : (signal?.aborted === true ? signal.reason as Error : new WebSocketError('the WebSocket could not be opened'));
-          Object.defineProperty(error, 'closeCode', { value: 1006 });
+          Object.defineProperty(error, 'closeCode', { value: CloseCode.Abnormal });
           try { readable?.error(error); } catch { /* already closed or errored */ }
           writableError?.(error);
           reject(error);
@@ -210,7 +211,7 @@ export class WebSocketStream {
       return;
     }
     if (closeCode === undefined && reason === '') ws.close();
-    else ws.close(closeCode ?? 1000, reason);
+    else ws.close(closeCode ?? CloseCode.Normal, reason);
   }
 }
 

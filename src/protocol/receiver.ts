@@ -7,7 +7,12 @@
  */
 import { CloseCode, Defaults, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { closeCodeOf, isValidCloseCode } from './close.js';
-import { ErrorCode, ProtocolError } from './errors.js';
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
+
+/** The prefix of `ws`'s messages for a frame that breaks RFC 6455 (docs/errors.md). */
+const FRAME = 'Invalid WebSocket frame: ';
+/** `ws`'s message for text or a close reason that is not UTF-8. */
+const INVALID_UTF8 = `${FRAME}invalid UTF-8 sequence`;
 import { defaultAllocate, type Allocate } from './frame.js';
 import { applyMask, maskCopyOf, type MaskCopyFunction, type MaskFunction } from './mask.js';
 import { Utf8Validator, isValidUtf8, type Utf8Check } from './utf8.js';
@@ -316,28 +321,38 @@ export class Receiver {
     let length = b1 & 0x7f;
     const o = at + 2;
 
-    if ((b0 & 0x30) !== 0) return this.#reject(ErrorCode.RSV_INVALID, 'RSV2 and RSV3 must be clear', CloseCode.ProtocolError);
+    // The checks run in `ws`'s order, with `ws`'s codes and messages, so a frame with several
+    // faults is reported as `ws` reports it (a drop-in; docs/errors.md).
+    if ((b0 & 0x30) !== 0) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_2_3, `${FRAME}RSV2 and RSV3 must be clear`, CloseCode.ProtocolError);
     const config = this.#config;
-    if (masked !== config.expectMasked) {
-      return this.#reject(ErrorCode.MASK_INVALID, config.expectMasked ? 'client frames must be masked' : 'server frames must not be masked', CloseCode.ProtocolError);
-    }
+    // RSV1 means "compressed" only when permessage-deflate was negotiated (RFC 7692 §6).
+    if (rsv1 && !config.allowRsv1) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
 
-    if (opcode >= 0x8) {
-      // Control frames (§5.5): close, ping, pong only; never fragmented; payload ≤ 125.
-      if (opcode > Opcode.Pong) return this.#reject(ErrorCode.OPCODE_INVALID, `reserved control opcode ${opcode}`, CloseCode.ProtocolError);
-      if (!fin) return this.#reject(ErrorCode.CONTROL_FRAME_INVALID, 'fragmented control frame', CloseCode.ProtocolError);
-      if (length > MAX_CONTROL_PAYLOAD) return this.#reject(ErrorCode.CONTROL_FRAME_INVALID, 'control frame over 125 bytes', CloseCode.ProtocolError);
-      if (rsv1) return this.#reject(ErrorCode.RSV_INVALID, 'RSV1 on a control frame', CloseCode.ProtocolError);
-    } else {
-      if (opcode > Opcode.Binary) return this.#reject(ErrorCode.OPCODE_INVALID, `reserved data opcode ${opcode}`, CloseCode.ProtocolError);
-      if (opcode === Opcode.Continuation) {
-        if (this.#messageOpcode === 0) return this.#reject(ErrorCode.FRAGMENT_INVALID, 'continuation frame with no message to continue', CloseCode.ProtocolError);
-        // RFC 7692 §6.1: RSV1 is set on the first frame of a message only.
-        if (rsv1) return this.#reject(ErrorCode.RSV_INVALID, 'RSV1 on a continuation frame', CloseCode.ProtocolError);
-      } else {
-        if (this.#messageOpcode !== 0) return this.#reject(ErrorCode.FRAGMENT_INVALID, 'new message inside a fragmented message', CloseCode.ProtocolError);
-        if (rsv1 && !config.allowRsv1) return this.#reject(ErrorCode.RSV_INVALID, 'RSV1 set but no extension was negotiated', CloseCode.ProtocolError);
+    if (opcode === Opcode.Continuation) {
+      // RFC 7692 §6.1: RSV1 is set on the first frame of a message only.
+      if (rsv1) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
+      // §5.4: a continuation needs a message to continue.
+      if (this.#messageOpcode === 0) return this.#reject(ProtocolErrorCode.INVALID_OPCODE, `${FRAME}invalid opcode 0`, CloseCode.ProtocolError);
+    } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
+      // §5.4: no new message inside a fragmented one.
+      if (this.#messageOpcode !== 0) return this.#reject(ProtocolErrorCode.INVALID_OPCODE, `${FRAME}invalid opcode ${opcode}`, CloseCode.ProtocolError);
+    } else if (opcode >= Opcode.Close && opcode <= Opcode.Pong) {
+      // Control frames (§5.5): never fragmented, no RSV1, payload ≤ 125; a close payload is
+      // empty or starts with a 2-byte status code (§5.5.1).
+      if (!fin) return this.#reject(ProtocolErrorCode.EXPECTED_FIN, `${FRAME}FIN must be set`, CloseCode.ProtocolError);
+      if (rsv1) return this.#reject(ProtocolErrorCode.UNEXPECTED_RSV_1, `${FRAME}RSV1 must be clear`, CloseCode.ProtocolError);
+      if (length > MAX_CONTROL_PAYLOAD || (opcode === Opcode.Close && length === 1)) {
+        return this.#reject(ProtocolErrorCode.INVALID_CONTROL_PAYLOAD_LENGTH, `${FRAME}invalid payload length ${length}`, CloseCode.ProtocolError);
       }
+    } else {
+      // §5.2: opcodes 3–7 and 11–15 are reserved.
+      return this.#reject(ProtocolErrorCode.INVALID_OPCODE, `${FRAME}invalid opcode ${opcode}`, CloseCode.ProtocolError);
+    }
+    // §5.1, §5.3: client frames are masked, server frames are not.
+    if (masked !== config.expectMasked) {
+      return config.expectMasked
+        ? this.#reject(ProtocolErrorCode.EXPECTED_MASK, `${FRAME}MASK must be set`, CloseCode.ProtocolError)
+        : this.#reject(ProtocolErrorCode.UNEXPECTED_MASK, `${FRAME}MASK must be clear`, CloseCode.ProtocolError);
     }
 
     if (length === 126) {
@@ -347,11 +362,9 @@ export class Receiver {
       const low = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
       // §5.2: the most significant bit must be 0. Past 2^53 a JS number is inexact, and no
       // limit could allow it anyway.
-      if ((high & 0x80000000) !== 0) {
-        return this.#reject(ErrorCode.MESSAGE_TOO_BIG, '64-bit payload length with the most significant bit set (RFC 6455 §5.2)', CloseCode.MessageTooBig);
-      }
+      // The first test catches a set most significant bit too.
       if (high >= 0x200000) {
-        return this.#reject(ErrorCode.MESSAGE_TOO_BIG, 'frame length beyond 2^53', CloseCode.MessageTooBig);
+        return this.#reject(ProtocolErrorCode.UNSUPPORTED_DATA_PAYLOAD_LENGTH, 'Unsupported WebSocket frame: payload length > 2^53 - 1', CloseCode.MessageTooBig);
       }
       length = high * 0x100000000 + low;
     }
@@ -365,10 +378,10 @@ export class Receiver {
       const maxPayload = config.maxPayload;
       const limit = compressed ? maxPayload + Math.ceil(maxPayload / 64) + 1024 : maxPayload;
       if (maxPayload > 0 && this.#messageSize + length > limit) {
-        return this.#reject(ErrorCode.MESSAGE_TOO_BIG, `message over maxPayload (${maxPayload} bytes)`, CloseCode.MessageTooBig);
+        return this.#reject(ProtocolErrorCode.UNSUPPORTED_MESSAGE_LENGTH, 'Max payload size exceeded', CloseCode.MessageTooBig);
       }
       if ((!fin || opcode === Opcode.Continuation) && config.maxFragments > 0 && this.#fragmentCount + 1 > config.maxFragments) {
-        return this.#reject(ErrorCode.TOO_MANY_FRAGMENTS, `message over maxFragments (${config.maxFragments} frames)`, CloseCode.MessageTooBig);
+        return this.#reject(ProtocolErrorCode.TOO_MANY_BUFFERED_PARTS, 'Too many message fragments', CloseCode.MessageTooBig);
       }
     }
     return length;
@@ -452,7 +465,7 @@ export class Receiver {
       if (masked) config.unmaskInto(piece, target, at, this.#maskKey!, offset);
       else target.set(piece, at);
       if (validate && !this.#utf8!.push(target.subarray(at, at + piece.length))) {
-        this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+        this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
         return;
       }
       if (done) this.#endFrame(undefined);
@@ -472,7 +485,7 @@ export class Receiver {
     // Text is validated as it arrives, so invalid UTF-8 fails in the piece where it appears
     // (RFC 6455 §8.1; Autobahn 6.4.x).
     if (validate && !this.#utf8!.push(piece)) {
-      this.#fail(ErrorCode.UTF8_INVALID, 'invalid UTF-8 in a text message', CloseCode.InvalidPayload);
+      this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
       return;
     }
     if (done && offset === 0) {
@@ -549,7 +562,7 @@ export class Receiver {
     const isText = this.#messageOpcode === Opcode.Text;
     const compressed = (this.#bits & COMPRESSED) !== 0;
     if (isText && !compressed && !this.#config.skipUtf8 && !this.#utf8!.complete) {
-      this.#fail(ErrorCode.UTF8_INVALID, 'text message ends inside a UTF-8 sequence', CloseCode.InvalidPayload);
+      this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
       return;
     }
     this.#pieces = NO_PIECES;
@@ -611,18 +624,15 @@ export class Receiver {
     } else if (opcode === Opcode.Pong) {
       this.#handler.onPong(payload);
     } else {
-      if (payload.length === 1) {
-        this.#fail(ErrorCode.CLOSE_INVALID, 'close frame with a 1-byte payload', CloseCode.ProtocolError);
-        return;
-      }
+      // A 1-byte close payload was refused with the header (#checkHeader).
       const code = closeCodeOf(payload);
       if (payload.length >= 2 && !isValidCloseCode(code)) {
-        this.#fail(ErrorCode.CLOSE_INVALID, `invalid close code ${code}`, CloseCode.ProtocolError);
+        this.#fail(ProtocolErrorCode.INVALID_CLOSE_CODE, `${FRAME}invalid status code ${code}`, CloseCode.ProtocolError);
         return;
       }
       const reason = payload.subarray(2);
       if (!isValidUtf8(reason, this.#config.utf8Check)) {
-        this.#fail(ErrorCode.UTF8_INVALID, 'close reason is not valid UTF-8', CloseCode.InvalidPayload);
+        this.#fail(ProtocolErrorCode.INVALID_UTF8, INVALID_UTF8, CloseCode.InvalidPayload);
         return;
       }
       this.#stop();
@@ -639,14 +649,14 @@ export class Receiver {
   }
 
   /** Stops parsing and reports the error. Always returns false, for `return this.#fail(...)`. */
-  #fail(code: ErrorCode, message: string, closeCode: number): false {
+  #fail(code: ProtocolErrorCode, message: string, closeCode: number): false {
     this.#stop();
     this.#handler.onError(new ProtocolError(code, message, closeCode));
     return false;
   }
 
   /** {@link Receiver.#fail} for {@link Receiver.#checkHeader}, which answers with a length. */
-  #reject(code: ErrorCode, message: string, closeCode: number): -1 {
+  #reject(code: ProtocolErrorCode, message: string, closeCode: number): -1 {
     this.#fail(code, message, closeCode);
     return -1;
   }

@@ -8,6 +8,8 @@
  * connection's frames into one write per event-loop turn. Outcomes are status values, not throws.
  * @packageDocumentation
  */
+import { CloseCode } from '../protocol/constants.js';
+import { ErrorCode, InvalidStateError } from '../protocol/errors.js';
 import { defaultFrameEncoder, type FrameEncoder, type PreparedFrame } from '../protocol/prepared-frame.js';
 import { InMemoryAdapter, type ClusterAdapter, type AdapterNode, type Delivery, type PublishReceipt } from './adapter.js';
 import { encodeEnvelope, isValidTopic, type PresenceMember, type ServerEnvelope, type StreamPosition } from '../wire/envelope.js';
@@ -243,10 +245,12 @@ export class PubSub<F extends PreparedFrame = PreparedFrame> implements AdapterN
    * Publishes `data` to `topic`: the adapter assigns its offset, keeps it in history and
    * delivers it to every node.
    * @returns the result at once with the in-memory adapter; a promise with an asynchronous one
-   * @throws TypeError for an invalid topic or data that is not a string, bytes or JSON
+   * @throws TypeError for an invalid topic or data that is not a string, bytes or JSON;
+   * InvalidStateError `ERR_PUBSUB_CLOSED` after {@link PubSub.close}: a status value would say
+   * how delivery went, but nothing was published (no offset) and calling after close is misuse
    */
   publish(topicName: string, data: unknown, options: PublishOptions = {}): MaybePromise<PublishResult> {
-    if (this.#closed) throw new TypeError('the pub/sub engine is closed');
+    if (this.#closed) throw new InvalidStateError('the pub/sub engine is closed', ErrorCode.PUBSUB_CLOSED);
     if (!isValidTopic(topicName)) throw new TypeError(`invalid topic name: ${JSON.stringify(String(topicName).slice(0, 64))}`);
     const message = new TopicMessage(topicName, data, options);
     message.except = options.except;
@@ -316,7 +320,7 @@ export class PubSub<F extends PreparedFrame = PreparedFrame> implements AdapterN
   #closeSlow(sub: Subscriber): void {
     this.unsubscribeAll(sub);
     try {
-      sub.close(1008, 'slow consumer');
+      sub.close(CloseCode.PolicyViolation, 'slow consumer');
     } catch (error) {
       this.#onError(error);
     }

@@ -4,13 +4,16 @@
  * @packageDocumentation
  */
 
+import { ParleyError } from '../protocol/errors.js';
+
 /** Codes an application may send: 1–64 characters of `A–Z 0–9 _`, like the protocol's own. */
 const APP_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
-/** Thrown (or rejected) by a `requests` handler: the client gets `err` with this code and message. */
-export class RealtimeError extends Error {
-  /** Stable code for programs. */
-  readonly code: string;
+/**
+ * Thrown (or rejected) by a `requests` handler: the client gets `err` with this code and message.
+ * A {@link ParleyError} whose code is the application's own (or a real-time protocol code).
+ */
+export class RealtimeError extends ParleyError {
 
   /**
    * @param code - `A–Z 0–9 _`, starting with a letter, at most 64 characters
@@ -18,9 +21,7 @@ export class RealtimeError extends Error {
    * @throws TypeError for a code of another form
    */
   constructor(code: string, message: string) {
-    super(message.slice(0, 1000));
     if (typeof code !== 'string' || !APP_CODE.test(code)) throw new TypeError(`RealtimeError code must match ${String(APP_CODE)}`);
-    this.name = 'RealtimeError';
-    this.code = code;
+    super(code, message.slice(0, 1000));
   }
 }

@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 import { Buffer } from 'node:buffer';
+import { CloseCode } from '../protocol/constants.js';
 import type { PreparedMessage } from '../node/prepared-message.js';
 import {
   EnvelopeError,
@@ -244,7 +245,7 @@ export class RealtimeSession<W extends SessionSocket> implements Subscriber {
     const e = error instanceof EnvelopeError ? error : new EnvelopeError('BAD_ENVELOPE', 'malformed envelope');
     this.#error(e.id, e.code, e.message);
     if (++this.#malformedInARow >= MAX_MALFORMED_IN_A_ROW && this.#ws.readyState === OPEN) {
-      this.#ws.close(1008, 'too many malformed envelopes');
+      this.#ws.close(CloseCode.PolicyViolation, 'too many malformed envelopes');
     }
   }
 

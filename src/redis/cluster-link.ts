@@ -23,7 +23,7 @@ import { Buffer } from 'node:buffer';
 import { createCluster, RESP_TYPES } from 'redis';
 import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
 import { CLUSTER_SCRIPTS } from './cluster-scripts.js';
-import { CommandTimeoutError } from './connection.js';
+import { ErrorCode, ParleyError } from '../protocol/index.js';
 import type { HealthListener, RedisAdapterCounters, RedisLogger } from './health.js';
 import type { ChannelListener, Link } from './link.js';
 import type { Script } from './scripts.js';
@@ -49,7 +49,7 @@ const STRINGS = {} as const;
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CommandTimeoutError(ms)), ms);
+    timer = setTimeout(() => reject(new ParleyError(ErrorCode.REDIS_TIMEOUT, `Redis did not answer within ${ms} ms`)), ms);
   });
   promise.catch(() => {});
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

@@ -8,6 +8,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createClient, RESP_TYPES } from 'redis';
+import { ErrorCode, ParleyError } from '../protocol/index.js';
 import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
 import type { HealthListener, RedisAdapterCounters, RedisLogger } from './health.js';
 import type { ChannelListener, Link } from './link.js';
@@ -44,14 +45,6 @@ export interface LinkOptions {
   counters: RedisAdapterCounters;
 }
 
-/** A command Redis did not answer within the command timeout (it may still run it later). */
-export class CommandTimeoutError extends Error {
-  /** @param ms - the timeout */
-  constructor(ms: number) {
-    super(`Redis did not answer within ${ms} ms`);
-    this.name = 'CommandTimeoutError';
-  }
-}
 
 const BUFFERS = { [RESP_TYPES.BLOB_STRING]: Buffer } as const;
 const STRINGS = {} as const;
@@ -142,7 +135,7 @@ export class RedisLink implements Link {
     // A probe started by a 'ready' event may have run before the other connection was up.
     await this.#probe();
     if (!this.#healthy) await this.#probe();
-    if (!this.#healthy) throw new Error(`Redis is not answering: ${this.#reason}`);
+    if (!this.#healthy) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, `Redis is not answering: ${this.#reason}`);
     this.#probeTimer = setInterval(() => void this.#probe(), this.#options.healthCheckIntervalMs);
     this.#probeTimer.unref();
   }
@@ -167,13 +160,14 @@ export class RedisLink implements Link {
    */
   async command(args: ReadonlyArray<string | Buffer>, buffers = false): Promise<unknown> {
     const cmd = this.#cmd;
-    if (cmd === undefined || this.#closed) throw new Error('the Redis adapter is not connected');
+    if (cmd === undefined || this.#closed) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected');
     const ms = this.#options.commandTimeoutMs;
     // An explicit type mapping either way: an application's client may map replies its own way.
     const sent = cmd.sendCommand(args, { timeout: ms, typeMapping: buffers ? BUFFERS : STRINGS });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CommandTimeoutError(ms)), ms);
+      // ERR_REDIS_TIMEOUT: Redis did not answer in time (it may still run the command later).
+      timer = setTimeout(() => reject(new ParleyError(ErrorCode.REDIS_TIMEOUT, `Redis did not answer within ${ms} ms`)), ms);
     });
     try {
       return await Promise.race([sent, timeout]);
@@ -182,7 +176,7 @@ export class RedisLink implements Link {
       // A late answer or failure of a timed-out command has no one left to hear it.
       sent.catch(() => {});
       // A reply Redis gave (an error reply) says nothing about reachability; a timeout does.
-      if (error instanceof Error && (error instanceof CommandTimeoutError || error.name === 'TimeoutError')) this.#set('command', false, 'a command timed out');
+      if (error instanceof Error && ((error instanceof ParleyError && error.code === ErrorCode.REDIS_TIMEOUT) || error.name === 'TimeoutError')) this.#set('command', false, 'a command timed out');
       throw error;
     } finally {
       clearTimeout(timer);
@@ -192,7 +186,7 @@ export class RedisLink implements Link {
   /** Subscribes to a channel (in buffer mode). */
   subscribe(channel: string, listener: ChannelListener): Promise<void> {
     const sub = this.#sub;
-    if (sub === undefined || this.#closed) return Promise.reject(new Error('the Redis adapter is not connected'));
+    if (sub === undefined || this.#closed) return Promise.reject(new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected'));
     try {
       return sub.subscribe(channel, listener, true);
     } catch (error) {

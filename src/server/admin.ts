@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from './static-files.js';
-import { WebSocketServer, type WebSocket } from '../index.js';
+import { CloseCode, WebSocketServer, type WebSocket } from '../index.js';
 import type { Logger } from 'pino';
 import { directSockets, sameOrigin, type AppSockets } from './app.js';
 
@@ -121,7 +121,7 @@ export class AdminPage {
     }
     // The key comes in the first message: browsers cannot set headers on a WebSocket, and a
     // query parameter would end up in access logs.
-    const timer = setTimeout(() => ws.close(1008, 'admin key required'), 5000);
+    const timer = setTimeout(() => ws.close(CloseCode.PolicyViolation, 'admin key required'), 5000);
     ws.once('message', (data) => {
       clearTimeout(timer);
       let key: unknown;
@@ -132,7 +132,7 @@ export class AdminPage {
       }
       if (!keyMatches(key, keys)) {
         log.warn({ event: 'admin_denied' }, 'admin page: wrong key');
-        ws.close(1008, 'wrong admin key');
+        ws.close(CloseCode.PolicyViolation, 'wrong admin key');
         return;
       }
       admit();

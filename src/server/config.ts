@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isSetting, setting, type ConfigOf, type Setting, type SettingGroup } from './setting.js';
+import { ErrorCode, ParleyError } from '../protocol/index.js';
 
 const { port, string, list, boolean, autoBoolean, int, number, oneOf, closeCode, hops } = setting;
 
@@ -153,14 +154,17 @@ function flatten(group: SettingGroup, prefix: string, out: SettingSpec[]): Setti
 /** Every setting of {@link SCHEMA} with its path, in the table's order. */
 export const SETTINGS: readonly SettingSpec[] = flatten(SCHEMA, '', []);
 
-/** A configuration that cannot be used: every problem found, each naming its setting and source. */
-export class ConfigError extends Error {
+/**
+ * A configuration that cannot be used (code `ERR_CONFIG_INVALID`): every problem found, each
+ * naming its setting and source. A class of its own because the caller reacts to it apart: the
+ * CLI prints `problems` and exits with status 2.
+ */
+export class ConfigError extends ParleyError {
   /** One line per problem. */
   readonly problems: readonly string[];
   /** @param problems - one line each */
   constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
+    super(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  ${problems.join('\n  ')}`);
     this.problems = problems;
   }
 }

@@ -4,12 +4,14 @@
  * @packageDocumentation
  */
 
+import { CloseCode } from '../protocol/constants.js';
+
 /** Close codes and HTTP statuses the server uses, in one place for the docs and the tests. */
 export const LimitCode = {
   /** Message rate exceeded, or any other policy: close 1008 (RFC 6455 §7.4.1). */
-  policy: 1008,
+  policy: CloseCode.PolicyViolation,
   /** Message larger than `limits.maxMessageBytes`: close 1009. */
-  tooBig: 1009,
+  tooBig: CloseCode.MessageTooBig,
   /** Handshake refused because `limits.maxConnections` are open: HTTP 503 with Retry-After. */
   fullStatus: 503,
   /** Handshake refused because the address opens connections too fast: HTTP 429 with Retry-After. */

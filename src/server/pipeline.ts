@@ -21,6 +21,7 @@ import type { WebSocket, WebSocketServer } from '../index.js';
 import type { WebSocketServer as NodeWebSocketServer } from '../node/index.js';
 import { refuseUpgrade } from '../node/refuse-upgrade.js';
 import { requestPath } from '../node/request-path.js';
+import { CloseCode, ErrorCode } from '../protocol/index.js';
 import type { AppSockets } from './app.js';
 import type { ServerConfig } from './config.js';
 import { connectionClass, type ServerConnection } from './connection.js';
@@ -140,7 +141,7 @@ export class ConnectionPipeline {
         // A server not built with the pipeline's class would escape the message rate and the
         // counts: refuse its connections rather than serve them unlimited.
         log.error({ endpoint }, 'endpoint server lacks the pipeline\'s WebSocket class: connection closed');
-        ws.close(1011);
+        ws.close(CloseCode.InternalError);
         return;
       }
       const conn = ws as ServerConnection;
@@ -158,7 +159,7 @@ export class ConnectionPipeline {
         onOpen(conn, req);
       } catch (error) {
         log.error({ err: error, conn: conn.connectionId, endpoint }, 'connection setup failed: closing with 1011');
-        conn.close(1011, 'internal error');
+        conn.close(CloseCode.InternalError, 'internal error');
       }
     });
   }
@@ -213,7 +214,7 @@ export class ConnectionPipeline {
     const clog = log.child({ conn: ws.connectionId });
     clog.info({ user: ws.realtimeUser, ip: ws.address, endpoint: ws.endpoint, protocol: ws.protocol || 'plain', url: redactUrl(req.url) }, 'connection opened');
     ws.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'ERR_WS_MESSAGE_TOO_BIG') metrics.limitCloses.inc({ limit: 'message_size' });
+      if (error.code === ErrorCode.UNSUPPORTED_MESSAGE_LENGTH) metrics.limitCloses.inc({ limit: 'message_size' });
       clog.debug({ err: error.message, code: error.code }, 'connection error');
     });
     ws.once('close', (code: number) => {

@@ -11,6 +11,7 @@
 import type { DestinationStream, Logger } from 'pino';
 import type { ClusterAdapter, WebSocketServer } from '../index.js';
 import { loadAdapter } from './adapter-loader.js';
+import { CloseCode } from '../protocol/index.js';
 import { AdminPage } from './admin.js';
 import { adminSnapshots } from './admin-snapshot.js';
 import type { AppFactory, ParleyApp } from './app.js';
@@ -155,8 +156,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     listenAddress = await listen(server, config.port, config.host, config.tls.cert !== '');
   } catch (error) {
     // Nothing may stay open after a failed start (an app that failed to start, a port in use).
-    admin?.close(1001);
-    await apps.close(1001);
+    admin?.close(CloseCode.GoingAway);
+    await apps.close(CloseCode.GoingAway);
     ws.close();
     await adapter.close();
     throw error;

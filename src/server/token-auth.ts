@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type * as http from 'node:http';
 import { jwtVerify, errors as joseErrors } from 'jose';
 import { splitTarget } from '../node/request-path.js';
+import { ErrorCode, HandshakeError } from '../protocol/index.js';
 import type { ServerConfig } from './config.js';
 import { USER_TOPIC_PREFIX, userTopic } from './user-topic.js';
 
@@ -33,14 +34,14 @@ export interface Identity {
 /** Why a handshake was refused: a metric label and a log field, never sent to the client. */
 export type AuthFailure = 'missing_token' | 'expired' | 'bad_signature' | 'malformed' | 'bad_claims' | 'alg_not_allowed';
 
-/** A refused handshake: `status` is the HTTP answer (401). */
-export class AuthError extends Error {
-  /** HTTP status for the handshake answer. */
-  readonly status = 401;
+/**
+ * A refused handshake: a {@link HandshakeError} with code `ERR_AUTH_FAILED` and `status` 401;
+ * `reason` says why, for the metrics and the log.
+ */
+export class AuthError extends HandshakeError {
   /** @param reason - why (for metrics and logs) */
   constructor(readonly reason: AuthFailure) {
-    super(`authentication failed: ${reason}`);
-    this.name = 'AuthError';
+    super(`authentication failed: ${reason}`, 401, ErrorCode.AUTH_FAILED);
   }
 }
 

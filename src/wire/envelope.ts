@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 
+import { ParleyError } from '../protocol/errors.js';
+
 /** The subprotocol name that turns the real-time protocol on. */
 export const REALTIME_SUBPROTOCOL = 'parley.v1';
 
@@ -71,17 +73,18 @@ export type ServerEnvelope =
   | { t: 'pres'; topic: string; event: 'join' | 'leave'; member: PresenceMember }
   | { t: 'gap'; topic: string };
 
-/** A decoding failure with the protocol error code to answer it with. */
-export class EnvelopeError extends Error {
+/**
+ * A decoding failure: a {@link ParleyError} whose code is the real-time protocol code to answer it
+ * with, and the request id when it could be read.
+ */
+export class EnvelopeError extends ParleyError {
   /** Stable code, one of {@link RealtimeErrorCode}. */
-  readonly code: RealtimeErrorCode;
+  declare readonly code: RealtimeErrorCode;
   /** The request id, when it could be read before the failure. */
   readonly id: EnvelopeId | undefined;
   /** @param code - protocol error code @param message - for people @param id - request id if known */
   constructor(code: RealtimeErrorCode, message: string, id?: EnvelopeId) {
-    super(message);
-    this.name = 'EnvelopeError';
-    this.code = code;
+    super(code, message);
     this.id = id;
   }
 }

@@ -232,7 +232,8 @@ function pageServer(): http.Server {
       res.end(PAGE);
       return;
     }
-    const allowed = /^\/dist\/src\/client\/[a-z-]+\.js$/.test(path) || path === '/dist/src/wire/envelope.js';
+    // The client and the browser-safe modules it imports: the envelope codec and the error model.
+    const allowed = /^\/dist\/src\/client\/[a-z-]+\.js$/.test(path) || ['/dist/src/wire/envelope.js', '/dist/src/protocol/errors.js', '/dist/src/protocol/constants.js'].includes(path);
     if (!allowed) {
       res.writeHead(404).end();
       return;

@@ -51,7 +51,7 @@ void test('request timeout rejects with code TIMEOUT (queued or in flight); a la
   const inflight = client.request('m', 2, { timeout: 50 });
   const id = latest().last('req').id as string;
   clock.advance(50);
-  await assert.rejects(inflight, (e: { code: string; name: string }) => e.code === 'TIMEOUT' && e.name === 'ParleyClientError');
+  await assert.rejects(inflight, (e: { code: string; name: string }) => e.code === 'TIMEOUT' && e.name === 'ParleyError');
   latest().deliver({ t: 'res', id, data: 'late' });
   client.close();
 });

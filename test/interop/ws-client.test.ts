@@ -338,7 +338,7 @@ void describe('Parley server ↔ ws client: closing', () => {
     client.send(Buffer.alloc(1024)); // at the limit: accepted
     client.send(Buffer.alloc(1025));
     assert.equal((await atClient)[0], 1009);
-    assert.equal((await serverError)[0].code, 'ERR_WS_MESSAGE_TOO_BIG');
+    assert.equal((await serverError)[0].code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
     assert.equal((await atServer)[0], 1006, 'as with a ws server: the echoed close frame is not read after the error');
   });
 

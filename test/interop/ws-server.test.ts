@@ -226,7 +226,7 @@ void describe('ws server ↔ Parley client: closing', () => {
     const clientError = waitEvent<[Error & { code?: string }]>(client, 'error');
     peer.send(Buffer.alloc(1001));
     assert.equal((await atServer)[0], 1009);
-    assert.equal((await clientError)[0].code, 'ERR_WS_MESSAGE_TOO_BIG');
+    assert.equal((await clientError)[0].code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
   });
 });
 

@@ -192,7 +192,7 @@ void describe('bad-input guide §16–§17: the limit applies while inflating; c
     try {
       await assert.rejects(decompress(c, payload), (e: unknown) => {
         assert.ok(e instanceof ProtocolError);
-        assert.equal(e.code, 'ERR_WS_MESSAGE_TOO_BIG');
+        assert.equal(e.code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
         assert.equal(e.closeCode, 1009);
         return true;
       });
@@ -215,7 +215,7 @@ void describe('bad-input guide §16–§17: the limit applies while inflating; c
     for (const isServer of [true, false]) {
       const c = codec(isServer, {}, MiB);
       try {
-        await assert.rejects(decompress(c, payload), { code: 'ERR_WS_MESSAGE_TOO_BIG', closeCode: 1009 });
+        await assert.rejects(decompress(c, payload), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', closeCode: 1009 });
       } finally {
         c.close();
       }
@@ -231,7 +231,7 @@ void describe('bad-input guide §16–§17: the limit applies while inflating; c
     const tooBig = codec(true, { clientNoContextTakeover: true }, limit);
     try {
       assert.equal((await decompress(ok, await compress(sender, exact))).length, limit);
-      await assert.rejects(decompress(tooBig, await compress(sender, over)), { code: 'ERR_WS_MESSAGE_TOO_BIG' });
+      await assert.rejects(decompress(tooBig, await compress(sender, over)), { code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' });
       // Incompressible data at the limit too.
       const random = randomBytes(limit);
       assert.equal((await decompress(ok, await compress(sender, random))).length, limit);

@@ -87,7 +87,7 @@ void describe('settings on live connections', () => {
     const closed = waitFor<[number]>(server, 'close');
     server.send(Buffer.alloc(1001));
     assert.equal((await closed)[0], 1009);
-    assert.equal((errors[0] as { code?: string } | undefined)?.code, 'ERR_WS_MESSAGE_TOO_BIG');
+    assert.equal((errors[0] as { code?: string } | undefined)?.code, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
   });
 
   void test('maxPayload 0 means no limit', async (t) => {

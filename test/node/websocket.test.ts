@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidStateError, WebSocket, WsCloseEvent, WsMessageEvent, type RawData, type WsEvent } from '../../src/index.js';
+import { ClosedError, CloseCode, InvalidStateError, WebSocket, WsCloseEvent, WsMessageEvent, type RawData, type WsEvent } from '../../src/index.js';
 import {
   OP,
   acceptByHand,
@@ -105,15 +105,19 @@ void describe('WebSocket send', () => {
     const whileClosing = await new Promise<Error | null | undefined>((resolve) => {
       assert.equal(client.send('x', resolve), false);
     });
-    assert.ok(isInvalidState(whileClosing));
-    assert.match(whileClosing!.message, /CLOSING/);
+    // Cut off by the close, not misuse: a ClosedError (ws's plain Error message; code ERR_WS_CLOSED).
+    assert.ok(whileClosing instanceof ClosedError && whileClosing.code === 'ERR_WS_CLOSED' && whileClosing.name === 'Error');
+    assert.match(whileClosing.message, /CLOSING/);
     await closed;
     const base = client.bufferedAmount;
     const afterClose = await new Promise<Error | null | undefined>((resolve) => {
       assert.equal(client.send('héllo', resolve), false);
     });
-    assert.ok(afterClose instanceof Error);
+    assert.ok(afterClose instanceof ClosedError);
     assert.match(afterClose.message, /CLOSED/);
+    // The close code and reason of the close handshake that ended the connection.
+    assert.equal(afterClose.closeCode, CloseCode.NoStatus);
+    assert.equal(afterClose.reason, '');
     assert.equal(client.bufferedAmount, base + 6);
     client.send(Buffer.alloc(10));
     assert.equal(client.bufferedAmount, base + 16);

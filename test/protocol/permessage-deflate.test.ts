@@ -249,7 +249,7 @@ void describe('Receiver: the wire limit of a compressed message (RFC 7692 with m
   const kinds = (events: Event[]): string[] => events.map((e) => (e.kind === 'error' ? e.code : e.kind));
 
   void test('an uncompressed message over maxPayload is refused at its header', () => {
-    assert.deepEqual(kinds(feed(buildFrame({ opcode: OP.BINARY, payload: new Uint8Array(max + 1) }), options)), ['ERR_WS_MESSAGE_TOO_BIG']);
+    assert.deepEqual(kinds(feed(buildFrame({ opcode: OP.BINARY, payload: new Uint8Array(max + 1) }), options)), ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']);
   });
 
   void test('a compressed one may be a little larger on the wire (stored blocks), not much', () => {
@@ -257,10 +257,10 @@ void describe('Receiver: the wire limit of a compressed message (RFC 7692 with m
     const ok = feed(buildFrame({ opcode: OP.BINARY, rsv1: true, payload: new Uint8Array(slack) }), options);
     assert.deepEqual(kinds(ok), ['message']);
     assert.equal(ok[0]?.kind === 'message' && ok[0].compressed, true);
-    assert.deepEqual(kinds(feed(buildFrame({ opcode: OP.BINARY, rsv1: true, payload: new Uint8Array(slack + 1) }), options)), ['ERR_WS_MESSAGE_TOO_BIG']);
+    assert.deepEqual(kinds(feed(buildFrame({ opcode: OP.BINARY, rsv1: true, payload: new Uint8Array(slack + 1) }), options)), ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']);
     // Across fragments too: the continuation inherits the first frame's RSV1.
     const first = buildFrame({ opcode: OP.TEXT, rsv1: true, fin: false, payload: new Uint8Array(max) });
     const rest = buildFrame({ opcode: OP.CONT, payload: new Uint8Array(slack - max + 1) });
-    assert.deepEqual(kinds(feed(concat(first, rest), options)), ['ERR_WS_MESSAGE_TOO_BIG']);
+    assert.deepEqual(kinds(feed(concat(first, rest), options)), ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']);
   });
 });

@@ -150,39 +150,39 @@ void describe('RFC 6455 §5.2 base framing', () => {
 });
 
 void describe('RFC 6455 §5.1/§5.3 masking', () => {
-  void test('server role: unmasked data frame → ERR_WS_MASK_INVALID 1002, payload never delivered', () => {
+  void test('server role: unmasked data frame → WS_ERR_EXPECTED_MASK / WS_ERR_UNEXPECTED_MASK 1002, payload never delivered', () => {
     const { rec, rx } = makeReceiver(SERVER);
     rx.push(buildFrame({ opcode: OP.TEXT, payload: 'secret' }));
-    assertOnlyError(rec.events, E.MASK, 1002, rec);
+    assertOnlyError(rec.events, E.EXPECTED_MASK, 1002, rec);
   });
 
-  void test('client role: masked data frame → ERR_WS_MASK_INVALID 1002, payload never delivered', () => {
+  void test('client role: masked data frame → WS_ERR_EXPECTED_MASK / WS_ERR_UNEXPECTED_MASK 1002, payload never delivered', () => {
     const { rec, rx } = makeReceiver(CLIENT);
     rx.push(buildFrame({ opcode: OP.BINARY, payload: [1, 2, 3], mask: true }));
-    assertOnlyError(rec.events, E.MASK, 1002, rec);
+    assertOnlyError(rec.events, E.UNEXPECTED_MASK, 1002, rec);
   });
 
   void test('mask mismatch on control frames too', () => {
-    assertOnlyError(feed(buildFrame({ opcode: OP.PING, payload: 'p' }), SERVER), E.MASK, 1002);
-    assertOnlyError(feed(buildFrame({ opcode: OP.CLOSE, payload: [0x03, 0xe8], mask: true }), CLIENT), E.MASK, 1002);
+    assertOnlyError(feed(buildFrame({ opcode: OP.PING, payload: 'p' }), SERVER), E.EXPECTED_MASK, 1002);
+    assertOnlyError(feed(buildFrame({ opcode: OP.CLOSE, payload: [0x03, 0xe8], mask: true }), CLIENT), E.UNEXPECTED_MASK, 1002);
   });
 
   void test('mask mismatch is reported from the header alone', () => {
     for (const role of ROLES) {
       const rec = pushHeaderOnly({ opcode: OP.BINARY, mask: !role.mask }, 1000, role.opts);
-      assertOnlyError(rec.events, E.MASK, 1002);
+      assertOnlyError(rec.events, role.mask ? E.EXPECTED_MASK : E.UNEXPECTED_MASK, 1002);
     }
   });
 
   void test('nothing after a mask error is parsed', () => {
     const stream = concat(buildFrame({ opcode: OP.TEXT, payload: 'bad' }), buildFrame({ opcode: OP.TEXT, payload: 'good', mask: true }));
-    assertOnlyError(feed(stream, SERVER), E.MASK, 1002);
+    assertOnlyError(feed(stream, SERVER), E.EXPECTED_MASK, 1002);
   });
 
   void test('an all-zero masking key still counts as masked', () => {
     const frame = buildFrame({ opcode: OP.TEXT, payload: 'zero', mask: Uint8Array.of(0, 0, 0, 0) });
     assert.deepEqual(feed(frame, SERVER), [ev.text('zero')]);
-    assertOnlyError(feed(frame, CLIENT), E.MASK, 1002);
+    assertOnlyError(feed(frame, CLIENT), E.UNEXPECTED_MASK, 1002);
   });
 
   void test('random keys and lengths unmask correctly, fed whole and in random chunks', () => {
@@ -303,19 +303,19 @@ void describe('stream chunking (RFC 6455 §5.2: a frame may arrive in any number
 });
 
 void describe('RFC 6455 §5.2 reserved bits and opcodes', () => {
-  void test('RSV2 set → ERR_WS_RSV_INVALID 1002', () => {
-    assertOnlyError(feed(buildFrame({ opcode: OP.TEXT, payload: 'a', rsv2: true }), CLIENT), E.RSV, 1002);
-    assertOnlyError(feed(buildFrame({ opcode: OP.TEXT, payload: 'a', rsv2: true }), { expectMasked: false, allowRsv1: true }), E.RSV, 1002);
+  void test('RSV2 set → WS_ERR_UNEXPECTED_RSV_2_3 1002', () => {
+    assertOnlyError(feed(buildFrame({ opcode: OP.TEXT, payload: 'a', rsv2: true }), CLIENT), E.RSV23, 1002);
+    assertOnlyError(feed(buildFrame({ opcode: OP.TEXT, payload: 'a', rsv2: true }), { expectMasked: false, allowRsv1: true }), E.RSV23, 1002);
   });
 
-  void test('RSV3 set → ERR_WS_RSV_INVALID 1002', () => {
-    assertOnlyError(feed(buildFrame({ opcode: OP.BINARY, payload: 'a', rsv3: true, mask: true }), SERVER), E.RSV, 1002);
-    assertOnlyError(feed(buildFrame({ opcode: OP.PING, rsv3: true }), CLIENT), E.RSV, 1002);
+  void test('RSV3 set → WS_ERR_UNEXPECTED_RSV_2_3 1002', () => {
+    assertOnlyError(feed(buildFrame({ opcode: OP.BINARY, payload: 'a', rsv3: true, mask: true }), SERVER), E.RSV23, 1002);
+    assertOnlyError(feed(buildFrame({ opcode: OP.PING, rsv3: true }), CLIENT), E.RSV23, 1002);
   });
 
-  void test('RSV1 without allowRsv1 → ERR_WS_RSV_INVALID 1002', () => {
-    assertOnlyError(feed(buildFrame({ opcode: OP.TEXT, payload: 'a', rsv1: true }), CLIENT), E.RSV, 1002);
-    assertOnlyError(feed(buildFrame({ opcode: OP.BINARY, payload: 'a', rsv1: true }), { expectMasked: false, allowRsv1: false }), E.RSV, 1002);
+  void test('RSV1 without allowRsv1 → WS_ERR_UNEXPECTED_RSV_1 1002', () => {
+    assertOnlyError(feed(buildFrame({ opcode: OP.TEXT, payload: 'a', rsv1: true }), CLIENT), E.RSV1, 1002);
+    assertOnlyError(feed(buildFrame({ opcode: OP.BINARY, payload: 'a', rsv1: true }), { expectMasked: false, allowRsv1: false }), E.RSV1, 1002);
   });
 
   void test('RSV1 with allowRsv1 marks the message compressed, unvalidated', () => {
@@ -339,22 +339,22 @@ void describe('RFC 6455 §5.2 reserved bits and opcodes', () => {
     ]);
   });
 
-  void test('RSV1 on a control frame → ERR_WS_RSV_INVALID 1002 even with allowRsv1', () => {
+  void test('RSV1 on a control frame → WS_ERR_UNEXPECTED_RSV_1 1002 even with allowRsv1', () => {
     for (const opcode of [OP.PING, OP.PONG, OP.CLOSE]) {
-      assertOnlyError(feed(buildFrame({ opcode, rsv1: true }), { expectMasked: false, allowRsv1: true }), E.RSV, 1002);
+      assertOnlyError(feed(buildFrame({ opcode, rsv1: true }), { expectMasked: false, allowRsv1: true }), E.RSV1, 1002);
     }
   });
 
-  void test('RSV1 on a continuation frame → ERR_WS_RSV_INVALID 1002 even with allowRsv1', () => {
+  void test('RSV1 on a continuation frame → WS_ERR_UNEXPECTED_RSV_1 1002 even with allowRsv1', () => {
     const stream = concat(
       buildFrame({ opcode: OP.TEXT, payload: [1], rsv1: true, fin: false }),
       buildFrame({ opcode: OP.CONT, payload: [2], rsv1: true }),
     );
-    assertOnlyError(feed(stream, { expectMasked: false, allowRsv1: true }), E.RSV, 1002);
+    assertOnlyError(feed(stream, { expectMasked: false, allowRsv1: true }), E.RSV1, 1002);
   });
 
   for (const opcode of [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]) {
-    void test(`reserved opcode 0x${opcode.toString(16)} → ERR_WS_OPCODE_INVALID 1002`, () => {
+    void test(`reserved opcode 0x${opcode.toString(16)} → WS_ERR_INVALID_OPCODE 1002`, () => {
       assertOnlyError(feed(buildFrame({ opcode, payload: 'x', mask: true }), SERVER), E.OPCODE, 1002);
       assertOnlyError(feed(buildFrame({ opcode }), CLIENT), E.OPCODE, 1002);
       // Also inside a fragmented message, and reported from the header alone.
@@ -506,21 +506,21 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
     assert.deepEqual(feed(stream, CLIENT), [ev.close(1001)]);
   });
 
-  void test('continuation with nothing to continue → ERR_WS_FRAGMENT_INVALID 1002', () => {
-    assertOnlyError(feed(buildFrame({ opcode: OP.CONT, payload: 'x' }), CLIENT), E.FRAGMENT, 1002);
-    assertOnlyError(feed(buildFrame({ opcode: OP.CONT, payload: 'x', fin: false, mask: true }), SERVER), E.FRAGMENT, 1002);
+  void test('continuation with nothing to continue → WS_ERR_INVALID_OPCODE 1002', () => {
+    assertOnlyError(feed(buildFrame({ opcode: OP.CONT, payload: 'x' }), CLIENT), E.OPCODE, 1002);
+    assertOnlyError(feed(buildFrame({ opcode: OP.CONT, payload: 'x', fin: false, mask: true }), SERVER), E.OPCODE, 1002);
   });
 
-  void test('continuation after a completed message → ERR_WS_FRAGMENT_INVALID 1002', () => {
+  void test('continuation after a completed message → WS_ERR_INVALID_OPCODE 1002', () => {
     const stream = concat(
       buildFrame({ opcode: OP.TEXT, payload: 'a', fin: false }),
       buildFrame({ opcode: OP.CONT, payload: 'b' }),
       buildFrame({ opcode: OP.CONT, payload: 'c' }),
     );
-    assert.deepEqual(feed(stream, CLIENT), [ev.text('ab'), ev.error(E.FRAGMENT, 1002)]);
+    assert.deepEqual(feed(stream, CLIENT), [ev.text('ab'), ev.error(E.OPCODE, 1002)]);
   });
 
-  void test('new text or binary frame inside a fragmented message → ERR_WS_FRAGMENT_INVALID 1002', () => {
+  void test('new text or binary frame inside a fragmented message → WS_ERR_INVALID_OPCODE 1002', () => {
     for (const first of [OP.TEXT, OP.BINARY]) {
       for (const second of [OP.TEXT, OP.BINARY]) {
         for (const fin of [true, false]) {
@@ -528,7 +528,7 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
             buildFrame({ opcode: first, payload: 'a', fin: false }),
             buildFrame({ opcode: second, payload: 'b', fin }),
           );
-          assertOnlyError(feed(stream, CLIENT), E.FRAGMENT, 1002);
+          assertOnlyError(feed(stream, CLIENT), E.OPCODE, 1002);
         }
       }
     }
@@ -536,7 +536,7 @@ void describe('RFC 6455 §5.4 fragmentation', () => {
 
   void test('the fragment error is reported from the header alone', () => {
     const rec = pushHeaderOnly({ opcode: OP.TEXT }, 5, CLIENT, [buildFrame({ opcode: OP.TEXT, payload: 'a', fin: false })]);
-    assertOnlyError(rec.events, E.FRAGMENT, 1002);
+    assertOnlyError(rec.events, E.OPCODE, 1002);
   });
 });
 
@@ -697,20 +697,20 @@ void describe('RFC 6455 §5.5 control frames', () => {
     assert.deepEqual(feed(buildFrame({ opcode: OP.PONG, payload: p }), CLIENT), [{ kind: 'pong', data: p }]);
   });
 
-  void test('control frame over 125 bytes → ERR_WS_CONTROL_FRAME_INVALID 1002, from the header alone', () => {
+  void test('control frame over 125 bytes → WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH 1002, from the header alone', () => {
     for (const opcode of [OP.PING, OP.PONG, OP.CLOSE]) {
-      assertOnlyError(feed(buildFrame({ opcode, payload: pattern(126) }), CLIENT), E.CONTROL, 1002);
-      assertOnlyError(pushHeaderOnly({ opcode, mask: true }, 126, SERVER).events, E.CONTROL, 1002);
-      assertOnlyError(pushHeaderOnly({ opcode }, 65536, CLIENT).events, E.CONTROL, 1002);
+      assertOnlyError(feed(buildFrame({ opcode, payload: pattern(126) }), CLIENT), E.CONTROL_LENGTH, 1002);
+      assertOnlyError(pushHeaderOnly({ opcode, mask: true }, 126, SERVER).events, E.CONTROL_LENGTH, 1002);
+      assertOnlyError(pushHeaderOnly({ opcode }, 65536, CLIENT).events, E.CONTROL_LENGTH, 1002);
       // A small length written in the 16-bit form still says 126 in the 7-bit field.
-      assertOnlyError(feed(buildFrame({ opcode, payload: [0x03, 0xe8], lengthForm: 16 }), CLIENT), E.CONTROL, 1002);
+      assertOnlyError(feed(buildFrame({ opcode, payload: [0x03, 0xe8], lengthForm: 16 }), CLIENT), E.CONTROL_LENGTH, 1002);
     }
   });
 
-  void test('fragmented control frame → ERR_WS_CONTROL_FRAME_INVALID 1002', () => {
+  void test('fragmented control frame → WS_ERR_EXPECTED_FIN 1002', () => {
     for (const opcode of [OP.PING, OP.PONG, OP.CLOSE]) {
-      assertOnlyError(feed(buildFrame({ opcode, payload: 'x', fin: false, mask: true }), SERVER), E.CONTROL, 1002);
-      assertOnlyError(feed(buildFrame({ opcode, fin: false }), CLIENT), E.CONTROL, 1002);
+      assertOnlyError(feed(buildFrame({ opcode, payload: 'x', fin: false, mask: true }), SERVER), E.FIN, 1002);
+      assertOnlyError(feed(buildFrame({ opcode, fin: false }), CLIENT), E.FIN, 1002);
     }
   });
 
@@ -743,14 +743,14 @@ void describe('RFC 6455 §5.5.1 close', () => {
     assert.equal(rx.stopped, true);
   });
 
-  void test('1-byte payload → ERR_WS_CLOSE_INVALID 1002', () => {
+  void test('1-byte payload → WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH 1002', () => {
     const { rec, rx } = makeReceiver(SERVER);
     rx.push(close([0x03], true));
-    assertOnlyError(rec.events, E.CLOSE, 1002, rec);
+    assertOnlyError(rec.events, E.CONTROL_LENGTH, 1002, rec);
   });
 
   for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535]) {
-    void test(`invalid close code ${code} → ERR_WS_CLOSE_INVALID 1002`, () => {
+    void test(`invalid close code ${code} → WS_ERR_INVALID_CLOSE_CODE 1002`, () => {
       assertOnlyError(feed(close(codeBytes(code)), CLIENT), E.CLOSE, 1002);
       assertOnlyError(feed(close([...codeBytes(code), 0x6f, 0x6b], true), SERVER), E.CLOSE, 1002);
     });
@@ -776,7 +776,7 @@ void describe('RFC 6455 §5.5.1 close', () => {
     ['truncated sequence', [0x61, 0xe2, 0x82]],
     ['byte FF', [0xff]],
   ] as const) {
-    void test(`reason with invalid UTF-8 (${label}) → ERR_WS_UTF8_INVALID 1007`, () => {
+    void test(`reason with invalid UTF-8 (${label}) → WS_ERR_INVALID_UTF8 1007`, () => {
       assertOnlyError(feed(close([...codeBytes(1000), ...bad]), CLIENT), E.UTF8, 1007);
       const fatal = new TextDecoder('utf-8', { fatal: true });
       const fast = (b: Uint8Array): boolean => {
@@ -816,7 +816,7 @@ void describe('RFC 6455 §5.5.1 close', () => {
 });
 
 void describe('RFC 6455 §5.2/§10.4 length limits', () => {
-  void test('64-bit length with the top bit set → ERR_WS_MESSAGE_TOO_BIG 1009 from the header alone, nothing allocated', () => {
+  void test('64-bit length with the top bit set → WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH 1009 from the header alone, nothing allocated', () => {
     for (const maxPayload of [0, 1024, undefined]) {
       let allocations = 0;
       const opts: ReceiverOptions = {
@@ -829,7 +829,7 @@ void describe('RFC 6455 §5.2/§10.4 length limits', () => {
       };
       const { rec, rx } = makeReceiver(opts);
       rx.push(buildHeader({ opcode: OP.BINARY, mask: true, declaredLength: 0x8000000000000000n }, 0));
-      assertOnlyError(rec.events, E.TOO_BIG, 1009, rec);
+      assertOnlyError(rec.events, E.LENGTH, 1009, rec);
       assert.equal(allocations, 0);
       rx.push(pattern(100));
       assert.equal(rec.events.length, 1, 'nothing parsed after the error');
@@ -837,8 +837,8 @@ void describe('RFC 6455 §5.2/§10.4 length limits', () => {
   });
 
   void test('64-bit length 2^64-1 and 2^53 are rejected; 2^53-1 passes the header check when unlimited', () => {
-    assertOnlyError(pushHeaderOnly({ opcode: OP.BINARY, declaredLength: 0xffffffffffffffffn }, 0, { expectMasked: false, maxPayload: 0 }).events, E.TOO_BIG, 1009);
-    assertOnlyError(pushHeaderOnly({ opcode: OP.BINARY, declaredLength: 2n ** 53n }, 0, { expectMasked: false, maxPayload: 0 }).events, E.TOO_BIG, 1009);
+    assertOnlyError(pushHeaderOnly({ opcode: OP.BINARY, declaredLength: 0xffffffffffffffffn }, 0, { expectMasked: false, maxPayload: 0 }).events, E.LENGTH, 1009);
+    assertOnlyError(pushHeaderOnly({ opcode: OP.BINARY, declaredLength: 2n ** 53n }, 0, { expectMasked: false, maxPayload: 0 }).events, E.LENGTH, 1009);
     const { rec, rx } = makeReceiver({ expectMasked: false, maxPayload: 0 });
     rx.push(buildHeader({ opcode: OP.BINARY, declaredLength: 2n ** 53n - 1n }, 0));
     rx.push(pattern(1000));
@@ -862,13 +862,13 @@ void describe('RFC 6455 §5.2/§10.4 length limits', () => {
     void test('64-bit length with the most significant bit set (RFC 6455 §5.2): refused at its 8th length byte', () => {
       const r = stoppedAfter([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4], { expectMasked: true, maxPayload: 0 });
       assert.equal(r.at, 10);
-      assertOnlyError(r.events, E.TOO_BIG, 1009);
+      assertOnlyError(r.events, E.LENGTH, 1009);
     });
 
     void test('64-bit length of 2^53 (too big for any limit): refused at its 8th length byte', () => {
       const r = stoppedAfter([0x82, 0xff, 0, 0x20, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4], { expectMasked: true, maxPayload: 0 });
       assert.equal(r.at, 10);
-      assertOnlyError(r.events, E.TOO_BIG, 1009);
+      assertOnlyError(r.events, E.LENGTH, 1009);
     });
 
     void test('a length over maxPayload, in each length form: refused at its last length byte', () => {
@@ -896,11 +896,11 @@ void describe('RFC 6455 §5.2/§10.4 length limits', () => {
     void test('a masked frame at a client (or another header error) is also refused before any key byte', () => {
       const r = stoppedAfter([0x82, 0xfe, 0x00, 0x10, 1, 2, 3, 4], { expectMasked: false });
       assert.equal(r.at, 4);
-      assertOnlyError(r.events, E.MASK, 1002);
+      assertOnlyError(r.events, E.UNEXPECTED_MASK, 1002);
     });
   });
 
-  void test('length over maxPayload → ERR_WS_MESSAGE_TOO_BIG 1009 right after the header', () => {
+  void test('length over maxPayload → WS_ERR_UNSUPPORTED_MESSAGE_LENGTH 1009 right after the header', () => {
     for (const [n, form] of [[101, 7], [1001, 16], [70000, 64]] as const) {
       const max = n - 1;
       const rec = pushHeaderOnly({ opcode: OP.TEXT, mask: true, lengthForm: form }, n, { expectMasked: true, maxPayload: max });
@@ -946,7 +946,7 @@ void describe('RFC 6455 §5.2/§10.4 length limits', () => {
     assert.deepEqual(feed(buildFrame({ opcode: OP.BINARY, payload: p }), { expectMasked: false, maxPayload: 0 }), [ev.binary(p)]);
   });
 
-  void test('maxFragments: exactly the limit is accepted, one more frame → ERR_WS_TOO_MANY_FRAGMENTS 1009', () => {
+  void test('maxFragments: exactly the limit is accepted, one more frame → WS_ERR_TOO_MANY_BUFFERED_PARTS 1009', () => {
     const build = (frames: number): Uint8Array[] => {
       const out: Uint8Array[] = [];
       for (let i = 0; i < frames; i++) {
@@ -1079,7 +1079,7 @@ void describe('RFC 6455 §8.1 UTF-8 in text messages', () => {
       ['truncated at message end (3-byte)', [0x61, 0xe2, 0x82]],
       ['truncated at message end (4-byte)', [0x61, 0xf0, 0x9f, 0x98]],
     ] as const) {
-      void test(`${name}: ${label} → ERR_WS_UTF8_INVALID 1007`, () => {
+      void test(`${name}: ${label} → WS_ERR_INVALID_UTF8 1007`, () => {
         const payload = bytes([0x61, 0x62, ...bad]);
         assertOnlyError(feed(buildFrame({ opcode: OP.TEXT, payload }), opts), E.UTF8, 1007);
         // Long enough for the fast path, with the bad bytes at the end.
@@ -1306,7 +1306,7 @@ void describe('flow control: pause() and resume()', () => {
     rx.push(buildFrame({ opcode: OP.TEXT, payload: 'b' })); // unmasked: error
     rx.push(buildFrame({ opcode: OP.TEXT, payload: 'c', mask: true }));
     rx.resume();
-    assert.deepEqual(rec.events, [ev.text('a'), ev.error(E.MASK, 1002)]);
+    assert.deepEqual(rec.events, [ev.text('a'), ev.error(E.EXPECTED_MASK, 1002)]);
     assert.equal(rx.queuedBytes, 0);
   });
 });

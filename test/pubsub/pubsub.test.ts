@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PubSub, type PublishResult, type SubscribeState } from '../../src/pubsub/pubsub.js';
 import { InMemoryAdapter } from '../../src/pubsub/adapter.js';
+import { InvalidStateError, ParleyError } from '../../src/protocol/errors.js';
 import { isPromise, type MaybePromise } from '../../src/pubsub/maybe-async.js';
 import { defaultFrameEncoder } from '../../src/protocol/prepared-frame.js';
 import { FakeSubscriber } from './fakes.js';
@@ -45,6 +46,12 @@ void describe('PubSub: publish and fan-out', () => {
     now(ps.publish('room', new Uint8Array([1])));
     assert.deepEqual(made.slice(2), [true, true], 'bytes: a binary envelope and a binary raw frame');
     for (const s of subs) assert.equal(s.frames.length, 2);
+  });
+
+  void test('a publish after close() is misuse: InvalidStateError ERR_PUBSUB_CLOSED, not a TypeError', () => {
+    const ps = engine();
+    ps.close();
+    assert.throws(() => ps.publish('room', 1), (e: unknown) => e instanceof InvalidStateError && e instanceof ParleyError && e.code === 'ERR_PUBSUB_CLOSED' && !(e instanceof TypeError));
   });
 
   void test('strings, bytes and JSON: raw frames keep the type; envelopes carry bytes as binary envelopes', (t) => {

@@ -38,7 +38,6 @@ export type RefEvent =
 const DATA_OPCODES = [0, 1, 2];
 const CONTROL_OPCODES = [8, 9, 10];
 const TWO_53 = 2n ** 53n;
-const TWO_63 = 2n ** 63n;
 
 /**
  * Decodes a whole byte stream as RFC 6455 §5 and the Receiver's documented limits say it must be
@@ -74,29 +73,26 @@ export function referenceDecode(input: Uint8Array, o: RefOptions): RefEvent[] {
 
     // Every rule this frame breaks; the Receiver must name one of them.
     const errors = new Set<string>();
-    if (rsv23) errors.add(E.RSV);
-    if (masked !== o.expectMasked) errors.add(E.MASK);
+    if (rsv23) errors.add(E.RSV23);
+    // RSV1 without permessage-deflate, on any frame (RFC 7692 §6).
+    if (rsv1 && !o.allowRsv1) errors.add(E.RSV1);
+    if (masked !== o.expectMasked) errors.add(o.expectMasked ? E.EXPECTED_MASK : E.UNEXPECTED_MASK);
     const isControl = opcode >= 8;
     if (!DATA_OPCODES.includes(opcode) && !CONTROL_OPCODES.includes(opcode)) errors.add(E.OPCODE);
     if (isControl) {
-      if (!fin) errors.add(E.CONTROL);
-      // §5.5: at most 125 bytes, so a control frame never uses the 16- or 64-bit length form.
-      if (len7 > 125) errors.add(E.CONTROL);
-      if (rsv1) errors.add(E.RSV);
+      if (!fin) errors.add(E.FIN);
+      // §5.5: at most 125 bytes, so a control frame never uses the 16- or 64-bit length form;
+      // §5.5.1: a close payload is empty or starts with a 2-byte code.
+      if (len7 > 125 || (opcode === 8 && len7 === 1)) errors.add(E.CONTROL_LENGTH);
+      if (rsv1) errors.add(E.RSV1);
     } else if (opcode === 0) {
-      if (msg === undefined) errors.add(E.FRAGMENT);
-      if (rsv1) errors.add(E.RSV);
+      if (msg === undefined) errors.add(E.OPCODE);
+      if (rsv1) errors.add(E.RSV1);
     } else if (opcode <= 2) {
-      if (msg !== undefined) errors.add(E.FRAGMENT);
-      if (rsv1 && !o.allowRsv1) errors.add(E.RSV);
+      if (msg !== undefined) errors.add(E.OPCODE);
     }
-    // §5.2: the most significant bit must be 0 (1002 or 1009); lengths from 2^53 are documented as 1009.
-    if (length >= TWO_63) {
-      errors.add(E.TOO_BIG);
-      errors.add(E.FRAME);
-    } else if (length >= TWO_53) {
-      errors.add(E.TOO_BIG);
-    }
+    // §5.2: the most significant bit must be 0; lengths from 2^53 are refused too (1009).
+    if (length >= TWO_53) errors.add(E.LENGTH);
     if (DATA_OPCODES.includes(opcode)) {
       const continuing = opcode === 0 ? msg : undefined;
       const compressed = opcode === 0 ? (msg?.compressed ?? false) : rsv1;
@@ -125,10 +121,6 @@ export function referenceDecode(input: Uint8Array, o: RefOptions): RefEvent[] {
       if (opcode === 9) out.push({ type: 'ping', data: show(payload) });
       else if (opcode === 10) out.push({ type: 'pong', data: show(payload) });
       else {
-        if (payload.length === 1) {
-          out.push({ type: 'error', codes: [E.CLOSE] });
-          return out;
-        }
         const codes: string[] = [];
         const code = payload.length >= 2 ? payload[0]! * 256 + payload[1]! : 1005;
         if (payload.length >= 2 && !refValidCloseCode(code)) codes.push(E.CLOSE);

@@ -4,7 +4,7 @@
  * context takeover. Oracle: Node's one-shot `zlib.inflateRawSync` with the same window and the
  * payload limit, and an independent zlib compressor for sequences. Every call must answer exactly
  * once, with the inflated bytes or a ProtocolError whose code is documented (1007
- * `ERR_WS_INFLATE_FAILED`, 1009 `ERR_WS_MESSAGE_TOO_BIG`); no exception may escape; the bytes
+ * `ERR_WS_INFLATE_FAILED`, 1009 `WS_ERR_UNSUPPORTED_MESSAGE_LENGTH`); no exception may escape; the bytes
  * zlib produces for one message never pass `maxPayload` by more than one output chunk (a spy on
  * `zlib.createInflateRaw` counts them), so a bomb is never inflated whole.
  */

@@ -4,7 +4,7 @@
  * the page keeps the newest by `rev`. Bids go as `bid` requests with an idempotency key that
  * stays the same across retries, so a bid resent after a reconnect is applied once.
  */
-import type { ParleyClientError } from '../../../client/index.js';
+import type { ParleyError } from '../../../client/index.js';
 import type { Connection } from './connection.js';
 import { h, lotImage, money, moneyInput, newKey, parseMoney, replace } from './dom.js';
 import type { BidReceipt, LotView } from './types.js';
@@ -91,7 +91,7 @@ export function renderLot(root: HTMLElement, conn: Connection, id: number, host:
           say(`Your bid of ${money(receipt.bid.amount)} is the highest.`, 'ok');
           return;
         } catch (error) {
-          const e = error as ParleyClientError;
+          const e = error as ParleyError;
           if ((e.code === 'TIMEOUT' || e.code === 'CONNECTION') && attempt < 4) {
             say('The connection is slow; still trying to place your bid…', 'info');
             continue;

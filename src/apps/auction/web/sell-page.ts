@@ -2,7 +2,7 @@
  * The seller's page: a form for a new lot (title, description, image, prices, duration), sent
  * as a `createLot` request. The end time is computed on the server's clock.
  */
-import type { ParleyClientError } from '../../../client/index.js';
+import type { ParleyError } from '../../../client/index.js';
 import type { Connection } from './connection.js';
 import { h, parseMoney, replace } from './dom.js';
 import type { PageHost } from './lot-page.js';
@@ -80,7 +80,7 @@ export function renderSell(root: HTMLElement, conn: Connection, host: PageHost &
     say('Creating your lot…', 'info');
     conn.client.request<LotView>('createLot', input).then((lot) => {
       host.go(`lots/${lot.id}`);
-    }, (error: ParleyClientError) => {
+    }, (error: ParleyError) => {
       submit.disabled = false;
       const field = /^(\w+):/.exec(error.message)?.[1];
       const target = { title, description, image: url, startingPrice: start, increment, reserve, endsAt: duration }[field ?? ''] as HTMLElement | undefined;

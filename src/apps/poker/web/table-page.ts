@@ -4,7 +4,7 @@
  * clock, and below it the viewer's controls. Public state comes from the table topic; the
  * viewer's own cards from their private topic.
  */
-import { ParleyClientError, type ParleyClient, type Subscription } from '../../../client/index.js';
+import { ParleyError, type ParleyClient, type Subscription } from '../../../client/index.js';
 import { ActionBar } from './action-bar.js';
 import { announce, describeEvent } from './announce.js';
 import { faceDown, faceUp, speakCards } from './cards.js';
@@ -360,7 +360,7 @@ export class TablePage {
       await this.#client.request(method, data);
       return true;
     } catch (error) {
-      this.#alert.textContent = error instanceof ParleyClientError ? error.message : 'Something went wrong.';
+      this.#alert.textContent = error instanceof ParleyError ? error.message : 'Something went wrong.';
       return false;
     }
   }
