@@ -17,6 +17,8 @@ export interface ServerConfig {
   dataDir: string;
   /** Hosted apps by name, each mounted at `/<name>`. */
   apps: string[];
+  /** Server processes sharing the port (1: this process alone; 'auto': one per core). docs/operations.md, "Workers". */
+  workers: number | 'auto';
   /**
    * Proxies in front of the server that append to `X-Forwarded-For` (behind a reverse proxy only):
    * false or 0 none, true one, a number that many. The client address is the entry that many
@@ -116,7 +118,7 @@ export interface ServerConfig {
   };
 }
 
-type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'number' | 'enum' | 'close-code' | 'hops';
+type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'int-or-auto' | 'number' | 'enum' | 'close-code' | 'hops';
 
 /** One setting: where it lives in {@link ServerConfig} and how it is spelled elsewhere. */
 export interface SettingSpec {
@@ -146,6 +148,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('port', 'port', 8080, 'PARLEY_PORT', 'port', 'TCP port (0 picks a free one)'),
   S('host', 'string', '127.0.0.1', 'PARLEY_HOST', 'host', 'address to bind (0.0.0.0 or :: for every interface)'),
   S('dataDir', 'string', './data', 'PARLEY_DATA_DIR', 'data-dir', 'directory for the apps\' durable state (one subdirectory per app)'),
+  S('workers', 'int-or-auto', 1, 'PARLEY_WORKERS', 'workers', 'server processes sharing the port: a number, or auto (one per core)', { min: 1 }),
   S('apps', 'list', [], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
   S('trustProxy', 'hops', false, 'PARLEY_TRUST_PROXY', 'trust-proxy', 'proxies in front that append to X-Forwarded-For: false, true (one) or a number; the client address is that many entries from the right'),
   S('ws.origins', 'list', [], 'PARLEY_ORIGINS', 'origins', 'allowed Origin values for /ws, comma-separated (empty: any)'),
@@ -293,6 +296,7 @@ function convert(spec: SettingSpec, raw: unknown, fromText: boolean): { value: u
       return (r.value as number) >= 0 && (r.value as number) <= 65535 ? r : { error: 'must be an integer from 0 to 65535' };
     }
     case 'int': return numeric(true);
+    case 'int-or-auto': return raw === 'auto' ? { value: 'auto' } : numeric(true);
     case 'number': return numeric(false);
     case 'boolean': return bool();
     case 'auto-boolean':

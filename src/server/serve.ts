@@ -58,6 +58,12 @@ export interface StartOptions {
   adapter?: ClusterAdapter;
   /** Where log lines go (default stdout). */
   logDestination?: DestinationStream;
+  /**
+   * One of several worker processes (`--workers`, src/server/workers): its number, shown by
+   * `/healthz`, and whether it binds the port itself with SO_REUSEPORT (otherwise, in a cluster
+   * worker, node:cluster's primary hands it connections).
+   */
+  worker?: { id: number; reusePort: boolean };
 }
 
 /** Options of {@link ServerHandle.close}. */
@@ -289,7 +295,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     let route: string;
     if (path === '/healthz') {
       route = 'healthz';
-      json(res, 200, { status: 'ok', uptimeSec: Math.round((Date.now() - startedAt) / 1000) });
+      json(res, 200, { status: 'ok', uptimeSec: Math.round((Date.now() - startedAt) / 1000), ...(options.worker !== undefined ? { worker: options.worker.id, pid: process.pid } : {}) });
     } else if (path === '/readyz') {
       route = 'readyz';
       const healthy = adapterHealthy();
@@ -365,7 +371,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => {
+      const reusePort = options.worker?.reusePort === true ? { reusePort: true, exclusive: true } : {};
+      server.listen({ port: config.port, host: config.host, ...reusePort }, () => {
         server.removeListener('error', reject);
         resolve();
       });
