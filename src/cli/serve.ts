@@ -117,7 +117,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
   }
   const workers = workerCount(loaded.config);
   if (workers > 1) {
-    await superviseWorkers(loaded.config, workers, out);
+    await superviseWorkers(loaded.config, workers, out, err);
     return undefined;
   }
   let handle: ServerHandle;
@@ -161,13 +161,14 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
 /**
  * `parley serve --workers N` in the primary: starts the workers, prints where they listen, and
  * turns signals into a reload (SIGHUP) or a drain (SIGTERM, SIGINT). A worker that fails to start
- * has written its error to stderr; the primary then exits with status 1.
+ * has written its own error to stderr; the primary adds which worker, and exits with status 1.
  */
-async function superviseWorkers(config: LoadedConfig['config'], count: number, out: NodeJS.WritableStream): Promise<void> {
+async function superviseWorkers(config: LoadedConfig['config'], count: number, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
   let supervisor;
   try {
     supervisor = await startSupervisor(config, count);
-  } catch {
+  } catch (error) {
+    err.write(`parley serve: ${(error as Error).message}\n`);
     process.exitCode = 1;
     return;
   }

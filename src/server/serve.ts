@@ -399,6 +399,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const close = (closeOptions: CloseOptions = {}): Promise<DrainResult> => {
     closing ??= (async () => {
       shuttingDown = true;
+      // A worker stops taking connections at once: its siblings take them, and node:cluster's round
+      // robin must not hand it one it would then hold unanswered as it exits (src/server/workers).
+      if (options.worker !== undefined) server.close();
       const code = closeOptions.code ?? config.shutdown.closeCode;
       const timeoutMs = closeOptions.timeoutMs ?? config.shutdown.timeoutMs;
       log.info({ connections: connections.size, code, timeoutMs }, 'shutting down: draining connections');
