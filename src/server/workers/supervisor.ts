@@ -120,7 +120,7 @@ export async function startSupervisor(config: ServerConfig, count: number): Prom
     worker.on('message', (message: unknown) => {
       if (!isIpcMessage(message)) return;
       if (message.t === 'listening') {
-        const { port: p, url, wsUrl } = message as Extract<ControlMessage, { t: 'listening' }>;
+        const { port: p, url, wsUrl } = message;
         onListening({ port: p, url, wsUrl });
       }
       else sequencer?.handle(id, message as WorkerRequest);

@@ -54,7 +54,7 @@ export async function runWorker(config: ServerConfig, env: NodeJS.ProcessEnv = p
   };
   process.on('message', (message: unknown) => {
     if (!isIpcMessage(message)) return;
-    if (message.t === 'shutdown') stop((message as Extract<ControlMessage, { t: 'shutdown' }>).code);
+    if (message.t === 'shutdown') stop((message).code);
     else adapter?.receive(message as SequencerMessage);
   });
   // The primary is gone: nothing sequences publishes any more; drain so that clients move on.
