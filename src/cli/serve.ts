@@ -117,7 +117,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
   }
   const workers = workerCount(loaded.config);
   if (workers > 1) {
-    await superviseWorkers(loaded.config, workers, out, err);
+    await superviseWorkers(loaded.config, workers, out, err, loaded.sources.apps === 'default' && BUNDLED_APPS.size > 0);
     return undefined;
   }
   let handle: ServerHandle;
@@ -163,7 +163,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
  * turns signals into a reload (SIGHUP) or a drain (SIGTERM, SIGINT). A worker that fails to start
  * has written its own error to stderr; the primary adds which worker, and exits with status 1.
  */
-async function superviseWorkers(config: LoadedConfig['config'], count: number, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+async function superviseWorkers(config: LoadedConfig['config'], count: number, out: NodeJS.WritableStream, err: NodeJS.WritableStream, appsLeftOut: boolean): Promise<void> {
   let supervisor;
   try {
     supervisor = await startSupervisor(config, count);
@@ -174,6 +174,7 @@ async function superviseWorkers(config: LoadedConfig['config'], count: number, o
   }
   const { url, wsUrl } = supervisor.address;
   const lines = [`parley server listening on ${url}`, `  WebSocket  ${wsUrl}`, `  workers    ${count} (${supervisor.sharing}; bus: ${config.cluster.adapter === 'redis' ? 'Redis' : 'the primary process'}; SIGHUP reloads them one at a time)`];
+  if (appsLeftOut) lines.push('  apps       none: the bundled apps need one process (--workers 1)');
   if (config.admin.enabled) lines.push(`  admin      ${url}/admin`);
   if (config.metrics.enabled) lines.push(`  metrics    ${url}/metrics`);
   lines.push(`  health     ${url}/healthz  ${url}/readyz`);

@@ -410,6 +410,11 @@ void test('--workers: apps are left out unless asked for (then refused), and bad
   const zero = await run(['--workers', '0']);
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /workers must be at least 1, got "0" \(from flag --workers\)/);
+  // Not asked for: left out, and the banner says so.
+  const plain = spawn(process.execPath, [MAIN, 'serve', '--workers', '2', '--port', '0', '--log-level', 'silent']);
+  defer(t, () => { if (plain.exitCode === null) plain.kill('SIGKILL'); });
+  await watch(plain.stdout).waitFor(/^ {2}apps {7}none: the bundled apps need one process \(--workers 1\)$/m, 20_000);
+  plain.kill('SIGTERM');
   const printed = await run(['--print-config'], { PARLEY_WORKERS: 'auto' });
   assert.equal(printed.code, 0);
   const config = JSON.parse(printed.stdout) as { workers: unknown; apps: string[] };
