@@ -8,8 +8,11 @@
 import { BUNDLED_APPS } from '../apps/index.js';
 import { ConfigError, SETTINGS, loadConfig, readConfigFile, redactConfig, type LoadedConfig } from '../server/config.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
+import { startSupervisor } from '../server/workers/supervisor.js';
+import { isWorkerProcess, runWorker } from '../server/workers/worker.js';
 import { joinNegativeValues, usageErrorFrom } from './args.js';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
 /** Help text of `parley serve`, with every setting's flag. */
@@ -63,7 +66,18 @@ export function configFrom(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig
   const path = parsed.config ?? env.PARLEY_CONFIG;
   const file = path !== undefined && path !== '' ? readConfigFile(path) : undefined;
   const loaded = loadConfig({ file, env, flags: parsed.flags, defaults: { apps: [...BUNDLED_APPS.keys()] } });
+  if (workerCount(loaded.config) > 1 && loaded.config.apps.length > 0) {
+    // The bundled apps keep their state in one process (a table in memory, a locked data file):
+    // several workers would each have their own. By default they are left out; asked for, refused.
+    if (loaded.sources.apps !== 'default') throw new ConfigError([`apps ${JSON.stringify(loaded.config.apps.join(','))} (from ${loaded.sources.apps}) need a single process: with workers ${String(loaded.config.workers)} (from ${loaded.sources.workers ?? 'default'}) set apps to "" or workers to 1`]);
+    loaded.config.apps = [];
+  }
   return { ...loaded, print: parsed.print, help: parsed.help };
+}
+
+/** The number of server processes `workers` asks for (`auto`: one per core the process may use). */
+export function workerCount(config: { workers: number | 'auto' }): number {
+  return config.workers === 'auto' ? availableParallelism() : config.workers;
 }
 
 /**
@@ -91,6 +105,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
     for (const [path, source] of Object.entries(loaded.sources)) if (source !== 'default') err.write(`# ${path}: ${source}\n`);
     return undefined;
   }
+  if (isWorkerProcess()) return await runWorker(loaded.config);
   const { port, host, dataDir } = loaded.config;
   const wayOut = `start this one elsewhere with --port N (or PARLEY_PORT=N; 0 picks a free port)`;
   // The port first: a second server in the same folder would otherwise stop at the data
@@ -98,6 +113,11 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
   if (port !== 0 && await portTaken(port, host)) {
     err.write(`parley serve: port ${port} on ${host} is already in use (another parley serve?); ${wayOut}\n`);
     process.exitCode = 1;
+    return undefined;
+  }
+  const workers = workerCount(loaded.config);
+  if (workers > 1) {
+    await superviseWorkers(loaded.config, workers, out, err, loaded.sources.apps === 'default' && BUNDLED_APPS.size > 0);
     return undefined;
   }
   let handle: ServerHandle;
@@ -137,4 +157,39 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   return handle;
+}
+
+/**
+ * `parley serve --workers N` in the primary: starts the workers, prints where they listen, and
+ * turns signals into a reload (SIGHUP) or a drain (SIGTERM, SIGINT). A worker that fails to start
+ * has written its own error to stderr; the primary adds which worker, and exits with status 1.
+ */
+async function superviseWorkers(config: LoadedConfig['config'], count: number, out: NodeJS.WritableStream, err: NodeJS.WritableStream, appsLeftOut: boolean): Promise<void> {
+  let supervisor;
+  try {
+    supervisor = await startSupervisor(config, count);
+  } catch (error) {
+    err.write(`parley serve: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const { url, wsUrl } = supervisor.address;
+  const lines = [`parley server listening on ${url}`, `  WebSocket  ${wsUrl}`, `  workers    ${count} (${supervisor.sharing}; bus: ${config.cluster.adapter === 'redis' ? 'Redis' : 'the primary process'}; SIGHUP reloads them one at a time)`];
+  if (appsLeftOut) lines.push('  apps       none: the bundled apps need one process (--workers 1)');
+  if (config.admin.enabled) lines.push(`  admin      ${url}/admin`);
+  if (config.metrics.enabled) lines.push(`  metrics    ${url}/metrics`);
+  lines.push(`  health     ${url}/healthz  ${url}/readyz`);
+  out.write(lines.join('\n') + '\n');
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) process.exit(1);
+    supervisor.logger.info({ signal }, 'signal received');
+    void supervisor.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => {
+    supervisor.logger.info({ signal: 'SIGHUP' }, 'signal received');
+    void supervisor.reload();
+  });
 }

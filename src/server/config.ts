@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { isSetting, setting, type ConfigOf, type Setting, type SettingGroup } from './setting.js';
 import { ErrorCode, ParleyError } from '../protocol/index.js';
 
-const { port, string, list, boolean, autoBoolean, int, number, oneOf, closeCode, hops } = setting;
+const { port, string, list, boolean, autoBoolean, int, intOrAuto, number, oneOf, closeCode, hops } = setting;
 
 /**
  * Every setting of `parley serve`, in the order of the operator's guide: the one source of the
@@ -28,6 +28,8 @@ export const SCHEMA = {
   port: port(8080, 'PARLEY_PORT', 'port', 'TCP port (0 picks a free one)'),
   host: string('127.0.0.1', 'PARLEY_HOST', 'host', 'address to bind (0.0.0.0 or :: for every interface)'),
   dataDir: string('./data', 'PARLEY_DATA_DIR', 'data-dir', 'directory for the apps\' durable state (one subdirectory per app)'),
+  /** Server processes sharing the port (1: this process alone; 'auto': one per core). docs/operations.md, "Workers". */
+  workers: intOrAuto(1, 'PARLEY_WORKERS', 'workers', 'server processes sharing the port: a number, or auto (one per core)', { min: 1 }),
   /** Hosted apps by name, each mounted at `/<name>`. */
   apps: list([], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
   /**

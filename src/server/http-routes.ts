@@ -30,6 +30,8 @@ export interface RoutesOptions {
   connections: () => number;
   /** The cluster adapter's health; undefined when it cannot tell. */
   adapterHealthy: () => boolean | undefined;
+  /** In a worker of `parley serve --workers`: its number, shown by `/healthz` with the process id. */
+  worker?: number;
 }
 
 /** The server's request and upgrade handlers; each returns false for a path it does not serve. */
@@ -56,7 +58,7 @@ export function createRoutes(options: RoutesOptions): Routes {
     let route: string;
     if (path === '/healthz') {
       route = 'healthz';
-      json(res, 200, { status: 'ok', uptimeSec: Math.round((Date.now() - state.startedAt) / 1000) });
+      json(res, 200, { status: 'ok', uptimeSec: Math.round((Date.now() - state.startedAt) / 1000), ...(options.worker !== undefined ? { worker: options.worker, pid: process.pid } : {}) });
     } else if (path === '/readyz') {
       route = 'readyz';
       const ready = state.ready;

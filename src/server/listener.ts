@@ -48,11 +48,23 @@ export function createListener(config: Pick<ServerConfig, 'tls' | 'limits'>): ht
   return server;
 }
 
+/** How {@link listen} binds beyond the port and host. */
+export interface ListenOptions {
+  /**
+   * Bind the port with SO_REUSEPORT, beside other processes that do (a worker of `parley serve
+   * --workers`, src/server/workers; Node >= 22.12/23.1 on Linux or FreeBSD). It also binds in this
+   * process (`exclusive`): in a cluster worker, node:cluster's primary would otherwise own the
+   * socket and hand the connections over.
+   */
+  reusePort?: boolean;
+}
+
 /** Listens on `port` at `host` and resolves with the address. @throws Error such as EADDRINUSE */
-export async function listen(server: http.Server, port: number, host: string, tls: boolean): Promise<ListenAddress> {
+export async function listen(server: http.Server, port: number, host: string, tls: boolean, options: ListenOptions = {}): Promise<ListenAddress> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    const reusePort = options.reusePort === true ? { reusePort: true, exclusive: true } : {};
+    server.listen({ port, host, ...reusePort }, () => {
       server.removeListener('error', reject);
       resolve();
     });

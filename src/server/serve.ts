@@ -44,6 +44,13 @@ export interface StartOptions {
   adapter?: ClusterAdapter;
   /** Where log lines go (default stdout). */
   logDestination?: DestinationStream;
+  /**
+   * One of several worker processes (`--workers`, src/server/workers): its number, shown by
+   * `/healthz`, and whether it binds the port itself with SO_REUSEPORT (otherwise, in a cluster
+   * worker, node:cluster's primary hands it connections). A worker stops listening first when
+   * it shuts down.
+   */
+  worker?: { id: number; reusePort: boolean };
 }
 
 /** A running server. */
@@ -130,7 +137,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     metrics,
     disconnectUser: ws.disconnect,
   });
-  const routes = createRoutes({ config, state, metrics, log, api, admin, ws, connections: () => connections.size, adapterHealthy: adapter.healthy });
+  const routes = createRoutes({ config, state, metrics, log, api, admin, ws, connections: () => connections.size, adapterHealthy: adapter.healthy, ...(options.worker !== undefined ? { worker: options.worker.id } : {}) });
   const apps = hostedApps({ names: config.apps, factories, dataDir: config.dataDir, log, clientAddress: address, sockets: pipeline.appSockets() });
 
   // The app map is filled below; requests only arrive once the server listens.
@@ -147,13 +154,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     },
     stopParts: () => ws.close(),
     server,
+    stopListeningFirst: options.worker !== undefined,
     closeAdapter: () => adapter.close(),
   });
 
   let listenAddress: ListenAddress;
   try {
     await apps.start();
-    listenAddress = await listen(server, config.port, config.host, config.tls.cert !== '');
+    listenAddress = await listen(server, config.port, config.host, config.tls.cert !== '', { reusePort: options.worker?.reusePort === true });
   } catch (error) {
     // Nothing may stay open after a failed start (an app that failed to start, a port in use).
     admin?.close(CloseCode.GoingAway);

@@ -1,6 +1,6 @@
 /**
  * The graceful shutdown of a whole `parley serve`, in order: refuse new connections (the state
- * says shutting down, so the pipeline answers 503), drain every WebSocket with the shutdown code
+ * says shutting down, so the pipeline answers 503; a worker stops listening at once), drain every WebSocket with the shutdown code
  * (drainConnections, shutdown.ts) while the apps close theirs, stop the server's own parts, stop
  * listening, close the adapter the server owns. It runs once; later calls get the same result.
  * @packageDocumentation
@@ -32,6 +32,13 @@ export interface ShutdownParts {
   /** Stops what needs no drain once the connections are gone (the `/ws` server, the control channel). */
   stopParts: () => void;
   server: http.Server;
+  /**
+   * Stop listening at the first step rather than after the drain: a worker of `parley serve
+   * --workers` (its siblings take the new connections, and node:cluster's round robin must not
+   * hand it one it would hold unanswered as it exits, src/server/workers). A single server keeps
+   * listening so that it answers 503 and `/readyz` during the drain.
+   */
+  stopListeningFirst?: boolean;
   /** Closes the cluster adapter if the server owns it. */
   closeAdapter: () => Promise<void>;
 }
@@ -45,6 +52,7 @@ export function serverShutdown(parts: ShutdownParts): (options?: CloseOptions) =
   let closing: Promise<DrainResult> | undefined;
   const run = async (options: CloseOptions): Promise<DrainResult> => {
     state.shuttingDown = true;
+    if (parts.stopListeningFirst === true) server.close();
     const code = options.code ?? config.shutdown.closeCode;
     const timeoutMs = options.timeoutMs ?? config.shutdown.timeoutMs;
     log.info({ connections: parts.connections.size, code, timeoutMs }, 'shutting down: draining connections');

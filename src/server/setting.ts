@@ -15,7 +15,7 @@
  */
 
 /** How a setting's value is read and checked. */
-export type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'number' | 'enum' | 'close-code' | 'hops';
+export type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'int-or-auto' | 'number' | 'enum' | 'close-code' | 'hops';
 
 /** A converted value, or why the raw value cannot be used (the loader adds the setting and the source). */
 export type Parsed<T> = { value: T } | { error: string };
@@ -126,6 +126,14 @@ export const setting = {
   /** A whole number. */
   int: (def: number, env: string, flag: string, doc: string, options: NumberOptions = {}): Setting<number> =>
     make('int', def, env, flag, doc, (raw, fromText) => parseNumber(raw, fromText, true, options.min), options),
+  /** `auto` (the program picks, e.g. one per core) or a whole number. */
+  intOrAuto: (def: 'auto' | number, env: string, flag: string, doc: string, options: NumberOptions = {}): Setting<'auto' | number> =>
+    make<'auto' | number>('int-or-auto', def, env, flag, doc, (raw, fromText) => {
+      if (raw === 'auto') return { value: 'auto' };
+      const r = parseNumber(raw, fromText, true, options.min);
+      // A number below the minimum keeps parseNumber's reason; anything else was neither.
+      return 'error' in r && r.error === 'must be an integer' ? { error: 'must be auto or an integer' } : r;
+    }, options),
   /** Any finite number. */
   number: (def: number, env: string, flag: string, doc: string, options: NumberOptions = {}): Setting<number> =>
     make('number', def, env, flag, doc, (raw, fromText) => parseNumber(raw, fromText, false, options.min), options),

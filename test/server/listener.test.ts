@@ -1,12 +1,13 @@
 /**
  * The listening socket: the socket cap from `limits`, a bad request head answered as HTTP names
- * it, and the address once listening.
+ * it, the address once listening, and a port shared with SO_REUSEPORT (workers).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { defaultConfig } from '../../src/server/config.js';
 import { createListener, listen } from '../../src/server/listener.js';
+import { reusePortSupported } from '../../src/server/workers/supervisor.js';
 import { defer, waitFor } from './helpers.js';
 
 void test('maxConnections: limits.maxSockets, or maxConnections + 1024 when it is 0', () => {
@@ -38,5 +39,17 @@ void test('listen rejects with EADDRINUSE for a taken port', async (t) => {
   const first = createListener(defaultConfig());
   const { port } = await listen(first, 0, '127.0.0.1', false);
   defer(t, () => new Promise<void>((resolve) => first.close(() => resolve())));
+  await assert.rejects(listen(createListener(defaultConfig()), port, '127.0.0.1', false), /EADDRINUSE/);
+});
+
+void test('reusePort: two listeners bind one port side by side, where Node and the OS have SO_REUSEPORT', { skip: reusePortSupported() ? false : `Node ${process.versions.node} on ${process.platform} has no reusePort listen option (Node >= 22.12 or >= 23.1 on Linux or FreeBSD)` }, async (t) => {
+  const first = createListener(defaultConfig());
+  const { port } = await listen(first, 0, '127.0.0.1', false, { reusePort: true });
+  defer(t, () => new Promise<void>((resolve) => first.close(() => resolve())));
+  const second = createListener(defaultConfig());
+  const address = await listen(second, port, '127.0.0.1', false, { reusePort: true });
+  defer(t, () => new Promise<void>((resolve) => second.close(() => resolve())));
+  assert.equal(address.port, port);
+  // Without the option the port is still taken: the sharing is opt-in.
   await assert.rejects(listen(createListener(defaultConfig()), port, '127.0.0.1', false), /EADDRINUSE/);
 });

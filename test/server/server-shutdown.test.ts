@@ -4,8 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
 import * as net from 'node:net';
-import { serve, v1 } from './helpers.js';
+import { defaultConfig } from '../../src/server/config.js';
+import { createLogger } from '../../src/server/logger.js';
+import { serverShutdown } from '../../src/server/server-shutdown.js';
+import { ServerState } from '../../src/server/server-state.js';
+import { request, serve, v1 } from './helpers.js';
 
 void test('close() runs once: a second call gets the same result; the port is closed after it', async (t) => {
   const s = await serve(t, { apps: [] });
@@ -27,4 +32,42 @@ void test('close() runs once: a second call gets the same result; the port is cl
     socket.once('error', () => resolve(true));
   });
   assert.equal(refused, true, 'no longer listening');
+});
+
+void test('a worker stops listening at the first step, before the drain; a single server only after it', async (t) => {
+  const listeningDuringDrain = async (stopListeningFirst: boolean): Promise<boolean> => {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    t.after(() => { if (server.listening) server.close(); });
+    let seen: boolean | undefined;
+    const close = serverShutdown({
+      config: defaultConfig({ shutdown: { timeoutMs: 1000 } }),
+      state: new ServerState(() => true),
+      log: createLogger('silent'),
+      connections: new Set(),
+      closeClients: () => {
+        seen = server.listening;
+        return Promise.resolve();
+      },
+      stopParts: () => {},
+      server,
+      stopListeningFirst,
+      closeAdapter: () => Promise.resolve(),
+    });
+    await close();
+    assert.equal(server.listening, false, 'stopped at the end either way');
+    return seen!;
+  };
+  assert.equal(await listeningDuringDrain(true), false);
+  assert.equal(await listeningDuringDrain(false), true);
+});
+
+void test('/healthz of a worker names it and its process', async (t) => {
+  const s = await serve(t, { apps: [] }, { worker: { id: 7, reusePort: false } });
+  const body = (await request(s.port, 'GET', '/healthz')).json as { status: string; worker: number; pid: number };
+  assert.equal(body.status, 'ok');
+  assert.equal(body.worker, 7);
+  assert.equal(body.pid, process.pid);
+  const single = await serve(t, { apps: [] });
+  assert.equal('worker' in ((await request(single.port, 'GET', '/healthz')).json as object), false);
 });

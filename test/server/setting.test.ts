@@ -8,7 +8,7 @@ import { isSetting, setting } from '../../src/server/setting.js';
 
 const meta = ['PARLEY_X', 'x', 'doc'] as const;
 
-void test('numbers: text and JSON, integers, minimums, ports and close codes', () => {
+void test('numbers: text and JSON, integers, minimums, auto or an integer, ports and close codes', () => {
   const int = setting.int(5, ...meta, { min: 1 });
   assert.deepEqual(int.parse('12', true), { value: 12 });
   assert.deepEqual(int.parse(12, false), { value: 12 });
@@ -20,6 +20,13 @@ void test('numbers: text and JSON, integers, minimums, ports and close codes', (
   const port = setting.port(8080, ...meta);
   assert.deepEqual(port.parse('0', true), { value: 0 });
   assert.deepEqual(port.parse(65536, false), { error: 'must be an integer from 0 to 65535' });
+  const workers = setting.intOrAuto(1, ...meta, { min: 1 });
+  assert.deepEqual(workers.parse('auto', true), { value: 'auto' });
+  assert.deepEqual(workers.parse('auto', false), { value: 'auto' });
+  assert.deepEqual(workers.parse('4', true), { value: 4 });
+  assert.deepEqual(workers.parse('0', true), { error: 'must be at least 1' });
+  assert.deepEqual(workers.parse('many', true), { error: 'must be auto or an integer' });
+  assert.equal(workers.kind, 'int-or-auto');
   const code = setting.closeCode(1012, ...meta);
   assert.deepEqual(code.parse('1001', true), { value: 1001 });
   assert.deepEqual(code.parse(1000, false), { error: 'must be 1001 or 1012' });
