@@ -332,7 +332,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   const apps = new Map<string, ParleyApp>();
   // Each app's own adapter: its topics are out of reach of /ws and the HTTP API.
-  const appAdapters: InMemoryAdapter[] = [];
+  const appAdapters: ClusterAdapter[] = [];
   server.maxConnections = limits.maxSockets > 0 ? limits.maxSockets : limits.maxConnections + 1024;
   server.on('clientError', (error: Error & { code?: string }, socket) => {
     // The answer names the problem as HTTP does: a head too slow (408) or too large (431).
@@ -349,7 +349,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const dataDir = resolvePath(config.dataDir, name);
       mkdirSync(dataDir, { recursive: true });
       const alog = log.child({ app: name });
-      const appAdapter = new InMemoryAdapter();
+      // On Redis, an app's topics reach its clients on every server, under a prefix of the app's own.
+      const redis = config.cluster.adapter === 'redis' ? { url: config.cluster.redisUrl, keyPrefix: `${config.cluster.keyPrefix}apps:${name}:` } : undefined;
+      const appAdapter = redis !== undefined ? await loadRedisAdapter({ ...config.cluster, keyPrefix: `${redis.keyPrefix}topics:` }, log) : new InMemoryAdapter();
       appAdapters.push(appAdapter);
       const app = await factories.get(name)!({
         basePath: `/${name}`,
@@ -359,6 +361,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         log: (level, fields) => alog[level](fields, fields.msg),
         clientAddress: (req) => clientAddress(req, config.trustProxy),
         sockets: pipeline.appSockets(),
+        redis,
       });
       apps.set(`/${name}`, app);
     }
@@ -374,7 +377,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Nothing may stay open after a failed start (an app that failed to start, a port in use).
     admin?.close(1001);
     await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
-    for (const a of appAdapters) a.close();
+    await Promise.all(appAdapters.map((a) => a.close()));
     control.close();
     wss.close();
     wss.pubsub.close();
@@ -400,7 +403,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         drainConnections(connections, { code, reason: 'server shutting down', timeoutMs, spreadMs: config.shutdown.spreadMs }),
         ...[...apps.values()].map((app) => app.close(code).catch((error: unknown) => log.error({ err: error }, 'app failed to close'))),
       ]);
-      for (const a of appAdapters) a.close();
+      await Promise.all(appAdapters.map((a) => a.close()));
       control.close();
       wss.close();
       wss.pubsub.close();
