@@ -377,7 +377,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Nothing may stay open after a failed start (an app that failed to start, a port in use).
     admin?.close(1001);
     await Promise.all([...apps.values()].map((app) => app.close(1001).catch(() => {})));
-    await Promise.all(appAdapters.map((a) => a.close()));
+    await Promise.all(appAdapters.map(async (a) => a.close()));
     control.close();
     wss.close();
     wss.pubsub.close();
@@ -403,7 +403,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         drainConnections(connections, { code, reason: 'server shutting down', timeoutMs, spreadMs: config.shutdown.spreadMs }),
         ...[...apps.values()].map((app) => app.close(code).catch((error: unknown) => log.error({ err: error }, 'app failed to close'))),
       ]);
-      await Promise.all(appAdapters.map((a) => a.close()));
+      await Promise.all(appAdapters.map(async (a) => a.close()));
       control.close();
       wss.close();
       wss.pubsub.close();

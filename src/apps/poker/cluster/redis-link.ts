@@ -39,7 +39,7 @@ export async function connectRedis(url: string, onError: (error: unknown) => voi
   let mod: { createClient: (options: object) => Client };
   try {
     // Loaded here only: apps never depend on the client at import time (eslint.config.js).
-    mod = (await import('redis')) as unknown as typeof mod;
+    mod = await import('redis');
   } catch (error) {
     throw new Error('poker on several servers needs the redis package (npm install redis)', { cause: error });
   }
