@@ -1,6 +1,6 @@
 /**
  * Three real `parley serve` processes (the compiled CLI, port 0) hosting the poker app on the
- * shared Redis under a key prefix of the test's own; the first one started owns every table.
+ * shared Redis under a key prefix of the test's own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -63,24 +63,23 @@ export async function startNode(t: TestContext, keyPrefix: string): Promise<Poke
 }
 
 /**
- * Starts three nodes: the first alone (it takes every table before it listens), then two more.
- * The test's keys are deleted when it ends.
+ * Starts three nodes at once and lists first the one that owns `table` (each table goes to
+ * whichever server asked first). The test's keys are deleted when it ends.
  */
-export async function startCluster(t: TestContext, name: string): Promise<PokerCluster> {
+export async function startCluster(t: TestContext, name: string, table: string): Promise<PokerCluster> {
   const keyPrefix = uniquePrefix(name);
   t.after(() => deleteKeys(SHARED_REDIS_URL, keyPrefix));
-  const first = await startNode(t, keyPrefix);
-  const rest = await Promise.all([startNode(t, keyPrefix), startNode(t, keyPrefix)]);
+  const nodes = await Promise.all([0, 1, 2].map(() => startNode(t, keyPrefix)));
   const { createClient } = await import('redis');
   const client = createClient({ url: SHARED_REDIS_URL });
   client.on('error', () => {});
   await client.connect();
   t.after(() => client.destroy());
-  return {
-    keyPrefix,
-    nodes: [first, ...rest],
-    lease: (table) => client.get(`${keyPrefix}apps:poker:lease:${table}`),
-  };
+  const lease = (id: string): Promise<string | null> => client.get(`${keyPrefix}apps:poker:lease:${id}`);
+  // A server takes its tables before it listens: once all three listen, the table has its owner.
+  const owner = (await lease(table)) ?? '';
+  nodes.sort((x, y) => Number(owner.startsWith(`${y.child.pid}-`)) - Number(owner.startsWith(`${x.child.pid}-`)));
+  return { keyPrefix, nodes, lease };
 }
 
 /** Kills `node` with SIGKILL and waits until it is gone. */

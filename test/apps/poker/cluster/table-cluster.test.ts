@@ -75,9 +75,9 @@ function assertPrivate(player: Player, otherCards: string[], before = Infinity):
 void describe('poker on three servers', () => {
   void test('players on different servers play a hand to showdown through the table\u2019s owner', T, async (t) => {
     if (!(await needRedis(t))) return;
-    const cluster = await startCluster(t, 'poker-play');
+    const cluster = await startCluster(t, 'poker-play', TABLE);
     const [a, b, c] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0], typeof cluster.nodes[0]];
-    assert.match((await cluster.lease(TABLE)) ?? '', new RegExp(`^${a.child.pid}-[0-9a-f]+/\\d+$`), 'the first server owns the table');
+    assert.match((await cluster.lease(TABLE)) ?? '', new RegExp(`^${a.child.pid}-[0-9a-f]+/\\d+$`), 'the first server listed owns the table');
     // Ada plays on the owner, Bo on another server (signed in on a third), a spectator watches from the third.
     const ada = await join(a.base, a.ws, 'Ada', 0);
     const bo = await join(c.base, b.ws, 'Bo', 1);
@@ -114,10 +114,10 @@ void describe('poker on three servers', () => {
 
   void test('the owner killed with SIGKILL mid-hand: another server continues the hand, chips and hole cards intact', T, async (t) => {
     if (!(await needRedis(t))) return;
-    const cluster = await startCluster(t, 'poker-kill');
+    const cluster = await startCluster(t, 'poker-kill', TABLE);
     const [a, b, c] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0], typeof cluster.nodes[0]];
     const firstLease = (await cluster.lease(TABLE)) ?? '';
-    assert.match(firstLease, new RegExp(`^${a.child.pid}-`), 'the first server owns the table');
+    assert.match(firstLease, new RegExp(`^${a.child.pid}-`), 'the first server listed owns the table');
     // Both players are on servers that survive; every change they make goes through the owner.
     const ada = await join(b.base, b.ws, 'Ada', 0);
     const bo = await join(b.base, c.ws, 'Bo', 1);

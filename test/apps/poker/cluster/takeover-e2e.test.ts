@@ -50,15 +50,20 @@ async function actingPage(pages: Page[], ms = 15_000): Promise<Page> {
   }
 }
 
-/** Clicks `button` until the action bar goes away (a click during the takeover is answered "moved"). */
-async function clickUntilDone(page: Page, button: Locator, ms = 15_000): Promise<number> {
+/**
+ * Clicks `button` until `done` appears (default: the page's action bar goes away). A click while
+ * no server owns the table is answered "moved" and changes nothing, so clicking again is safe.
+ */
+async function clickUntilDone(page: Page, button: Locator, done?: Locator, ms = 15_000): Promise<number> {
   const deadline = Date.now() + ms;
+  const state = done === undefined ? 'detached' : 'visible';
+  const target = done ?? page.locator('.action-bar');
   let clicks = 0;
   for (;;) {
     await button.click();
     clicks++;
     try {
-      await page.locator('.action-bar').waitFor({ state: 'detached', timeout: 1000 });
+      await target.waitFor({ state, timeout: 1000 });
       return clicks;
     } catch {
       if (Date.now() > deadline) throw new Error(`the action was not taken: ${await page.locator('.alert').textContent()}`);
@@ -78,11 +83,15 @@ void test('the table\u2019s owner killed mid-hand: both pages keep playing on th
   const browser = await launchChromium(t);
   if (browser === undefined) return;
   try {
-    const cluster = await startCluster(t, 'poker-e2e');
+    const t0 = Date.now();
+    const mark = (what: string): void => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
+    const cluster = await startCluster(t, 'poker-e2e', 'heads-up');
+    mark('cluster');
     const [a, b, c] = cluster.nodes as [PokerNode, PokerNode, PokerNode];
-    assert.match((await cluster.lease('heads-up')) ?? '', new RegExp(`^${a.child.pid}-`), 'the first server owns the table');
+    assert.match((await cluster.lease('heads-up')) ?? '', new RegExp(`^${a.child.pid}-`), 'the first server listed owns the table');
     const errors: string[] = [];
     const pages = [await seat(browser, b, 'Ada', 0, errors), await seat(browser, c, 'Bo', 1, errors)];
+    mark('pages');
     for (const page of pages) await page.getByRole('button', { name: 'Sit down' }).click();
     const hole = new Map<Page, string[]>();
     for (const page of pages) {
@@ -96,8 +105,10 @@ void test('the table\u2019s owner killed mid-hand: both pages keep playing on th
     assert.notEqual(bigBlind, button);
     await pages[0]?.screenshot({ path: join(shots, 'before-kill.png') });
 
+    mark('dealt and called');
     await kill(a);
-    const clicks = await clickUntilDone(bigBlind, bigBlind.locator('.action-bar button.call'));
+    // The check deals the flop, after which the big blind acts first again: the flop is the sign it was taken.
+    const clicks = await clickUntilDone(bigBlind, bigBlind.locator('.action-bar button.call'), bigBlind.locator('.board [data-card]').nth(2));
     t.diagnostic(`the big blind's check took ${clicks} click(s) across the takeover; screenshots in ${shots}`);
     for (const page of pages) await page.locator('.board [data-card]').nth(2).waitFor({ timeout: 10_000 });
     await pages[1]?.screenshot({ path: join(shots, 'after-takeover.png') });
@@ -108,12 +119,15 @@ void test('the table\u2019s owner killed mid-hand: both pages keep playing on th
 
     // Both pages still work: the flop is bet and folded by clicking.
     const bettor = await actingPage(pages);
+    assert.equal(bettor, bigBlind, 'heads-up the big blind acts first after the flop');
     await bettor.getByRole('button', { name: 'Min', exact: true }).click();
     await clickUntilDone(bettor, bettor.locator('.raise-form button[type=submit]'));
     const folder = await actingPage(pages);
     assert.notEqual(folder, bettor);
     await clickUntilDone(folder, folder.getByRole('button', { name: 'Fold', exact: true }));
+    mark('taken over');
     for (const page of pages) await page.locator('.outcome p').first().waitFor({ timeout: 10_000 });
+    mark('hand over');
     await pages[0]?.screenshot({ path: join(shots, 'after-hand.png') });
 
     for (const page of pages) {
