@@ -182,4 +182,62 @@ void describe('poker on three servers', () => {
     assert.ok(checked > 10, `checked ${checked} frames`);
     for (const p of players) p.peer.close();
   });
+
+  void test('an owner paused past its lease (SIGSTOP) and resumed cannot write: its successor\u2019s state stands', T, async (t) => {
+    if (!(await needRedis(t))) return;
+    const cluster = await startCluster(t, 'poker-fence', TABLE);
+    const [a, b, c] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0], typeof cluster.nodes[0]];
+    assert.match((await cluster.lease(TABLE)) ?? '', new RegExp(`^${a.child.pid}-`));
+    const ada = await join(b.base, b.ws, 'Ada', 0);
+    const bo = await join(c.base, c.ws, 'Bo', 1);
+    const players = [ada, bo];
+    await until(() => latest(ada.peer).state.hand?.number === 1 && latest(bo.peer).state.hand?.number === 1, 'hand 1 dealt', 10_000);
+    const first = latest(ada.peer);
+    assert.equal((await act(actor(players, first), { action: 'call', hand: 1 })).t, 'res');
+    await until(() => latest(ada.peer).version > first.version, 'the call published');
+    const before = latest(ada.peer);
+
+    // The owner freezes with its sockets open: the lease runs out and another server takes over.
+    a.child.kill('SIGSTOP');
+    t.after(() => a.child.kill('SIGCONT'));
+    // (Acting before that would wait for the frozen owner's answer, which never comes: 5 s, then TABLE_MOVED.)
+    const frozen = new RegExp(`^${a.child.pid}-`);
+    const frozenAt = Date.now();
+    for (let lease = ''; lease === '' || frozen.test(lease); lease = (await cluster.lease(TABLE)) ?? '') {
+      assert.ok(Date.now() - frozenAt < 10_000, 'a running server owns the table within 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The frozen owner still listens on the command channel (its socket is open); the new owner answers.
+    const checked = await act(actor(players, before), { action: 'check', hand: 1 });
+    assert.equal(checked.t, 'res', JSON.stringify(checked));
+
+    // Thawed, the old owner finds its lease gone and stops; anything it tries to store is refused.
+    a.child.kill('SIGCONT');
+    await until(() => /poker table lease lost/.test(a.output()), 'the old owner notices', 10_000);
+    const flop = latest(ada.peer);
+    assert.equal(flop.state.hand?.street, 'flop');
+    const bettor = actor(players, flop);
+    assert.equal((await act(bettor, { action: 'bet', amount: 2, hand: 1 })).t, 'res');
+    await until(() => latest(ada.peer).state.hand?.currentBet === 2, 'the bet');
+    assert.equal((await act(actor(players, latest(ada.peer)), { action: 'fold', hand: 1 })).t, 'res');
+    await until(() => latest(ada.peer).state.hand?.complete === true && latest(bo.peer).state.hand?.complete === true, 'the hand ends');
+    assert.equal(chips(latest(bo.peer)), 200);
+    const { createClient } = await import('redis');
+    const client = createClient({ url: 'redis://127.0.0.1:6379' });
+    await client.connect();
+    try {
+      const stored = JSON.parse((await client.get(`${cluster.keyPrefix}apps:poker:table:${TABLE}`)) ?? '{}') as { owner?: string; version?: number };
+      assert.equal(stored.owner, await cluster.lease(TABLE), 'the stored state is the current owner\u2019s');
+      assert.equal(stored.version, latest(ada.peer).version, 'and it is what the players saw last');
+    } finally {
+      client.destroy();
+    }
+    // Versions only ever grew on both pages: no older state came back from the old owner.
+    for (const p of players) {
+      const versions = p.peer.envelopes().filter((e) => e.t === 'msg' && e.topic === `poker:table:${TABLE}`).map((e) => (e.data as TableMessage).version);
+      assert.deepEqual(versions, [...versions].sort((x, y) => x - y), `${p.name}'s versions in order`);
+      assert.equal(new Set(versions).size, versions.length, `${p.name} saw each version once`);
+    }
+    for (const p of players) p.peer.close();
+  });
 });
