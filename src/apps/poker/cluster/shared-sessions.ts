@@ -47,7 +47,12 @@ export class SharedSessions {
       if (renew) await this.#redis.command(['PEXPIRE', key, String(this.#ttlMs)]).catch(() => {});
       return local;
     }
-    const text = await this.#redis.command(renew ? ['GETEX', key, 'PX', String(this.#ttlMs)] : ['GET', key]);
+    // Redis unreachable: a token this server has not seen yet opens a guest connection (the page
+    // can watch, and signs in again once Redis is back); a resume over HTTP fails with the request.
+    const text = await this.#redis.command(renew ? ['GETEX', key, 'PX', String(this.#ttlMs)] : ['GET', key]).catch((error: unknown) => {
+      if (renew) throw error;
+      return null;
+    });
     if (typeof text !== 'string') return undefined;
     const session = JSON.parse(text) as Session;
     if (session.token !== token || typeof session.user !== 'string' || typeof session.name !== 'string') return undefined;

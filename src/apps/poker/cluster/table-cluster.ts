@@ -129,8 +129,14 @@ export class TableCluster {
       if (typeof text === 'string') this.#onState(text);
     }
     await this.#leaseRound();
+    let busy = false;
     const tick = (): void => {
-      this.#round = this.#leaseRound().catch((error: unknown) => this.#deps.log('warn', { msg: 'poker lease round failed', error: String(error) }));
+      // A round still waiting for a slow Redis is not doubled: the next tick tries again.
+      if (busy) return;
+      busy = true;
+      this.#round = this.#leaseRound()
+        .catch((error: unknown) => this.#deps.log('warn', { msg: 'poker lease round failed', error: String(error) }))
+        .finally(() => { busy = false; });
     };
     this.#timer = setInterval(tick, Math.max(50, Math.floor(this.#leaseMs / 3)));
   }

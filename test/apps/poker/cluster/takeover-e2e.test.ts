@@ -107,6 +107,12 @@ void test('the table\u2019s owner killed mid-hand: both pages keep playing on th
 
     mark('dealt and called');
     await kill(a);
+    // Right after the kill nobody owns the table (the lease has up to 3 s to run): the click is
+    // answered "moved", the controls stay, and the page says what to do.
+    await bigBlind.locator('.action-bar button.call').click();
+    await bigBlind.locator('.alert', { hasText: 'The table moved to another server; try again in a moment.' }).waitFor({ timeout: 5000 });
+    assert.equal(await bigBlind.locator('.action-bar').count(), 1, 'the controls stay up');
+    await bigBlind.screenshot({ path: join(shots, 'during-takeover.png') });
     // The check deals the flop, after which the big blind acts first again: the flop is the sign it was taken.
     const clicks = await clickUntilDone(bigBlind, bigBlind.locator('.action-bar button.call'), bigBlind.locator('.board [data-card]').nth(2));
     t.diagnostic(`the big blind's check took ${clicks} click(s) across the takeover; screenshots in ${shots}`);
