@@ -64,14 +64,32 @@ export default tseslint.config(
       ] }],
     },
   },
-  {
-    // Applications are built on the public API only (architecture guide: apps are thin).
-    files: ['src/apps/**/*.ts'],
+  // Applications are built on the public API only (architecture guide: apps are thin): the
+  // package entry (src/index.ts), the browser client (src/client/index.ts) and the server's public
+  // app API (src/server/app.ts: the host contract and the host services apps use). An app's own
+  // files are its own; nothing else of the source tree is, another app included. One block per
+  // depth, since a relative specifier means another place at each.
+  ...[
+    { files: ['src/apps/*.ts'], regex: '^\\.\\./(?!(index|client/index|server/app)\\.js$)' },
+    { files: ['src/apps/*/*.ts'], regex: '^\\.\\./(?!\\.\\./(index|client/index|server/app)\\.js$)' },
+    { files: ['src/apps/*/*/**/*.ts'], regex: '^\\.\\./\\.\\./(?!\\.\\./(index|client/index|server/app)\\.js$)' },
+  ].map(({ files, regex }) => ({
+    files,
     ignores: ['src/apps/*/web/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['../../protocol/*', '../../node/*', '../../pubsub/*', '../../cli/*', '../../../protocol/*', '../../../node/*', '../../../pubsub/*', '../../../cli/*'],
-          message: 'Apps use the public API only: import from src/index.js, src/client/index.js or src/server/app.js.' },
+        { regex, message: 'Apps use the public API only: import from src/index.js, src/client/index.js or src/server/app.js.' },
+      ] }],
+    },
+  })),
+  {
+    // The server hosts apps but never imports one: the command line hands them over
+    // (startServer's `apps` option). Nor does it import the command line.
+    files: ['src/server/**/*.ts'],
+    ignores: ['src/server/web/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['../apps', '../apps/*', '../cli', '../cli/*'], message: 'The server never imports the apps or the CLI: the CLI hands the bundled apps to startServer.' },
       ] }],
     },
   },

@@ -102,7 +102,8 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
   }
   let handle: ServerHandle;
   try {
-    handle = await startServer(loaded.config);
+    // The server imports no app: the command line hands it the bundled ones.
+    handle = await startServer(loaded.config, { apps: BUNDLED_APPS });
   } catch (error) {
     const e = error as Error & { code?: string };
     if (e.code === 'EADDRINUSE') {

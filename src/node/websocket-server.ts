@@ -19,7 +19,6 @@ import {
   InvalidStateError,
   WS_GUID,
   acceptResponseLines,
-  buildErrorResponse,
   formatResponseHead,
   negotiateDeflateAsServer,
   validateExtendedConnect,
@@ -28,7 +27,9 @@ import {
   type HeaderLookup,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
-import { acceptStream, attachHttp2, isHttp2Server, isHttp2Stream, refuseStream, streamResponseLines } from './http2-server.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
+import { requestPath } from './request-path.js';
+import { acceptStream, attachHttp2, isHttp2Server, isHttp2Stream, streamResponseLines } from './http2-server.js';
 import { httpModule } from './node-http.js';
 import { kAdoptConnection, kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
@@ -141,16 +142,7 @@ function headerValues(headers: http.OutgoingHttpHeaders): Record<string, string>
 
 /** Refuses an upgrade with an HTTP error response and closes the socket. */
 function abortHandshake(socket: Duplex, status: number, message?: string, headers?: http.OutgoingHttpHeaders): void {
-  if (isHttp2Stream(socket)) {
-    refuseStream(socket, status, message, headers === undefined ? undefined : headerValues(headers));
-    return;
-  }
-  if (socket.writable) {
-    socket.once('finish', () => socket.destroy());
-    socket.end(buildErrorResponse(status, message, headers === undefined ? undefined : headerValues(headers)));
-  } else {
-    socket.destroy();
-  }
+  refuseUpgrade(socket, status, message, headers === undefined ? undefined : headerValues(headers));
 }
 
 /**
@@ -288,9 +280,7 @@ export class WebSocketServer<
   shouldHandle(req: InstanceType<U>): boolean {
     const path = this.options.path;
     if (path === undefined) return true;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    return (q === -1 ? url : url.slice(0, q)) === path;
+    return requestPath(req.url) === path;
   }
 
   /**

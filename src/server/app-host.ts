@@ -6,6 +6,8 @@
 import type * as http from 'node:http';
 import { httpModule } from '../node/node-http.js';
 import type { Duplex } from 'node:stream';
+import { refuseUpgrade } from '../node/refuse-upgrade.js';
+import { requestPath } from '../node/request-path.js';
 import type { ParleyApp } from './app.js';
 import { FAVICON_SVG, NOT_FOUND_HTML, SITE_CSS, pageHead } from './site-pages.js';
 
@@ -16,7 +18,7 @@ function escapeHtml(text: string): string {
 
 /** The app mounted at the longest prefix of `path`, if any. */
 export function appFor(apps: ReadonlyMap<string, ParleyApp>, url: string | undefined): ParleyApp | undefined {
-  const path = (url ?? '/').split('?', 1)[0] ?? '/';
+  const path = requestPath(url);
   for (const [prefix, app] of apps) {
     if (path === prefix || path.startsWith(prefix + '/')) return app;
   }
@@ -62,7 +64,7 @@ export function mountApps(
       const app = appFor(apps, req.url);
       const handled = app !== undefined ? await app.handleRequest(req, res) : (await fallback.request?.(req, res)) ?? false;
       if (handled) return;
-      const path = (req.url ?? '/').split('?', 1)[0];
+      const path = requestPath(req.url);
       if (path === '/' && app === undefined) {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(indexPage(apps));
       } else if (app === undefined && (path === '/favicon.svg' || path === '/favicon.ico' || path === '/parley.css')) {
@@ -85,7 +87,7 @@ export function mountApps(
     const app = appFor(apps, req.url);
     const handled = app !== undefined ? app.handleUpgrade(req, socket, head) : fallback.upgrade?.(req, socket, head) ?? false;
     if (!handled) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseUpgrade(socket, 404);
     }
   });
 }

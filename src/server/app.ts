@@ -1,14 +1,27 @@
 /**
- * The contract between the standalone server (`parley serve`) and the applications it hosts
- * (the auction, the poker table). An application is mounted under one path prefix: it answers
- * HTTP requests and WebSocket upgrades below that prefix and nothing else, and it is built only on
- * Parley's public API (`parley`, `parley/client`). The host owns the HTTP server, the cluster
- * adapter and the process lifecycle.
+ * The server's public app API: the contract between the standalone server (`parley serve`) and
+ * the applications it hosts (the auction, the poker table), and the host services an app may use.
+ * An application is mounted under one path prefix: it answers HTTP requests and WebSocket
+ * upgrades below that prefix and nothing else, and it is built only on Parley's public API
+ * (`parley`, `parley/client`) and this module. The host owns the HTTP server, the cluster
+ * adapter and the process lifecycle. Lint holds apps to these three modules (eslint.config.js);
+ * the server itself never imports an app: the command line hands the bundled ones over.
  * @packageDocumentation
  */
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, type ClusterAdapter, type WebSocketServer } from '../index.js';
+import { originAllowed } from './origin.js';
+
+// Host services for apps, public here so that apps need no server internals:
+// - serveStatic goes with `AppContext.webRoot`: every app serves its built browser files, with the
+//   same content types and the same refusal of paths that leave the root;
+// - AddressRateLimiter goes with `AppContext.clientAddress`: the token buckets that limit the
+//   server's connection rate per address also limit what an app lets one address or user create
+//   (sessions, lots). One implementation for both, not a copy per app.
+export { serveStatic } from './static-files.js';
+export { AddressRateLimiter } from './limits.js';
+export { requestPath } from '../node/request-path.js';
 
 /**
  * The host's WebSocket pipeline, which every WebSocket an app accepts passes (the same one
@@ -53,16 +66,12 @@ export const directSockets: AppSockets = {
 
 /**
  * Whether a browser's `Origin` is the server the request came to (`Origin`'s host equals
- * `Host`). A request without `Origin` is not from a browser page and passes: the check stops
- * another site's page from using a visitor's browser (RFC 6455 §10.2), not other clients.
+ * `Host`); a request without `Origin` passes (RFC 6455 §10.2: the check is against other sites'
+ * pages, not other clients). For a `WebSocketServer`'s `origins` option: another site's page gets
+ * 403.
  */
 export function sameOrigin(origin: string | undefined, req: http.IncomingMessage): boolean {
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
+  return originAllowed('same-origin', origin, req);
 }
 
 /** What the host gives an application when it creates it. */

@@ -1,199 +1,155 @@
 /**
- * The standalone server's configuration: one table of settings, each with its default, its
- * environment variable and its command-line flag, merged in that order of precedence
+ * The standalone server's configuration: one typed table of settings ({@link SCHEMA}), each with
+ * its default, its environment variable and its command-line flag, from which the config type is
+ * derived. Sources are merged in this order of precedence
  * (defaults < config file < environment < flags) and validated before anything listens. Every
  * error names the setting and where the bad value came from.
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';
+import { isSetting, setting, type ConfigOf, type Setting, type SettingGroup } from './setting.js';
 
-/** Slow-consumer policy of the server's topics. */
-export type TopicPolicy = 'drop' | 'conflate' | 'close';
+const { port, string, list, boolean, autoBoolean, int, number, oneOf, closeCode, hops } = setting;
 
-/** The effective configuration of `parley serve`. */
-export interface ServerConfig {
-  port: number;
-  host: string;
-  dataDir: string;
+/**
+ * Every setting of `parley serve`, in the order of the operator's guide: the one source of the
+ * config type ({@link ServerConfig}), its defaults, environment variables, flags, `--help` and
+ * docs/operations.md's table (a test holds the guide to it). A typed table rather than a schema
+ * library: see setting.ts.
+ *
+ * To add a setting: add one entry to its group here (`name: int(default, 'PARLEY_NAME',
+ * 'flag-name', 'one line of doc', { min: 0 })`; a new group is a new object), and a row to
+ * docs/operations.md's "Every setting" table. The config type, the loader, `--help` and
+ * `--print-config` follow from the entry; a check that involves several settings goes in
+ * `crossCheck` below.
+ */
+export const SCHEMA = {
+  port: port(8080, 'PARLEY_PORT', 'port', 'TCP port (0 picks a free one)'),
+  host: string('127.0.0.1', 'PARLEY_HOST', 'host', 'address to bind (0.0.0.0 or :: for every interface)'),
+  dataDir: string('./data', 'PARLEY_DATA_DIR', 'data-dir', 'directory for the apps\' durable state (one subdirectory per app)'),
   /** Hosted apps by name, each mounted at `/<name>`. */
-  apps: string[];
+  apps: list([], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
   /**
    * Proxies in front of the server that append to `X-Forwarded-For` (behind a reverse proxy only):
    * false or 0 none, true one, a number that many. The client address is the entry that many
    * places from the right.
    */
-  trustProxy: boolean | number;
+  trustProxy: hops(false, 'PARLEY_TRUST_PROXY', 'trust-proxy', 'proxies in front that append to X-Forwarded-For: false, true (one) or a number; the client address is that many entries from the right'),
   ws: {
     /** Allowed `Origin` values; empty allows any. */
-    origins: string[];
+    origins: list([], 'PARLEY_ORIGINS', 'origins', 'allowed Origin values for /ws, comma-separated (empty: any)'),
     /** Ping interval in ms; 0 turns the heartbeat off. */
-    heartbeatMs: number;
-  };
+    heartbeatMs: int(30_000, 'PARLEY_HEARTBEAT_MS', 'heartbeat-ms', 'ping idle connections this often and cut silent ones (0: off)', { min: 0 }),
+  },
   auth: {
     /** HS256 shared secret. */
-    jwtSecret: string;
+    jwtSecret: string('', 'PARLEY_JWT_SECRET', 'jwt-secret', 'HS256 secret for connection tokens', { secret: true }),
     /** RS256/ES256 public key (PEM), or read from `jwtPublicKeyFile`. */
-    jwtPublicKey: string;
-    jwtPublicKeyFile: string;
+    jwtPublicKey: string('', 'PARLEY_JWT_PUBLIC_KEY', 'jwt-public-key', 'RS256/ES256 public key, PEM'),
+    jwtPublicKeyFile: string('', 'PARLEY_JWT_PUBLIC_KEY_FILE', 'jwt-public-key-file', 'file holding the PEM public key'),
     /** Accepted algorithms; empty: HS256 with a secret, RS256/ES256 by the public key's type. */
-    jwtAlgorithms: string[];
-    jwtIssuer: string;
-    jwtAudience: string;
+    jwtAlgorithms: list([], 'PARLEY_JWT_ALGORITHMS', 'jwt-algorithms', 'accepted algorithms (default: HS256 for a secret, RS256 or ES256 by the key)'),
+    jwtIssuer: string('', 'PARLEY_JWT_ISSUER', 'jwt-issuer', 'required `iss` claim (empty: not checked)'),
+    jwtAudience: string('', 'PARLEY_JWT_AUDIENCE', 'jwt-audience', 'required `aud` claim (empty: not checked)'),
     /** Seconds of clock skew tolerated on `exp`/`nbf`. */
-    clockToleranceSec: number;
+    clockToleranceSec: int(5, 'PARLEY_JWT_CLOCK_TOLERANCE', 'jwt-clock-tolerance', 'seconds of clock skew allowed on exp/nbf', { min: 0 }),
     /** Accept connections without a token; 'auto' is true exactly when no key is configured. */
-    anonymous: 'auto' | boolean;
+    anonymous: autoBoolean('auto', 'PARLEY_ANONYMOUS', 'anonymous', 'accept connections without a token (auto: only when no JWT key is set)'),
     /** Topic patterns everyone (anonymous included) may subscribe to. */
-    publicSubscribe: string[];
+    publicSubscribe: list(['public:*'], 'PARLEY_PUBLIC_SUBSCRIBE', 'public-subscribe', 'topic patterns anyone may subscribe to'),
     /** Topic patterns everyone may publish to. */
-    publicPublish: string[];
-  };
+    publicPublish: list([], 'PARLEY_PUBLIC_PUBLISH', 'public-publish', 'topic patterns anyone may publish to'),
+  },
   api: {
     /** Bearer keys for the HTTP API. */
-    keys: string[];
+    keys: list([], 'PARLEY_API_KEYS', 'api-keys', 'bearer keys for the HTTP API, comma-separated', { secret: true }),
     /** Secrets for HMAC-signed requests. */
-    hmacSecrets: string[];
+    hmacSecrets: list([], 'PARLEY_API_HMAC_SECRETS', 'api-hmac-secrets', 'secrets for HMAC-signed API requests, comma-separated', { secret: true }),
     /** Seconds a signed request's timestamp may differ from the server's clock. */
-    timestampToleranceSec: number;
+    timestampToleranceSec: int(300, 'PARLEY_API_TIMESTAMP_TOLERANCE', 'api-timestamp-tolerance', 'seconds a signed request\'s timestamp may be off', { min: 1 }),
     /** Signed requests remembered for replay protection (within the tolerance); past it, 503. */
-    maxSignedRequests: number;
-    maxBodyBytes: number;
-  };
+    maxSignedRequests: int(500_000, 'PARLEY_API_MAX_SIGNED_REQUESTS', 'api-max-signed-requests', 'signed requests remembered against replay within the timestamp tolerance; past it, 503 replay_cache_full', { min: 1 }),
+    maxBodyBytes: int(1_048_576, 'PARLEY_API_MAX_BODY_BYTES', 'api-max-body-bytes', 'largest API request body', { min: 1 }),
+  },
   limits: {
-    maxConnections: number;
-    maxMessageBytes: number;
-    messagesPerSecond: number;
-    messageBurst: number;
-    connectionsPerIpPerSecond: number;
-    connectionBurstPerIp: number;
-    maxQueuedBytes: number;
-    slowConsumerPolicy: TopicPolicy;
+    maxConnections: int(10_000, 'PARLEY_MAX_CONNECTIONS', 'max-connections', 'WebSocket connections at once; more get HTTP 503', { min: 1 }),
+    maxMessageBytes: int(65_536, 'PARLEY_MAX_MESSAGE_BYTES', 'max-message-bytes', 'largest message a client may send; larger closes with 1009', { min: 1 }),
+    messagesPerSecond: number(50, 'PARLEY_MESSAGES_PER_SECOND', 'messages-per-second', 'sustained messages per connection; faster closes with 1008', { min: 0 }),
+    messageBurst: int(2000, 'PARLEY_MESSAGE_BURST', 'message-burst', 'messages a connection may send at once above the rate', { min: 1 }),
+    connectionsPerIpPerSecond: number(10, 'PARLEY_CONNECTIONS_PER_IP_PER_SECOND', 'connections-per-ip-per-second', 'sustained new connections per client address; faster get HTTP 429', { min: 0 }),
+    connectionBurstPerIp: int(20, 'PARLEY_CONNECTION_BURST_PER_IP', 'connection-burst-per-ip', 'new connections per address at once above the rate', { min: 1 }),
+    maxQueuedBytes: int(1_048_576, 'PARLEY_MAX_QUEUED_BYTES', 'max-queued-bytes', 'bytes queued per subscriber before the slow-consumer policy applies', { min: 1 }),
     /** Largest presence info (JSON bytes) a client may give with `sub`. */
-    maxPresenceBytes: number;
+    maxPresenceBytes: int(1024, 'PARLEY_MAX_PRESENCE_BYTES', 'max-presence-bytes', 'largest presence info a client may give (JSON bytes); larger gets err TOO_LARGE', { min: 1 }),
     /** Ms a client has to send a request's headers (a WebSocket handshake's too); later gets 408. */
-    headersTimeoutMs: number;
+    headersTimeoutMs: int(10_000, 'PARLEY_HEADERS_TIMEOUT_MS', 'headers-timeout-ms', 'ms a client has to send request headers (handshakes too); later gets HTTP 408', { min: 100 }),
     /** TCP connections at once, of every kind; 0: `maxConnections` + 1,024. */
-    maxSockets: number;
-  };
+    maxSockets: int(0, 'PARLEY_MAX_SOCKETS', 'max-sockets', 'TCP connections at once, of every kind; more are closed at once (0: max-connections + 1024)', { min: 0 }),
+    slowConsumerPolicy: oneOf(['drop', 'conflate', 'close'], 'drop', 'PARLEY_SLOW_CONSUMER_POLICY', 'slow-consumer-policy', 'drop, conflate or close'),
+  },
   history: {
-    maxCount: number;
-    maxAgeMs: number;
-  };
+    maxCount: int(1000, 'PARLEY_HISTORY_MAX_COUNT', 'history-max-count', 'messages kept per topic for recovery', { min: 0 }),
+    maxAgeMs: int(300_000, 'PARLEY_HISTORY_MAX_AGE_MS', 'history-max-age-ms', 'ms a message is kept for recovery', { min: 0 }),
+  },
   cluster: {
-    adapter: 'memory' | 'redis';
-    redisUrl: string;
-    keyPrefix: string;
+    adapter: oneOf(['memory', 'redis'], 'memory', 'PARLEY_CLUSTER_ADAPTER', 'cluster-adapter', 'memory (one process) or redis'),
+    redisUrl: string('redis://127.0.0.1:6379', 'PARLEY_REDIS_URL', 'redis-url', 'Redis URL for the redis adapter', { secret: true }),
+    keyPrefix: string('parley:', 'PARLEY_REDIS_KEY_PREFIX', 'redis-key-prefix', 'prefix of every Redis key and channel'),
     /** Publishes while Redis is unreachable: delivered on this node and announced as a gap later, or refused. */
-    whenUnreachable: 'local' | 'refuse';
-  };
+    whenUnreachable: oneOf(['local', 'refuse'], 'local', 'PARLEY_REDIS_WHEN_UNREACHABLE', 'redis-when-unreachable', 'publishes while Redis is unreachable: local (this node only, a gap announced later) or refuse'),
+  },
   metrics: {
-    enabled: boolean;
+    enabled: boolean(true, 'PARLEY_METRICS', 'metrics', 'serve Prometheus metrics at /metrics'),
     /** Node process metrics (CPU, memory, event-loop lag) as well. */
-    processMetrics: boolean;
+    processMetrics: boolean(true, 'PARLEY_PROCESS_METRICS', 'process-metrics', 'include Node process metrics (CPU, memory, event loop)'),
     /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
-    token: string;
-  };
+    token: string('', 'PARLEY_METRICS_TOKEN', 'metrics-token', 'bearer token /metrics requires (empty: none)', { secret: true }),
+  },
   admin: {
-    enabled: boolean;
+    enabled: boolean(true, 'PARLEY_ADMIN', 'admin', 'serve the live admin page at /admin'),
     /** Keys for the admin page; empty: the API keys. */
-    keys: string[];
-  };
+    keys: list([], 'PARLEY_ADMIN_KEYS', 'admin-keys', 'keys for the admin page (empty: the API keys)', { secret: true }),
+  },
   shutdown: {
-    timeoutMs: number;
-    closeCode: number;
+    timeoutMs: int(10_000, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 'shutdown-timeout-ms', 'ms to drain before connections are cut and the process exits', { min: 0 }),
+    closeCode: closeCode(1012, 'PARLEY_SHUTDOWN_CLOSE_CODE', 'shutdown-close-code', 'close code sent at shutdown: 1012 (restart) or 1001 (going away)'),
     /** Closes are spread over this many ms so that clients do not all reconnect at once. */
-    spreadMs: number;
-  };
+    spreadMs: int(0, 'PARLEY_SHUTDOWN_SPREAD_MS', 'shutdown-spread-ms', 'spread the closes over this many ms (0: all at once)', { min: 0 }),
+  },
   log: {
-    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  };
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'PARLEY_LOG_LEVEL', 'log-level', 'fatal, error, warn, info, debug, trace or silent'),
+  },
   /** TLS: with both files set, one port serves HTTP/2 and HTTP/1.1 (docs/http2.md). */
   tls: {
     /** Certificate chain file (PEM); empty: plain HTTP/1.1. */
-    cert: string;
+    cert: string('', 'PARLEY_TLS_CERT', 'tls-cert', 'certificate chain, PEM file: serve HTTPS, HTTP/2 and HTTP/1.1 on one port (with tls.key)'),
     /** Private key file (PEM). */
-    key: string;
-  };
+    key: string('', 'PARLEY_TLS_KEY', 'tls-key', 'private key of tls.cert, PEM file'),
+  },
+} satisfies SettingGroup;
+
+/** The effective configuration of `parley serve`, derived from {@link SCHEMA}. */
+export type ServerConfig = ConfigOf<typeof SCHEMA>;
+
+/** Slow-consumer policy of the server's topics. */
+export type TopicPolicy = ServerConfig['limits']['slowConsumerPolicy'];
+
+/** One setting of {@link SCHEMA} with its dotted path in the config file (`limits.maxConnections`). */
+export interface SettingSpec extends Setting<unknown> {
+  /** Dotted path in the config file. */
+  readonly path: string;
 }
 
-type Kind = 'port' | 'string' | 'list' | 'boolean' | 'auto-boolean' | 'int' | 'number' | 'enum' | 'close-code' | 'hops';
-
-/** One setting: where it lives in {@link ServerConfig} and how it is spelled elsewhere. */
-export interface SettingSpec {
-  /** Dotted path in the config file (`limits.maxConnections`). */
-  path: string;
-  kind: Kind;
-  default: unknown;
-  /** Environment variable. */
-  env: string;
-  /** Command-line flag without dashes. */
-  flag: string;
-  /** One line for help and the operator's guide. */
-  doc: string;
-  /** Allowed values of an `enum`. */
-  values?: readonly string[];
-  /** Smallest allowed number. */
-  min?: number;
-  /** Never printed. */
-  secret?: boolean;
+function flatten(group: SettingGroup, prefix: string, out: SettingSpec[]): SettingSpec[] {
+  for (const [key, entry] of Object.entries(group)) {
+    if (isSetting(entry)) out.push({ ...entry, path: prefix + key });
+    else flatten(entry, `${prefix}${key}.`, out);
+  }
+  return out;
 }
 
-const S = (path: string, kind: Kind, def: unknown, env: string, flag: string, doc: string, extra: Partial<SettingSpec> = {}): SettingSpec =>
-  ({ path, kind, default: def, env, flag, doc, ...extra });
-
-/** Every setting, in the order of the operator's guide. */
-export const SETTINGS: readonly SettingSpec[] = [
-  S('port', 'port', 8080, 'PARLEY_PORT', 'port', 'TCP port (0 picks a free one)'),
-  S('host', 'string', '127.0.0.1', 'PARLEY_HOST', 'host', 'address to bind (0.0.0.0 or :: for every interface)'),
-  S('dataDir', 'string', './data', 'PARLEY_DATA_DIR', 'data-dir', 'directory for the apps\' durable state (one subdirectory per app)'),
-  S('apps', 'list', [], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
-  S('trustProxy', 'hops', false, 'PARLEY_TRUST_PROXY', 'trust-proxy', 'proxies in front that append to X-Forwarded-For: false, true (one) or a number; the client address is that many entries from the right'),
-  S('ws.origins', 'list', [], 'PARLEY_ORIGINS', 'origins', 'allowed Origin values for /ws, comma-separated (empty: any)'),
-  S('ws.heartbeatMs', 'int', 30_000, 'PARLEY_HEARTBEAT_MS', 'heartbeat-ms', 'ping idle connections this often and cut silent ones (0: off)', { min: 0 }),
-  S('auth.jwtSecret', 'string', '', 'PARLEY_JWT_SECRET', 'jwt-secret', 'HS256 secret for connection tokens', { secret: true }),
-  S('auth.jwtPublicKey', 'string', '', 'PARLEY_JWT_PUBLIC_KEY', 'jwt-public-key', 'RS256/ES256 public key, PEM'),
-  S('auth.jwtPublicKeyFile', 'string', '', 'PARLEY_JWT_PUBLIC_KEY_FILE', 'jwt-public-key-file', 'file holding the PEM public key'),
-  S('auth.jwtAlgorithms', 'list', [], 'PARLEY_JWT_ALGORITHMS', 'jwt-algorithms', 'accepted algorithms (default: HS256 for a secret, RS256 or ES256 by the key)'),
-  S('auth.jwtIssuer', 'string', '', 'PARLEY_JWT_ISSUER', 'jwt-issuer', 'required `iss` claim (empty: not checked)'),
-  S('auth.jwtAudience', 'string', '', 'PARLEY_JWT_AUDIENCE', 'jwt-audience', 'required `aud` claim (empty: not checked)'),
-  S('auth.clockToleranceSec', 'int', 5, 'PARLEY_JWT_CLOCK_TOLERANCE', 'jwt-clock-tolerance', 'seconds of clock skew allowed on exp/nbf', { min: 0 }),
-  S('auth.anonymous', 'auto-boolean', 'auto', 'PARLEY_ANONYMOUS', 'anonymous', 'accept connections without a token (auto: only when no JWT key is set)'),
-  S('auth.publicSubscribe', 'list', ['public:*'], 'PARLEY_PUBLIC_SUBSCRIBE', 'public-subscribe', 'topic patterns anyone may subscribe to'),
-  S('auth.publicPublish', 'list', [], 'PARLEY_PUBLIC_PUBLISH', 'public-publish', 'topic patterns anyone may publish to'),
-  S('api.keys', 'list', [], 'PARLEY_API_KEYS', 'api-keys', 'bearer keys for the HTTP API, comma-separated', { secret: true }),
-  S('api.hmacSecrets', 'list', [], 'PARLEY_API_HMAC_SECRETS', 'api-hmac-secrets', 'secrets for HMAC-signed API requests, comma-separated', { secret: true }),
-  S('api.timestampToleranceSec', 'int', 300, 'PARLEY_API_TIMESTAMP_TOLERANCE', 'api-timestamp-tolerance', 'seconds a signed request\'s timestamp may be off', { min: 1 }),
-  S('api.maxSignedRequests', 'int', 500_000, 'PARLEY_API_MAX_SIGNED_REQUESTS', 'api-max-signed-requests', 'signed requests remembered against replay within the timestamp tolerance; past it, 503 replay_cache_full', { min: 1 }),
-  S('api.maxBodyBytes', 'int', 1_048_576, 'PARLEY_API_MAX_BODY_BYTES', 'api-max-body-bytes', 'largest API request body', { min: 1 }),
-  S('limits.maxConnections', 'int', 10_000, 'PARLEY_MAX_CONNECTIONS', 'max-connections', 'WebSocket connections at once; more get HTTP 503', { min: 1 }),
-  S('limits.maxMessageBytes', 'int', 65_536, 'PARLEY_MAX_MESSAGE_BYTES', 'max-message-bytes', 'largest message a client may send; larger closes with 1009', { min: 1 }),
-  S('limits.messagesPerSecond', 'number', 50, 'PARLEY_MESSAGES_PER_SECOND', 'messages-per-second', 'sustained messages per connection; faster closes with 1008', { min: 0 }),
-  S('limits.messageBurst', 'int', 2000, 'PARLEY_MESSAGE_BURST', 'message-burst', 'messages a connection may send at once above the rate', { min: 1 }),
-  S('limits.connectionsPerIpPerSecond', 'number', 10, 'PARLEY_CONNECTIONS_PER_IP_PER_SECOND', 'connections-per-ip-per-second', 'sustained new connections per client address; faster get HTTP 429', { min: 0 }),
-  S('limits.connectionBurstPerIp', 'int', 20, 'PARLEY_CONNECTION_BURST_PER_IP', 'connection-burst-per-ip', 'new connections per address at once above the rate', { min: 1 }),
-  S('limits.maxQueuedBytes', 'int', 1_048_576, 'PARLEY_MAX_QUEUED_BYTES', 'max-queued-bytes', 'bytes queued per subscriber before the slow-consumer policy applies', { min: 1 }),
-  S('limits.maxPresenceBytes', 'int', 1024, 'PARLEY_MAX_PRESENCE_BYTES', 'max-presence-bytes', 'largest presence info a client may give (JSON bytes); larger gets err TOO_LARGE', { min: 1 }),
-  S('limits.headersTimeoutMs', 'int', 10_000, 'PARLEY_HEADERS_TIMEOUT_MS', 'headers-timeout-ms', 'ms a client has to send request headers (handshakes too); later gets HTTP 408', { min: 100 }),
-  S('limits.maxSockets', 'int', 0, 'PARLEY_MAX_SOCKETS', 'max-sockets', 'TCP connections at once, of every kind; more are closed at once (0: max-connections + 1024)', { min: 0 }),
-  S('limits.slowConsumerPolicy', 'enum', 'drop', 'PARLEY_SLOW_CONSUMER_POLICY', 'slow-consumer-policy', 'drop, conflate or close', { values: ['drop', 'conflate', 'close'] }),
-  S('history.maxCount', 'int', 1000, 'PARLEY_HISTORY_MAX_COUNT', 'history-max-count', 'messages kept per topic for recovery', { min: 0 }),
-  S('history.maxAgeMs', 'int', 300_000, 'PARLEY_HISTORY_MAX_AGE_MS', 'history-max-age-ms', 'ms a message is kept for recovery', { min: 0 }),
-  S('cluster.adapter', 'enum', 'memory', 'PARLEY_CLUSTER_ADAPTER', 'cluster-adapter', 'memory (one process) or redis', { values: ['memory', 'redis'] }),
-  S('cluster.redisUrl', 'string', 'redis://127.0.0.1:6379', 'PARLEY_REDIS_URL', 'redis-url', 'Redis URL for the redis adapter', { secret: true }),
-  S('cluster.keyPrefix', 'string', 'parley:', 'PARLEY_REDIS_KEY_PREFIX', 'redis-key-prefix', 'prefix of every Redis key and channel'),
-  S('cluster.whenUnreachable', 'enum', 'local', 'PARLEY_REDIS_WHEN_UNREACHABLE', 'redis-when-unreachable', 'publishes while Redis is unreachable: local (this node only, a gap announced later) or refuse', { values: ['local', 'refuse'] }),
-  S('metrics.enabled', 'boolean', true, 'PARLEY_METRICS', 'metrics', 'serve Prometheus metrics at /metrics'),
-  S('metrics.processMetrics', 'boolean', true, 'PARLEY_PROCESS_METRICS', 'process-metrics', 'include Node process metrics (CPU, memory, event loop)'),
-  S('metrics.token', 'string', '', 'PARLEY_METRICS_TOKEN', 'metrics-token', 'bearer token /metrics requires (empty: none)', { secret: true }),
-  S('admin.enabled', 'boolean', true, 'PARLEY_ADMIN', 'admin', 'serve the live admin page at /admin'),
-  S('admin.keys', 'list', [], 'PARLEY_ADMIN_KEYS', 'admin-keys', 'keys for the admin page (empty: the API keys)', { secret: true }),
-  S('shutdown.timeoutMs', 'int', 10_000, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 'shutdown-timeout-ms', 'ms to drain before connections are cut and the process exits', { min: 0 }),
-  S('shutdown.closeCode', 'close-code', 1012, 'PARLEY_SHUTDOWN_CLOSE_CODE', 'shutdown-close-code', 'close code sent at shutdown: 1012 (restart) or 1001 (going away)'),
-  S('shutdown.spreadMs', 'int', 0, 'PARLEY_SHUTDOWN_SPREAD_MS', 'shutdown-spread-ms', 'spread the closes over this many ms (0: all at once)', { min: 0 }),
-  S('tls.cert', 'string', '', 'PARLEY_TLS_CERT', 'tls-cert', 'certificate chain, PEM file: serve HTTPS, HTTP/2 and HTTP/1.1 on one port (with tls.key)'),
-  S('tls.key', 'string', '', 'PARLEY_TLS_KEY', 'tls-key', 'private key of tls.cert, PEM file'),
-  S('log.level', 'enum', 'info', 'PARLEY_LOG_LEVEL', 'log-level', 'fatal, error, warn, info, debug, trace or silent', { values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
-];
+/** Every setting of {@link SCHEMA} with its path, in the table's order. */
+export const SETTINGS: readonly SettingSpec[] = flatten(SCHEMA, '', []);
 
 /** A configuration that cannot be used: every problem found, each naming its setting and source. */
 export class ConfigError extends Error {
@@ -267,59 +223,6 @@ function describe(value: unknown): string {
 }
 
 /**
- * Converts one raw value (a string from the environment or a flag, or a JSON value from the
- * file) to the setting's type. Returns an error text instead of throwing.
- */
-function convert(spec: SettingSpec, raw: unknown, fromText: boolean): { value: unknown } | { error: string } {
-  const numeric = (integer: boolean): { value: unknown } | { error: string } => {
-    const n = fromText && typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) return { error: `must be ${integer ? 'an integer' : 'a number'}` };
-    if (spec.min !== undefined && n < spec.min) return { error: `must be at least ${spec.min}` };
-    return { value: n };
-  };
-  const bool = (): { value: unknown } | { error: string } => {
-    if (typeof raw === 'boolean') return { value: raw };
-    if (fromText && typeof raw === 'string') {
-      const t = raw.trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(t)) return { value: true };
-      if (['false', '0', 'no', 'off'].includes(t)) return { value: false };
-    }
-    return { error: 'must be true or false' };
-  };
-  switch (spec.kind) {
-    case 'port': {
-      const r = numeric(true);
-      if ('error' in r) return { error: 'must be an integer from 0 to 65535' };
-      return (r.value as number) >= 0 && (r.value as number) <= 65535 ? r : { error: 'must be an integer from 0 to 65535' };
-    }
-    case 'int': return numeric(true);
-    case 'number': return numeric(false);
-    case 'boolean': return bool();
-    case 'auto-boolean':
-      if (raw === 'auto') return { value: 'auto' };
-      return bool();
-    case 'string':
-      return typeof raw === 'string' ? { value: raw } : { error: 'must be a string' };
-    case 'list':
-      if (fromText && typeof raw === 'string') return { value: raw.split(',').map((s) => s.trim()).filter((s) => s !== '') };
-      if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) return { value: [...raw] as string[] };
-      return { error: 'must be a list of strings' };
-    case 'enum':
-      return typeof raw === 'string' && spec.values!.includes(raw) ? { value: raw } : { error: `must be one of ${spec.values!.join(', ')}` };
-    case 'hops': {
-      if (typeof raw === 'boolean') return { value: raw };
-      if (fromText && typeof raw === 'string' && /^(true|false|yes|no|on|off)$/i.test(raw.trim())) return bool();
-      const n = fromText && typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
-      return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= 32 ? { value: n } : { error: 'must be true, false or a number of proxies from 0 to 32' };
-    }
-    case 'close-code': {
-      const r = numeric(true);
-      return 'value' in r && (r.value === 1001 || r.value === 1012) ? r : { error: 'must be 1001 or 1012' };
-    }
-  }
-}
-
-/**
  * Merges defaults, the file, the environment and the flags, validates every setting and the
  * combinations that matter.
  * @throws ConfigError listing every problem
@@ -349,7 +252,7 @@ export function loadConfig(inputs: ConfigInputs = {}): LoadedConfig {
     const flagValue = inputs.flags?.[spec.flag];
     if (flagValue !== undefined) candidates.push([`flag --${spec.flag}`, flagValue, true]);
     for (const [from, raw, fromText] of candidates) {
-      const converted = convert(spec, raw, fromText);
+      const converted = spec.parse(raw, fromText);
       if ('error' in converted) {
         problems.push(`${spec.path} ${converted.error}, got ${spec.secret === true ? '(a secret value)' : describe(raw)} (from ${from})`);
         continue;

@@ -7,6 +7,7 @@
  */
 import type * as http from 'node:http';
 import type { Logger } from 'pino';
+import { splitTarget } from '../node/request-path.js';
 import type { HistoryLimits, PublishResult, StreamPosition, TopicMessage, WebSocketServer } from '../index.js';
 import type { ServerConfig } from './config.js';
 import { HmacVerifier, SIGNATURE_HEADER, TIMESTAMP_HEADER, matchesKey, type HmacFailure } from './hmac.js';
@@ -213,10 +214,9 @@ export function createApi(context: ApiContext): {
   return {
     enabled,
     async handle(req, res, log) {
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
-      const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+      const target = splitTarget(req.url);
+      const path = target.path;
+      const query = new URLSearchParams(target.query ?? '');
       try {
         if (!enabled) throw new ApiError(404, 'api_disabled', 'the HTTP API is off: configure api.keys or api.hmacSecrets');
         const bodiless = req.method === 'GET' || req.method === 'HEAD';

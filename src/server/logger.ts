@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { splitTarget } from '../node/request-path.js';
 import type { ServerConfig } from './config.js';
 
 export type { Logger } from 'pino';
@@ -39,9 +40,9 @@ export function createLogger(level: ServerConfig['log']['level'], destination?: 
 /** A URL with secrets removed (`?token=…` becomes `?token=[redacted]`); safe to log. */
 export function redactUrl(url: string | undefined): string {
   if (url === undefined) return '/';
-  const q = url.indexOf('?');
-  if (q === -1) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
+  const { path, query } = splitTarget(url);
+  if (query === undefined) return url;
+  const params = new URLSearchParams(query);
   let changed = false;
   for (const name of ['token', 'key', 'access_token']) {
     if (params.has(name)) {
@@ -49,7 +50,7 @@ export function redactUrl(url: string | undefined): string {
       changed = true;
     }
   }
-  return changed ? `${url.slice(0, q)}?${params.toString().replaceAll('%5Bredacted%5D', '[redacted]')}` : url;
+  return changed ? `${path}?${params.toString().replaceAll('%5Bredacted%5D', '[redacted]')}` : url;
 }
 
 /**

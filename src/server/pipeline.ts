@@ -19,12 +19,14 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from '../index.js';
 import type { WebSocketServer as NodeWebSocketServer } from '../node/index.js';
-import { buildErrorResponse } from '../protocol/index.js';
+import { refuseUpgrade } from '../node/refuse-upgrade.js';
+import { requestPath } from '../node/request-path.js';
 import type { AppSockets } from './app.js';
 import type { ServerConfig } from './config.js';
 import { connectionClass, type ServerConnection } from './connection.js';
 import { AddressRateLimiter, LimitCode } from './limits.js';
 import { redactUrl } from './logger.js';
+import { originAllowed, type OriginPolicy } from './origin.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** What the pipeline needs from its server. */
@@ -40,21 +42,11 @@ export interface PipelineOptions {
   closeCode: number;
 }
 
-/** Which `Origin` an endpoint accepts; undefined: any. */
-export type OriginCheck = (origin: string | undefined, req: http.IncomingMessage) => boolean;
-
 /** Open connections by endpoint and protocol, for `parley_connections`. */
 export interface ConnectionCount {
   endpoint: string;
   protocol: string;
   count: number;
-}
-
-/** The path of a request URL, without the query. */
-function pathOf(url: string | undefined): string {
-  const text = url ?? '/';
-  const q = text.indexOf('?');
-  return q === -1 ? text : text.slice(0, q);
 }
 
 /** The server's connection pipeline: one per server. */
@@ -97,8 +89,7 @@ export class ConnectionPipeline {
    */
   refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
     this.#options.metrics.handshakeFailures.inc({ reason });
-    if (socket.writable) socket.end(buildErrorResponse(status, undefined, headers));
-    else socket.destroy();
+    refuseUpgrade(socket, status, undefined, headers);
   }
 
   /**
@@ -112,11 +103,11 @@ export class ConnectionPipeline {
     socket: Duplex,
     head: Buffer,
     onOpen: (ws: ServerConnection, req: http.IncomingMessage) => void,
-    origin?: OriginCheck,
+    origin?: OriginPolicy,
   ): void {
     const { limits, log, shuttingDown } = this.#options;
     const ip = this.#options.clientAddress(req);
-    const endpoint = pathOf(req.url);
+    const endpoint = requestPath(req.url);
     if (shuttingDown()) return this.refuse(socket, LimitCode.shuttingDownStatus, 'shutting_down', { 'Retry-After': '1' });
     const wait = this.#rate.attempt(ip);
     if (wait > 0) {
@@ -127,7 +118,7 @@ export class ConnectionPipeline {
       log.warn({ ip, endpoint, max: limits.maxConnections }, 'handshake refused: max connections');
       return this.refuse(socket, LimitCode.fullStatus, 'max_connections', { 'Retry-After': '5' });
     }
-    if (origin !== undefined && !origin(req.headers.origin, req)) {
+    if (origin !== undefined && !originAllowed(origin, req.headers.origin, req)) {
       log.info({ ip, endpoint }, 'handshake refused: origin');
       return this.refuse(socket, 403, 'origin');
     }

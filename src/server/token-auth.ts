@@ -9,6 +9,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type * as http from 'node:http';
 import { jwtVerify, errors as joseErrors } from 'jose';
+import { splitTarget } from '../node/request-path.js';
 import type { ServerConfig } from './config.js';
 import { USER_TOPIC_PREFIX, userTopic } from './user-topic.js';
 
@@ -55,10 +56,9 @@ export function tokenFrom(req: http.IncomingMessage): string | undefined {
     const token = header.slice(7).trim();
     if (token !== '') return token;
   }
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  if (q === -1) return undefined;
-  const token = new URLSearchParams(url.slice(q + 1)).get('token');
+  const { query } = splitTarget(req.url);
+  if (query === undefined) return undefined;
+  const token = new URLSearchParams(query).get('token');
   return token === null || token === '' ? undefined : token;
 }
 

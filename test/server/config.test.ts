@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, SETTINGS, defaultConfig, loadConfig, readConfigFile, redactConfig } from '../../src/server/config.js';
+import { ConfigError, SCHEMA, SETTINGS, defaultConfig, loadConfig, readConfigFile, redactConfig, type ServerConfig } from '../../src/server/config.js';
 import { configFrom } from '../../src/cli/serve.js';
 import { runCli } from '../cli/helpers.js';
 
@@ -127,6 +127,29 @@ void test('the redacted view keeps a Redis URL but its credentials', () => {
   assert.equal(shown.cluster.redisUrl, 'rediss://[redacted]@cache.internal:6380/2');
   const bare = configFrom(['--redis-url', 'redis://:only-a-password@10.0.0.5:6379'], {}).config;
   assert.equal((redactConfig(bare) as { cluster: { redisUrl: string } }).cluster.redisUrl, 'redis://[redacted]@10.0.0.5:6379');
+});
+
+void test('the config type and the loaded config both follow the one table: every setting at its path, with its default', () => {
+  // Compile-time half: the derived type carries each kind's value type (a wrong one fails the build).
+  const level: ServerConfig['log']['level'] = 'debug';
+  // @ts-expect-error -- not a log level: the enum's values are the type
+  const notALevel: ServerConfig['log']['level'] = 'loud';
+  const anonymous: ServerConfig['auth']['anonymous'] = 'auto';
+  // @ts-expect-error -- a port is a number, not text
+  const textPort: ServerConfig['port'] = '8080';
+  void [level, notALevel, anonymous, textPort];
+  // Run-time half: the loader builds exactly the table's shape, nothing more.
+  const config = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
+  const paths = SETTINGS.map((s) => s.path);
+  assert.equal(new Set(paths).size, paths.length);
+  for (const s of SETTINGS) {
+    const [group, key] = s.path.split('.');
+    const value = key === undefined ? config[group!] : config[group!]?.[key];
+    if (s.path !== 'apps') assert.deepEqual(value, s.default, s.path);
+  }
+  const leaves = Object.entries(config).flatMap(([k, v]) => (typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).map((c) => `${k}.${c}`) : [k]));
+  assert.deepEqual(leaves.sort(), [...paths].sort());
+  assert.equal(SCHEMA.limits.slowConsumerPolicy.values?.join(','), 'drop,conflate,close');
 });
 
 void test('every setting has a distinct environment variable and flag', () => {

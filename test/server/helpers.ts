@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { SignJWT, exportSPKI, generateKeyPair, type JWTPayload } from 'jose';
+import { BUNDLED_APPS } from '../../src/apps/index.js';
 import { WebSocket } from '../../src/index.js';
 import { defaultConfig, type ServerConfig } from '../../src/server/config.js';
 import { startServer, type ServerHandle, type StartOptions } from '../../src/server/serve.js';
@@ -43,7 +44,8 @@ export interface TestServer {
 
 /**
  * Starts `parley serve` in-process on 127.0.0.1:0 with the given settings (silent process
- * metrics, heartbeat off) and shuts it down when the test ends.
+ * metrics, heartbeat off) and shuts it down when the test ends. As the command line does, it
+ * hands the server the bundled apps unless `options.apps` says otherwise.
  */
 export async function serve(t: TestContext, overrides: Overrides = {}, options: StartOptions = {}): Promise<TestServer> {
   const logs = new LogCapture();
@@ -56,7 +58,7 @@ export async function serve(t: TestContext, overrides: Overrides = {}, options: 
     ws: { heartbeatMs: 0, ...overrides.ws },
     shutdown: { timeoutMs: 2000, ...overrides.shutdown },
   });
-  const handle = await startServer(config, { logDestination: logs, ...options });
+  const handle = await startServer(config, { logDestination: logs, apps: BUNDLED_APPS, ...options });
   defer(t, () => handle.close({ timeoutMs: 500 }));
   const port = handle.address.port;
   return { handle, port, wsUrl: `ws://127.0.0.1:${port}/ws`, url: `http://127.0.0.1:${port}`, logs };

@@ -17,13 +17,27 @@ void test('docs/operations.md lists every setting with its default, environment 
   for (const s of SETTINGS) {
     const row = guide.split('\n').find((line) => line.startsWith(`| \`${s.path}\` |`));
     assert.ok(row !== undefined, `no row for ${s.path}`);
-    assert.ok(row.includes(`\`${s.env}\``), `${s.path}: ${s.env} missing`);
-    assert.ok(row.includes(`\`--${s.flag}\``), `${s.path}: --${s.flag} missing`);
+    const cells = row.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, ''));
+    assert.equal(cells[2], `\`${s.env}\``, `${s.path}: environment variable`);
+    assert.equal(cells[3], `\`--${s.flag}\``, `${s.path}: flag`);
     if (s.path !== 'apps') {
       const d = Array.isArray(s.default) ? (s.default.length > 0 ? s.default.join(',') : '(empty)') : s.default === '' ? '(empty)' : String(s.default);
-      assert.ok(row.includes(`\`${d}\``), `${s.path}: default ${d} missing`);
+      assert.equal(cells[1], `\`${d}\``, `${s.path}: default`);
     }
   }
+});
+
+void test('docs/operations.md\'s settings table is the schema: no row without a setting, in the schema\'s order, and every secret named as one', () => {
+  const table = guide.slice(guide.indexOf('### Every setting'));
+  const lines = table.split('\n');
+  const first = lines.findIndex((line) => line.startsWith('| setting |'));
+  const end = lines.findIndex((line, i) => i > first && !line.startsWith('|'));
+  const rows = lines.slice(first + 2, end);
+  const documented = rows.map((line) => /^\| `([a-zA-Z.]+)` \|/.exec(line)![1]!);
+  assert.deepEqual(documented, SETTINGS.map((s) => s.path));
+  const secrets = /^Secrets \(([^)]*)\)/m.exec(table)?.[1] ?? '';
+  const named = [...secrets.matchAll(/`([a-zA-Z.]+)`/g)].map((m) => m[1]!).sort();
+  assert.deepEqual(named, SETTINGS.filter((s) => s.secret === true).map((s) => s.path).sort());
 });
 
 void test('docs/operations.md lists every parley_ metric the server exports', async (t) => {

@@ -28,7 +28,7 @@ import {
   type LotLimits,
   type LotView,
 } from './rules.js';
-import { AddressRateLimiter } from '../../server/limits.js';
+import { AddressRateLimiter } from '../../server/app.js';
 import type { AuctionStore } from './store.js';
 
 /** Announces a change: `topic`, the message, and its conflation key. */

@@ -10,9 +10,7 @@ import type * as http from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
-import { directSockets, sameOrigin, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
-import { serveStatic } from '../../server/static-files.js';
-import { AddressRateLimiter } from '../../server/limits.js';
+import { AddressRateLimiter, directSockets, requestPath, sameOrigin, serveStatic, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
 import { Auction, AuctionRefusal, Topics, type AuctionOptions, type Person, type Rate } from './auction.js';
 import { AuctionError, checkName } from './rules.js';
 import { AuctionStore } from './store.js';
@@ -227,8 +225,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     auction,
     realtime: server,
     async handleRequest(req, res) {
-      const url = req.url ?? '/';
-      const path = (url.split('?', 1)[0] ?? '').slice(base.length);
+      const path = requestPath(req.url).slice(base.length);
       if (path === '') {
         res.writeHead(308, { Location: `${base}/` }).end();
         return true;
@@ -239,8 +236,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
       return serveStatic(context.webRoot, path.slice(1), req, res);
     },
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer) {
-      const path = (req.url ?? '').split('?', 1)[0];
-      if (path !== `${base}/ws`) return false;
+      if (requestPath(req.url) !== `${base}/ws`) return false;
       sockets.handleUpgrade(server, req, socket, head, (ws) => server.emit('connection', ws, req));
       return true;
     },

@@ -17,9 +17,7 @@ import { join } from 'node:path';
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
-import { directSockets, sameOrigin, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
-import { serveStatic } from '../../server/static-files.js';
-import { AddressRateLimiter } from '../../server/limits.js';
+import { AddressRateLimiter, directSockets, requestPath, sameOrigin, serveStatic, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
 import type { RandomInt } from './engine/deck.js';
 import type { TableConfig } from './engine/table.js';
 import { privateView } from './engine/view.js';
@@ -281,7 +279,6 @@ function build(context: AppContext, options: PokerOptions, shared: { redis: Redi
   wss.on('handlerError', (error: unknown) => context.log('error', { msg: 'poker request failed', error: String(error) }));
 
   const base = context.basePath;
-  const pathOf = (req: http.IncomingMessage): string => (req.url ?? '/').split('?', 1)[0] ?? '/';
 
   /** index.html with its `<base href>` set to where the app is mounted. */
   const servePage = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
@@ -343,7 +340,7 @@ function build(context: AppContext, options: PokerOptions, shared: { redis: Redi
     title: 'Texas Hold\u2019em',
     description: 'No-limit Texas Hold\u2019em tables for 2 to 9 players, with spectators.',
     async handleRequest(req, res) {
-      const path = pathOf(req);
+      const path = requestPath(req.url);
       if (path !== base && !path.startsWith(base + '/')) return false;
       const rel = path.slice(base.length);
       if (rel === '') {
@@ -367,7 +364,7 @@ function build(context: AppContext, options: PokerOptions, shared: { redis: Redi
       return serveStatic(context.webRoot, rel.slice(1), req, res);
     },
     handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
-      if (pathOf(req) !== `${base}/ws`) return false;
+      if (requestPath(req.url) !== `${base}/ws`) return false;
       sockets.handleUpgrade(wss, req, socket, head, (ws) => {
         // A session in use by a connection is never forgotten to make room for a new one.
         ws.once('close', sessions.connect(new URL(req.url ?? '/', 'http://localhost').searchParams.get('token')));
