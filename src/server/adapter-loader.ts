@@ -1,7 +1,8 @@
 /**
  * Adapter loading for `parley serve`: the cluster adapter the configuration names (in-memory, or
  * Redis loaded by a computed specifier so that builds without src/redis still compile), or one
- * the embedder gives, and what the rest of the server reads from it (health, counters).
+ * the embedder gives, and what the rest of the server reads from it (health, counters); and each
+ * hosted app's adapter of its own (in-memory, or on Redis under a key prefix of the app's own).
  * @packageDocumentation
  */
 import type { Logger } from 'pino';
@@ -74,4 +75,26 @@ export async function loadAdapter(cluster: ServerConfig['cluster'], log: Logger,
       if (owned) await adapter.close();
     },
   };
+}
+
+/** A hosted app's own adapter, and on a Redis cluster where the app may keep state it shares. */
+export interface AppAdapter {
+  /** For the app's real-time servers: its topics are out of reach of /ws and the HTTP API. */
+  readonly adapter: LoadedAdapter;
+  /** `AppContext.redis`: the cluster's Redis and the app's own key prefix; absent on one server. */
+  readonly redis?: { readonly url: string; readonly keyPrefix: string };
+}
+
+/**
+ * App `name`'s own adapter. With `cluster.adapter` memory an in-memory one (the app lives in this
+ * process). With redis a Redis adapter under `<keyPrefix>apps:<name>:topics:`, so the app's topics
+ * reach its clients on every server yet never meet `/ws`'s (whose keys are not under `apps:`),
+ * and `redis` hands the app the prefix `<keyPrefix>apps:<name>:` for its shared state.
+ * @throws Error when the Redis adapter is missing from the build or cannot connect
+ */
+export async function loadAppAdapter(cluster: ServerConfig['cluster'], name: string, log: Logger): Promise<AppAdapter> {
+  if (cluster.adapter !== 'redis') return { adapter: new InMemoryAdapter() };
+  const keyPrefix = `${cluster.keyPrefix}apps:${name}:`;
+  const adapter = await loadRedisAdapter({ ...cluster, keyPrefix: `${keyPrefix}topics:` }, log.child({ app: name }));
+  return { adapter, redis: { url: cluster.redisUrl, keyPrefix } };
 }

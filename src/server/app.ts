@@ -101,6 +101,13 @@ export interface AppContext {
    * sets it; when absent (a minimal host, tests) apps use {@link directSockets}.
    */
   sockets?: AppSockets;
+  /**
+   * The Redis the host's cluster runs on (`cluster.adapter` redis), for an app that shares state
+   * between servers (the poker tables, docs/poker.md), with a key prefix of the app's own
+   * (`<cluster.keyPrefix>apps:<name>:`) that every key and channel it makes must start with.
+   * Absent on a single server: the app keeps its state in this process.
+   */
+  redis?: { readonly url: string; readonly keyPrefix: string };
 }
 
 /** A hosted application. */

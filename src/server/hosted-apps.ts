@@ -1,7 +1,9 @@
 /**
  * Starting the hosted apps of `parley serve`: each configured app, from the factories the caller
  * handed over (the command line gives the bundled ones; the server imports no app), under
- * `/<name>` with its own data directory, its own in-memory adapter and the server's pipeline.
+ * `/<name>` with its own data directory, its own adapter (in-memory, or on a Redis cluster a Redis
+ * one under the app's own key prefix, with that Redis handed to the app: adapter-loader.ts) and
+ * the server's pipeline.
  * @packageDocumentation
  */
 import { mkdirSync } from 'node:fs';
@@ -9,8 +11,9 @@ import type * as http from 'node:http';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { InMemoryAdapter } from '../index.js';
+import { loadAppAdapter, type LoadedAdapter } from './adapter-loader.js';
 import type { AppFactory, AppSockets, ParleyApp } from './app.js';
+import type { ServerConfig } from './config.js';
 
 /** The package root's `dist/web`, from this compiled file (dist/src/server/hosted-apps.js). */
 const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -22,6 +25,8 @@ export interface HostedAppsOptions {
   factories: ReadonlyMap<string, AppFactory>;
   /** The server's data directory; each app gets `<dataDir>/<name>`. */
   dataDir: string;
+  /** The cluster settings: on Redis each app gets a Redis adapter and `AppContext.redis`. */
+  cluster: ServerConfig['cluster'];
   log: Logger;
   clientAddress: (req: http.IncomingMessage) => string;
   sockets: AppSockets;
@@ -51,10 +56,11 @@ export function checkAppNames(names: readonly string[], factories: ReadonlyMap<s
 export function hostedApps(options: HostedAppsOptions): HostedApps {
   const apps = new Map<string, ParleyApp>();
   // Each app's own adapter: its topics are out of reach of /ws and the HTTP API.
-  const adapters: InMemoryAdapter[] = [];
+  const adapters: LoadedAdapter[] = [];
   const close = async (code: number): Promise<void> => {
     await Promise.all([...apps.values()].map((app) => app.close(code).catch((error: unknown) => options.log.error({ err: error }, 'app failed to close'))));
-    for (const a of adapters) a.close();
+    // After the apps: an app may still publish while it closes (a Redis adapter's close is async).
+    await Promise.all(adapters.map(async (a) => a.close()));
   };
   return {
     apps,
@@ -63,7 +69,7 @@ export function hostedApps(options: HostedAppsOptions): HostedApps {
         const dataDir = resolvePath(options.dataDir, name);
         mkdirSync(dataDir, { recursive: true });
         const alog = options.log.child({ app: name });
-        const adapter = new InMemoryAdapter();
+        const { adapter, redis } = await loadAppAdapter(options.cluster, name, options.log);
         adapters.push(adapter);
         const app = await options.factories.get(name)!({
           basePath: `/${name}`,
@@ -73,6 +79,7 @@ export function hostedApps(options: HostedAppsOptions): HostedApps {
           log: (level, fields) => alog[level](fields, fields.msg),
           clientAddress: options.clientAddress,
           sockets: options.sockets,
+          redis,
         });
         apps.set(`/${name}`, app);
       }

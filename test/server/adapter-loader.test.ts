@@ -1,12 +1,16 @@
 /**
  * Adapter loading: the configured in-memory adapter is the server's own (closed with it); a given
- * one is shared (named so, never closed by the server).
+ * one is shared (named so, never closed by the server). An app's own adapter is in-memory on one
+ * server, and on Redis a Redis one under the app's prefix, apart from the server's topics.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/server/logger.js';
 import { InMemoryAdapter } from '../../src/index.js';
-import { loadAdapter } from '../../src/server/adapter-loader.js';
+import { DEFAULT_HISTORY_LIMITS } from '../../src/pubsub/history.js';
+import { TopicMessage } from '../../src/pubsub/message.js';
+import { loadAdapter, loadAppAdapter } from '../../src/server/adapter-loader.js';
+import { needRedis, SHARED_REDIS_URL, uniquePrefix } from '../redis/support.js';
 import { defaultConfig } from '../../src/server/config.js';
 
 const log = createLogger('silent');
@@ -35,4 +39,30 @@ void test('a given adapter is shared: reported as such and left open by close()'
   await loaded.close();
   assert.equal(closed, 0);
   given.close();
+});
+
+void test('an app on one server: an in-memory adapter and no Redis', async () => {
+  const loaded = await loadAppAdapter(defaultConfig().cluster, 'poker', log);
+  assert.ok(loaded.adapter instanceof InMemoryAdapter);
+  assert.equal(loaded.redis, undefined);
+  void loaded.adapter.close();
+});
+
+void test('an app on Redis: its prefix under the cluster\'s, and one topic for the app on every server, apart from the server\'s topics', async (t) => {
+  if (!(await needRedis(t))) return;
+  const keyPrefix = uniquePrefix('app-adapter');
+  const cluster = defaultConfig({ cluster: { adapter: 'redis', redisUrl: SHARED_REDIS_URL, keyPrefix } }).cluster;
+  const server = await loadAdapter(cluster, log);
+  const mine = await loadAppAdapter(cluster, 'poker', log);
+  const other = await loadAppAdapter(cluster, 'poker', log);
+  t.after(async () => {
+    await Promise.all([server.close(), mine.adapter.close(), other.adapter.close()]);
+  });
+  assert.deepEqual(mine.redis, { url: SHARED_REDIS_URL, keyPrefix: `${keyPrefix}apps:poker:` });
+  assert.ok(!(mine.adapter instanceof InMemoryAdapter));
+  // The app's topic `t` is one topic for the app on every server, and not the servers' `t`.
+  const before = await other.adapter.position('t', DEFAULT_HISTORY_LIMITS);
+  await mine.adapter.publish(new TopicMessage('t', 'hello'), DEFAULT_HISTORY_LIMITS);
+  assert.equal((await other.adapter.position('t', DEFAULT_HISTORY_LIMITS)).offset, before.offset + 1);
+  assert.equal((await server.adapter.position('t', DEFAULT_HISTORY_LIMITS)).offset, 0, 'the server\'s topic of the same name is another topic');
 });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { directSockets, type AppFactory } from '../../src/server/app.js';
+import { defaultConfig } from '../../src/server/config.js';
 import { checkAppNames, hostedApps } from '../../src/server/hosted-apps.js';
 import { createLogger } from '../../src/server/logger.js';
 import { LogCapture } from './helpers.js';
@@ -39,6 +40,7 @@ void test('start creates the apps in order under /<name>; close closes each with
     names: ['b', 'a'],
     factories: new Map([['a', app('a', closes)], ['b', app('b', closes, true)]]),
     dataDir,
+    cluster: defaultConfig().cluster,
     log: createLogger('info', logs),
     clientAddress: () => '127.0.0.1',
     sockets: directSockets,

@@ -6,7 +6,9 @@
  * What goes where: the public state of each table (never a hole card) on `poker:table:<id>`,
  * the list of tables on `poker:lobby`, and each player's own cards on
  * `poker:hole:<table>:<user>`, which only that user may subscribe to. Actions are `req`s; a
- * refused one answers `err` with the engine's stable reason code. State lives in memory.
+ * refused one answers `err` with the engine's stable reason code. On one server state lives in
+ * memory; when the host runs on Redis (`context.redis`), tables and sessions are shared by every
+ * server, each table owned by one of them at a time (cluster/table-cluster.ts, docs/poker.md).
  * @packageDocumentation
  */
 import { randomInt } from 'node:crypto';
@@ -20,8 +22,12 @@ import type { RandomInt } from './engine/deck.js';
 import type { TableConfig } from './engine/table.js';
 import { privateView } from './engine/view.js';
 import { asObject, booleanField, optionalInteger, stringField } from './requests.js';
-import { TableRoom, Topics, systemClock, type Clock } from './room.js';
+import { TableRoom, Topics, systemClock, type Clock, type RoomDeps } from './room.js';
 import { SessionStore, type Session, type SessionStoreOptions } from './sessions.js';
+import { connectRedis, type RedisLink } from './cluster/redis-link.js';
+import { SharedSessions } from './cluster/shared-sessions.js';
+import { TableCluster, type TableClusterOptions } from './cluster/table-cluster.js';
+import { applyOp, type TableOp } from './cluster/table-ops.js';
 import type { LobbyTable } from './wire.js';
 
 export type { LobbyTable } from './wire.js';
@@ -56,6 +62,10 @@ export interface PokerOptions {
    * otherwise new sessions get `503`.
    */
   sessions?: Omit<SessionStoreOptions, 'now'>;
+  /** On several servers (`context.redis` set): the lease and forwarding times. */
+  cluster?: Omit<TableClusterOptions, 'keyPrefix'>;
+  /** On several servers: a session unused this long is forgotten (ms). Default 30 days. */
+  sessionTtlMs?: number;
 }
 
 /** Default {@link PokerOptions.sessionRate}: the auction's. */
@@ -103,13 +113,39 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-/** Creates the poker app with `options` (clock, shuffle source, tables, pauses). */
+/**
+ * Creates the poker app with `options` (clock, shuffle source, tables, pauses), on this server
+ * alone (`context.redis` is not used: {@link startPoker} is the app on several servers).
+ */
 export function createPoker(context: AppContext, options: PokerOptions = {}): ParleyApp {
+  return build(context, options, undefined).app;
+}
+
+/**
+ * Creates the poker app: on this server alone, or, when `context.redis` is set, as one of the
+ * servers sharing that Redis (resolves once it has loaded the tables and taken those nobody owns).
+ */
+export async function startPoker(context: AppContext, options: PokerOptions = {}): Promise<ParleyApp> {
+  if (context.redis === undefined) return createPoker(context, options);
+  const redis = await connectRedis(context.redis.url, (error) => context.log('warn', { msg: 'poker redis connection', error: String(error) }));
+  try {
+    const built = build(context, options, { redis, keyPrefix: context.redis.keyPrefix });
+    await built.ready;
+    return built.app;
+  } catch (error) {
+    redis.close();
+    throw error;
+  }
+}
+
+function build(context: AppContext, options: PokerOptions, shared: { redis: RedisLink; keyPrefix: string } | undefined): { app: ParleyApp; ready: Promise<void> } {
   const clock = options.clock ?? systemClock;
   const sessions = new SessionStore({ ...options.sessions, now: () => clock.now() });
+  const sharedSessions = shared === undefined ? undefined : new SharedSessions(sessions, shared.redis, `${shared.keyPrefix}session:`, options.sessionTtlMs ?? 30 * 24 * 3600_000);
   const sessionLimit = options.sessionRate ?? DEFAULT_SESSION_RATE;
   const sessionRate = new AddressRateLimiter(sessionLimit.perMinute / 60, sessionLimit.burst, { now: () => clock.now() });
-  const rooms = new Map<string, TableRoom>();
+  let rooms: ReadonlyMap<string, TableRoom> = new Map<string, TableRoom>();
+  let cluster: TableCluster | undefined;
   let lastLobby = '';
 
   // Rooms publish through the server created below; nothing publishes before it exists.
@@ -124,12 +160,19 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
       minBuyIn: table.config.minBuyIn, maxBuyIn: table.config.maxBuyIn, playing: table.inHand,
     })),
   });
-  const refreshLobby = (): void => {
+  /** Publishes the lobby when it changed; a replica's change only updates what this server knows (its owner publishes). */
+  const refreshLobby = (announce = true): void => {
     const next = lobby();
     const text = JSON.stringify(next);
     if (text === lastLobby) return;
     lastLobby = text;
-    publish(Topics.lobby, next);
+    if (announce) publish(Topics.lobby, next);
+  };
+  /** Applies a change where the table is owned: here, or (several servers) through its owner. */
+  const run = (data: Record<string, unknown>, op: TableOp): Promise<{ ok: true }> | { ok: true } => {
+    const table = stringField(data, 'table');
+    const done = cluster !== undefined ? cluster.run(table, op) : applyOp(room(data), op);
+    return done === undefined ? { ok: true } : done.then(() => ({ ok: true }) as const);
   };
 
 
@@ -162,11 +205,11 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     // frame limit, so the client gets a reason rather than a closed connection).
     maxPayload: 256 * 1024,
     heartbeat: { interval: 30_000, timeout: 10_000 },
-    authenticate: (req): Identity => {
+    authenticate: (req): Identity | Promise<Identity> => {
       const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
-      const session: Session | undefined = sessions.get(token);
       // No token (or a forgotten one): a guest, who can watch but not sit.
-      return session === undefined ? { user: `guest-${randomInt(2 ** 47).toString(36)}`, name: null } : { user: session.user, name: session.name };
+      const identify = (session: Session | undefined): Identity => (session === undefined ? { user: `guest-${randomInt(2 ** 47).toString(36)}`, name: null } : { user: session.user, name: session.name });
+      return sharedSessions === undefined ? identify(sessions.get(token)) : sharedSessions.get(token).then(identify);
     },
     realtime: {
       adapter: context.adapter,
@@ -195,33 +238,35 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
         sit: (data, ws) => {
           const d = asObject(data);
           const who = player(ws);
-          room(d).sit(who.user, who.name, d.seat, d.buyIn);
-          return { ok: true };
+          return run(d, { kind: 'sit', user: who.user, name: who.name, seat: d.seat, buyIn: d.buyIn });
         },
         leave: (data, ws) => {
           const d = asObject(data);
-          room(d).leave(identity(ws).user);
-          return { ok: true };
+          return run(d, { kind: 'leave', user: identity(ws).user });
         },
         sitOut: (data, ws) => {
           const d = asObject(data);
-          room(d).sitOut(identity(ws).user, booleanField(d, 'out'));
-          return { ok: true };
+          return run(d, { kind: 'sitOut', user: identity(ws).user, out: booleanField(d, 'out') });
         },
         act: (data, ws) => {
           const d = asObject(data);
-          room(d).act(identity(ws).user, { type: d.action, amount: d.amount }, optionalInteger(d, 'hand'));
-          return { ok: true };
+          return run(d, { kind: 'act', user: identity(ws).user, action: d.action, amount: d.amount, hand: optionalInteger(d, 'hand') });
         },
       },
     },
   });
-  for (const config of options.tables ?? DEFAULT_TABLES) {
-    rooms.set(config.id, new TableRoom(config, {
-      publish, clock, randomInt: options.randomInt ?? ((n) => randomInt(n)),
-      handPauseMs: options.handPauseMs ?? 5000, startDelayMs: options.startDelayMs ?? 1500, idleSeatMs: options.idleSeatMs ?? 15 * 60_000,
-      onChange: refreshLobby, log: context.log,
-    }));
+  const deps: RoomDeps = {
+    publish, clock, randomInt: options.randomInt ?? ((n) => randomInt(n)),
+    handPauseMs: options.handPauseMs ?? 5000, startDelayMs: options.startDelayMs ?? 1500, idleSeatMs: options.idleSeatMs ?? 15 * 60_000,
+    onChange: () => refreshLobby(), log: context.log,
+  };
+  const configs = options.tables ?? DEFAULT_TABLES;
+  if (shared === undefined) {
+    rooms = new Map(configs.map((config) => [config.id, new TableRoom(config, deps)]));
+  } else {
+    cluster = new TableCluster(configs, deps, shared.redis, { ...options.cluster, keyPrefix: shared.keyPrefix });
+    cluster.onReplicaChange = () => refreshLobby(false);
+    rooms = cluster.rooms;
   }
   lastLobby = JSON.stringify(lobby());
   // Once a minute, seats of players who sat out too long are freed.
@@ -259,7 +304,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
       return;
     }
     const { token, name } = (typeof body === 'object' && body !== null ? body : {}) as { token?: unknown; name?: unknown };
-    const existing = sessions.get(token);
+    const existing = sharedSessions === undefined ? sessions.get(token) : await sharedSessions.get(token, true);
     if (existing !== undefined) {
       sendJson(res, 200, existing);
       return;
@@ -286,10 +331,11 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
       sendJson(res, 503, { error: 'FULL', message: 'The server has too many players signed in; try again later.' });
       return;
     }
+    await sharedSessions?.save(created);
     sendJson(res, 201, created);
   };
 
-  return {
+  const app: ParleyApp = {
     name: 'poker',
     title: 'Texas Hold\u2019em',
     description: 'No-limit Texas Hold\u2019em tables for 2 to 9 players, with spectators.',
@@ -329,10 +375,13 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
     async close(code = 1001) {
       clock.clearTimeout(sweeper);
       for (const r of rooms.values()) r.close();
+      // Several servers: the leases are released, so another server takes the tables at once.
+      await cluster?.close();
       await wss.shutdown({ code, timeout: 2000 });
     },
   };
+  return { app, ready: cluster?.start() ?? Promise.resolve() };
 }
 
-/** The bundled app factory (`['poker', createPokerApp]` in the registry). */
-export const createPokerApp: AppFactory = (context) => createPoker(context);
+/** The bundled app factory (`['poker', createPokerApp]` in the registry): {@link startPoker}. */
+export const createPokerApp: AppFactory = (context) => startPoker(context);

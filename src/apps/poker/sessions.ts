@@ -2,8 +2,8 @@
  * Who is who, without passwords: a visitor picks a display name and gets a random session token
  * (kept by the page in localStorage, sent as `?token=` on the WebSocket URL). The token is the
  * secret; the user id it maps to is public (it appears in table state), so knowing someone's id
- * gives nothing. Sessions live in memory: a server restart forgets them, and the page then asks
- * for a name again.
+ * gives nothing. On one server sessions live in memory: a restart forgets them, and the page then
+ * asks for a name again; on several, they are kept in Redis too (cluster/shared-sessions.ts).
  * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
@@ -69,6 +69,18 @@ export class SessionStore {
     const session: Session = { token: randomBytes(32).toString('base64url'), user: `u-${randomBytes(9).toString('base64url')}`, name: name.trim() };
     this.#byToken.set(session.token, { session, used: now, open: 0 });
     return session;
+  }
+
+  /**
+   * Keeps `session`, made by another server of the cluster (cluster/shared-sessions.ts), like one
+   * created here. When the store is full of sessions in use it is not kept (the next use asks
+   * the cluster again).
+   */
+  adopt(session: Session): void {
+    if (this.#byToken.has(session.token)) return;
+    const now = this.#now();
+    if (this.#byToken.size >= this.#max && !this.#forgetIdle(now)) return;
+    this.#byToken.set(session.token, { session: { token: session.token, user: session.user, name: session.name }, used: now, open: 0 });
   }
 
   /** The session of `token`, if it is one; counts as a use. */

@@ -95,6 +95,14 @@ export interface HandState {
   result: HandResult | null;
 }
 
+/** A table's whole state, as {@link PokerTable.snapshot} returns it (hole cards and deck included). */
+export interface TableSnapshot {
+  seats: (SeatState | null)[];
+  hand: HandState | null;
+  handCount: number;
+  button: number;
+}
+
 /** Something that happened, for logs and announcements. */
 export type TableEvent =
   | { type: 'sit'; seat: number; name: string; stack: number }

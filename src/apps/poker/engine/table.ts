@@ -17,7 +17,7 @@ import { refuse } from './reasons.js';
 import {
   ACTIONS,
   type ActionRequest, type ActionType, type HandPlayer, type HandResult, type HandState, type LegalActions,
-  type Outcome, type SeatState, type Street, type TableConfig, type TableEvent,
+  type Outcome, type SeatState, type Street, type TableConfig, type TableEvent, type TableSnapshot,
 } from './hand-state.js';
 
 export * from './hand-state.js';
@@ -55,6 +55,33 @@ export class PokerTable {
     checkConfig(config);
     this.config = Object.freeze({ ...config });
     this.#seats = Array.from({ length: config.seats }, () => null);
+  }
+
+  /**
+   * The whole state (seats, the hand with its deck and hole cards, the button, the hand count)
+   * as plain JSON-safe data, for a store that lets another server continue the table
+   * ({@link PokerTable.restore}). It holds every hole card: it must never reach a client.
+   */
+  snapshot(): TableSnapshot {
+    return structuredClone({ seats: this.#seats, hand: this.#hand, handCount: this.#handCount, button: this.#button });
+  }
+
+  /**
+   * The table `config` in the state `snapshot` (from {@link PokerTable.snapshot} of a table with
+   * the same config).
+   * @throws TypeError when the snapshot does not fit the config
+   */
+  static restore(config: TableConfig, snapshot: TableSnapshot): PokerTable {
+    const table = new PokerTable(config);
+    if (!Array.isArray(snapshot.seats) || snapshot.seats.length !== config.seats || !Number.isInteger(snapshot.handCount) || !Number.isInteger(snapshot.button)) {
+      throw new TypeError(`snapshot does not fit table ${config.id}`);
+    }
+    const copy = structuredClone(snapshot);
+    copy.seats.forEach((s, i) => { table.#seats[i] = s; });
+    table.#hand = copy.hand;
+    table.#handCount = copy.handCount;
+    table.#button = copy.button;
+    return table;
   }
 
   /** The seats, index = seat number; null is empty. */
