@@ -17,6 +17,8 @@ export interface ServerConfig {
   dataDir: string;
   /** Hosted apps by name, each mounted at `/<name>`. */
   apps: string[];
+  /** The auction's PostgreSQL URL; empty: its SQLite file in `dataDir` (one node only). */
+  auction: { databaseUrl: string };
   /**
    * Proxies in front of the server that append to `X-Forwarded-For` (behind a reverse proxy only):
    * false or 0 none, true one, a number that many. The client address is the entry that many
@@ -147,6 +149,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   S('host', 'string', '127.0.0.1', 'PARLEY_HOST', 'host', 'address to bind (0.0.0.0 or :: for every interface)'),
   S('dataDir', 'string', './data', 'PARLEY_DATA_DIR', 'data-dir', 'directory for the apps\' durable state (one subdirectory per app)'),
   S('apps', 'list', [], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
+  S('auction.databaseUrl', 'string', '', 'PARLEY_AUCTION_DATABASE_URL', 'auction-database-url', 'PostgreSQL URL for the auction, shared by every node (empty: a SQLite file in the data directory, one node only)', { secret: true }),
   S('trustProxy', 'hops', false, 'PARLEY_TRUST_PROXY', 'trust-proxy', 'proxies in front that append to X-Forwarded-For: false, true (one) or a number; the client address is that many entries from the right'),
   S('ws.origins', 'list', [], 'PARLEY_ORIGINS', 'origins', 'allowed Origin values for /ws, comma-separated (empty: any)'),
   S('ws.heartbeatMs', 'int', 30_000, 'PARLEY_HEARTBEAT_MS', 'heartbeat-ms', 'ping idle connections this often and cut silent ones (0: off)', { min: 0 }),

@@ -354,6 +354,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const app = await factories.get(name)!({
         basePath: `/${name}`,
         dataDir,
+        ...(name === 'auction' && config.auction.databaseUrl !== '' ? { databaseUrl: config.auction.databaseUrl } : {}),
         adapter: appAdapter,
         webRoot: resolvePath(WEB_ROOT, name),
         log: (level, fields) => alog[level](fields, fields.msg),
