@@ -33,6 +33,8 @@ export interface AuctionSessionOptions {
   lockRetryMs?: number;
   /** Longest wait between reconnection attempts, ms. Default 5,000. */
   maxReconnectMs?: number;
+  /** The session's `application_name`, so `pg_stat_activity` and `pg_locks` show which node leads. */
+  applicationName?: string;
 }
 
 /** The listening, lock-holding session; reconnects until {@link AuctionSession.stop}. */
@@ -43,6 +45,7 @@ export class AuctionSession {
   readonly #events: SessionEvents;
   readonly #lockRetryMs: number;
   readonly #maxReconnectMs: number;
+  readonly #applicationName: string | undefined;
   #client: pg.Client | undefined;
   #leader = false;
   #stopped = false;
@@ -61,6 +64,7 @@ export class AuctionSession {
     this.#events = events;
     this.#lockRetryMs = options.lockRetryMs ?? 1000;
     this.#maxReconnectMs = options.maxReconnectMs ?? 5000;
+    this.#applicationName = options.applicationName;
   }
 
   /** Whether this node holds the timer lock now. */
@@ -74,7 +78,7 @@ export class AuctionSession {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.#url, keepAlive: true, ...(this.#applicationName !== undefined ? { application_name: this.#applicationName } : {}) });
     client.on('notification', (message) => {
       if (message.channel === this.#channel && message.payload !== undefined) this.#events.notification(message.payload);
     });

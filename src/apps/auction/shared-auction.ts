@@ -76,7 +76,7 @@ export class SharedAuction implements AuctionEngine {
       listening: () => this.#reloadAll(),
       leader: (leading) => this.#lead(leading),
       error: (error) => this.#onError(error),
-    }, options);
+    }, { applicationName: `parley-auction ${store.node}`, ...options });
   }
 
   /**
