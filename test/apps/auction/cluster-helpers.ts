@@ -94,10 +94,10 @@ async function startNode(t: TestContext, database: TestDatabase, prefix: string)
     rmSync(dataDir, { recursive: true, force: true });
   });
   const log: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => log.push(s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => log.push(s));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
       out += s;
       log.push(s);
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
