@@ -9,7 +9,8 @@
  * at the same moment as it stops holding the lock, so it never runs timers on a stale copy.
  * @packageDocumentation
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from './pg-store.js';
 
 /** What the session tells its owner. */
 export interface SessionEvents {
@@ -78,7 +79,8 @@ export class AuctionSession {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url, keepAlive: true, ...(this.#applicationName !== undefined ? { application_name: this.#applicationName } : {}) });
+    const { Client } = await loadPg();
+    const client = new Client({ connectionString: this.#url, keepAlive: true, ...(this.#applicationName !== undefined ? { application_name: this.#applicationName } : {}) });
     client.on('notification', (message) => {
       if (message.channel === this.#channel && message.payload !== undefined) this.#events.notification(message.payload);
     });

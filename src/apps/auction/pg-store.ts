@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import { createHash, randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Bid, BidAccepted, Lot, LotSpec, LotStatus, Refusal } from './rules.js';
 import { outcome } from './rules.js';
 import type { Session } from './store.js';
@@ -61,6 +61,15 @@ const MIGRATIONS: readonly string[] = [
      node TEXT NOT NULL,
      at BIGINT NOT NULL);`,
 ];
+
+/**
+ * node-postgres, loaded on first use: a server without `auction.databaseUrl` never loads it
+ * (on Node 20 its Cloudflare probe, `typeof Response`, would load undici, which `parley serve`
+ * keeps out: test/node/node-http.test.ts).
+ */
+export async function loadPg(): Promise<typeof pg> {
+  return (await import('pg')).default;
+}
 
 /** What a node hears on the auction's channel. */
 export type AuctionEvent =
@@ -154,7 +163,8 @@ export class PgAuctionStore {
    * @throws Error when the database cannot be reached or the search path names no existing schema
    */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgAuctionStore> {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    const { Pool } = await loadPg();
+    const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
     // An idle pooled connection that the server drops emits here; the next query reconnects.
     pool.on('error', () => undefined);
     try {

@@ -59,6 +59,7 @@ export class SharedAuction implements AuctionEngine {
   readonly #waiting = new Map<number, Set<() => void>>();
   /** Reloads of one lot under way, so a burst of missed changes costs one query. */
   readonly #reloading = new Map<number, Promise<void>>();
+  readonly #reloadAgain = new Set<number>();
   #stopped = false;
 
   private constructor(store: PgAuctionStore, publish: Publish, options: SharedAuctionOptions) {
@@ -243,6 +244,11 @@ export class SharedAuction implements AuctionEngine {
       return;
     }
     if (lot.status !== 'open') return;
+    if (this.#reloading.has(lot.id)) {
+      // Bids before the end may be missing here: announce the end from the database's copy.
+      void this.#reload(lot.id).catch((error: unknown) => this.#onError(error));
+      return;
+    }
     lot.status = event.status;
     this.#ended(lot);
   }
@@ -255,13 +261,23 @@ export class SharedAuction implements AuctionEngine {
     this.#wake(lot.id);
   }
 
-  /** Replaces this node's copy of a lot with the database's, announcing what changed. */
+  /**
+   * Replaces this node's copy of a lot with the database's, announcing what changed. A reload
+   * asked for while one runs is done after it: the running one may have read before the change
+   * that prompted the second.
+   */
   async #reload(id: number): Promise<void> {
     const running = this.#reloading.get(id);
-    if (running !== undefined) return running;
+    if (running !== undefined) {
+      this.#reloadAgain.add(id);
+      return running;
+    }
     const job = this.#store.loadLot(id).then((fresh) => {
       if (fresh !== undefined) this.#replace(fresh);
-    }).finally(() => this.#reloading.delete(id));
+    }).finally(() => {
+      this.#reloading.delete(id);
+      if (this.#reloadAgain.delete(id)) void this.#reload(id).catch((error: unknown) => this.#onError(error));
+    });
     this.#reloading.set(id, job);
     return job;
   }

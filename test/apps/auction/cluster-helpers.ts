@@ -34,10 +34,11 @@ export interface TestDatabase {
 
 /**
  * Creates a schema of the test's own (dropped when the test ends), or skips the test when
- * PostgreSQL does not answer (fails under CI=true). Also needs the shared Redis.
+ * PostgreSQL does not answer (fails under CI=true). Also needs the shared Redis unless `redis`
+ * is false.
  */
-export async function needDatabase(t: TestContext): Promise<TestDatabase | undefined> {
-  if (!(await needRedis(t))) return undefined;
+export async function needDatabase(t: TestContext, redis = true): Promise<TestDatabase | undefined> {
+  if (redis && !(await needRedis(t))) return undefined;
   const admin = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
   try {
     await admin.connect();
