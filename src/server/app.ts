@@ -81,6 +81,11 @@ export interface AppContext {
   /** A directory the app may keep durable state in (created by the host). */
   dataDir: string;
   /**
+   * A PostgreSQL URL the app keeps its durable state in instead, shared by every node of a
+   * cluster (the auction's `auction.databaseUrl`). Absent: the app keeps it in `dataDir`.
+   */
+  databaseUrl?: string;
+  /**
    * The app's own cluster adapter, for the real-time servers it creates. Each app has one of its
    * own (not the host's): its topics live in a namespace that `/ws` clients, tokens granting `*`
    * and the HTTP API cannot reach (docs/security.md, "Apps' topics").

@@ -32,6 +32,10 @@ export const SCHEMA = {
   workers: intOrAuto(1, 'PARLEY_WORKERS', 'workers', 'server processes sharing the port: a number, or auto (one per core)', { min: 1 }),
   /** Hosted apps by name, each mounted at `/<name>`. */
   apps: list([], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
+  /** The auction's PostgreSQL URL; empty: its SQLite file in `dataDir` (one node only). */
+  auction: {
+    databaseUrl: string('', 'PARLEY_AUCTION_DATABASE_URL', 'auction-database-url', 'PostgreSQL URL for the auction, shared by every node (empty: a SQLite file in the data directory, one node only)', { secret: true }),
+  },
   /**
    * Proxies in front of the server that append to `X-Forwarded-For` (behind a reverse proxy only):
    * false or 0 none, true one, a number that many. The client address is the entry that many

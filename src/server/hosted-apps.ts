@@ -22,6 +22,8 @@ const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 export interface HostedAppsOptions {
   /** App names to start, in order (`apps`). */
   names: readonly string[];
+  /** A PostgreSQL URL per app that keeps its state in one (`auction.databaseUrl`); absent: its data directory. */
+  databaseUrls?: Readonly<Record<string, string>>;
   factories: ReadonlyMap<string, AppFactory>;
   /** The server's data directory; each app gets `<dataDir>/<name>`. */
   dataDir: string;
@@ -74,6 +76,7 @@ export function hostedApps(options: HostedAppsOptions): HostedApps {
         const app = await options.factories.get(name)!({
           basePath: `/${name}`,
           dataDir,
+          ...(options.databaseUrls?.[name] !== undefined ? { databaseUrl: options.databaseUrls[name] } : {}),
           adapter,
           webRoot: resolvePath(WEB_ROOT, name),
           log: (level, fields) => alog[level](fields, fields.msg),

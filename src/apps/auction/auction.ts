@@ -88,8 +88,31 @@ export const Topics = {
 /** Longest timer Node keeps exactly (about 24.8 days); longer waits are taken in steps. */
 const MAX_TIMER = 2 ** 31 - 1;
 
-/** The auction's live state and operations. */
-export class Auction {
+/**
+ * What the app asks of an auction, whichever store is behind it: reads from memory, operations
+ * that may be asynchronous (the PostgreSQL auction waits for the database).
+ */
+export interface AuctionEngine {
+  /** The server's time now. */
+  now(): number;
+  /** The lot with `id`, as the public sees it. */
+  view(id: number): LotView | undefined;
+  /** Whether a lot with `id` exists. */
+  has(id: number): boolean;
+  /** The reserve of a lot, for its seller only. */
+  reserveFor(id: number, user: string | undefined): number | undefined;
+  /** Every lot for the lobby. */
+  lobby(): LotSummary[];
+  /** Places a bid; refusals throw {@link AuctionRefusal}. */
+  bid(who: Person, lotId: unknown, amount: unknown, key: unknown): BidReceipt | Promise<BidReceipt>;
+  /** Creates a lot; refusals throw {@link AuctionRefusal}. */
+  createLot(who: Person, input: unknown): LotView | Promise<LotView>;
+  /** Stops the end timers. */
+  stop(): void;
+}
+
+/** The auction's live state and operations, on the one-node SQLite store. */
+export class Auction implements AuctionEngine {
   readonly #store: AuctionStore;
   readonly #publish: Publish;
   readonly #now: () => number;
@@ -141,24 +164,16 @@ export class Auction {
 
   /** Every lot for the lobby: running ones first (ending soonest first), then the 20 newest ended. */
   lobby(): LotSummary[] {
-    const all = [...this.#lots.values()];
-    const open = all.filter((l) => l.status === 'open').sort((a, b) => a.endsAt - b.endsAt);
-    const ended = all.filter((l) => l.status !== 'open').sort((a, b) => b.endsAt - a.endsAt).slice(0, 20);
-    // Bounded so the lobby's snapshot stays a few dozen KiB however many lots run.
-    open.length = Math.min(open.length, 200);
-    return [...open, ...ended].map(summary);
+    return lobbyOf(this.#lots.values());
   }
 
   /**
-   * Places a bid of `amount` cents by `who` on lot `lotId`. `key` is the client's idempotency
+   * Places a bid of `amount` cents by `who` on lot `lotArg`. `keyArg` is the client's idempotency
    * key: a bid already accepted with this key is answered again, not placed again.
    * @throws AuctionRefusal when the rules refuse it; nothing has changed then
    */
-  bid(who: Person, lotId: unknown, amount: unknown, key: unknown): BidReceipt {
-    if (typeof key !== 'string' || key.length < 8 || key.length > 64 || !/^[A-Za-z0-9_-]+$/.test(key)) {
-      throw new AuctionRefusal(AuctionError.BAD_REQUEST, 'key: 8 to 64 characters of A-Z a-z 0-9 _ -');
-    }
-    if (typeof lotId !== 'number' || !Number.isSafeInteger(lotId)) throw new AuctionRefusal(AuctionError.BAD_REQUEST, 'lot: a lot id');
+  bid(who: Person, lotArg: unknown, amount: unknown, keyArg: unknown): BidReceipt {
+    const { lot: lotId, key } = checkBidRequest(lotArg, keyArg);
     const lot = this.#lots.get(lotId);
     if (lot === undefined) throw new AuctionRefusal(AuctionError.NO_SUCH_LOT, 'there is no such lot');
     const earlier = this.#store.bidByKey(who.user, key);
@@ -266,11 +281,35 @@ export class Auction {
   }
 }
 
-function receiptOf(bid: Bid): BidReceipt['bid'] {
+/**
+ * Checks a bid request's idempotency key and lot id (the amount is the rules' to check).
+ * @throws AuctionRefusal `BAD_REQUEST` naming the field
+ */
+export function checkBidRequest(lotId: unknown, key: unknown): { lot: number; key: string } {
+  if (typeof key !== 'string' || key.length < 8 || key.length > 64 || !/^[A-Za-z0-9_-]+$/.test(key)) {
+    throw new AuctionRefusal(AuctionError.BAD_REQUEST, 'key: 8 to 64 characters of A-Z a-z 0-9 _ -');
+  }
+  if (typeof lotId !== 'number' || !Number.isSafeInteger(lotId)) throw new AuctionRefusal(AuctionError.BAD_REQUEST, 'lot: a lot id');
+  return { lot: lotId, key };
+}
+
+/** The lobby's list: running lots first (ending soonest first), then the 20 newest ended. */
+export function lobbyOf(lots: Iterable<Lot>): LotSummary[] {
+  const all = [...lots];
+  const open = all.filter((l) => l.status === 'open').sort((a, b) => a.endsAt - b.endsAt);
+  const ended = all.filter((l) => l.status !== 'open').sort((a, b) => b.endsAt - a.endsAt).slice(0, 20);
+  // Bounded so the lobby's snapshot stays a few dozen KiB however many lots run.
+  open.length = Math.min(open.length, 200);
+  return [...open, ...ended].map(summary);
+}
+
+/** What a bidder's receipt says of the bid. */
+export function receiptOf(bid: Bid): BidReceipt['bid'] {
   return { id: bid.id, lot: bid.lot, amount: bid.amount, at: bid.at };
 }
 
-function summary(lot: Lot): LotSummary {
+/** A lot as the lobby lists it. */
+export function summary(lot: Lot): LotSummary {
   const view = publicView(lot);
   return { id: lot.id, title: lot.title, image: lot.image, price: view.price, bidCount: view.bidCount, endsAt: lot.endsAt, status: lot.status, sellerName: lot.sellerName, rev: view.rev };
 }

@@ -9,14 +9,16 @@ import { readFile } from 'node:fs/promises';
 import type * as http from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { RealtimeError, WebSocketServer, type WebSocket } from '../../index.js';
+import { InMemoryAdapter, RealtimeError, WebSocketServer, type ClusterAdapter, type WebSocket } from '../../index.js';
 import { AddressRateLimiter, directSockets, requestPath, sameOrigin, serveStatic, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
-import { Auction, AuctionRefusal, Topics, type AuctionOptions, type Person, type Rate } from './auction.js';
+import { Auction, AuctionRefusal, Topics, type AuctionEngine, type AuctionOptions, type Person, type Publish, type Rate } from './auction.js';
+import { PgAuctionStore } from './pg-store.js';
 import { AuctionError, checkName } from './rules.js';
-import { AuctionStore } from './store.js';
+import { SharedAuction, type SharedAuctionOptions } from './shared-auction.js';
+import { AuctionStore, type Session } from './store.js';
 
 /** Options beyond the host's context, for tests and embedding. */
-export interface AuctionAppOptions extends AuctionOptions {
+export interface AuctionAppOptions extends AuctionOptions, Omit<SharedAuctionOptions, keyof AuctionOptions> {
   /** Heartbeat interval for idle connections, ms. Default 30,000. */
   heartbeatMs?: number;
   /** Bytes queued per watcher of a lot or the lobby before conflation starts. Default 256 KiB. */
@@ -33,8 +35,8 @@ export const DEFAULT_SESSION_RATE: Rate = { perMinute: 10, burst: 20 };
 
 /** The auction app, with its parts exposed for tests and tools. */
 export interface AuctionApp extends ParleyApp {
-  /** The running auction. */
-  readonly auction: Auction;
+  /** The running auction: {@link Auction} on SQLite, {@link SharedAuction} on PostgreSQL. */
+  readonly auction: AuctionEngine;
   /** The real-time server behind `<base>/ws`. */
   readonly realtime: WebSocketServer;
 }
@@ -69,14 +71,26 @@ function signedIn(ws: WebSocket): Person {
   return who;
 }
 
-/** Runs an auction operation, turning a rule's refusal into the client's error reply. */
-function answer<T>(operation: () => T): T {
+/** A rule's refusal as the client's error reply; anything else as it is. */
+function refusal(error: unknown): never {
+  if (error instanceof AuctionRefusal) throw new RealtimeError(error.code, error.message);
+  throw error;
+}
+
+/** Runs an auction operation (synchronous on SQLite, not on PostgreSQL), turning a refusal into the client's error reply. */
+function answer<T>(operation: () => T | Promise<T>): T | Promise<T> {
   try {
-    return operation();
+    const result = operation();
+    return result instanceof Promise ? result.catch(refusal) : result;
   } catch (error) {
-    if (error instanceof AuctionRefusal) throw new RealtimeError(error.code, error.message);
-    throw error;
+    return refusal(error);
   }
+}
+
+/** Where sessions are kept: the SQLite store (synchronous) or the PostgreSQL one. */
+interface Sessions {
+  createSession(name: string, now: number): Session | Promise<Session>;
+  session(token: string): Omit<Session, 'token'> | undefined | Promise<Omit<Session, 'token'> | undefined>;
 }
 
 function field(data: unknown, name: string): unknown {
@@ -107,18 +121,66 @@ async function readJson(req: http.IncomingMessage, limit = 4096): Promise<unknow
 
 /**
  * Creates the auction app with `options` (a clock, anti-sniping and lot limits for tests).
- * Opens (or creates) `auction.sqlite` in the context's data directory and resumes every lot.
+ * Opens (or creates) `auction.sqlite` in the context's data directory and resumes every lot:
+ * one node only (the file is locked to this process).
  */
 export function createAuction(context: AppContext, options: AuctionAppOptions = {}): AuctionApp {
-  const base = context.basePath;
   const store = new AuctionStore(join(context.dataDir, 'auction.sqlite'));
+  return mount(context, options, store, context.adapter, (publish, onError) => new Auction(store, publish, { onError, ...options }), () => Promise.resolve(store.close()));
+}
+
+/**
+ * Creates the auction on the PostgreSQL database at `url` (default: the context's
+ * `databaseUrl`), for several nodes sharing it: creates or upgrades its tables, loads every lot
+ * and joins the other nodes (docs/apps.md, "The auction on several nodes"). Its watchers get
+ * changes from the database's notifications, so its real-time server uses an adapter of its
+ * own rather than the cluster's: every node publishes every change to its own watchers once.
+ * @throws Error when the database cannot be reached or its schema cannot be created
+ */
+export async function createSharedAuction(context: AppContext, options: AuctionAppOptions & { url?: string } = {}): Promise<AuctionApp> {
+  const url = options.url ?? context.databaseUrl;
+  if (url === undefined || url === '') throw new Error('createSharedAuction needs a PostgreSQL URL (auction.databaseUrl)');
+  const store = await PgAuctionStore.open(url);
+  let auction: SharedAuction | undefined;
+  try {
+    const hub: { publish?: Publish } = {};
+    const onError = (error: unknown): void => context.log('error', { msg: 'auction database trouble', error: String(error) });
+    auction = await SharedAuction.start(store, (topic, data, key) => hub.publish?.(topic, data, key), { onError, ...options });
+    const started = auction;
+    const adapter = new InMemoryAdapter();
+    const app = mount(context, options, store, adapter, (publish) => {
+      hub.publish = publish;
+      return started;
+    }, async () => {
+      adapter.close();
+      await store.close();
+    });
+    context.log('info', { msg: 'auction on PostgreSQL', node: store.node });
+    return app;
+  } catch (error) {
+    auction?.stop();
+    await store.close();
+    throw error;
+  }
+}
+
+/** The app around an auction engine: pages, the session API and the real-time endpoint. */
+function mount(
+  context: AppContext,
+  options: AuctionAppOptions,
+  store: Sessions,
+  adapter: ClusterAdapter,
+  makeAuction: (publish: Publish, onError: (error: unknown) => void) => AuctionEngine,
+  closeStore: () => Promise<void>,
+): AuctionApp {
+  const base = context.basePath;
   const sessionLimit = options.sessionRate ?? DEFAULT_SESSION_RATE;
   const sessionRate = new AddressRateLimiter(sessionLimit.perMinute / 60, sessionLimit.burst, { now: options.now ?? Date.now });
   // Declared before the auction, which may end overdue lots (and publish) while it loads.
   const hub: { wss?: WebSocketServer } = {};
-  const auction = new Auction(store, (topic, data, key) => {
+  const auction = makeAuction((topic, data, key) => {
     hub.wss?.publish(topic, data, { key });
-  }, { onError: (error) => context.log('error', { msg: 'auction could not end a lot', error: String(error) }), ...options });
+  }, (error) => context.log('error', { msg: 'auction could not end a lot', error: String(error) }));
 
   const sockets = context.sockets ?? directSockets;
   const server = new WebSocketServer({
@@ -129,15 +191,15 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     // Pages are served from this host; another site's page gets 403.
     origins: sameOrigin,
     heartbeat: { interval: options.heartbeatMs ?? 30_000 },
-    authenticate: (req: http.IncomingMessage) => {
+    authenticate: async (req: http.IncomingMessage) => {
       const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
       // An unknown token is not an error: the visitor watches anonymously, and the page, seeing
       // no user in `hello`, asks for a name again.
-      const session = token === null || token.length > 200 ? undefined : store.session(token);
+      const session = token === null || token.length > 200 ? undefined : await store.session(token);
       return session ?? {};
     },
     realtime: {
-      adapter: context.adapter,
+      adapter,
       history: { maxCount: 200, maxAge: 10 * 60_000 },
       // Lot and lobby messages carry whole states, so a watcher that falls behind needs only the
       // newest per key; private notices are few and each matters.
@@ -208,7 +270,7 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
         sendJson(res, 400, { code: name.code, message: name.message });
         return true;
       }
-      sendJson(res, 201, store.createSession(name.name, auction.now()));
+      sendJson(res, 201, await store.createSession(name.name, auction.now()));
       return true;
     }
     if (path === '/api/lots' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -243,10 +305,10 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
     async close(code = 1001) {
       auction.stop();
       await server.shutdown({ code, timeout: 2000 });
-      store.close();
+      await closeStore();
     },
   };
 }
 
-/** The auction for `parley serve`: defaults for everything. */
-export const createAuctionApp: AppFactory = (context) => createAuction(context);
+/** The auction for `parley serve`: on PostgreSQL when `auction.databaseUrl` is set, else on SQLite. */
+export const createAuctionApp: AppFactory = (context) => (context.databaseUrl !== undefined && context.databaseUrl !== '' ? createSharedAuction(context) : createAuction(context));

@@ -407,12 +407,13 @@ void describe('restart', () => {
   void test('a lot that ended while the server was down is closed at start', T, async (t) => {
     const first = await startAuction(t);
     const seller = await person(t, first, 'Sam');
-    const lot = await createLot(seller.client, lotInput(200));
+    // Long enough for the sign-in and bid on a loaded machine; the wait below is to its end.
+    const lot = await createLot(seller.client, lotInput(1500));
     const ann = await person(t, first, 'Ann');
     await bid(ann.client, lot.id, 1000);
     first.app.auction.stop(); // no timer ends it while "down"
     await first.stop();
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, Math.max(0, lot.endsAt - Date.now()) + 100));
     const second = await startAuction(t, { dataDir: first.dataDir });
     assert.equal(second.app.auction.view(lot.id)!.status, 'sold');
   });

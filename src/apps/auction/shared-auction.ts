@@ -1,0 +1,367 @@
+/**
+ * The auction on PostgreSQL, run by several nodes at once. The database decides everything that
+ * must happen once: bids on a lot are serialized by the lot's row lock, idempotency keys by a
+ * unique constraint, the end of a lot by a conditional update under the same lock. Each node
+ * keeps a copy of every lot in memory for its watchers, changed only by the database's
+ * notifications, which arrive in commit order on every node, the bidder's own included: so every
+ * node publishes the same changes in the same order to its own watchers.
+ *
+ * Timers: one node at a time (the holder of an advisory lock, {@link AuctionSession}) runs the
+ * end timers of every lot. When it dies, its session ends, the lock is free, and another node
+ * takes it within `lockRetryMs` and ends what is due. An anti-sniping extension is part of the
+ * bid's transaction, so it happens once whoever runs the timers.
+ * @packageDocumentation
+ */
+import {
+  AuctionRefusal,
+  DEFAULT_LOT_RATE,
+  Topics,
+  checkBidRequest,
+  lobbyOf,
+  receiptOf,
+  summary,
+  type AuctionEngine,
+  type AuctionOptions,
+  type BidReceipt,
+  type LotSummary,
+  type Notice,
+  type Person,
+  type Publish,
+} from './auction.js';
+import { AddressRateLimiter } from '../../server/app.js';
+import { AuctionSession, type AuctionSessionOptions } from './pg-session.js';
+import type { AuctionEvent, PgAuctionStore } from './pg-store.js';
+import { AuctionError, DEFAULT_ANTI_SNIPE, DEFAULT_LOT_LIMITS, applyBid, checkBid, checkLotSpec, leadingBid, publicView, type AntiSnipe, type Lot, type LotLimits, type LotView } from './rules.js';
+
+/** Options of a {@link SharedAuction}: those of the one-node auction and of its session. */
+export interface SharedAuctionOptions extends AuctionOptions, AuctionSessionOptions {
+  /** How long a bidder's answer waits for its own bid to arrive back as a notification before the lot is reloaded, ms. Default 2,000. */
+  echoTimeoutMs?: number;
+}
+
+/** Longest timer Node keeps exactly (about 24.8 days); longer waits are taken in steps. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+/** The multi-node auction: memory copies kept by notifications, operations in the database. */
+export class SharedAuction implements AuctionEngine {
+  readonly #store: PgAuctionStore;
+  readonly #publish: Publish;
+  readonly #now: () => number;
+  readonly #antiSnipe: AntiSnipe;
+  readonly #limits: LotLimits;
+  readonly #onError: (error: unknown) => void;
+  readonly #lotRate: AddressRateLimiter;
+  readonly #echoTimeoutMs: number;
+  readonly #session: AuctionSession;
+  readonly #lots = new Map<number, Lot>();
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  /** Bidders' answers waiting for their bid to be applied here: lot id, then `seq`. */
+  readonly #waiting = new Map<number, Set<() => void>>();
+  /** Reloads of one lot under way, so a burst of missed changes costs one query. */
+  readonly #reloading = new Map<number, Promise<void>>();
+  readonly #reloadAgain = new Set<number>();
+  #stopped = false;
+
+  private constructor(store: PgAuctionStore, publish: Publish, options: SharedAuctionOptions) {
+    this.#store = store;
+    this.#publish = publish;
+    this.#now = options.now ?? Date.now;
+    this.#antiSnipe = options.antiSnipe ?? DEFAULT_ANTI_SNIPE;
+    this.#limits = options.lotLimits ?? DEFAULT_LOT_LIMITS;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#echoTimeoutMs = options.echoTimeoutMs ?? 2000;
+    const lotRate = options.lotRate ?? DEFAULT_LOT_RATE;
+    this.#lotRate = new AddressRateLimiter(lotRate.perMinute / 60, lotRate.burst, { now: this.#now });
+    this.#session = new AuctionSession(store.url, store.channel, store.timerLock, {
+      notification: (payload) => this.#heard(payload),
+      listening: () => this.#reloadAll(),
+      leader: (leading) => this.#lead(leading),
+      error: (error) => this.#onError(error),
+    }, { applicationName: `parley-auction ${store.node}`, ...options });
+  }
+
+  /**
+   * Starts an auction on `store`: listens first, then loads every lot (so no change falls between
+   * the two), then competes for the timers.
+   */
+  static async start(store: PgAuctionStore, publish: Publish, options: SharedAuctionOptions = {}): Promise<SharedAuction> {
+    const auction = new SharedAuction(store, publish, options);
+    await auction.#session.start();
+    return auction;
+  }
+
+  /** This node's name in the database. */
+  get node(): string {
+    return this.#store.node;
+  }
+
+  /** Whether this node runs the end timers now. */
+  get leader(): boolean {
+    return this.#session.leader;
+  }
+
+  /** The server's time now. */
+  now(): number {
+    return this.#now();
+  }
+
+  /** The lot with `id`, as the public sees it. */
+  view(id: number): LotView | undefined {
+    const lot = this.#lots.get(id);
+    return lot === undefined ? undefined : publicView(lot);
+  }
+
+  /** Whether a lot with `id` exists (as this node knows). */
+  has(id: number): boolean {
+    return this.#lots.has(id);
+  }
+
+  /** The reserve of a lot, for its seller only; `undefined` for anyone else. */
+  reserveFor(id: number, user: string | undefined): number | undefined {
+    const lot = this.#lots.get(id);
+    return lot !== undefined && user !== undefined && lot.seller === user ? lot.reserve : undefined;
+  }
+
+  /** Every lot for the lobby. */
+  lobby(): LotSummary[] {
+    return lobbyOf(this.#lots.values());
+  }
+
+  /**
+   * Places a bid in the database and answers once it is committed and this node's copy shows it
+   * (so the receipt's lot is never older than the bid). A retry with the same key, on any node,
+   * is answered with the first bid.
+   * @throws AuctionRefusal when the rules refuse it; nothing has changed then
+   */
+  async bid(who: Person, lotArg: unknown, amount: unknown, keyArg: unknown): Promise<BidReceipt> {
+    const { lot: lotId, key } = checkBidRequest(lotArg, keyArg);
+    const now = this.#now();
+    const result = await this.#store.placeBid(
+      { lot: lotId, user: who.user, name: who.name, amount: amount as number, at: now, key },
+      (lot) => checkBid(lot, who.user, amount, now, this.#antiSnipe),
+    );
+    switch (result.kind) {
+      case 'no-lot':
+        throw new AuctionRefusal(AuctionError.NO_SUCH_LOT, 'there is no such lot');
+      case 'refused':
+        throw new AuctionRefusal(result.refusal.code, result.refusal.message);
+      case 'earlier': {
+        if (result.bid.lot !== lotId || result.bid.amount !== amount) throw new AuctionRefusal(AuctionError.KEY_REUSED, 'this key was used for another bid');
+        await this.#applied(lotId, (lot) => lot.bids.some((b) => b.id === result.bid.id));
+        return { bid: receiptOf(result.bid), lot: publicView(this.#lots.get(lotId)!), replayed: true };
+      }
+      case 'placed':
+        await this.#applied(lotId, (lot) => lot.bids.length >= result.seq);
+        return { bid: receiptOf(result.bid), lot: publicView(this.#lots.get(lotId)!), replayed: false };
+    }
+  }
+
+  /**
+   * Creates a lot sold by `who`.
+   * @throws AuctionRefusal when the lot breaks a rule, or `who` creates lots too fast (per node)
+   */
+  async createLot(who: Person, input: unknown): Promise<LotView> {
+    const verdict = checkLotSpec(input, this.#now(), this.#limits);
+    if (!verdict.ok) throw new AuctionRefusal(verdict.code, verdict.message);
+    const wait = this.#lotRate.attempt(who.user);
+    if (wait > 0) throw new AuctionRefusal(AuctionError.RATE_LIMITED, `too many new lots; try again in ${wait} s`);
+    const lot = await this.#store.createLot(verdict.spec, who, this.#now());
+    // The notification may come first or later; whichever comes first adds the lot.
+    if (!this.#lots.has(lot.id)) this.#add(lot);
+    return publicView(this.#lots.get(lot.id)!);
+  }
+
+  /** Stops the timers and the session (releasing the timer lock); the store stays open. */
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    void this.#session.stop();
+  }
+
+  /** Resolves once this node's copy of the lot satisfies `done`; reloads the lot if the notification is late. */
+  async #applied(lotId: number, done: (lot: Lot) => boolean): Promise<void> {
+    const satisfied = (): boolean => {
+      const lot = this.#lots.get(lotId);
+      return lot !== undefined && done(lot);
+    };
+    if (satisfied()) return;
+    await new Promise<void>((resolve) => {
+      const waiters = this.#waiting.get(lotId) ?? new Set<() => void>();
+      this.#waiting.set(lotId, waiters);
+      const finish = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (waiters.size === 0 && this.#waiting.get(lotId) === waiters) this.#waiting.delete(lotId);
+        resolve();
+      };
+      const check = (): void => {
+        if (satisfied()) finish();
+      };
+      // The notification is late (or the session is down): the database has the truth.
+      const timer = setTimeout(() => void this.#reload(lotId).then(finish, finish), this.#echoTimeoutMs);
+      waiters.add(check);
+    });
+  }
+
+  /** Tells the answers waiting on `lotId` that it changed. */
+  #wake(lotId: number): void {
+    for (const check of [...(this.#waiting.get(lotId) ?? [])]) check();
+  }
+
+  /** A notification: applied in order, or the lot reloaded when one is missing. */
+  #heard(payload: string): void {
+    let event: AuctionEvent;
+    try {
+      event = JSON.parse(payload) as AuctionEvent;
+    } catch (error) {
+      this.#onError(error);
+      return;
+    }
+    const lot = this.#lots.get(event.lot);
+    if (event.t === 'lot') {
+      if (lot === undefined) void this.#reload(event.lot).catch((error: unknown) => this.#onError(error));
+      return;
+    }
+    if (lot === undefined) {
+      void this.#reload(event.lot).catch((error: unknown) => this.#onError(error));
+      return;
+    }
+    if (event.t === 'bid') {
+      if (lot.bids.length >= event.seq) return; // already have it (a reload got there first)
+      if (lot.bids.length !== event.seq - 1) {
+        void this.#reload(event.lot).catch((error: unknown) => this.#onError(error));
+        return;
+      }
+      const previous = leadingBid(lot);
+      applyBid(lot, event.bid, event.endsAt);
+      this.#announce(lot);
+      if (previous !== undefined && previous.user !== event.bid.user) {
+        this.#publish(Topics.user(previous.user), { type: 'outbid', lot: lot.id, title: lot.title, price: event.bid.amount, minimumBid: publicView(lot).minimumBid }, `outbid:${lot.id}`);
+      }
+      if (this.#session.leader) this.#schedule(lot);
+      this.#wake(lot.id);
+      return;
+    }
+    if (lot.status !== 'open') return;
+    if (this.#reloading.has(lot.id)) {
+      // Bids before the end may be missing here: announce the end from the database's copy.
+      void this.#reload(lot.id).catch((error: unknown) => this.#onError(error));
+      return;
+    }
+    lot.status = event.status;
+    this.#ended(lot);
+  }
+
+  /** A lot seen for the first time: kept, announced and (on the leader) timed. */
+  #add(lot: Lot): void {
+    this.#lots.set(lot.id, lot);
+    this.#announce(lot);
+    if (this.#session.leader) this.#schedule(lot);
+    this.#wake(lot.id);
+  }
+
+  /**
+   * Replaces this node's copy of a lot with the database's, announcing what changed. A reload
+   * asked for while one runs is done after it: the running one may have read before the change
+   * that prompted the second.
+   */
+  async #reload(id: number): Promise<void> {
+    const running = this.#reloading.get(id);
+    if (running !== undefined) {
+      this.#reloadAgain.add(id);
+      return running;
+    }
+    const job = this.#store.loadLot(id).then((fresh) => {
+      if (fresh !== undefined) this.#replace(fresh);
+    }).finally(() => {
+      this.#reloading.delete(id);
+      if (this.#reloadAgain.delete(id)) void this.#reload(id).catch((error: unknown) => this.#onError(error));
+    });
+    this.#reloading.set(id, job);
+    return job;
+  }
+
+  /** Reloads every lot: at start and after the session was down (notifications were missed). */
+  async #reloadAll(): Promise<void> {
+    for (const lot of await this.#store.loadLots()) this.#replace(lot);
+  }
+
+  /** Takes the database's copy of a lot when it is newer than this node's. */
+  #replace(fresh: Lot): void {
+    const old = this.#lots.get(fresh.id);
+    if (old === undefined) {
+      this.#add(fresh);
+      return;
+    }
+    const newer = fresh.bids.length > old.bids.length || (fresh.status !== 'open' && old.status === 'open');
+    if (!newer) return;
+    const endedNow = fresh.status !== 'open' && old.status === 'open';
+    this.#lots.set(fresh.id, fresh);
+    if (endedNow) this.#ended(fresh);
+    else {
+      this.#announce(fresh);
+      if (this.#session.leader) this.#schedule(fresh);
+    }
+    this.#wake(fresh.id);
+  }
+
+  /** Announces an end (already recorded by some node): the lot, the winner's and seller's notices. */
+  #ended(lot: Lot): void {
+    const timer = this.#timers.get(lot.id);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#timers.delete(lot.id);
+    this.#announce(lot);
+    const top = leadingBid(lot);
+    const notice: Notice = { type: 'ended', lot: lot.id, title: lot.title, status: lot.status, price: top?.amount ?? null };
+    if (lot.status === 'sold' && top !== undefined) this.#publish(Topics.user(top.user), { ...notice, won: true }, `ended:${lot.id}`);
+    this.#publish(Topics.user(lot.seller), { ...notice, seller: true }, `ended:${lot.id}`);
+    this.#wake(lot.id);
+  }
+
+  /** This node took (or lost) the timer lock. */
+  #lead(leading: boolean): void {
+    if (!leading) {
+      for (const timer of this.#timers.values()) clearTimeout(timer);
+      this.#timers.clear();
+      return;
+    }
+    for (const lot of this.#lots.values()) if (lot.status === 'open') this.#schedule(lot);
+  }
+
+  /** Sets the timer that ends `lot` (leader only), replacing any earlier one. */
+  #schedule(lot: Lot): void {
+    const old = this.#timers.get(lot.id);
+    if (old !== undefined) clearTimeout(old);
+    this.#timers.delete(lot.id);
+    if (this.#stopped || lot.status !== 'open' || !this.#session.leader) return;
+    this.#arm(lot.id, Math.min(Math.max(lot.endsAt - this.#now(), 0), MAX_TIMER));
+  }
+
+  #arm(id: number, ms: number): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(id);
+      if (this.#stopped || !this.#session.leader) return;
+      // The database decides whether the lot is due (a bid may have extended it a moment ago);
+      // the notification, not this answer, changes memory on every node.
+      this.#store.closeLot(id, this.#now()).then((after) => {
+        const lot = this.#lots.get(id);
+        if (after?.status === 'open' && lot !== undefined && lot.status === 'open' && !this.#timers.has(id)) {
+          // Not due yet at the database: wait for the end time it holds.
+          this.#arm(id, Math.min(Math.max(after.endsAt - this.#now(), 0), MAX_TIMER));
+        }
+      }, (error: unknown) => {
+        this.#onError(error);
+        if (!this.#stopped && this.#session.leader && !this.#timers.has(id)) this.#arm(id, 1000);
+      });
+    }, ms);
+    timer.unref();
+    this.#timers.set(id, timer);
+  }
+
+  /** Publishes the lot's new state to this node's watchers and its summary to the lobby. */
+  #announce(lot: Lot): void {
+    this.#publish(Topics.lot(lot.id), { type: 'lot', lot: publicView(lot), serverTime: this.#now() }, 'state');
+    this.#publish(Topics.lobby, { type: 'lot', lot: summary(lot) }, `lot:${lot.id}`);
+  }
+}
