@@ -13,7 +13,7 @@
  *
  * Failover: node-redis does not notice by itself that a dead master was replaced (it reconnects
  * to the dead address). While a master does not answer, every probe asks the cluster for its slot
- * map again (`rediscover`), until the promoted replica is in it. A sharded subscription on the
+ * map again (slot-refresh.ts), until the promoted replica is in it. A sharded subscription on the
  * dead master is dropped by node-redis then; the change of masters is reported as an outage, so
  * the adapter's recovery subscribes again and fills from history (and the topic's new epoch on the
  * new master tells subscribers of the gap, see cluster-scripts.ts).
@@ -21,11 +21,13 @@
  */
 import { Buffer } from 'node:buffer';
 import { createCluster, RESP_TYPES } from 'redis';
-import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import { CLUSTER_SCRIPTS } from './cluster-scripts.js';
 import { ErrorCode, ParleyError } from '../protocol/index.js';
 import type { HealthListener, RedisAdapterCounters, RedisLogger } from './health.js';
 import type { ChannelListener, Link } from './link.js';
+import { LinkHealth } from './link-health.js';
+import { refreshSlots } from './slot-refresh.js';
 import type { Script } from './scripts.js';
 
 /** Options of {@link ClusterLink}. */
@@ -58,55 +60,54 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** A Redis Cluster, with health. */
 export class ClusterLink implements Link {
   readonly #options: ClusterLinkOptions;
-  readonly #listeners = new Set<HealthListener>();
+  readonly #health: LinkHealth;
   readonly #scripts: readonly Script[] = Object.values(CLUSTER_SCRIPTS);
   #cluster: Cluster | undefined;
   /** Masters (by address) that have the scripts loaded since they last answered. */
   readonly #loaded = new Set<string>();
   /** The masters at the last probe, to notice a failover between two probes. */
   #masters = '';
-  #commandsUp = false;
-  #healthy = false;
-  #reason = 'not connected';
-  #closed = false;
-  #probing: Promise<void> | undefined;
-  #probeTimer: NodeJS.Timeout | undefined;
+  /** This node-redis has no slot refresh (logged once). */
+  #refreshMissing = false;
 
   /** @param options - where the cluster is, timeouts, and where to report */
   constructor(options: ClusterLinkOptions) {
     if (options.rootNodes.length === 0) throw new RangeError('a Redis Cluster needs at least one node URL');
     for (const url of options.rootNodes) if (!/^rediss?:\/\//.test(url)) throw new RangeError(`a Redis Cluster node URL must start with redis:// or rediss://, got ${url}`);
     this.#options = options;
+    this.#health = new LinkHealth({
+      check: () => this.#ping(),
+      healthCheckIntervalMs: options.healthCheckIntervalMs,
+      reconnect: options.reconnect,
+      log: options.log,
+      counters: options.counters,
+      messages: { up: 'Redis Cluster reachable', down: 'Redis Cluster unreachable in part: delivering locally what it cannot take until it is back' },
+    });
   }
 
   /** @inheritDoc */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#health.healthy;
   }
 
   /** @inheritDoc */
   get commandsUp(): boolean {
-    return this.#commandsUp && !this.#closed;
+    return this.#health.commandsUp;
   }
 
   /** @inheritDoc */
   get reason(): string {
-    return this.#healthy ? 'ok' : this.#reason;
+    return this.#health.reason;
   }
 
   /** @inheritDoc */
   onHealth(listener: HealthListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#health.onHealth(listener);
   }
 
   /** @inheritDoc */
   async connect(): Promise<void> {
-    const bounds = resolveBackoff(this.#options.reconnect);
-    const reconnectStrategy = (retries: number): number => {
-      this.#options.counters.reconnectAttempts++;
-      return backoffDelay(retries, bounds);
-    };
+    const reconnectStrategy = this.#health.reconnectStrategy();
     const cluster = createCluster({
       rootNodes: this.#options.rootNodes.map((url) => ({ url })),
       // No offline queue: a command for a master that is down fails at once instead of waiting.
@@ -114,15 +115,15 @@ export class ClusterLink implements Link {
     });
     this.#cluster = cluster;
     // Discovery failures ('error') and node connections failing: the probe decides what they mean.
-    cluster.on('error', () => void this.#probe());
-    cluster.on('node-error', () => void this.#probe());
-    cluster.on('node-ready', () => void this.#probe());
+    const probe = (): void => void this.#health.probe();
+    cluster.on('error', probe);
+    cluster.on('node-error', probe);
+    cluster.on('node-ready', probe);
     await cluster.connect();
-    await this.#probe();
-    if (!this.#healthy) await this.#probe();
-    if (!this.#healthy) throw new Error(`Redis Cluster is not answering: ${this.#reason}`);
-    this.#probeTimer = setInterval(() => void this.#probe(), this.#options.healthCheckIntervalMs);
-    this.#probeTimer.unref();
+    await this.#health.probe();
+    if (!this.#health.healthy) await this.#health.probe();
+    if (!this.#health.healthy) throw new Error(`Redis Cluster is not answering: ${this.#health.reason}`);
+    this.#health.startProbing();
   }
 
   /** @inheritDoc */
@@ -143,14 +144,14 @@ export class ClusterLink implements Link {
 
   async #send(key: string | Buffer | undefined, args: ReadonlyArray<string | Buffer>, buffers: boolean): Promise<unknown> {
     const cluster = this.#cluster;
-    if (cluster === undefined || this.#closed) throw new Error('the Redis adapter is not connected');
+    if (cluster === undefined || this.#health.closed) throw new Error('the Redis adapter is not connected');
     try {
       // The reply is timed here: node-redis times a command only until it is written.
       return await within(cluster.sendCommand(key, false, args as Array<string | Buffer>, { typeMapping: buffers ? BUFFERS : STRINGS }), this.#options.commandTimeoutMs);
     } catch (error) {
       this.#options.counters.commandErrors++;
       // One master may be gone: the probe finds out which, and looks for its replacement.
-      void this.#probe();
+      void this.#health.probe();
       throw error;
     }
   }
@@ -158,20 +159,15 @@ export class ClusterLink implements Link {
   /** @inheritDoc */
   subscribe(channel: string, listener: ChannelListener): Promise<void> {
     const cluster = this.#cluster;
-    if (cluster === undefined || this.#closed) return Promise.reject(new Error('the Redis adapter is not connected'));
+    if (cluster === undefined || this.#health.closed) return Promise.reject(new Error('the Redis adapter is not connected'));
     return within(cluster.sSubscribe(channel, listener, true), this.#options.commandTimeoutMs);
   }
 
   /** @inheritDoc */
   unsubscribe(channel: string, listener: ChannelListener): Promise<void> {
     const cluster = this.#cluster;
-    if (cluster === undefined || this.#closed) return Promise.resolve();
+    if (cluster === undefined || this.#health.closed) return Promise.resolve();
     return within(cluster.sUnsubscribe(channel, listener, true), this.#options.commandTimeoutMs);
-  }
-
-  #probe(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return (this.#probing ??= this.#ping().finally(() => { this.#probing = undefined; }));
   }
 
   /** PINGs every master (loading the scripts where needed), and rediscovers the slots if one is down. */
@@ -198,61 +194,49 @@ export class ClusterLink implements Link {
         down.push(master.address);
       }
     }));
-    if (this.#closed) return;
+    const health = this.#health;
+    if (health.closed) return;
     const names = masters.map((m) => m.address).sort().join(',');
-    if (this.#masters !== '' && names !== this.#masters && this.#healthy) {
+    if (this.#masters !== '' && names !== this.#masters && health.healthy) {
       // A failover between two probes: node-redis dropped the dead master's subscriptions.
-      this.#set(this.#commandsUp, false, `the cluster's masters changed (${this.#masters} → ${names})`);
+      health.update(health.commandsUp, false, `the cluster's masters changed (${this.#masters} → ${names})`);
     }
     this.#masters = names;
     const subscribersDown = masters.filter((m) => m.pubSub !== undefined && !m.pubSub.client.isReady).map((m) => m.address);
     if (down.length > 0 || masters.length === 0) {
-      this.#set(live !== undefined, false, masters.length === 0 ? 'no master known' : `master ${down.join(', ')} not answering`);
+      health.update(live !== undefined, false, masters.length === 0 ? 'no master known' : `master ${down.join(', ')} not answering`);
       // Ask the cluster who owns the slots now (a replica is promoted after cluster-node-timeout).
-      const start = live ?? { options: { url: this.#options.rootNodes[Math.floor(Math.random() * this.#options.rootNodes.length)] } };
-      await within(cluster._slots.rediscover(start as NodeClient), ms).catch(() => {});
+      await this.#refresh(cluster, live);
       return;
     }
     if (subscribersDown.length > 0) {
-      this.#set(true, false, `sharded subscriber connection to ${subscribersDown.join(', ')} not ready`);
+      health.update(true, false, `sharded subscriber connection to ${subscribersDown.join(', ')} not ready`);
       return;
     }
-    this.#set(true, true, 'ok');
+    health.update(true, true, undefined);
   }
 
-  #set(commandsUp: boolean, healthy: boolean, reason: string): void {
-    if (this.#closed) return;
-    this.#commandsUp = commandsUp;
-    if (!healthy) this.#reason = reason;
-    if (healthy === this.#healthy) return;
-    this.#healthy = healthy;
-    if (healthy) {
-      this.#options.log('info', 'Redis Cluster reachable', { previously: this.#reason });
-      this.#emit(true, 'ok');
-    } else {
-      this.#options.counters.outages++;
-      this.#options.log('warn', 'Redis Cluster unreachable in part: delivering locally what it cannot take until it is back', { reason });
-      this.#emit(false, reason);
-    }
-  }
-
-  #emit(healthy: boolean, reason: string): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(healthy, reason);
-      } catch (error) {
-        this.#options.log('error', 'a health listener threw', { error: String(error) });
+  /**
+   * Reads the slot map again, from a master that answers (or a root node): node-redis does not
+   * notice a dead master's replacement by itself (slot-refresh.ts says why this is not public API).
+   */
+  async #refresh(cluster: Cluster, live: NodeClient | undefined): Promise<void> {
+    const roots = this.#options.rootNodes;
+    const refresh = refreshSlots(cluster, live ?? { options: { url: roots[Math.floor(Math.random() * roots.length)] } });
+    if (refresh === undefined) {
+      if (!this.#refreshMissing) {
+        this.#refreshMissing = true;
+        this.#options.log('warn', 'this node-redis cannot be asked for the slot map again: a failed-over master is found only when a node answers MOVED');
       }
+      return;
     }
+    await within(refresh, this.#options.commandTimeoutMs).catch(() => {});
   }
 
   /** @inheritDoc */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#healthy = false;
-    this.#commandsUp = false;
-    clearInterval(this.#probeTimer);
+    if (this.#health.closed) return;
+    this.#health.close();
     try {
       this.#cluster?.destroy();
     } catch {

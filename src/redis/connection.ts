@@ -9,9 +9,10 @@
 import { Buffer } from 'node:buffer';
 import { createClient, RESP_TYPES } from 'redis';
 import { ErrorCode, ParleyError } from '../protocol/index.js';
-import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import type { HealthListener, RedisAdapterCounters, RedisLogger } from './health.js';
 import type { ChannelListener, Link } from './link.js';
+import { LinkHealth } from './link-health.js';
 import { SCRIPTS, type Script } from './scripts.js';
 
 export type { ChannelListener } from './link.js';
@@ -52,31 +53,33 @@ const STRINGS = {} as const;
 /** Two connections to one Redis, with health. */
 export class RedisLink implements Link {
   readonly #options: LinkOptions;
-  readonly #listeners = new Set<HealthListener>();
+  readonly #health: LinkHealth;
   readonly #ownClients: RedisClientLike[] = [];
   #cmd: RedisClientLike | undefined;
   #sub: RedisClientLike | undefined;
   /** The command connection is up and Redis answered its last PING. */
-  #commandsUp = false;
+  #commandUp = false;
   /** The subscriber connection is up. */
   #subscriberUp = false;
   /** Whether this command connection has loaded the scripts since it last (re)connected. */
   #scriptsLoaded = false;
-  #healthy = false;
-  #reason = 'not connected';
-  #closed = false;
-  /** The PING in flight, shared by everyone who asks for a probe meanwhile. */
-  #probing: Promise<void> | undefined;
-  #probeTimer: NodeJS.Timeout | undefined;
 
   /** @param options - where Redis is, timeouts, and where to report */
   constructor(options: LinkOptions) {
     this.#options = options;
+    this.#health = new LinkHealth({
+      check: () => this.#ping(),
+      healthCheckIntervalMs: options.healthCheckIntervalMs,
+      reconnect: options.reconnect,
+      log: options.log,
+      counters: options.counters,
+      messages: { up: 'Redis reachable', down: 'Redis unreachable: delivering locally until it is back' },
+    });
   }
 
   /** Whether Redis is reachable now (both connections up, last PING answered). */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#health.healthy;
   }
 
   /**
@@ -85,18 +88,17 @@ export class RedisLink implements Link {
    * this node catches up from history once it is subscribed again.
    */
   get commandsUp(): boolean {
-    return this.#commandsUp && !this.#closed;
+    return this.#health.commandsUp;
   }
 
   /** Why Redis is considered unreachable (or 'ok'). */
   get reason(): string {
-    return this.#healthy ? 'ok' : this.#reason;
+    return this.#health.reason;
   }
 
   /** Listens to health changes. @returns a function that stops listening */
   onHealth(listener: HealthListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#health.onHealth(listener);
   }
 
   /**
@@ -104,12 +106,7 @@ export class RedisLink implements Link {
    * @throws when Redis cannot be reached at all (the caller decides whether to start without it)
    */
   async connect(): Promise<void> {
-    const bounds = resolveBackoff(this.#options.reconnect);
-    const strategy = (retries: number): number => {
-      this.#options.counters.reconnectAttempts++;
-      return backoffDelay(retries, bounds);
-    };
-    const socket = { reconnectStrategy: strategy, connectTimeout: Math.max(this.#options.commandTimeoutMs, 1000) };
+    const socket = { reconnectStrategy: this.#health.reconnectStrategy(), connectTimeout: Math.max(this.#options.commandTimeoutMs, 1000) };
     let cmd = this.#options.client;
     if (cmd === undefined) {
       cmd = createClient({ url: this.#options.url, socket, disableOfflineQueue: true });
@@ -127,17 +124,16 @@ export class RedisLink implements Link {
       client.on('ready', () => {
         // A new connection may be to a Redis that restarted and lost its script cache.
         if (name === 'command') this.#scriptsLoaded = false;
-        void this.#probe();
+        void this.#health.probe();
       });
     }
     if (!cmd.isOpen) await cmd.connect();
     await sub.connect();
     // A probe started by a 'ready' event may have run before the other connection was up.
-    await this.#probe();
-    if (!this.#healthy) await this.#probe();
-    if (!this.#healthy) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, `Redis is not answering: ${this.#reason}`);
-    this.#probeTimer = setInterval(() => void this.#probe(), this.#options.healthCheckIntervalMs);
-    this.#probeTimer.unref();
+    await this.#health.probe();
+    if (!this.#health.healthy) await this.#health.probe();
+    if (!this.#health.healthy) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, `Redis is not answering: ${this.#health.reason}`);
+    this.#health.startProbing();
   }
 
   /**
@@ -160,7 +156,7 @@ export class RedisLink implements Link {
    */
   async command(args: ReadonlyArray<string | Buffer>, buffers = false): Promise<unknown> {
     const cmd = this.#cmd;
-    if (cmd === undefined || this.#closed) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected');
+    if (cmd === undefined || this.#health.closed) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected');
     const ms = this.#options.commandTimeoutMs;
     // An explicit type mapping either way: an application's client may map replies its own way.
     const sent = cmd.sendCommand(args, { timeout: ms, typeMapping: buffers ? BUFFERS : STRINGS });
@@ -186,7 +182,7 @@ export class RedisLink implements Link {
   /** Subscribes to a channel (in buffer mode). */
   subscribe(channel: string, listener: ChannelListener): Promise<void> {
     const sub = this.#sub;
-    if (sub === undefined || this.#closed) return Promise.reject(new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected'));
+    if (sub === undefined || this.#health.closed) return Promise.reject(new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected'));
     try {
       return sub.subscribe(channel, listener, true);
     } catch (error) {
@@ -197,7 +193,7 @@ export class RedisLink implements Link {
   /** Unsubscribes from a channel. */
   unsubscribe(channel: string, listener: ChannelListener): Promise<void> {
     const sub = this.#sub;
-    if (sub === undefined || this.#closed) return Promise.resolve();
+    if (sub === undefined || this.#health.closed) return Promise.resolve();
     try {
       return sub.unsubscribe(channel, listener, true);
     } catch (error) {
@@ -205,27 +201,11 @@ export class RedisLink implements Link {
     }
   }
 
+  /** Healthy means both connections are up; a part coming back keeps the other's reason. */
   #set(part: 'command' | 'subscriber', up: boolean, reason: string): void {
-    if (this.#closed) return;
-    if (part === 'command') this.#commandsUp = up;
+    if (part === 'command') this.#commandUp = up;
     else this.#subscriberUp = up;
-    if (!up) this.#reason = reason;
-    const healthy = this.#commandsUp && this.#subscriberUp;
-    if (healthy === this.#healthy) return;
-    this.#healthy = healthy;
-    if (healthy) {
-      this.#options.log('info', 'Redis reachable', { previously: this.#reason });
-      this.#emit(true, 'ok');
-    } else {
-      this.#options.counters.outages++;
-      this.#options.log('warn', 'Redis unreachable: delivering locally until it is back', { reason });
-      this.#emit(false, reason);
-    }
-  }
-
-  #probe(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return (this.#probing ??= this.#ping().finally(() => { this.#probing = undefined; }));
+    this.#health.update(this.#commandUp, this.#commandUp && this.#subscriberUp, up ? undefined : reason);
   }
 
   async #ping(): Promise<void> {
@@ -251,23 +231,10 @@ export class RedisLink implements Link {
     }
   }
 
-  #emit(healthy: boolean, reason: string): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(healthy, reason);
-      } catch (error) {
-        this.#options.log('error', 'a health listener threw', { error: String(error) });
-      }
-    }
-  }
-
   /** Stops probing and closes the connections this link opened (not the application's client). */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#healthy = false;
-    this.#commandsUp = false;
-    clearInterval(this.#probeTimer);
+    if (this.#health.closed) return;
+    this.#health.close();
     for (const client of this.#ownClients) {
       try {
         client.destroy();
