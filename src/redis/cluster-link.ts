@@ -122,7 +122,7 @@ export class ClusterLink implements Link {
     await cluster.connect();
     await this.#health.probe();
     if (!this.#health.healthy) await this.#health.probe();
-    if (!this.#health.healthy) throw new Error(`Redis Cluster is not answering: ${this.#health.reason}`);
+    if (!this.#health.healthy) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, `Redis Cluster is not answering: ${this.#health.reason}`);
     this.#health.startProbing();
   }
 
@@ -144,7 +144,7 @@ export class ClusterLink implements Link {
 
   async #send(key: string | Buffer | undefined, args: ReadonlyArray<string | Buffer>, buffers: boolean): Promise<unknown> {
     const cluster = this.#cluster;
-    if (cluster === undefined || this.#health.closed) throw new Error('the Redis adapter is not connected');
+    if (cluster === undefined || this.#health.closed) throw new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected');
     try {
       // The reply is timed here: node-redis times a command only until it is written.
       return await within(cluster.sendCommand(key, false, args as Array<string | Buffer>, { typeMapping: buffers ? BUFFERS : STRINGS }), this.#options.commandTimeoutMs);
@@ -159,7 +159,7 @@ export class ClusterLink implements Link {
   /** @inheritDoc */
   subscribe(channel: string, listener: ChannelListener): Promise<void> {
     const cluster = this.#cluster;
-    if (cluster === undefined || this.#health.closed) return Promise.reject(new Error('the Redis adapter is not connected'));
+    if (cluster === undefined || this.#health.closed) return Promise.reject(new ParleyError(ErrorCode.REDIS_UNAVAILABLE, 'the Redis adapter is not connected'));
     return within(cluster.sSubscribe(channel, listener, true), this.#options.commandTimeoutMs);
   }
 

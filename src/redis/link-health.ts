@@ -32,10 +32,16 @@ export class LinkHealth {
   /** The check in flight, shared by everyone who asks for a probe meanwhile. */
   #probing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The reconnect delays, checked when the link is made so a bad option fails at construction. */
+  readonly #backoff: ReturnType<typeof resolveBackoff>;
 
-  /** @param options - the check, how often to run it, reconnect delays, where to report */
+  /**
+   * @param options - the check, how often to run it, reconnect delays, where to report
+   * @throws RangeError for bad reconnect delays
+   */
   constructor(options: LinkHealthOptions) {
     this.#options = options;
+    this.#backoff = resolveBackoff(options.reconnect);
   }
 
   /** Whether Redis is reachable now, as the link's last check found it. */
@@ -66,10 +72,9 @@ export class LinkHealth {
 
   /**
    * node-redis's `socket.reconnectStrategy`: the backoff delays, each attempt counted.
-   * @throws RangeError for bad reconnect delays (when the link connects, as before the split)
    */
   reconnectStrategy(): (retries: number) => number {
-    const bounds = resolveBackoff(this.#options.reconnect);
+    const bounds = this.#backoff;
     return (retries: number): number => {
       this.#options.counters.reconnectAttempts++;
       return backoffDelay(retries, bounds);

@@ -10,6 +10,10 @@ import { createCluster } from 'redis';
 import { RedisAdapter, type RedisAdapterOptions } from '../../src/redis/index.js';
 import { CLUSTER_SCRIPTS } from '../../src/redis/cluster-scripts.js';
 import { Keys } from '../../src/redis/keys.js';
+import { ClusterLink } from '../../src/redis/cluster-link.js';
+import { RedisLink } from '../../src/redis/connection.js';
+import { newCounters } from '../../src/redis/health.js';
+import { ParleyError } from '../../src/index.js';
 import { V1Client, startRealtime, until, type Started } from '../realtime/helpers.js';
 import { PrivateCluster, needRedisClusterTools, redisCli, startNodeProcess, uniquePrefix } from './support.js';
 
@@ -249,5 +253,16 @@ void describe('RedisAdapter cluster options', () => {
     assert.throws(() => new RedisAdapter({ cluster: { rootNodes: [] } }), RangeError);
     assert.throws(() => new RedisAdapter({ cluster: { rootNodes: ['http://x:1'] } }), RangeError);
     assert.throws(() => new RedisAdapter({ cluster: { rootNodes: ['redis://127.0.0.1:1'] }, client: createCluster as never }), TypeError);
+  });
+});
+
+void describe('ClusterLink before connect', () => {
+  void test('refuses commands and subscribes with REDIS_UNAVAILABLE, the same error one Redis gives', async () => {
+    const options = { commandTimeoutMs: 100, healthCheckIntervalMs: 1000, reconnect: undefined, log: () => {}, counters: newCounters() };
+    const unavailable = (error: unknown): boolean => error instanceof ParleyError && error.code === 'ERR_REDIS_UNAVAILABLE';
+    for (const link of [new ClusterLink({ ...options, rootNodes: ['redis://127.0.0.1:1'] }), new RedisLink({ ...options, url: 'redis://127.0.0.1:1', client: undefined })]) {
+      await assert.rejects(link.command(['GET', 'k']), unavailable);
+      await assert.rejects(link.subscribe('c', () => {}), unavailable);
+    }
   });
 });

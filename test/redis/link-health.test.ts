@@ -129,7 +129,7 @@ void describe('LinkHealth', () => {
     assert.equal(counters.reconnectAttempts, 4);
     assert.ok(delays[0]! >= 50 && delays[0]! <= 100, `first attempt 50–100 ms, got ${delays[0]}`);
     assert.ok(delays[3]! >= 200 && delays[3]! <= 400, `capped at 400 ms, got ${delays[3]}`);
-    const bad = new LinkHealth({ check: () => Promise.resolve(), healthCheckIntervalMs: 1000, reconnect: { minMs: 0 }, log: () => {}, counters, messages: { up: '', down: '' } });
-    assert.throws(() => bad.reconnectStrategy(), RangeError);
+    // A bad delay fails when the link is made, not later when it first connects.
+    assert.throws(() => new LinkHealth({ check: () => Promise.resolve(), healthCheckIntervalMs: 1000, reconnect: { minMs: 0 }, log: () => {}, counters, messages: { up: '', down: '' } }), RangeError);
   });
 });

@@ -348,63 +348,10 @@ void describe('RedisAdapter options', () => {
     assert.throws(() => new RedisAdapter({ whenUnreachable: 'drop' as never }), RangeError);
     for (const whenUnreachable of ['local', 'refuse'] as const) void new RedisAdapter({ whenUnreachable }).close();
   });
-});
 
-
-void describe('RedisAdapter idempotent publishes across nodes', () => {
-  /** Two nodes on one prefix, whose connections belong to `user` (undefined: anonymous). */
-  async function pair(t: TestContext, user: string | undefined): Promise<Node[]> {
-    const keyPrefix = uniquePrefix('idem');
-    t.after(() => deleteKeys(SHARED_REDIS_URL, keyPrefix));
-    const out: Node[] = [];
-    for (let i = 0; i < 2; i++) {
-      const adapter = new RedisAdapter({ url: SHARED_REDIS_URL, keyPrefix });
-      await adapter.connect();
-      t.after(() => adapter.close());
-      const started = await startRealtime(t, { realtime: { adapter, ...(user !== undefined ? { userOf: () => user } : {}) } });
-      out.push({ ...started, adapter });
-    }
-    return out;
-  }
-
-  /** Publishes on `a`, closes, re-sends the same envelope on `b` (a retry after a reconnect); returns both offsets. */
-  async function retried(t: TestContext, a: Node, b: Node, pub: Record<string, unknown>): Promise<[unknown, unknown]> {
-    const first = await V1Client.open(t, a.url);
-    const okA = await first.call(pub);
-    first.ws.close();
-    const second = await V1Client.open(t, b.url);
-    const okB = await second.call(pub);
-    assert.equal(okA.t, 'ok');
-    assert.equal(okB.t, 'ok');
-    return [okA.offset, okB.offset];
-  }
-
-  void test('a pub re-sent to another node with the same id is applied once: the retry gets the first offset', async (t) => {
-    if (!(await needRedis(t))) return;
-    const [a, b] = await pair(t, undefined);
-    const watcher = await V1Client.open(t, b!.url);
-    await watcher.subscribe('room');
-    const id = 'k3v9q0zx81mfa2bd.1'; // a ParleyClient-style id: random per-client prefix
-    assert.deepEqual(await retried(t, a!, b!, { t: 'pub', id, topic: 'room', data: 'once' }), [1, 1]);
-    // The same id on another topic is another publish.
-    const other = await V1Client.open(t, b!.url);
-    assert.equal((await other.call({ t: 'pub', id, topic: 'hall', data: 'elsewhere' })).offset, 1);
-    assert.equal((await other.call({ t: 'pub', id: 'k3v9q0zx81mfa2bd.2', topic: 'room', data: 'next' })).offset, 2);
-    await until(() => watcher.msgs('room').length >= 2, 5000, 'two messages');
-    await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(watcher.msgs('room').map((m) => [m.offset, m.data]), [[1, 'once'], [2, 'next']]);
-    assert.equal(a!.adapter.counters.repeatedPublishes + b!.adapter.counters.repeatedPublishes, 1);
-  });
-
-  void test('a known user\'s ids are theirs: a short id is remembered per user across nodes', async (t) => {
-    if (!(await needRedis(t))) return;
-    const [a, b] = await pair(t, 'alice');
-    assert.deepEqual(await retried(t, a!, b!, { t: 'pub', id: 7, topic: 'room', data: 1 }), [1, 1]);
-  });
-
-  void test('an anonymous client\'s short id is not remembered across connections: another client may use it', async (t) => {
-    if (!(await needRedis(t))) return;
-    const [a, b] = await pair(t, undefined);
-    assert.deepEqual(await retried(t, a!, b!, { t: 'pub', id: 7, topic: 'room', data: 1 }), [1, 2]);
+  void test('bad reconnect delays are a RangeError at construction, for one Redis and for a cluster', () => {
+    assert.throws(() => new RedisAdapter({ reconnect: { minMs: 0 } }), RangeError);
+    assert.throws(() => new RedisAdapter({ cluster: { rootNodes: ['redis://127.0.0.1:1'] }, reconnect: { minMs: 0 } }), RangeError);
   });
 });
+
