@@ -11,6 +11,7 @@ import { startServer, type ServerHandle } from '../server/serve.js';
 import { startSupervisor } from '../server/workers/supervisor.js';
 import { isWorkerProcess, runWorker } from '../server/workers/worker.js';
 import { joinNegativeValues, usageErrorFrom } from './args.js';
+import { appsForWorkers, leftOutLine, type LeftOutApp } from './worker-apps.js';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -60,19 +61,20 @@ function parseFlags(argv: string[]): { flags: Record<string, string | boolean>; 
   return { flags, config: values.config as string | undefined, print: values['print-config'] === true, help: values.help === true };
 }
 
-/** Loads the configuration from argv and the environment. @throws ConfigError, UsageError */
-export function configFrom(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig & { print: boolean; help: boolean } {
+/**
+ * Loads the configuration from argv and the environment; with several workers, `apps` keeps only
+ * the apps that can run on several nodes as configured (`leftOut` names the others).
+ * @throws ConfigError, UsageError
+ */
+export function configFrom(argv: string[], env: NodeJS.ProcessEnv): LoadedConfig & { leftOut: LeftOutApp[]; print: boolean; help: boolean } {
   const parsed = parseFlags(argv);
   const path = parsed.config ?? env.PARLEY_CONFIG;
   const file = path !== undefined && path !== '' ? readConfigFile(path) : undefined;
   const loaded = loadConfig({ file, env, flags: parsed.flags, defaults: { apps: [...BUNDLED_APPS.keys()] } });
-  if (workerCount(loaded.config) > 1 && loaded.config.apps.length > 0) {
-    // The bundled apps keep their state in one process (a table in memory, a locked data file):
-    // several workers would each have their own. By default they are left out; asked for, refused.
-    if (loaded.sources.apps !== 'default') throw new ConfigError([`apps ${JSON.stringify(loaded.config.apps.join(','))} (from ${loaded.sources.apps}) need a single process: with workers ${String(loaded.config.workers)} (from ${loaded.sources.workers ?? 'default'}) set apps to "" or workers to 1`]);
-    loaded.config.apps = [];
-  }
-  return { ...loaded, print: parsed.print, help: parsed.help };
+  // Several workers are several nodes: each bundled app runs when its multi-node backing is set.
+  const { apps, leftOut } = appsForWorkers(loaded, workerCount(loaded.config));
+  loaded.config.apps = apps;
+  return { ...loaded, leftOut, print: parsed.print, help: parsed.help };
 }
 
 /** The number of server processes `workers` asks for (`auto`: one per core the process may use). */
@@ -105,7 +107,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
     for (const [path, source] of Object.entries(loaded.sources)) if (source !== 'default') err.write(`# ${path}: ${source}\n`);
     return undefined;
   }
-  if (isWorkerProcess()) return await runWorker(loaded.config);
+  if (isWorkerProcess()) return await runWorker(loaded.config, { apps: BUNDLED_APPS });
   const { port, host, dataDir } = loaded.config;
   const wayOut = `start this one elsewhere with --port N (or PARLEY_PORT=N; 0 picks a free port)`;
   // The port first: a second server in the same folder would otherwise stop at the data
@@ -117,7 +119,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
   }
   const workers = workerCount(loaded.config);
   if (workers > 1) {
-    await superviseWorkers(loaded.config, workers, out, err, loaded.sources.apps === 'default' && BUNDLED_APPS.size > 0);
+    await superviseWorkers(loaded.config, workers, out, err, loaded.leftOut);
     return undefined;
   }
   let handle: ServerHandle;
@@ -164,7 +166,7 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
  * turns signals into a reload (SIGHUP) or a drain (SIGTERM, SIGINT). A worker that fails to start
  * has written its own error to stderr; the primary adds which worker, and exits with status 1.
  */
-async function superviseWorkers(config: LoadedConfig['config'], count: number, out: NodeJS.WritableStream, err: NodeJS.WritableStream, appsLeftOut: boolean): Promise<void> {
+async function superviseWorkers(config: LoadedConfig['config'], count: number, out: NodeJS.WritableStream, err: NodeJS.WritableStream, leftOut: readonly LeftOutApp[]): Promise<void> {
   let supervisor;
   try {
     supervisor = await startSupervisor(config, count);
@@ -175,7 +177,8 @@ async function superviseWorkers(config: LoadedConfig['config'], count: number, o
   }
   const { url, wsUrl } = supervisor.address;
   const lines = [`parley server listening on ${url}`, `  WebSocket  ${wsUrl}`, `  workers    ${count} (${supervisor.sharing}; bus: ${config.cluster.adapter === 'redis' ? 'Redis' : 'the primary process'}; SIGHUP reloads them one at a time)`];
-  if (appsLeftOut) lines.push('  apps       none: the bundled apps need one process (--workers 1)');
+  for (const name of config.apps) lines.push(`  app        ${url}/${name}/`);
+  lines.push(...leftOut.map(leftOutLine));
   if (config.admin.enabled) lines.push(`  admin      ${url}/admin`);
   if (config.metrics.enabled) lines.push(`  metrics    ${url}/metrics`);
   lines.push(`  health     ${url}/healthz  ${url}/readyz`);

@@ -7,8 +7,8 @@
  */
 import type { HistoryLimits, MessageRecord, PresenceMember, StreamPosition } from '../../index.js';
 
-/** What a worker asks the primary's sequencer (see ipc-adapter.ts and sequencer.ts). */
-export type WorkerRequest =
+/** One thing a worker asks the primary's sequencer (see ipc-adapter.ts and sequencer.ts). */
+export type WorkerCall =
   /** This worker has (or no longer has) subscribers for `topic`: send it the topic's messages. */
   | { parley: 1; t: 'watch'; topic: string; active: boolean }
   /** Sequence a message: offset, history, delivery to every watching worker. `pid` names it for its sender. */
@@ -19,13 +19,25 @@ export type WorkerRequest =
   | { parley: 1; t: 'leave'; topic: string; member: PresenceMember }
   | { parley: 1; t: 'members'; id: number; topic: string };
 
-/** What the primary's sequencer sends a worker. */
-export type SequencerMessage =
+/**
+ * What a worker sends the primary: one call, or several in one message (the subscribes of one
+ * turn of the worker's event loop), handled in their order as if sent one by one.
+ */
+export type WorkerRequest = WorkerCall | { parley: 1; t: 'batch'; calls: WorkerCall[] };
+
+/** One thing the primary's sequencer sends a worker. */
+export type SequencerEvent =
   /** A sequenced message for a topic the worker watches; `pid` is the sender's publish id. */
   | { parley: 1; t: 'deliver'; record: MessageRecord; pid: string }
   | { parley: 1; t: 'presence'; topic: string; event: 'join' | 'leave'; member: PresenceMember }
   /** The answer to a request: `value` or `error` (a message for the worker's log and the client). */
   | { parley: 1; t: 'reply'; id: number; value?: unknown; error?: string };
+
+/**
+ * What the primary sends a worker: one event, or everything its answer to a batch produced for
+ * that worker (the replies, in order), in one message.
+ */
+export type SequencerMessage = SequencerEvent | { parley: 1; t: 'batch'; events: SequencerEvent[] };
 
 /** The supervisor's part of the conversation (supervisor.ts and worker.ts). */
 export type ControlMessage =

@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import { InMemoryAdapter, TopicMessage, type AdapterNode, type Delivery, type MessageRecord, type PresenceMember, type Recovery } from '../../index.js';
-import type { SequencerMessage, WorkerRequest } from './ipc-messages.js';
+import type { SequencerEvent, SequencerMessage, WorkerCall, WorkerRequest } from './ipc-messages.js';
 
 const NO_DELIVERY: Readonly<Delivery> = Object.freeze({ delivered: 0, dropped: 0, held: 0, closed: 0, conflated: 0 });
 
@@ -37,7 +37,29 @@ class WorkerNode implements AdapterNode {
   /** Presence connections the worker joined, by topic and connection (to leave them if it dies). */
   readonly joined = new Map<string, { topic: string; member: PresenceMember }>();
 
-  constructor(readonly send: (message: SequencerMessage) => void, readonly sequencer: Sequencer) {}
+  /** While a batch is handled: what is sent to this worker, kept to go out as one message. */
+  #batch: SequencerEvent[] | undefined;
+
+  constructor(readonly post: (message: SequencerMessage) => void, readonly sequencer: Sequencer) {}
+
+  /** Sends `event` to the worker, or keeps it for the batch being answered (same order either way). */
+  send(event: SequencerEvent): void {
+    if (this.#batch !== undefined) this.#batch.push(event);
+    else this.post(event);
+  }
+
+  /** Runs `handle` with everything sent to this worker kept, then sends that as one message. */
+  answerBatch(handle: () => void): void {
+    const batch: SequencerEvent[] = [];
+    this.#batch = batch;
+    try {
+      handle();
+    } finally {
+      this.#batch = undefined;
+      if (batch.length === 1) this.post(batch[0]!);
+      else if (batch.length > 1) this.post({ parley: 1, t: 'batch', events: batch });
+    }
+  }
 
   deliver(message: TopicMessage): Delivery {
     if (this.watched.has(message.topic)) this.send({ parley: 1, t: 'deliver', record: this.sequencer.recordOf(message), pid: this.sequencer.publishId(message) });
@@ -112,10 +134,26 @@ export class Sequencer {
     for (const { topic, member } of node.joined.values()) this.#adapter.leave(topic, member);
   }
 
-  /** Handles one request of worker `id` (answers go back through its `send`). */
+  /**
+   * Handles a request of worker `id` (answers go back through its `send`). A batch's calls are
+   * handled in order, as if they had come one by one, and what they send that worker (their
+   * replies) goes back in one message: nothing else can come between, since the primary handles
+   * one request at a time, so the worker reads it in the same order (a reply still follows every
+   * delivery sequenced before it and precedes every one after).
+   */
   handle(id: number, request: WorkerRequest): void {
     const node = this.#workers.get(id);
     if (node === undefined) return;
+    if (request.t === 'batch') {
+      node.answerBatch(() => {
+        for (const call of request.calls) this.#call(node, call);
+      });
+      return;
+    }
+    this.#call(node, request);
+  }
+
+  #call(node: WorkerNode, request: WorkerCall): void {
     const reply = (requestId: number, run: () => unknown): void => {
       let value: unknown;
       try {
@@ -158,7 +196,7 @@ export class Sequencer {
     }
   }
 
-  #publish(request: Extract<WorkerRequest, { t: 'publish' }>): { epoch: string; offset: number } {
+  #publish(request: Extract<WorkerCall, { t: 'publish' }>): { epoch: string; offset: number } {
     const now = this.#now();
     const { record, idempotency } = request;
     let key: string | undefined;

@@ -8,7 +8,7 @@
  */
 import cluster from 'node:cluster';
 import type { ServerConfig } from '../config.js';
-import { startServer, type ServerHandle } from '../serve.js';
+import { startServer, type ServerHandle, type StartOptions } from '../serve.js';
 import { IpcAdapter } from './ipc-adapter.js';
 import { isIpcMessage, type ControlMessage, type SequencerMessage } from './ipc-messages.js';
 
@@ -27,11 +27,20 @@ export function isWorkerProcess(env: NodeJS.ProcessEnv = process.env): boolean {
   return cluster.isWorker && env[WORKER_ENV.role] === '1';
 }
 
+/** Options of {@link runWorker}. */
+export interface WorkerOptions {
+  /** App factories for the configured `apps` (the command line hands over the bundled ones). */
+  apps?: StartOptions['apps'];
+  /** Where the supervisor's variables are read. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Runs this process as a worker: starts the server on the shared port and answers the primary.
  * @throws what startServer throws (the primary reports that the worker failed to start)
  */
-export async function runWorker(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): Promise<ServerHandle> {
+export async function runWorker(config: ServerConfig, options: WorkerOptions = {}): Promise<ServerHandle> {
+  const env = options.env ?? process.env;
   const reusePort = env[WORKER_ENV.sharing] === 'reuse-port';
   const fixedPort = env[WORKER_ENV.port];
   const port = reusePort && fixedPort !== undefined && fixedPort !== '' ? Number(fixedPort) : config.port;
@@ -67,7 +76,7 @@ export async function runWorker(config: ServerConfig, env: NodeJS.ProcessEnv = p
   process.on('SIGTERM', () => stop(undefined));
   const id = cluster.worker?.id ?? 0;
   try {
-    handle = await startServer({ ...config, port }, { ...(adapter !== undefined ? { adapter } : {}), worker: { id, reusePort } });
+    handle = await startServer({ ...config, port }, { ...(adapter !== undefined ? { adapter } : {}), ...(options.apps !== undefined ? { apps: options.apps } : {}), worker: { id, reusePort } });
   } catch (error) {
     // The caller reports the error on stderr; the IPC channel would keep this process alive after it.
     setTimeout(() => process.exit(1), 100);

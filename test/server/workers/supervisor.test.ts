@@ -396,7 +396,7 @@ void test(`the bus works with the other sharing too (${EXPECTED_SHARING === 'reu
   assert.equal((await b.next('msg')).data, 'across');
 });
 
-void test('--workers: apps are left out unless asked for (then refused), and bad values are named', async (t) => {
+void test('--workers: apps without their multi-node backing are left out unless asked for (then refused), and bad values are named', async (t) => {
   const run = async (args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> => {
     const child = spawn(process.execPath, [MAIN, 'serve', ...args], { env: { ...process.env, ...env } });
     defer(t, () => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -409,14 +409,14 @@ void test('--workers: apps are left out unless asked for (then refused), and bad
   };
   const asked = await run(['--workers', '2', '--apps', 'auction', '--port', '0']);
   assert.equal(asked.code, 2);
-  assert.match(asked.stderr, /apps "auction" \(from flag --apps\) need a single process: with workers 2 \(from flag --workers\)/);
+  assert.match(asked.stderr, /apps: auction \(from flag --apps\) runs in several processes only with auction\.databaseUrl .*: with workers 2 \(from flag --workers\)/);
   const zero = await run(['--workers', '0']);
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /workers must be at least 1, got "0" \(from flag --workers\)/);
   // Not asked for: left out, and the banner says so.
   const plain = spawn(process.execPath, [MAIN, 'serve', '--workers', '2', '--port', '0', '--log-level', 'silent']);
   defer(t, () => { if (plain.exitCode === null) plain.kill('SIGKILL'); });
-  await watch(plain.stdout).waitFor(/^ {2}apps {7}none: the bundled apps need one process \(--workers 1\)$/m, 20_000);
+  await watch(plain.stdout).waitFor(/^ {2}apps {7}poker left out: several workers need the Redis adapter/m, 20_000);
   plain.kill('SIGTERM');
   const printed = await run(['--print-config'], { PARLEY_WORKERS: 'auto' });
   assert.equal(printed.code, 0);
