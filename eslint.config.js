@@ -62,7 +62,7 @@ export default tseslint.config(
         patterns: [
           { group: ['node:*'], message: 'Browser code: no Node built-ins.' },
           { regex: '^\\.\\./(?!(client/|wire/envelope\\.js$|protocol/(errors|constants)\\.js$))',
-            message: 'The browser client imports only the parley.v1 wire codec (src/wire/envelope.ts) and the error model (src/protocol/errors.ts).' },
+            message: 'The browser client imports only the parley.v1 wire codec (src/wire/envelope.ts), the error model (src/protocol/errors.ts) and the protocol constants (src/protocol/constants.ts).' },
         ],
         paths: NODE_BUILTINS.map((name) => ({ name, message: 'Browser code: no Node built-ins.' })),
       }],
@@ -145,7 +145,8 @@ export default tseslint.config(
   },
   {
     // Browser code of the applications and of the server's admin page: typed against the DOM
-    // (tsconfig.web.json), no Node.
+    // (tsconfig.web.json), no Node. Besides the browser client and the wire codec, only the
+    // protocol's constants (close codes), a file with no imports that esbuild bundles as is.
     files: ['src/apps/*/web/**/*.ts', 'src/server/web/**/*.ts'],
     languageOptions: {
       parserOptions: { projectService: false, project: './tsconfig.web.json', tsconfigRootDir: import.meta.dirname },
@@ -155,9 +156,9 @@ export default tseslint.config(
         { group: ['node:*'], message: 'Browser code: no Node built-ins.' },
         { group: ['../../', '../../../'].flatMap((up) => [
           ...['protocol', 'node', 'pubsub', 'realtime', 'server', 'cli', 'redis', 'apps', 'wire'].map((layer) => `${up}${layer}/*`),
-          `${up}index.js`, `!${up}wire/envelope.js`,
+          `${up}index.js`, `!${up}wire/envelope.js`, `!${up}protocol/constants.js`,
         ]),
-          message: 'Browser code uses the browser client (src/client/index.js) and the wire codec (src/wire/envelope.js) only.' },
+          message: 'Browser code uses the browser client (src/client/index.js), the wire codec (src/wire/envelope.js) and the protocol constants (src/protocol/constants.js) only.' },
       ] }],
     },
   },

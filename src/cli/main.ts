@@ -4,9 +4,6 @@
  * @packageDocumentation
  */
 import { UsageError, closestFlag } from './args.js';
-import { runConnect } from './connect.js';
-import { runEcho } from './echo.js';
-import { runServe } from './serve.js';
 
 const COMMANDS = ['serve', 'echo', 'connect'] as const;
 
@@ -26,14 +23,16 @@ export async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      // Each command is loaded when it runs: `serve` brings the whole server (its adapters,
+      // logging, metrics, the apps), which `echo`, `connect` and `--help` never use.
       case 'serve':
-        await runServe(rest);
+        await (await import('./serve.js')).runServe(rest);
         return undefined;
       case 'echo':
-        await runEcho(rest);
+        await (await import('./echo.js')).runEcho(rest);
         return undefined;
       case 'connect':
-        return await runConnect(rest);
+        return await (await import('./connect.js')).runConnect(rest);
       case undefined:
       case '-h':
       case '--help':

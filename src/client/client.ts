@@ -14,6 +14,7 @@ import {
   type PresenceMember,
   type ServerEnvelope,
 } from '../wire/envelope.js';
+import { CloseCode } from '../protocol/constants.js';
 import { backoffDelay, resolveBackoff, type BackoffPolicy, type ReconnectOptions } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
@@ -314,7 +315,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
    * subscriptions end, no reconnection. Emits a final `close`. Idempotent.
    * @param code - 1000 or 3000–4999 (browsers refuse others) @param reason - close reason
    */
-  close(code = 1000, reason = ''): void {
+  close(code: number = CloseCode.Normal, reason = ''): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#ready = false;
@@ -347,7 +348,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       token = typeof this.#token === 'function' ? this.#token() : this.#token;
     } catch (error) {
       this.#report('CONNECTION', error, 'token');
-      this.#lost(1006, 'no token', false);
+      this.#lost(CloseCode.Abnormal, 'no token', false);
       return;
     }
     if (typeof token === 'string' || token === undefined) {
@@ -361,7 +362,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       (error: unknown) => {
         if (generation !== this.#generation || this.#closed) return;
         this.#report('CONNECTION', error, 'token');
-        this.#lost(1006, 'no token', false);
+        this.#lost(CloseCode.Abnormal, 'no token', false);
       },
     );
   }
@@ -373,14 +374,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
       ws.binaryType = 'arraybuffer';
     } catch (error) {
       this.#report('CONNECTION', error);
-      this.#lost(1006, 'could not connect', false);
+      this.#lost(CloseCode.Abnormal, 'could not connect', false);
       return;
     }
     this.#socket = ws;
     ws.addEventListener('open', () => {
       if (this.#socket !== ws || this.#closed || ws.protocol === REALTIME_SUBPROTOCOL) return;
       this.#report('CONNECTION', new Error(`the server did not select the ${REALTIME_SUBPROTOCOL} subprotocol`));
-      ws.close(1000, `${REALTIME_SUBPROTOCOL} required`);
+      ws.close(CloseCode.Normal, `${REALTIME_SUBPROTOCOL} required`);
     });
     ws.addEventListener('message', (event: SocketEvent) => {
       if (this.#socket === ws && !this.#closed) this.#onFrame(event.data);
@@ -391,7 +392,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
     ws.addEventListener('close', (event: SocketEvent) => {
       if (this.#socket !== ws) return;
       this.#socket = undefined;
-      this.#lost(event.code ?? 1006, event.reason ?? '', true);
+      this.#lost(event.code ?? CloseCode.Abnormal, event.reason ?? '', true);
     });
   }
 

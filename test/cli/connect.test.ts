@@ -116,15 +116,18 @@ void describe('parley connect arguments', () => {
   });
 
   void test('an unknown flag exits 2 naming it; a missing URL or a bad --header exits 2', async (t) => {
-    const unknown = await runCli(t, ['connect', '--nope', 'ws://127.0.0.1:1']);
+    // Each process only parses its arguments and exits: all at once.
+    const [unknown, missing, two, header] = await Promise.all([
+      runCli(t, ['connect', '--nope', 'ws://127.0.0.1:1']),
+      runCli(t, ['connect']),
+      runCli(t, ['connect', 'ws://a', 'ws://b']),
+      runCli(t, ['connect', '--header', 'no-colon', 'ws://127.0.0.1:1']),
+    ]);
     assert.equal(unknown.code, 2);
     assert.equal(unknown.stderr, "parley connect: unknown option '--nope'\nRun 'parley connect --help' for its options.\n");
-    const missing = await runCli(t, ['connect']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /exactly one URL/);
-    const two = await runCli(t, ['connect', 'ws://a', 'ws://b']);
     assert.equal(two.code, 2);
-    const header = await runCli(t, ['connect', '--header', 'no-colon', 'ws://127.0.0.1:1']);
     assert.equal(header.code, 2);
     assert.match(header.stderr, /--header must look like 'Name: value', got 'no-colon'/);
   });

@@ -77,17 +77,18 @@ void describe('parley echo', () => {
   });
 
   void test('--port abc, --port 70000, --port -1 and a stray argument exit 2', async (t) => {
-    for (const args of [['--port', 'abc'], ['--port', '70000'], ['--port=-1'], ['--port', '-1'], ['--port', '1.5'], ['extra']]) {
-      const r = await runCli(t, ['echo', ...args]);
-      assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.stderr, /^parley echo: /, args.join(' '));
+    // One process per argument list, all at once: each only parses its arguments and exits.
+    const cases = [['--port', 'abc'], ['--port', '70000'], ['--port=-1'], ['--port', '-1'], ['--port', '1.5'], ['extra']];
+    const results = await Promise.all(cases.map((args) => runCli(t, ['echo', ...args])));
+    for (const [k, r] of results.entries()) {
+      const args = cases[k]!.join(' ');
+      assert.equal(r.code, 2, args);
+      assert.match(r.stderr, /^parley echo: /, args);
       assert.doesNotMatch(r.stdout, /listening/);
     }
-    const r = await runCli(t, ['echo', '--port', 'abc']);
-    assert.match(r.stderr, /--port must be an integer from 0 to 65535, got 'abc'/);
+    assert.match(results[0]!.stderr, /--port must be an integer from 0 to 65535, got 'abc'/);
     // A negative number is a value out of range, not a flag: parseArgs alone calls it ambiguous.
-    const negative = await runCli(t, ['echo', '--port', '-1']);
-    assert.match(negative.stderr, /^parley echo: --port must be an integer from 0 to 65535, got '-1'\n/);
+    assert.match(results[3]!.stderr, /^parley echo: --port must be an integer from 0 to 65535, got '-1'\n/);
   });
 
   void test('--max-payload abc is a usage error (exit 2), like --port abc', async (t) => {

@@ -7,8 +7,10 @@ import { runCli } from './helpers.js';
 
 void describe('parley (main)', () => {
   void test('--help, -h and help print the usage with every command and exit 0', async (t) => {
-    for (const flag of ['--help', '-h', 'help']) {
-      const r = await runCli(t, [flag]);
+    const flags = ['--help', '-h', 'help'];
+    const results = await Promise.all(flags.map((flag) => runCli(t, [flag])));
+    for (const [k, r] of results.entries()) {
+      const flag = flags[k]!;
       assert.equal(r.code, 0, flag);
       assert.match(r.stdout, /^Usage: parley <command>/, flag);
       assert.match(r.stdout, /^ {2}echo /m);
@@ -25,11 +27,10 @@ void describe('parley (main)', () => {
   });
 
   void test('an unknown command exits 2 naming it', async (t) => {
-    const r = await runCli(t, ['frobnicate']);
+    const [r, typo] = await Promise.all([runCli(t, ['frobnicate']), runCli(t, ['serv'])]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr, "parley: unknown command 'frobnicate'\nRun 'parley --help' for the commands.\n");
     assert.equal(r.stdout, '');
-    const typo = await runCli(t, ['serv']);
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /^parley: unknown command 'serv' \(did you mean serve\?\)\n/);
   });

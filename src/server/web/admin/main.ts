@@ -5,6 +5,7 @@
  * consumers, busiest connections and topics. Text only goes into the page as text.
  */
 
+import { CloseCode } from '../../../protocol/constants.js';
 import type { AdminConnection as Conn, AdminSnapshot as Snapshot } from '../../admin-feed.js';
 
 /** Seconds of history the charts show. */
@@ -220,7 +221,7 @@ function connect(key: string | undefined): void {
   };
   ws.onclose = (e: CloseEvent) => {
     state(`disconnected (${e.code}${e.reason === '' ? '' : `: ${e.reason}`})`, false);
-    if (e.code === 1008) {
+    if (e.code === CloseCode.PolicyViolation) {
       sessionStorage.removeItem(KEY_STORAGE);
       $('login').hidden = false;
       return;
