@@ -13,7 +13,7 @@ import {
   errorOccurred, handshakeAbortReported, readyStateOf, stateOf, terminateCalled, transportClosed, transportEnded, type Step,
 } from '../protocol/connection.js';
 import { asBuffer } from './buffers.js';
-import { kApply, kCloseObserver, kClosing, kDeflate, kInbound, kSender, kSettings, kSocket, kState, type CloseObserver } from './internal.js';
+import { kCloseObserver, kClosing, kDeflate, kInbound, kSender, kSettings, kSocket, kState, type CloseObserver } from './internal.js';
 import { takeRequest, type HandshakeHost } from './handshake-record.js';
 import { sendSide, type SendHost } from './sender.js';
 
@@ -109,7 +109,7 @@ export function peerClosed(ws: CloseHost, code: number, reason: Uint8Array): voi
   const closing = (ws[kClosing] ??= new CloseRecord());
   closing.code = code;
   closing.reason = Buffer.from(reason); // a copy: the received chunk is not kept alive
-  ws[kApply](closeFrameReceived(ws[kState]), undefined, closeReplyCode(code), closing.reason);
+  applyStep(ws, closeFrameReceived(ws[kState]), undefined, closeReplyCode(code), closing.reason);
 }
 
 /**
@@ -117,7 +117,7 @@ export function peerClosed(ws: CloseHost, code: number, reason: Uint8Array): voi
  * received message is still being inflated (receive.ts defers the end behind one).
  */
 export function transportEnd(ws: CloseHost): void {
-  ws[kApply](transportEnded(ws[kState]));
+  applyStep(ws, transportEnded(ws[kState]));
 }
 
 /**
@@ -130,21 +130,21 @@ export function transportClose(ws: CloseHost): void {
   ws[kDeflate]?.close();
   // No bytes come after the socket's 'close': a connection that never received any has no parser to stop.
   ws[kInbound]?.receiver.destroy();
-  ws[kApply](transportClosed(ws[kState]));
+  applyStep(ws, transportClosed(ws[kState]));
 }
 
 /** Writes our close frame; once it has reached the socket, the state machine learns so. */
 function sendClose(ws: CloseHost, code: number | undefined, reason: string | Buffer | undefined): void {
   const payload = asBuffer(encodeClosePayload(code, code === undefined || reason === undefined ? undefined : typeof reason === 'string' ? reason : new Uint8Array(reason)));
   sendSide(ws).sendClose(payload, (error?: Error | null) => {
-    if (error === undefined || error === null) ws[kApply](closeFrameWritten(ws[kState]));
+    if (error === undefined || error === null) applyStep(ws, closeFrameWritten(ws[kState]));
   });
 }
 
 function startCloseTimer(ws: CloseHost): void {
   const closing = (ws[kClosing] ??= new CloseRecord());
   if (closing.timer !== undefined) return;
-  closing.timer = setTimeout(() => ws[kApply](closeTimerFired(ws[kState])), ws[kSettings].closeTimeout);
+  closing.timer = setTimeout(() => applyStep(ws, closeTimerFired(ws[kState])), ws[kSettings].closeTimeout);
   closing.timer.unref?.();
 }
 
@@ -162,7 +162,7 @@ function abortHandshake(ws: CloseHost, error: Error): void {
   // Destroying the request makes it report 'socket hang up', which the state machine ignores.
   takeRequest(ws)?.destroy();
   process.nextTick(() => {
-    ws[kApply](errorOccurred(ws[kState]), error);
-    ws[kApply](handshakeAbortReported(ws[kState]));
+    applyStep(ws, errorOccurred(ws[kState]), error);
+    applyStep(ws, handshakeAbortReported(ws[kState]));
   });
 }
