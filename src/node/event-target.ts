@@ -15,8 +15,11 @@ const WHATWG_EVENTS = ['open', 'message', 'close', 'error'] as const;
 /** The events with a DOM listener form. */
 export type WhatwgEvent = (typeof WHATWG_EVENTS)[number];
 
-/** The connection, as this glue sees it: an EventEmitter with the protocol state (for `wasClean`). */
-export type EventHost = EventEmitter & { [kState]: number };
+/**
+ * The connection, as this glue sees it: an EventEmitter. It is a `WebSocket`, whose fields
+ * (internal.ts) are not part of its public type; the close event reads its state (`wasClean`).
+ */
+export type EventHost = EventEmitter;
 
 /** A listener registered through `addEventListener` or an `on<event>` attribute. */
 interface WrappedListener {
@@ -72,7 +75,7 @@ function wrap(ws: EventHost, type: WhatwgEvent, listener: EventListenerLike, att
       break;
     case 'close':
       // `wasClean`: both close frames passed (RFC 6455 §7.1.1; the state machine keeps that).
-      wrapped = ((code: unknown, reason: unknown) => call(new WsCloseEvent(code as number, (reason as Buffer).toString('utf8'), wasClean(ws[kState])))) as WrappedListener;
+      wrapped = ((code: unknown, reason: unknown) => call(new WsCloseEvent(code as number, (reason as Buffer).toString('utf8'), wasClean((ws as EventHost & { readonly [kState]: number })[kState])))) as WrappedListener;
       break;
     default:
       wrapped = ((error: unknown) => call(new WsErrorEvent(error))) as WrappedListener;

@@ -41,18 +41,58 @@ export interface CloseObserver {
 export const kAdoptConnection = Symbol('parley.adoptConnection');
 
 /**
- * `ws[kState]`: the connection's state as the protocol's state machine keeps it
- * (src/protocol/connection.ts), read and written by the parts of the connection in other files
- * (the sender, the receive glue).
- */
-export const kState = Symbol('parley.state');
-/**
  * `ws[kApply](step, error?, closeCode?, closeReason?)`: takes a transition's next state and carries
- * out its actions; `error` is what 'error' reports, `closeCode`/`closeReason` what a close frame sent carries.
+ * out its actions (close.ts); `error` is what 'error' reports, `closeCode`/`closeReason` what a
+ * close frame sent carries. A method, so that the send side reaches it without importing close.ts
+ * (which imports the send side).
  */
 export const kApply = Symbol('parley.apply');
-/** `ws[kPeerClose](code, reason)`: the peer's close frame arrived (RFC 6455 §7.1.3). */
-export const kPeerClose = Symbol('parley.peerClose');
+
+// ---- the fields of a WebSocket ------------------------------------------------------------------
+// Keys of the state behind `WebSocket`'s API (websocket.ts), which the files of its concerns
+// (close.ts, sender.ts, receive.ts, transport.ts, heartbeat.ts, handshake-record.ts) read and
+// write directly. Symbol keys, and undeclared on the class, so that its public type does not list
+// them. Every field costs 8 bytes on every connection (memory per idle connection is a headline
+// figure, docs/benchmarks.md): what only some connections need lives in records made on demand.
+
+/** `ws[kState]`: the connection's state as the protocol's state machine keeps it (src/protocol/connection.ts). */
+export const kState = Symbol('parley.state');
+/** `ws[kFlags]`: the Node-side yes/no state (see {@link ConnectionFlag}) and the binary type. */
+export const kFlags = Symbol('parley.flags');
+/** `ws[kSocket]`: the socket, once attached. */
+export const kSocket = Symbol('parley.socket');
+/** `ws[kSettings]`: the connection's resolved settings (settings.ts), shared by a server's connections. */
+export const kSettings = Symbol('parley.settings');
+/** `ws[kInbound]`: the receive side (receive.ts), made when the first bytes arrive. */
+export const kInbound = Symbol('parley.inbound');
+/** `ws[kSender]`: the send side (sender.ts), made on the first send. */
+export const kSender = Symbol('parley.sender');
+/** `ws[kDeflate]`: permessage-deflate's codec (deflate-codec.ts), once the socket is attached. */
+export const kDeflate = Symbol('parley.deflate');
+/** `ws[kHandshake]`: what the opening handshake set (handshake-record.ts), when anything differs from the defaults. */
+export const kHandshake = Symbol('parley.handshake');
+/** `ws[kClosing]`: the close handshake's record (close.ts), from the first close frame or close(). */
+export const kClosing = Symbol('parley.closing');
+/** `ws[kCloseObserver]`: told of the close before the 'close' listeners (a server's client tracking, a heartbeat). */
+export const kCloseObserver = Symbol('parley.closeObserver');
+/** `ws[kLastReceived]`: heartbeat tick time (performance.now) at which bytes were last seen to have arrived. */
+export const kLastReceived = Symbol('parley.lastReceived');
+/** `ws[kPingedAt]`: heartbeat tick time of the last ping the heartbeat sent. */
+export const kPingedAt = Symbol('parley.pingedAt');
+
+/** Bits of `ws[kFlags]`: one field instead of one per boolean. */
+export const ConnectionFlag = {
+  IS_SERVER: 1 << 0,
+  /** Reading paused by the application. */
+  PAUSED: 1 << 1,
+  /**
+   * Bytes arrived since the last heartbeat tick, which then records the tick's time: a bit set
+   * per chunk instead of a clock read and a boxed double on every connection.
+   */
+  RECEIVED: 1 << 2,
+  /** `binaryType` lives in the two bits from here, as its index in websocket.ts's list. */
+  BINARY_TYPE_SHIFT: 3,
+} as const;
 
 /**
  * What the opening handshakes (client-handshake.ts, client-http2.ts) need of the connection they
@@ -74,21 +114,3 @@ export interface HeartbeatMember {
   [kHeartbeat](now: number, interval: number, timeout: number): boolean;
   [kHeartbeatStart](now: number): void;
 }
-/** `ws[kTransportEnded]()`: the socket's end, deferred while a received message inflated, runs now. */
-export const kTransportEnded = Symbol('parley.transportEnded');
-/** `ws[kTransportClosed]()`: the socket's close, deferred while a received message inflated, runs now. */
-export const kTransportClosed = Symbol('parley.transportClosed');
-/** `ws[kSocket]`: the socket, once attached (for close.ts). */
-export const kSocket = Symbol('parley.socket');
-/** `ws[kSender]`: the send side, if made yet (sender.ts). */
-export const kSender = Symbol('parley.sender');
-/** `ws[kSendSide]()`: the send side, made on first use. */
-export const kSendSide = Symbol('parley.sendSide');
-/** `ws[kCloseRecord](create)`: the close handshake's record (close.ts), made when `create`. */
-export const kCloseRecord = Symbol('parley.closeRecord');
-/** `ws[kCloseTimeout]`: ms the peer has to finish the close handshake. */
-export const kCloseTimeout = Symbol('parley.closeTimeout');
-/** `ws[kTakeRequest]()`: client side, the handshake request in flight, handed over to be aborted. */
-export const kTakeRequest = Symbol('parley.takeRequest');
-/** `ws[kTakeObserver]()`: the close observer, handed over to be told of the close. */
-export const kTakeObserver = Symbol('parley.takeObserver');

@@ -11,25 +11,52 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { CloseCode, ClosedError, ProtocolError, ProtocolErrorCode, Receiver, ReceiverConfig, type ReceiverHandler } from '../protocol/index.js';
-import { handlerFailed, readyStateOf, receiveFailed, ReadyState, type Step } from '../protocol/connection.js';
+import { errorOccurred, handlerFailed, readyStateOf, receiveFailed, ReadyState } from '../protocol/connection.js';
 import { allocate, asBuffer, fastMask, fastMaskCopy, utf8Check } from './buffers.js';
-import { kApply, kPeerClose, kState, kTransportClosed, kTransportEnded } from './internal.js';
+import { ConnectionFlag, kDeflate, kFlags, kInbound, kSettings, kSocket, kState } from './internal.js';
+import { applyStep, peerClosed, transportClose, transportEnd, type CloseHost } from './close.js';
 import type { ConnectionSettings } from './settings.js';
 import type { PerMessageDeflate } from './deflate-codec.js';
 
-/** What the receive side needs of its connection (websocket.ts). */
-export interface ReceiveHost {
+/** What the receive side needs of its connection: its fields (internal.ts) and its API. */
+export interface ReceiveHost extends CloseHost {
   readonly binaryType: string;
   readonly isPaused: boolean;
-  [kState]: number;
-  [kApply](step: Step, error?: unknown, closeCode?: number): void;
-  [kPeerClose](code: number, reason: Uint8Array): void;
-  /** The socket's end, deferred while a message inflated, runs now. */
-  [kTransportEnded](): void;
-  /** The socket's close, deferred while a message inflated, runs now. */
-  [kTransportClosed](): void;
-  emit(event: string, ...args: unknown[]): boolean;
+  [kInbound]: Inbound | undefined;
   pong(data: Buffer, mask: boolean): void;
+}
+
+/** The connection's receive side, made when the first bytes arrive: a connection that never receives has none. */
+export function receiveSide(ws: ReceiveHost): Inbound {
+  return (ws[kInbound] ??= new Inbound(ws, ws[kSocket]!, ws[kSettings], ws[kDeflate], (ws[kFlags] & ConnectionFlag.IS_SERVER) !== 0));
+}
+
+/**
+ * `WebSocket.pause()` (`paused`) and `resume()`: TCP backpressure on the peer. Reading resumes
+ * only when the receive side has not paused it too (behind a message being inflated).
+ */
+export function pauseReading(ws: ReceiveHost, paused: boolean): void {
+  const ready = readyStateOf(ws[kState]);
+  const socket = ws[kSocket];
+  if (ready === ReadyState.CONNECTING || ready === ReadyState.CLOSED || socket === undefined) return;
+  if (paused) {
+    ws[kFlags] |= ConnectionFlag.PAUSED;
+    socket.pause();
+  } else {
+    ws[kFlags] &= ~ConnectionFlag.PAUSED;
+    if (ws[kInbound]?.receiver.paused !== true) socket.resume();
+  }
+}
+
+/**
+ * An async listener of the connection rejected (EventEmitter's captureRejections): like a handler
+ * that threw, it fails this connection with 1011 (RFC 6455 §7.4.1) once the connection is open.
+ */
+export function listenerRejected(ws: ReceiveHost, error: unknown): void {
+  const ready = readyStateOf(ws[kState]);
+  if (ready !== ReadyState.OPEN && ready !== ReadyState.CLOSING) applyStep(ws, errorOccurred(ws[kState]), error);
+  else if (ws[kSocket] !== undefined) receiveSide(ws).handlerFailed(error);
+  else applyStep(ws, handlerFailed(ws[kState]), error, CloseCode.InternalError);
 }
 
 const Flag = {
@@ -70,7 +97,7 @@ export class Inbound implements ReceiverHandler {
   /** The application's own handler threw: that connection closes with 1011 and everything else carries on. */
   handlerFailed(error: unknown): void {
     this.receiver.destroy(); // bytes that arrive later are dropped
-    this.#ws[kApply](handlerFailed(this.#ws[kState]), error, CloseCode.InternalError);
+    applyStep(this.#ws, handlerFailed(this.#ws[kState]), error, CloseCode.InternalError);
   }
 
   /** Whether the socket's end must wait for a message being inflated (it then runs after it). */
@@ -108,12 +135,12 @@ export class Inbound implements ReceiverHandler {
   }
 
   onClose(code: number, reason: Uint8Array): void {
-    this.#ws[kPeerClose](code, reason);
+    peerClosed(this.#ws, code, reason);
   }
 
   onError(error: ProtocolError | ClosedError): void {
     // RFC 6455 §7.1.7: fail the connection with the error's close code.
-    this.#ws[kApply](receiveFailed(this.#ws[kState]), error, error.closeCode);
+    applyStep(this.#ws, receiveFailed(this.#ws[kState]), error, error.closeCode);
   }
 
   #deliver(data: Uint8Array, isBinary: boolean): void {
@@ -177,11 +204,11 @@ export class Inbound implements ReceiverHandler {
     if ((this.#flags & Flag.INFLATING) !== 0) return;
     if ((this.#flags & Flag.END_PENDING) !== 0) {
       this.#flags &= ~Flag.END_PENDING;
-      this.#ws[kTransportEnded]();
+      transportEnd(this.#ws);
     }
     if ((this.#flags & Flag.CLOSE_PENDING) !== 0) {
       this.#flags &= ~Flag.CLOSE_PENDING;
-      this.#ws[kTransportClosed]();
+      transportClose(this.#ws);
     }
   }
 }

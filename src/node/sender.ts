@@ -25,7 +25,7 @@ import {
   Action, actionsOf, continuesMessage, controlCalled, dataFrameSent, errorOccurred, readyStateOf, sendCalled, sendFailed, stateOf, wholeMessageCalled, ReadyState, type Step,
 } from '../protocol/connection.js';
 import { allocate, isBlob, toBytes, type Data } from './buffers.js';
-import { kApply, kCloseRecord, kState } from './internal.js';
+import { ConnectionFlag, kApply, kClosing, kDeflate, kFlags, kSender, kSettings, kSocket, kState } from './internal.js';
 import type { ConnectionSettings } from './settings.js';
 import { BatchFlag, COPY_LIMIT, FRAME_BATCH_BITS, FrameBatch } from './write-batch.js';
 import { cachedFrame, rememberFrame } from './frame-cache.js';
@@ -51,16 +51,26 @@ export interface SendOptions {
  */
 export type SendCallback = BivariantCallback<[error?: Error | null]>;
 
-/** What the sender needs of its connection (websocket.ts). */
+/** What the sender needs of its connection: its fields (internal.ts) and its API. */
 export interface SendHost {
   readonly readyState: number;
   [kState]: number;
-  [kApply](step: Step, error?: unknown, closeCode?: number): void;
+  [kFlags]: number;
+  readonly [kSocket]: Duplex | undefined;
+  readonly [kSettings]: ConnectionSettings;
+  readonly [kDeflate]: PerMessageDeflate | undefined;
+  [kSender]: Sender | undefined;
+  /** The close handshake's record, for the close code and reason a cut-off send reports. */
+  readonly [kClosing]: { readonly code: number; readonly reason: Buffer } | undefined;
+  [kApply](step: Step, error?: unknown, closeCode?: number, closeReason?: string | Buffer): void;
   emit(event: 'drain'): boolean;
   close(code?: number): void;
   send(data: PreparedMessage, cb?: SendCallback): boolean;
-  /** The close handshake's record, for the close code and reason a cut-off send reports. */
-  [kCloseRecord](create: boolean): { readonly code: number; readonly reason: Buffer } | undefined;
+}
+
+/** The connection's send side, made on its first use: a connection that never sends has none. */
+export function sendSide(ws: SendHost): Sender {
+  return (ws[kSender] ??= new Sender(ws, ws[kSocket], ws[kSettings], ws[kDeflate], (ws[kFlags] & ConnectionFlag.IS_SERVER) !== 0));
 }
 
 /** Bits of `Sender.flags` above the batch's (write-batch.ts). */
@@ -433,7 +443,7 @@ export class Sender extends FrameBatch {
 
   /** An operation the closing or closed connection cut off: with the peer's close code and reason so far. */
   #closedError(message: string): ClosedError {
-    const closing = this.#host[kCloseRecord](false);
+    const closing = this.#host[kClosing];
     return closing === undefined ? new ClosedError(message) : new ClosedError(message, closing.code, closing.reason.toString());
   }
 

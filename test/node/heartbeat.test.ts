@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from '../../src/index.js';
+import { heartbeatStart, heartbeatTick, type HeartbeatHost } from '../../src/node/heartbeat.js';
+import { ConnectionFlag, kApply, kFlags, kLastReceived, kPingedAt, kState } from '../../src/node/internal.js';
+import { INITIAL_STATE, handshakeDone, stateOf } from '../../src/protocol/connection.js';
 import {
   OP,
   acceptByHand,
@@ -24,6 +27,61 @@ import {
 } from './helpers.js';
 
 const HEARTBEAT = { interval: 100, timeout: 100 };
+
+/** A connection as the tick sees it, open, recording what the tick did to it. */
+function fakeMember(state = stateOf(handshakeDone(INITIAL_STATE))): HeartbeatHost & { pings: number; terminated: boolean; errors: unknown[] } {
+  return {
+    [kState]: state,
+    [kFlags]: 0,
+    [kLastReceived]: 0,
+    [kPingedAt]: 0,
+    pings: 0,
+    terminated: false,
+    errors: [],
+    [kApply](_step, error) { this.errors.push(error); },
+    ping() { this.pings++; },
+    terminate() { this.terminated = true; },
+  };
+}
+
+void describe('heartbeat tick of one connection', () => {
+  void test('pings after `interval` of silence, once, and terminates `timeout` after an unanswered ping', () => {
+    const ws = fakeMember();
+    heartbeatStart(ws, 1000);
+    assert.equal(heartbeatTick(ws, 1099, 100, 50), false);
+    assert.equal(ws.pings, 0);
+    assert.equal(heartbeatTick(ws, 1100, 100, 50), false);
+    assert.equal(ws.pings, 1);
+    assert.equal(heartbeatTick(ws, 1149, 100, 50), false);
+    assert.equal(ws.pings, 1, 'one ping while waiting for the answer');
+    assert.equal(ws.terminated, false);
+    assert.equal(heartbeatTick(ws, 1150, 100, 50), true);
+    assert.equal(ws.terminated, true);
+    assert.equal((ws.errors[0] as { code?: string }).code, 'ERR_WS_HEARTBEAT_TIMEOUT');
+  });
+
+  void test('bytes received since the last tick count as an answer and restart the silence', () => {
+    const ws = fakeMember();
+    heartbeatStart(ws, 0);
+    heartbeatTick(ws, 100, 100, 50);
+    assert.equal(ws.pings, 1);
+    ws[kFlags] |= ConnectionFlag.RECEIVED;
+    assert.equal(heartbeatTick(ws, 160, 100, 50), false);
+    assert.equal(ws.terminated, false);
+    assert.equal(ws[kFlags] & ConnectionFlag.RECEIVED, 0);
+    assert.equal(heartbeatTick(ws, 259, 100, 50), false);
+    assert.equal(ws.pings, 1);
+    heartbeatTick(ws, 260, 100, 50);
+    assert.equal(ws.pings, 2);
+  });
+
+  void test('a connection that is not open is left alone', () => {
+    const ws = fakeMember(INITIAL_STATE);
+    heartbeatStart(ws, 0);
+    assert.equal(heartbeatTick(ws, 10_000, 100, 50), false);
+    assert.equal(ws.pings, 0);
+  });
+});
 
 void describe('server heartbeat', () => {
   void test('terminates a raw peer that never answers pings (1006 within 1 s); a Parley client stays connected', async (t) => {

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClosedError, CloseCode, InvalidStateError, WebSocket, WsCloseEvent, WsMessageEvent, type RawData, type WsEvent } from '../../src/index.js';
 import {
@@ -483,6 +484,20 @@ void describe('WebSocket as an EventEmitter', () => {
     client.send('still here');
     const [data] = await echoed;
     assert.equal(String(data), 'still here');
+  });
+});
+
+void describe('WebSocket fields', () => {
+  void test("a connection holds `data` and twelve symbol-keyed fields beyond EventEmitter's; none has a public name", () => {
+    // Each field costs 8 bytes on every connection (docs/benchmarks.md): adding one is a decision.
+    const emitter = new Set(Reflect.ownKeys(new EventEmitter({ captureRejections: true })));
+    for (const ws of [new WebSocket(null), new WebSocket('ws://127.0.0.1:1/', { handshakeTimeout: 1 })]) {
+      ws.on('error', () => {});
+      const own = Reflect.ownKeys(ws).filter((key) => !emitter.has(key));
+      assert.deepEqual(own.filter((key) => typeof key === 'string'), ['data']);
+      assert.equal(own.filter((key) => typeof key === 'symbol').length, 12);
+      ws.terminate();
+    }
   });
 });
 
