@@ -169,6 +169,9 @@ class Follower {
     const ws = new WebSocket(`${this.url}?token=${await token(this.user)}`, 'parley.v1');
     this.#ws = ws;
     ws.on('error', () => {});
+    // Until its subok, a connection that closes only rejects, and #open's loop retries; after it,
+    // the close handler reconnects. Both at once would leave two connections following the topic.
+    let established = false;
     await new Promise<void>((resolve, reject) => {
       ws.once('error', reject);
       ws.on('message', (data: Buffer) => {
@@ -180,6 +183,7 @@ class Follower {
         } else if (e.t === 'subok') {
           this.epoch = e.epoch as string;
           if (e.recovered !== undefined) this.recovered.push(e.recovered as boolean);
+          established = true;
           resolve();
         } else if (e.t === 'msg') {
           this.offsets.push(e.offset as number);
@@ -187,7 +191,7 @@ class Follower {
       });
       ws.once('close', (code: number) => {
         reject(new Error(`closed ${code}`));
-        if (this.#ws !== ws || this.#stopped) return;
+        if (!established || this.#ws !== ws || this.#stopped) return;
         this.codes.push(code);
         void this.#open();
       });
