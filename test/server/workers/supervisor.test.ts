@@ -360,16 +360,26 @@ void test('SIGHUP replaces the workers one at a time: clients are closed with 10
   defer(t, () => { for (const f of followers) f.stop(); });
   let last = 0;
   let publishing = true;
+  let failed: Error | undefined;
   const publisher = (async () => {
     for (let i = 0; publishing; i++) last = await apiPublish(w.port, 'public:reload', i);
-  })();
-  await until(() => last >= 20, 5000);
+  })().catch((error: unknown) => {
+    // Kept with what the primary said, so that a failure shows whether the server was still up.
+    const state = `primary exit ${String(w.child.exitCode)} signal ${String(w.child.signalCode)}`;
+    failed = new Error(`publishing failed at offset ${last} (${state}): ${String(error)}\nstdout tail: ${w.out.text().slice(-2000)}`);
+  });
+  const publishedTo = (n: number) => (): boolean => {
+    if (failed !== undefined) throw failed;
+    return last >= n;
+  };
+  await until(publishedTo(20), 5000);
   w.child.kill('SIGHUP');
   await w.out.waitFor(/reload complete/, 20_000);
   const atReload = last;
-  await until(() => last >= atReload + 20, 5000);
+  await until(publishedTo(atReload + 20), 5000);
   publishing = false;
   await publisher;
+  if (failed !== undefined) throw failed;
   await until(() => followers.every((f) => f.offsets.length >= last), 10_000);
   for (const [i, f] of followers.entries()) assertContiguous(f.offsets, last, `follower ${i}`);
   const codes = followers.flatMap((f) => f.codes);
