@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from '../../../src/index.js';
 import type { ParleyClient } from '../../../src/client/index.js';
-import type { BidReceipt } from '../../../src/apps/auction/auction.js';
+import type { BidReceipt } from '../../../src/apps/auction/engine.js';
 import type { LotView } from '../../../src/apps/auction/rules.js';
 import { LotWatcher, connect, lotInput, person, startAuction, until, type Running } from './helpers.js';
 

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ParleyClient } from '../../../src/client/index.js';
-import type { BidReceipt } from '../../../src/apps/auction/auction.js';
+import type { BidReceipt } from '../../../src/apps/auction/engine.js';
 import type { LotView } from '../../../src/apps/auction/rules.js';
 import { LotWatcher, lotInput } from './helpers.js';
 import { connect, kill, needDatabase, signIn, startNodes, timerHolder, until, type AuctionNode, type Session, type TestDatabase } from './cluster-helpers.js';
