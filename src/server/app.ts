@@ -74,6 +74,9 @@ export function sameOrigin(origin: string | undefined, req: http.IncomingMessage
   return originAllowed('same-origin', origin, req);
 }
 
+/** Settings the host hands one app, by name within the app's group (`antiSnipeMs` for `auction.antiSnipeMs`). */
+export type AppSettings = Readonly<Record<string, string | number | boolean | readonly string[]>>;
+
 /** What the host gives an application when it creates it. */
 export interface AppContext {
   /** The path prefix the app is mounted at, without a trailing slash (`/auction`). */
@@ -85,6 +88,12 @@ export interface AppContext {
    * cluster (the auction's `auction.databaseUrl`). Absent: the app keeps it in `dataDir`.
    */
   databaseUrl?: string;
+  /**
+   * The app's own settings from the host's configuration, already checked there against the
+   * settings table (`auction.antiSnipeMs` arrives as `{ antiSnipeMs }`). Absent: the app's
+   * defaults. An app checks what it reads, since any host may fill this.
+   */
+  settings?: AppSettings;
   /**
    * The app's own cluster adapter, for the real-time servers it creates. Each app has one of its
    * own (not the host's): its topics live in a namespace that `/ws` clients, tokens granting `*`

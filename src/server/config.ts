@@ -32,9 +32,16 @@ export const SCHEMA = {
   workers: intOrAuto(1, 'PARLEY_WORKERS', 'workers', 'server processes sharing the port: a number, or auto (one per core)', { min: 1 }),
   /** Hosted apps by name, each mounted at `/<name>`. */
   apps: list([], 'PARLEY_APPS', 'apps', 'apps to host, comma-separated (default: every bundled app; "" for none)'),
-  /** The auction's PostgreSQL URL; empty: its SQLite file in `dataDir` (one node only). */
+  /** The auction's settings, handed to it in its `AppContext` (`databaseUrl`, `settings.antiSnipeMs`: serve.ts). */
   auction: {
+    /** The auction's PostgreSQL URL; empty: its SQLite file in `dataDir` (one node only). */
     databaseUrl: string('', 'PARLEY_AUCTION_DATABASE_URL', 'auction-database-url', 'PostgreSQL URL for the auction, shared by every node (empty: a SQLite file in the data directory, one node only)', { secret: true }),
+    /**
+     * Anti-sniping (rules.ts `AntiSnipe`, window and extension alike): a bid with less than this
+     * left moves the lot's end to this long after the bid. At most an hour: longer, a lot's end
+     * time would say little about when it ends.
+     */
+    antiSnipeMs: int(30_000, 'PARLEY_AUCTION_ANTI_SNIPE_MS', 'auction-anti-snipe-ms', 'anti-sniping: a bid with less than this many ms left moves the lot\'s end to this many ms after the bid (0: off; at most 3600000)', { min: 0, max: 3_600_000 }),
   },
   /**
    * Proxies in front of the server that append to `X-Forwarded-For` (behind a reverse proxy only):

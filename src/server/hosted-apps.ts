@@ -12,7 +12,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadAppAdapter, type LoadedAdapter } from './adapter-loader.js';
-import type { AppFactory, AppSockets, ParleyApp } from './app.js';
+import type { AppFactory, AppSettings, AppSockets, ParleyApp } from './app.js';
 import type { ServerConfig } from './config.js';
 
 /** The package root's `dist/web`, from this compiled file (dist/src/server/hosted-apps.js). */
@@ -24,6 +24,8 @@ export interface HostedAppsOptions {
   names: readonly string[];
   /** A PostgreSQL URL per app that keeps its state in one (`auction.databaseUrl`); absent: its data directory. */
   databaseUrls?: Readonly<Record<string, string>>;
+  /** Settings per app from the server's config, handed over as `AppContext.settings` (the auction's `auction.antiSnipeMs`). */
+  settings?: Readonly<Record<string, AppSettings>>;
   factories: ReadonlyMap<string, AppFactory>;
   /** The server's data directory; each app gets `<dataDir>/<name>`. */
   dataDir: string;
@@ -77,6 +79,7 @@ export function hostedApps(options: HostedAppsOptions): HostedApps {
           basePath: `/${name}`,
           dataDir,
           ...(options.databaseUrls?.[name] !== undefined ? { databaseUrl: options.databaseUrls[name] } : {}),
+          ...(options.settings?.[name] !== undefined ? { settings: options.settings[name] } : {}),
           adapter,
           webRoot: resolvePath(WEB_ROOT, name),
           log: (level, fields) => alog[level](fields, fields.msg),

@@ -138,7 +138,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     disconnectUser: ws.disconnect,
   });
   const routes = createRoutes({ config, state, metrics, log, api, admin, ws, connections: () => connections.size, adapterHealthy: adapter.healthy, ...(options.worker !== undefined ? { worker: options.worker.id } : {}) });
-  const apps = hostedApps({ names: config.apps, factories, dataDir: config.dataDir, cluster: config.cluster, databaseUrls: config.auction.databaseUrl === '' ? {} : { auction: config.auction.databaseUrl }, log, clientAddress: address, sockets: pipeline.appSockets() });
+  const apps = hostedApps({ names: config.apps, factories, dataDir: config.dataDir, cluster: config.cluster, databaseUrls: config.auction.databaseUrl === '' ? {} : { auction: config.auction.databaseUrl }, settings: { auction: { antiSnipeMs: config.auction.antiSnipeMs } }, log, clientAddress: address, sockets: pipeline.appSockets() });
 
   // The app map is filled below; requests only arrive once the server listens.
   mountApps(server, apps.apps, routes);

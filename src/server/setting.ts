@@ -40,6 +40,8 @@ export interface Setting<T> extends SettingMeta {
   readonly values?: readonly string[];
   /** Smallest allowed number. */
   readonly min?: number;
+  /** Largest allowed number. */
+  readonly max?: number;
   /**
    * Converts one raw value: a string from the environment or a flag (`fromText`), or a JSON
    * value from the file.
@@ -76,10 +78,11 @@ function parseBoolean(raw: unknown, fromText: boolean): Parsed<boolean> {
   return { error: 'must be true or false' };
 }
 
-function parseNumber(raw: unknown, fromText: boolean, integer: boolean, min: number | undefined): Parsed<number> {
+function parseNumber(raw: unknown, fromText: boolean, integer: boolean, { min, max }: NumberOptions = {}): Parsed<number> {
   const n = fromText && typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) return { error: `must be ${integer ? 'an integer' : 'a number'}` };
   if (min !== undefined && n < min) return { error: `must be at least ${min}` };
+  if (max !== undefined && n > max) return { error: `must be at most ${max}` };
   return { value: n };
 }
 
@@ -87,6 +90,8 @@ function parseNumber(raw: unknown, fromText: boolean, integer: boolean, min: num
 export interface NumberOptions {
   /** Smallest allowed value. */
   min?: number;
+  /** Largest allowed value. */
+  max?: number;
 }
 
 /** Extra facts of a text setting. */
@@ -95,7 +100,7 @@ export interface TextOptions {
   secret?: boolean;
 }
 
-function make<T>(kind: Kind, def: T, env: string, flag: string, doc: string, parse: Setting<T>['parse'], extra: Partial<Pick<Setting<T>, 'values' | 'min' | 'secret'>> = {}): Setting<T> {
+function make<T>(kind: Kind, def: T, env: string, flag: string, doc: string, parse: Setting<T>['parse'], extra: Partial<Pick<Setting<T>, 'values' | 'min' | 'max' | 'secret'>> = {}): Setting<T> {
   return { kind, default: def, env, flag, doc, parse, ...extra };
 }
 
@@ -106,7 +111,7 @@ function make<T>(kind: Kind, def: T, env: string, flag: string, doc: string, par
 export const setting = {
   /** A TCP port, 0 to 65535 (0: any free one). */
   port: (def: number, env: string, flag: string, doc: string): Setting<number> => make('port', def, env, flag, doc, (raw, fromText) => {
-    const r = parseNumber(raw, fromText, true, undefined);
+    const r = parseNumber(raw, fromText, true);
     return 'value' in r && r.value >= 0 && r.value <= 65535 ? r : { error: 'must be an integer from 0 to 65535' };
   }),
   /** Any text. */
@@ -125,24 +130,24 @@ export const setting = {
     make('auto-boolean', def, env, flag, doc, (raw, fromText) => (raw === 'auto' ? { value: 'auto' } : parseBoolean(raw, fromText))),
   /** A whole number. */
   int: (def: number, env: string, flag: string, doc: string, options: NumberOptions = {}): Setting<number> =>
-    make('int', def, env, flag, doc, (raw, fromText) => parseNumber(raw, fromText, true, options.min), options),
+    make('int', def, env, flag, doc, (raw, fromText) => parseNumber(raw, fromText, true, options), options),
   /** `auto` (the program picks, e.g. one per core) or a whole number. */
   intOrAuto: (def: 'auto' | number, env: string, flag: string, doc: string, options: NumberOptions = {}): Setting<'auto' | number> =>
     make<'auto' | number>('int-or-auto', def, env, flag, doc, (raw, fromText) => {
       if (raw === 'auto') return { value: 'auto' };
-      const r = parseNumber(raw, fromText, true, options.min);
+      const r = parseNumber(raw, fromText, true, options);
       // A number below the minimum keeps parseNumber's reason; anything else was neither.
       return 'error' in r && r.error === 'must be an integer' ? { error: 'must be auto or an integer' } : r;
     }, options),
   /** Any finite number. */
   number: (def: number, env: string, flag: string, doc: string, options: NumberOptions = {}): Setting<number> =>
-    make('number', def, env, flag, doc, (raw, fromText) => parseNumber(raw, fromText, false, options.min), options),
+    make('number', def, env, flag, doc, (raw, fromText) => parseNumber(raw, fromText, false, options), options),
   /** One of `values` (its type is their union). */
   oneOf: <const V extends readonly string[]>(values: V, def: V[number], env: string, flag: string, doc: string): Setting<V[number]> =>
     make<V[number]>('enum', def, env, flag, doc, (raw) => (typeof raw === 'string' && values.includes(raw) ? { value: raw } : { error: `must be one of ${values.join(', ')}` }), { values }),
   /** The close code of a shutdown: 1001 (going away) or 1012 (service restart), RFC 6455 §7.4.1. */
   closeCode: (def: number, env: string, flag: string, doc: string): Setting<number> => make('close-code', def, env, flag, doc, (raw, fromText) => {
-    const r = parseNumber(raw, fromText, true, undefined);
+    const r = parseNumber(raw, fromText, true);
     return 'value' in r && (r.value === 1001 || r.value === 1012) ? r : { error: 'must be 1001 or 1012' };
   }),
   /** Trusted proxy hops: true (one), false (none) or a number from 0 to 32. */

@@ -64,6 +64,27 @@ void test('every error names the setting and its source, and all are reported at
   });
 });
 
+void test('auction.antiSnipeMs: 30 s by default; a bad value from any source is refused naming the setting and the source', () => {
+  assert.equal(loadConfig().config.auction.antiSnipeMs, 30_000);
+  const { config, sources } = loadConfig({ env: { PARLEY_AUCTION_ANTI_SNIPE_MS: '0' } });
+  assert.equal(config.auction.antiSnipeMs, 0, '0 turns anti-sniping off');
+  assert.equal(sources['auction.antiSnipeMs'], 'environment PARLEY_AUCTION_ANTI_SNIPE_MS');
+  assert.equal(loadConfig({ flags: { 'auction-anti-snipe-ms': '3600000' } }).config.auction.antiSnipeMs, 3_600_000);
+  const problems = (inputs: Parameters<typeof loadConfig>[0]): readonly string[] => {
+    try {
+      loadConfig(inputs);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+  assert.deepEqual(problems({ env: { PARLEY_AUCTION_ANTI_SNIPE_MS: '30s' } }), ['auction.antiSnipeMs must be an integer, got "30s" (from environment PARLEY_AUCTION_ANTI_SNIPE_MS)']);
+  assert.deepEqual(problems({ flags: { 'auction-anti-snipe-ms': '-1' } }), ['auction.antiSnipeMs must be at least 0, got "-1" (from flag --auction-anti-snipe-ms)']);
+  assert.deepEqual(problems({ flags: { 'auction-anti-snipe-ms': '3600001' } }), ['auction.antiSnipeMs must be at most 3600000, got "3600001" (from flag --auction-anti-snipe-ms)']);
+  assert.deepEqual(problems({ file: { path: 'parley.json', data: { auction: { antiSnipeMs: 1.5 } } } }), ['auction.antiSnipeMs must be an integer, got 1.5 (from file parley.json)']);
+});
+
 void test('checks across settings: short secrets, both key sources, bad algorithms, app names, patterns', () => {
   assert.throws(() => loadConfig({
     env: { PARLEY_JWT_SECRET: 'short', PARLEY_JWT_PUBLIC_KEY: 'x', PARLEY_JWT_PUBLIC_KEY_FILE: '/k.pem', PARLEY_JWT_ALGORITHMS: 'none', PARLEY_API_KEYS: 'tiny', PARLEY_APPS: 'Auction' },

@@ -8,7 +8,7 @@ import { isSetting, setting } from '../../src/server/setting.js';
 
 const meta = ['PARLEY_X', 'x', 'doc'] as const;
 
-void test('numbers: text and JSON, integers, minimums, auto or an integer, ports and close codes', () => {
+void test('numbers: text and JSON, integers, minimums and maximums, auto or an integer, ports and close codes', () => {
   const int = setting.int(5, ...meta, { min: 1 });
   assert.deepEqual(int.parse('12', true), { value: 12 });
   assert.deepEqual(int.parse(12, false), { value: 12 });
@@ -17,6 +17,10 @@ void test('numbers: text and JSON, integers, minimums, auto or an integer, ports
   assert.deepEqual(int.parse('0', true), { error: 'must be at least 1' });
   assert.deepEqual(int.parse(' ', true), { error: 'must be an integer' });
   assert.deepEqual(setting.number(1, ...meta).parse('0.5', true), { value: 0.5 });
+  const bounded = setting.int(5, ...meta, { min: 0, max: 10 });
+  assert.deepEqual(bounded.parse('10', true), { value: 10 });
+  assert.deepEqual(bounded.parse(11, false), { error: 'must be at most 10' });
+  assert.deepEqual(setting.number(1, ...meta, { max: 0.5 }).parse('0.75', true), { error: 'must be at most 0.5' });
   const port = setting.port(8080, ...meta);
   assert.deepEqual(port.parse('0', true), { value: 0 });
   assert.deepEqual(port.parse(65536, false), { error: 'must be an integer from 0 to 65535' });

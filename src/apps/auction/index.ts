@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { InMemoryAdapter, RealtimeError, WebSocketServer, type ClusterAdapter, type WebSocket } from '../../index.js';
 import { AddressRateLimiter, directSockets, requestPath, sameOrigin, serveStatic, type AppContext, type AppFactory, type ParleyApp } from '../../server/app.js';
-import { Auction, AuctionRefusal, Topics, type AuctionEngine, type AuctionOptions, type Person, type Publish, type Rate } from './auction.js';
+import { Auction } from './auction.js';
+import { AuctionRefusal, Topics, type AuctionEngine, type AuctionOptions, type Person, type Publish, type Rate } from './engine.js';
 import { PgAuctionStore } from './pg-store.js';
-import { AuctionError, checkName } from './rules.js';
+import { AuctionError, checkName, type AntiSnipe } from './rules.js';
 import { SharedAuction, type SharedAuctionOptions } from './shared-auction.js';
 import { AuctionStore, type Session } from './store.js';
 
@@ -119,12 +120,38 @@ async function readJson(req: http.IncomingMessage, limit = 4096): Promise<unknow
   }
 }
 
+/** Longest anti-sniping time a host may set (`auction.antiSnipeMs`'s maximum in the server's settings). */
+const MAX_ANTI_SNIPE_MS = 3_600_000;
+
 /**
- * Creates the auction app with `options` (a clock, anti-sniping and lot limits for tests).
- * Opens (or creates) `auction.sqlite` in the context's data directory and resumes every lot:
- * one node only (the file is locked to this process).
+ * The anti-sniping rule the host set (`settings.antiSnipeMs`: a bid with less than that left
+ * moves the end to that long after it), or `undefined` for the rules' default.
+ * @throws RangeError naming the setting when the host handed over something else
  */
-export function createAuction(context: AppContext, options: AuctionAppOptions = {}): AuctionApp {
+export function antiSnipeSetting(context: AppContext): AntiSnipe | undefined {
+  const ms = context.settings?.antiSnipeMs;
+  if (ms === undefined) return undefined;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > MAX_ANTI_SNIPE_MS) {
+    throw new RangeError(`auction.antiSnipeMs must be a whole number of ms from 0 to ${MAX_ANTI_SNIPE_MS}, got ${JSON.stringify(ms)} (from the host's app settings)`);
+  }
+  return { windowMs: ms, extendMs: ms };
+}
+
+/** `options` over what the host's settings say: the options are a test's or an embedder's own choice. */
+function withSettings(context: AppContext, options: AuctionAppOptions): AuctionAppOptions {
+  const antiSnipe = options.antiSnipe ?? antiSnipeSetting(context);
+  return antiSnipe === undefined ? options : { ...options, antiSnipe };
+}
+
+/**
+ * Creates the auction app with `options` (a clock, anti-sniping and lot limits for tests; an
+ * `antiSnipe` given here wins over the host's `settings.antiSnipeMs`). Opens (or creates)
+ * `auction.sqlite` in the context's data directory and resumes every lot: one node only (the
+ * file is locked to this process).
+ * @throws RangeError when the host's `settings.antiSnipeMs` is not a valid time
+ */
+export function createAuction(context: AppContext, given: AuctionAppOptions = {}): AuctionApp {
+  const options = withSettings(context, given);
   const store = new AuctionStore(join(context.dataDir, 'auction.sqlite'));
   return mount(context, options, store, context.adapter, (publish, onError) => new Auction(store, publish, { onError, ...options }), () => Promise.resolve(store.close()));
 }
@@ -136,9 +163,11 @@ export function createAuction(context: AppContext, options: AuctionAppOptions = 
  * changes from the database's notifications, so its real-time server uses an adapter of its
  * own rather than the cluster's: every node publishes every change to its own watchers once.
  * @throws Error when the database cannot be reached or its schema cannot be created
+ * @throws RangeError when the host's `settings.antiSnipeMs` is not a valid time
  */
-export async function createSharedAuction(context: AppContext, options: AuctionAppOptions & { url?: string } = {}): Promise<AuctionApp> {
-  const url = options.url ?? context.databaseUrl;
+export async function createSharedAuction(context: AppContext, given: AuctionAppOptions & { url?: string } = {}): Promise<AuctionApp> {
+  const options = withSettings(context, given);
+  const url = given.url ?? context.databaseUrl;
   if (url === undefined || url === '') throw new Error('createSharedAuction needs a PostgreSQL URL (auction.databaseUrl)');
   const store = await PgAuctionStore.open(url);
   let auction: SharedAuction | undefined;

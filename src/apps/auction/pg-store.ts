@@ -11,10 +11,11 @@
  * lot, so a node sees at once when it missed one.
  * @packageDocumentation
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Bid, BidAccepted, Lot, LotSpec, LotStatus, Refusal } from './rules.js';
 import { outcome } from './rules.js';
+import { hashToken, num, str, toBid, toLot, toStatus, type Row } from './rows.js';
 import type { Session } from './store.js';
 
 /**
@@ -84,50 +85,8 @@ export type BidOutcome =
   | { kind: 'refused'; refusal: Refusal }
   | { kind: 'no-lot' };
 
-type Row = Record<string, unknown>;
-
 /** PostgreSQL's `unique_violation`. */
 const UNIQUE_VIOLATION = '23505';
-
-/** A BIGINT column (node-postgres returns them as strings, since they may exceed 2^53). */
-function num(row: Row, column: string): number {
-  const value = row[column];
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new TypeError(`column ${column} is not a safe integer`);
-  return n;
-}
-
-function str(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== 'string') throw new TypeError(`column ${column} is not text`);
-  return value;
-}
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
-
-function toBid(row: Row): Bid {
-  return { id: num(row, 'id'), lot: num(row, 'lot'), user: str(row, 'user_id'), name: str(row, 'name'), amount: num(row, 'amount'), at: num(row, 'at'), key: str(row, 'key') };
-}
-
-function toLot(row: Row, bids: Bid[]): Lot {
-  return {
-    id: num(row, 'id'),
-    seller: str(row, 'seller'),
-    sellerName: str(row, 'seller_name'),
-    title: str(row, 'title'),
-    description: str(row, 'description'),
-    image: str(row, 'image'),
-    startingPrice: num(row, 'starting_price'),
-    increment: num(row, 'increment'),
-    reserve: num(row, 'reserve'),
-    createdAt: num(row, 'created_at'),
-    endsAt: num(row, 'ends_at'),
-    status: str(row, 'status') as LotStatus,
-    bids,
-  };
-}
 
 /** Options of a {@link PgAuctionStore}. */
 export interface PgStoreOptions {
@@ -211,7 +170,7 @@ export class PgAuctionStore {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const lots = new Map<number, Lot>();
       for (const row of (await client.query<Row>('SELECT * FROM auction_lots ORDER BY id')).rows) lots.set(num(row, 'id'), toLot(row, []));
-      for (const row of (await client.query<Row>('SELECT * FROM auction_bids ORDER BY lot, seq')).rows) lots.get(num(row, 'lot'))?.bids.push(toBid(row));
+      for (const row of (await client.query<Row>('SELECT * FROM auction_bids ORDER BY lot, seq')).rows) lots.get(num(row, 'lot'))?.bids.push(toBid(row, 'user_id'));
       await client.query('COMMIT');
       return [...lots.values()];
     } finally {
@@ -225,7 +184,7 @@ export class PgAuctionStore {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const row = (await client.query<Row>('SELECT * FROM auction_lots WHERE id = $1', [id])).rows[0];
-      const bids = (await client.query<Row>('SELECT * FROM auction_bids WHERE lot = $1 ORDER BY seq', [id])).rows.map(toBid);
+      const bids = (await client.query<Row>('SELECT * FROM auction_bids WHERE lot = $1 ORDER BY seq', [id])).rows.map((row) => toBid(row, 'user_id'));
       await client.query('COMMIT');
       return row === undefined ? undefined : toLot(row, bids);
     } finally {
@@ -236,7 +195,7 @@ export class PgAuctionStore {
   /** The bid `user` placed with idempotency key `key`, if any. */
   async bidByKey(user: string, key: string): Promise<Bid | undefined> {
     const row = (await this.#pool.query<Row>('SELECT * FROM auction_bids WHERE user_id = $1 AND key = $2', [user, key])).rows[0];
-    return row === undefined ? undefined : toBid(row);
+    return row === undefined ? undefined : toBid(row, 'user_id');
   }
 
   /**
@@ -258,10 +217,10 @@ export class PgAuctionStore {
       const earlier = (await client.query<Row>('SELECT * FROM auction_bids WHERE user_id = $1 AND key = $2', [bid.user, bid.key])).rows[0];
       if (earlier !== undefined) {
         await client.query('ROLLBACK');
-        return { kind: 'earlier', bid: toBid(earlier) };
+        return { kind: 'earlier', bid: toBid(earlier, 'user_id') };
       }
       const top = (await client.query<Row>('SELECT * FROM auction_bids WHERE lot = $1 ORDER BY seq DESC LIMIT 1', [bid.lot])).rows[0];
-      const verdict = decide(toLot(lotRow, top === undefined ? [] : [toBid(top)]));
+      const verdict = decide(toLot(lotRow, top === undefined ? [] : [toBid(top, 'user_id')]));
       if (!verdict.ok) {
         await client.query('ROLLBACK');
         return { kind: 'refused', refusal: verdict };
@@ -302,12 +261,12 @@ export class PgAuctionStore {
     try {
       await client.query('BEGIN');
       const row = (await client.query<Row>('SELECT * FROM auction_lots WHERE id = $1 FOR UPDATE', [id])).rows[0];
-      if (row === undefined || str(row, 'status') !== 'open' || num(row, 'ends_at') > now) {
+      if (row === undefined || toStatus(row) !== 'open' || num(row, 'ends_at') > now) {
         await client.query('ROLLBACK');
-        return row === undefined ? undefined : { status: str(row, 'status') as LotStatus, endsAt: num(row, 'ends_at') };
+        return row === undefined ? undefined : { status: toStatus(row), endsAt: num(row, 'ends_at') };
       }
       const top = (await client.query<Row>('SELECT * FROM auction_bids WHERE lot = $1 ORDER BY seq DESC LIMIT 1', [id])).rows[0];
-      const status = outcome(toLot(row, top === undefined ? [] : [toBid(top)]));
+      const status = outcome(toLot(row, top === undefined ? [] : [toBid(top, 'user_id')]));
       await client.query('UPDATE auction_lots SET status = $2 WHERE id = $1', [id, status]);
       await client.query('INSERT INTO auction_closes (lot, status, node, at) VALUES ($1, $2, $3, $4)', [id, status, this.node, now]);
       const event: AuctionEvent = { t: 'end', lot: id, status };

@@ -12,26 +12,11 @@
  * bid's transaction, so it happens once whoever runs the timers.
  * @packageDocumentation
  */
-import {
-  AuctionRefusal,
-  DEFAULT_LOT_RATE,
-  Topics,
-  checkBidRequest,
-  lobbyOf,
-  receiptOf,
-  summary,
-  type AuctionEngine,
-  type AuctionOptions,
-  type BidReceipt,
-  type LotSummary,
-  type Notice,
-  type Person,
-  type Publish,
-} from './auction.js';
-import { AddressRateLimiter } from '../../server/app.js';
+import { AuctionRefusal, checkBidRequest, receiptOf, type AuctionOptions, type BidReceipt, type Person, type Publish } from './engine.js';
+import { LiveLots, MAX_TIMER_MS } from './live-lots.js';
 import { AuctionSession, type AuctionSessionOptions } from './pg-session.js';
 import type { AuctionEvent, PgAuctionStore } from './pg-store.js';
-import { AuctionError, DEFAULT_ANTI_SNIPE, DEFAULT_LOT_LIMITS, applyBid, checkBid, checkLotSpec, leadingBid, publicView, type AntiSnipe, type Lot, type LotLimits, type LotView } from './rules.js';
+import { AuctionError, applyBid, checkBid, leadingBid, publicView, type Lot, type LotView } from './rules.js';
 
 /** Options of a {@link SharedAuction}: those of the one-node auction and of its session. */
 export interface SharedAuctionOptions extends AuctionOptions, AuctionSessionOptions {
@@ -39,21 +24,11 @@ export interface SharedAuctionOptions extends AuctionOptions, AuctionSessionOpti
   echoTimeoutMs?: number;
 }
 
-/** Longest timer Node keeps exactly (about 24.8 days); longer waits are taken in steps. */
-const MAX_TIMER = 2 ** 31 - 1;
-
 /** The multi-node auction: memory copies kept by notifications, operations in the database. */
-export class SharedAuction implements AuctionEngine {
+export class SharedAuction extends LiveLots {
   readonly #store: PgAuctionStore;
-  readonly #publish: Publish;
-  readonly #now: () => number;
-  readonly #antiSnipe: AntiSnipe;
-  readonly #limits: LotLimits;
-  readonly #onError: (error: unknown) => void;
-  readonly #lotRate: AddressRateLimiter;
   readonly #echoTimeoutMs: number;
   readonly #session: AuctionSession;
-  readonly #lots = new Map<number, Lot>();
   readonly #timers = new Map<number, NodeJS.Timeout>();
   /** Bidders' answers waiting for their bid to be applied here: lot id, then `seq`. */
   readonly #waiting = new Map<number, Set<() => void>>();
@@ -63,20 +38,14 @@ export class SharedAuction implements AuctionEngine {
   #stopped = false;
 
   private constructor(store: PgAuctionStore, publish: Publish, options: SharedAuctionOptions) {
+    super(publish, options);
     this.#store = store;
-    this.#publish = publish;
-    this.#now = options.now ?? Date.now;
-    this.#antiSnipe = options.antiSnipe ?? DEFAULT_ANTI_SNIPE;
-    this.#limits = options.lotLimits ?? DEFAULT_LOT_LIMITS;
-    this.#onError = options.onError ?? (() => undefined);
     this.#echoTimeoutMs = options.echoTimeoutMs ?? 2000;
-    const lotRate = options.lotRate ?? DEFAULT_LOT_RATE;
-    this.#lotRate = new AddressRateLimiter(lotRate.perMinute / 60, lotRate.burst, { now: this.#now });
     this.#session = new AuctionSession(store.url, store.channel, store.timerLock, {
       notification: (payload) => this.#heard(payload),
       listening: () => this.#reloadAll(),
       leader: (leading) => this.#lead(leading),
-      error: (error) => this.#onError(error),
+      error: (error) => this.onError(error),
     }, { applicationName: `parley-auction ${store.node}`, ...options });
   }
 
@@ -100,33 +69,6 @@ export class SharedAuction implements AuctionEngine {
     return this.#session.leader;
   }
 
-  /** The server's time now. */
-  now(): number {
-    return this.#now();
-  }
-
-  /** The lot with `id`, as the public sees it. */
-  view(id: number): LotView | undefined {
-    const lot = this.#lots.get(id);
-    return lot === undefined ? undefined : publicView(lot);
-  }
-
-  /** Whether a lot with `id` exists (as this node knows). */
-  has(id: number): boolean {
-    return this.#lots.has(id);
-  }
-
-  /** The reserve of a lot, for its seller only; `undefined` for anyone else. */
-  reserveFor(id: number, user: string | undefined): number | undefined {
-    const lot = this.#lots.get(id);
-    return lot !== undefined && user !== undefined && lot.seller === user ? lot.reserve : undefined;
-  }
-
-  /** Every lot for the lobby. */
-  lobby(): LotSummary[] {
-    return lobbyOf(this.#lots.values());
-  }
-
   /**
    * Places a bid in the database and answers once it is committed and this node's copy shows it
    * (so the receipt's lot is never older than the bid). A retry with the same key, on any node,
@@ -135,10 +77,10 @@ export class SharedAuction implements AuctionEngine {
    */
   async bid(who: Person, lotArg: unknown, amount: unknown, keyArg: unknown): Promise<BidReceipt> {
     const { lot: lotId, key } = checkBidRequest(lotArg, keyArg);
-    const now = this.#now();
+    const now = this.clock();
     const result = await this.#store.placeBid(
       { lot: lotId, user: who.user, name: who.name, amount: amount as number, at: now, key },
-      (lot) => checkBid(lot, who.user, amount, now, this.#antiSnipe),
+      (lot) => checkBid(lot, who.user, amount, now, this.antiSnipe),
     );
     switch (result.kind) {
       case 'no-lot':
@@ -148,11 +90,11 @@ export class SharedAuction implements AuctionEngine {
       case 'earlier': {
         if (result.bid.lot !== lotId || result.bid.amount !== amount) throw new AuctionRefusal(AuctionError.KEY_REUSED, 'this key was used for another bid');
         await this.#applied(lotId, (lot) => lot.bids.some((b) => b.id === result.bid.id));
-        return { bid: receiptOf(result.bid), lot: publicView(this.#lots.get(lotId)!), replayed: true };
+        return { bid: receiptOf(result.bid), lot: publicView(this.lots.get(lotId)!), replayed: true };
       }
       case 'placed':
         await this.#applied(lotId, (lot) => lot.bids.length >= result.seq);
-        return { bid: receiptOf(result.bid), lot: publicView(this.#lots.get(lotId)!), replayed: false };
+        return { bid: receiptOf(result.bid), lot: publicView(this.lots.get(lotId)!), replayed: false };
     }
   }
 
@@ -161,14 +103,11 @@ export class SharedAuction implements AuctionEngine {
    * @throws AuctionRefusal when the lot breaks a rule, or `who` creates lots too fast (per node)
    */
   async createLot(who: Person, input: unknown): Promise<LotView> {
-    const verdict = checkLotSpec(input, this.#now(), this.#limits);
-    if (!verdict.ok) throw new AuctionRefusal(verdict.code, verdict.message);
-    const wait = this.#lotRate.attempt(who.user);
-    if (wait > 0) throw new AuctionRefusal(AuctionError.RATE_LIMITED, `too many new lots; try again in ${wait} s`);
-    const lot = await this.#store.createLot(verdict.spec, who, this.#now());
+    const spec = this.checkNewLot(who, input);
+    const lot = await this.#store.createLot(spec, who, this.clock());
     // The notification may come first or later; whichever comes first adds the lot.
-    if (!this.#lots.has(lot.id)) this.#add(lot);
-    return publicView(this.#lots.get(lot.id)!);
+    if (!this.lots.has(lot.id)) this.#add(lot);
+    return publicView(this.lots.get(lot.id)!);
   }
 
   /** Stops the timers and the session (releasing the timer lock); the store stays open. */
@@ -182,7 +121,7 @@ export class SharedAuction implements AuctionEngine {
   /** Resolves once this node's copy of the lot satisfies `done`; reloads the lot if the notification is late. */
   async #applied(lotId: number, done: (lot: Lot) => boolean): Promise<void> {
     const satisfied = (): boolean => {
-      const lot = this.#lots.get(lotId);
+      const lot = this.lots.get(lotId);
       return lot !== undefined && done(lot);
     };
     if (satisfied()) return;
@@ -215,30 +154,27 @@ export class SharedAuction implements AuctionEngine {
     try {
       event = JSON.parse(payload) as AuctionEvent;
     } catch (error) {
-      this.#onError(error);
+      this.onError(error);
       return;
     }
-    const lot = this.#lots.get(event.lot);
+    const lot = this.lots.get(event.lot);
     if (event.t === 'lot') {
-      if (lot === undefined) void this.#reload(event.lot).catch((error: unknown) => this.#onError(error));
+      if (lot === undefined) void this.#reload(event.lot).catch((error: unknown) => this.onError(error));
       return;
     }
     if (lot === undefined) {
-      void this.#reload(event.lot).catch((error: unknown) => this.#onError(error));
+      void this.#reload(event.lot).catch((error: unknown) => this.onError(error));
       return;
     }
     if (event.t === 'bid') {
       if (lot.bids.length >= event.seq) return; // already have it (a reload got there first)
       if (lot.bids.length !== event.seq - 1) {
-        void this.#reload(event.lot).catch((error: unknown) => this.#onError(error));
+        void this.#reload(event.lot).catch((error: unknown) => this.onError(error));
         return;
       }
       const previous = leadingBid(lot);
       applyBid(lot, event.bid, event.endsAt);
-      this.#announce(lot);
-      if (previous !== undefined && previous.user !== event.bid.user) {
-        this.#publish(Topics.user(previous.user), { type: 'outbid', lot: lot.id, title: lot.title, price: event.bid.amount, minimumBid: publicView(lot).minimumBid }, `outbid:${lot.id}`);
-      }
+      this.announceBid(lot, previous);
       if (this.#session.leader) this.#schedule(lot);
       this.#wake(lot.id);
       return;
@@ -246,7 +182,7 @@ export class SharedAuction implements AuctionEngine {
     if (lot.status !== 'open') return;
     if (this.#reloading.has(lot.id)) {
       // Bids before the end may be missing here: announce the end from the database's copy.
-      void this.#reload(lot.id).catch((error: unknown) => this.#onError(error));
+      void this.#reload(lot.id).catch((error: unknown) => this.onError(error));
       return;
     }
     lot.status = event.status;
@@ -255,8 +191,8 @@ export class SharedAuction implements AuctionEngine {
 
   /** A lot seen for the first time: kept, announced and (on the leader) timed. */
   #add(lot: Lot): void {
-    this.#lots.set(lot.id, lot);
-    this.#announce(lot);
+    this.lots.set(lot.id, lot);
+    this.announce(lot);
     if (this.#session.leader) this.#schedule(lot);
     this.#wake(lot.id);
   }
@@ -276,7 +212,7 @@ export class SharedAuction implements AuctionEngine {
       if (fresh !== undefined) this.#replace(fresh);
     }).finally(() => {
       this.#reloading.delete(id);
-      if (this.#reloadAgain.delete(id)) void this.#reload(id).catch((error: unknown) => this.#onError(error));
+      if (this.#reloadAgain.delete(id)) void this.#reload(id).catch((error: unknown) => this.onError(error));
     });
     this.#reloading.set(id, job);
     return job;
@@ -289,7 +225,7 @@ export class SharedAuction implements AuctionEngine {
 
   /** Takes the database's copy of a lot when it is newer than this node's. */
   #replace(fresh: Lot): void {
-    const old = this.#lots.get(fresh.id);
+    const old = this.lots.get(fresh.id);
     if (old === undefined) {
       this.#add(fresh);
       return;
@@ -297,10 +233,10 @@ export class SharedAuction implements AuctionEngine {
     const newer = fresh.bids.length > old.bids.length || (fresh.status !== 'open' && old.status === 'open');
     if (!newer) return;
     const endedNow = fresh.status !== 'open' && old.status === 'open';
-    this.#lots.set(fresh.id, fresh);
+    this.lots.set(fresh.id, fresh);
     if (endedNow) this.#ended(fresh);
     else {
-      this.#announce(fresh);
+      this.announce(fresh);
       if (this.#session.leader) this.#schedule(fresh);
     }
     this.#wake(fresh.id);
@@ -311,11 +247,7 @@ export class SharedAuction implements AuctionEngine {
     const timer = this.#timers.get(lot.id);
     if (timer !== undefined) clearTimeout(timer);
     this.#timers.delete(lot.id);
-    this.#announce(lot);
-    const top = leadingBid(lot);
-    const notice: Notice = { type: 'ended', lot: lot.id, title: lot.title, status: lot.status, price: top?.amount ?? null };
-    if (lot.status === 'sold' && top !== undefined) this.#publish(Topics.user(top.user), { ...notice, won: true }, `ended:${lot.id}`);
-    this.#publish(Topics.user(lot.seller), { ...notice, seller: true }, `ended:${lot.id}`);
+    this.announceEnd(lot);
     this.#wake(lot.id);
   }
 
@@ -326,7 +258,7 @@ export class SharedAuction implements AuctionEngine {
       this.#timers.clear();
       return;
     }
-    for (const lot of this.#lots.values()) if (lot.status === 'open') this.#schedule(lot);
+    for (const lot of this.lots.values()) if (lot.status === 'open') this.#schedule(lot);
   }
 
   /** Sets the timer that ends `lot` (leader only), replacing any earlier one. */
@@ -335,7 +267,7 @@ export class SharedAuction implements AuctionEngine {
     if (old !== undefined) clearTimeout(old);
     this.#timers.delete(lot.id);
     if (this.#stopped || lot.status !== 'open' || !this.#session.leader) return;
-    this.#arm(lot.id, Math.min(Math.max(lot.endsAt - this.#now(), 0), MAX_TIMER));
+    this.#arm(lot.id, Math.min(Math.max(lot.endsAt - this.clock(), 0), MAX_TIMER_MS));
   }
 
   #arm(id: number, ms: number): void {
@@ -344,24 +276,18 @@ export class SharedAuction implements AuctionEngine {
       if (this.#stopped || !this.#session.leader) return;
       // The database decides whether the lot is due (a bid may have extended it a moment ago);
       // the notification, not this answer, changes memory on every node.
-      this.#store.closeLot(id, this.#now()).then((after) => {
-        const lot = this.#lots.get(id);
+      this.#store.closeLot(id, this.clock()).then((after) => {
+        const lot = this.lots.get(id);
         if (after?.status === 'open' && lot !== undefined && lot.status === 'open' && !this.#timers.has(id)) {
           // Not due yet at the database: wait for the end time it holds.
-          this.#arm(id, Math.min(Math.max(after.endsAt - this.#now(), 0), MAX_TIMER));
+          this.#arm(id, Math.min(Math.max(after.endsAt - this.clock(), 0), MAX_TIMER_MS));
         }
       }, (error: unknown) => {
-        this.#onError(error);
+        this.onError(error);
         if (!this.#stopped && this.#session.leader && !this.#timers.has(id)) this.#arm(id, 1000);
       });
     }, ms);
     timer.unref();
     this.#timers.set(id, timer);
-  }
-
-  /** Publishes the lot's new state to this node's watchers and its summary to the lobby. */
-  #announce(lot: Lot): void {
-    this.#publish(Topics.lot(lot.id), { type: 'lot', lot: publicView(lot), serverTime: this.#now() }, 'state');
-    this.#publish(Topics.lobby, { type: 'lot', lot: summary(lot) }, `lot:${lot.id}`);
   }
 }

@@ -13,10 +13,11 @@
  * which is what the app wants anyway.
  * @packageDocumentation
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import sqlite from 'node-sqlite3-wasm';
 import type { Bid, Lot, LotSpec, LotStatus } from './rules.js';
+import { hashToken, str, toBid, toLot, type Row } from './rows.js';
 
 const { Database } = sqlite;
 
@@ -60,29 +61,6 @@ CREATE TABLE IF NOT EXISTS bids (
 );
 CREATE INDEX IF NOT EXISTS bids_by_lot ON bids (lot, id);
 `;
-
-type Row = Record<string, unknown>;
-
-function num(row: Row, column: string): number {
-  const value = row[column];
-  if (typeof value === 'number') return value;
-  if (typeof value === 'bigint') return Number(value);
-  throw new TypeError(`column ${column} is not a number`);
-}
-
-function str(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== 'string') throw new TypeError(`column ${column} is not text`);
-  return value;
-}
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
-}
-
-function toBid(row: Row): Bid {
-  return { id: num(row, 'id'), lot: num(row, 'lot'), user: str(row, 'user'), name: str(row, 'name'), amount: num(row, 'amount'), at: num(row, 'at'), key: str(row, 'key') };
-}
 
 /** Database files open in this process (their lock directories are live, whatever the owner file says). */
 const OPEN = new Set<string>();
@@ -178,25 +156,11 @@ export class AuctionStore {
   loadLots(): Lot[] {
     const lots = new Map<number, Lot>();
     for (const row of this.#db.all('SELECT * FROM lots ORDER BY id') as Row[]) {
-      const id = num(row, 'id');
-      lots.set(id, {
-        id,
-        seller: str(row, 'seller'),
-        sellerName: str(row, 'seller_name'),
-        title: str(row, 'title'),
-        description: str(row, 'description'),
-        image: str(row, 'image'),
-        startingPrice: num(row, 'starting_price'),
-        increment: num(row, 'increment'),
-        reserve: num(row, 'reserve'),
-        createdAt: num(row, 'created_at'),
-        endsAt: num(row, 'ends_at'),
-        status: str(row, 'status') as LotStatus,
-        bids: [],
-      });
+      const lot = toLot(row, []);
+      lots.set(lot.id, lot);
     }
     for (const row of this.#db.all('SELECT * FROM bids ORDER BY id') as Row[]) {
-      const bid = toBid(row);
+      const bid = toBid(row, 'user');
       lots.get(bid.lot)?.bids.push(bid);
     }
     return [...lots.values()];
@@ -223,7 +187,7 @@ export class AuctionStore {
   /** The bid `user` placed with idempotency key `key`, if any. */
   bidByKey(user: string, key: string): Bid | undefined {
     const row = this.#db.get('SELECT * FROM bids WHERE user = ? AND key = ?', [user, key]) as Row | null;
-    return row === null ? undefined : toBid(row);
+    return row === null ? undefined : toBid(row, 'user');
   }
 
   /** Records how a lot ended. */

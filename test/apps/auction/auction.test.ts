@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Auction, AuctionRefusal, type AuctionOptions } from '../../../src/apps/auction/auction.js';
+import { Auction } from '../../../src/apps/auction/auction.js';
+import { AuctionRefusal, type AuctionOptions } from '../../../src/apps/auction/engine.js';
 import { AuctionStore } from '../../../src/apps/auction/store.js';
 
 interface Published { topic: string; data: unknown; key: string }

@@ -73,21 +73,24 @@ export interface AuctionNode {
   log: string[];
 }
 
-/** Starts `count` server processes on the database and one Redis key prefix; killed after the test. */
-export async function startNodes(t: TestContext, database: TestDatabase, count: number): Promise<AuctionNode[]> {
+/**
+ * Starts `count` server processes on the database and one Redis key prefix; killed after the
+ * test. `env` is added to each one's environment (other settings, `PARLEY_AUCTION_ANTI_SNIPE_MS`).
+ */
+export async function startNodes(t: TestContext, database: TestDatabase, count: number, env: Record<string, string> = {}): Promise<AuctionNode[]> {
   const prefix = uniquePrefix('auction');
   t.after(() => deleteKeys(SHARED_REDIS_URL, prefix));
   // The first alone (it creates the tables and takes the timer lock), then the others at once.
-  const first = await startNode(t, database, prefix);
-  return [first, ...(await Promise.all(Array.from({ length: count - 1 }, () => startNode(t, database, prefix))))];
+  const first = await startNode(t, database, prefix, env);
+  return [first, ...(await Promise.all(Array.from({ length: count - 1 }, () => startNode(t, database, prefix, env))))];
 }
 
-async function startNode(t: TestContext, database: TestDatabase, prefix: string): Promise<AuctionNode> {
+async function startNode(t: TestContext, database: TestDatabase, prefix: string, env: Record<string, string>): Promise<AuctionNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'auction-node-'));
   const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--apps', 'auction', '--data-dir', dataDir, '--log-level', 'warn',
     '--cluster-adapter', 'redis', '--redis-url', SHARED_REDIS_URL, '--redis-key-prefix', prefix], {
     // The URL in the environment: it names the schema, and flags show in `ps`.
-    env: { ...process.env, PARLEY_AUCTION_DATABASE_URL: database.url },
+    env: { ...process.env, PARLEY_AUCTION_DATABASE_URL: database.url, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => {

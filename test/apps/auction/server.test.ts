@@ -6,11 +6,13 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocket } from '../../../src/index.js';
 import type { ParleyClient } from '../../../src/client/index.js';
-import type { BidReceipt } from '../../../src/apps/auction/auction.js';
+import type { BidReceipt } from '../../../src/apps/auction/engine.js';
 import type { LotView } from '../../../src/apps/auction/rules.js';
-import { LotWatcher, connect, lotInput, person, startAuction, until, type Running } from './helpers.js';
+import { InMemoryAdapter, WebSocket } from '../../../src/index.js';
+import type { AppContext } from '../../../src/server/app.js';
+import { createAuction, type AuctionAppOptions } from '../../../src/apps/auction/index.js';
+import { LotWatcher, WEB_ROOT, connect, lotInput, person, startAuction, tempDataDir, until, type Running } from './helpers.js';
 
 const T = { timeout: 30_000 };
 
@@ -417,4 +419,31 @@ void describe('restart', () => {
     const second = await startAuction(t, { dataDir: first.dataDir });
     assert.equal(second.app.auction.view(lot.id)!.status, 'sold');
   });
+});
+
+void test('the host\'s settings.antiSnipeMs is the anti-sniping rule, an antiSnipe option wins over it, and a bad one is refused naming the setting', async (t) => {
+  const now = 1_000_000;
+  const seller = { user: 'sam', name: 'Sam' };
+  const ann = { user: 'ann', name: 'Ann' };
+  /** Where a lot with 2 s left ends after a bid, on an app made with `settings` and `options`. */
+  const endAfterBid = async (settings: AppContext['settings'], options: AuctionAppOptions = {}): Promise<number> => {
+    const app = createAuction(
+      { basePath: '/auction', dataDir: tempDataDir(t), adapter: new InMemoryAdapter(), webRoot: WEB_ROOT, log: () => {}, ...(settings !== undefined ? { settings } : {}) },
+      { now: () => now, lotLimits: { minDurationMs: 0, maxDurationMs: 86_400_000 }, ...options },
+    );
+    try {
+      const lot = await app.auction.createLot(seller, { ...lotInput(0), endsAt: now + 2000 });
+      return (await app.auction.bid(ann, lot.id, 1000, key())).lot.endsAt;
+    } finally {
+      await app.close();
+    }
+  };
+  assert.equal(await endAfterBid(undefined), now + 30_000, 'the rules\' default without the setting');
+  assert.equal(await endAfterBid({ antiSnipeMs: 5000 }), now + 5000);
+  assert.equal(await endAfterBid({ antiSnipeMs: 1000 }), now + 2000, 'more than the window left: not extended');
+  assert.equal(await endAfterBid({ antiSnipeMs: 0 }), now + 2000, '0: off');
+  assert.equal(await endAfterBid({ antiSnipeMs: 5000 }, { antiSnipe: { windowMs: 0, extendMs: 0 } }), now + 2000, 'the option wins');
+  for (const bad of [-1, 1.5, 3_600_001, '5000']) {
+    await assert.rejects(endAfterBid({ antiSnipeMs: bad }), (e: unknown) => e instanceof RangeError && e.message.startsWith('auction.antiSnipeMs must be a whole number of ms from 0 to 3600000, got ') && e.message.endsWith('(from the host\'s app settings)'), String(bad));
+  }
 });

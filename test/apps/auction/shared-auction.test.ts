@@ -3,12 +3,13 @@
  * bids from many clients on every node end in one total order with no two accepted bids at one
  * price and every node's watchers showing it; an idempotent retry on another node is applied
  * once; a node killed with SIGKILL (the one running the timers) loses no acknowledged bid, and
- * the lot still ends exactly once, ended by a surviving node.
+ * the lot still ends exactly once, ended by a surviving node, at the end time the nodes'
+ * anti-sniping setting gives.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ParleyClient } from '../../../src/client/index.js';
-import type { BidReceipt } from '../../../src/apps/auction/auction.js';
+import type { BidReceipt } from '../../../src/apps/auction/engine.js';
 import type { LotView } from '../../../src/apps/auction/rules.js';
 import { LotWatcher, lotInput } from './helpers.js';
 import { connect, kill, needDatabase, signIn, startNodes, timerHolder, until, type AuctionNode, type Session, type TestDatabase } from './cluster-helpers.js';
@@ -34,9 +35,9 @@ async function bidder(t: Parameters<typeof connect>[0], node: AuctionNode, name:
 }
 
 /** The lot's bids in the database, in their order. */
-async function bidsInDatabase(database: TestDatabase, lot: number): Promise<{ id: number; seq: number; amount: number; user: string; key: string }[]> {
-  const { rows } = await database.db.query<{ id: string; seq: number; amount: string; user_id: string; key: string }>('SELECT id, seq, amount, user_id, key FROM auction_bids WHERE lot = $1 ORDER BY seq', [lot]);
-  return rows.map((r) => ({ id: Number(r.id), seq: r.seq, amount: Number(r.amount), user: r.user_id, key: r.key }));
+async function bidsInDatabase(database: TestDatabase, lot: number): Promise<{ id: number; seq: number; amount: number; user: string; key: string; at: number }[]> {
+  const { rows } = await database.db.query<{ id: string; seq: number; amount: string; user_id: string; key: string; at: string }>('SELECT id, seq, amount, user_id, key, at FROM auction_bids WHERE lot = $1 ORDER BY seq', [lot]);
+  return rows.map((r) => ({ id: Number(r.id), seq: r.seq, amount: Number(r.amount), user: r.user_id, key: r.key, at: Number(r.at) }));
 }
 
 /** Resolves when `b`'s view of the lot moves past `rev`, or after `ms`. */
@@ -136,10 +137,16 @@ void test('concurrent bids on three nodes: one total order, no two at one price,
   for (const b of bidders) await showsDatabase(b.watcher, after, `a watcher on port ${b.node.port}`);
 });
 
+/**
+ * The anti-sniping time the kill test's nodes run with (`auction.antiSnipeMs`), instead of the
+ * default 30 s that the lot would last after its last bid: the test waits for the end.
+ */
+const ANTI_SNIPE_MS = 5000;
+
 void test('a node killed with SIGKILL mid-auction loses no acknowledged bid, and the lot ends once, on a survivor', T, async (t) => {
   const database = await needDatabase(t);
   if (database === undefined) return;
-  const nodes = await startNodes(t, database, 3);
+  const nodes = await startNodes(t, database, 3, { PARLEY_AUCTION_ANTI_SNIPE_MS: String(ANTI_SNIPE_MS) });
   await until(async () => (await timerHolder(database, nodes)) !== undefined, 5000, 'a node to take the timers');
   const leaderPid = (await timerHolder(database, nodes))!;
   const doomed = nodes.find((n) => n.pid === leaderPid)!;
@@ -151,8 +158,8 @@ void test('a node killed with SIGKILL mid-auction loses no acknowledged bid, and
   seller.subscribe(`user:${sellerSession.user}`, (data) => {
     if ((data as { type?: string }).type === 'ended') ends.push(data);
   });
-  // The shortest lot `parley serve` allows (10 s); every bid in the last 30 s extends it to 30 s
-  // after the bid (the default anti-sniping), so it ends about 30 s after the last bid.
+  // The shortest lot `parley serve` allows (10 s); every bid in its last 5 s extends it to 5 s
+  // after the bid (the nodes' anti-sniping setting), so it ends 5 s after the latest bid.
   const lot = await seller.request<LotView>('createLot', lotInput(10_500, { startingPrice: 1000, increment: 100 }));
   const bidders = await Promise.all(Array.from({ length: 6 }, (_, i) => bidder(t, nodes[i % 3]!, `Bidder ${i}`, lot.id)));
   const acked: BidReceipt[] = [];
@@ -164,6 +171,10 @@ void test('a node killed with SIGKILL mid-auction loses no acknowledged bid, and
   t.diagnostic(`killed the timer node (pid ${doomed.pid}) after ${ackedBeforeKill} acknowledged bids`);
   const ackedAtKill = acked.length;
   await until(() => acked.length >= ackedAtKill + 20, 10_000, 'bids after the kill');
+  // Bidding goes on until the survivors' anti-sniping has moved the end: the setting, not the
+  // lot's first end time, decides when it ends.
+  const watching = bidders.find((b) => b.node !== doomed)!.watcher;
+  await until(() => watching.state!.endsAt > lot.endsAt, 15_000, 'a bid that the anti-sniping extends the lot by');
   stopped = true;
   await bidding;
 
@@ -177,8 +188,13 @@ void test('a node killed with SIGKILL mid-auction loses no acknowledged bid, and
   // A survivor takes the timers over from the dead node's released lock.
   await until(async () => (await timerHolder(database, survivors)) !== undefined, 5000, 'a survivor to take the timers');
 
-  // The lot ends about 30 s after the last bid, once.
-  await until(() => surviving.every((b) => b.watcher.state!.status !== 'open'), 45_000, 'the lot to end');
+  // The lot ends once, ANTI_SNIPE_MS after the latest bid: every bid, on whichever node, moved
+  // the end to at least that (bids on the dead node included), and the extending ones to exactly that.
+  await until(() => surviving.every((b) => b.watcher.state!.status !== 'open'), 2 * ANTI_SNIPE_MS + 5000, 'the lot to end');
+  const endsAt = Math.max(...bids.map((b) => b.at)) + ANTI_SNIPE_MS;
+  const { rows: [stored] } = await database.db.query<{ ends_at: string }>('SELECT ends_at FROM auction_lots WHERE id = $1', [lot.id]);
+  assert.equal(Number(stored!.ends_at), endsAt, 'the end is the latest bid plus the anti-sniping time');
+  for (const b of surviving) assert.equal(b.watcher.state!.endsAt, endsAt, `a survivor's watcher on port ${b.node.port} shows that end`);
   const { rows: closes } = await database.db.query<{ node: string; status: string }>('SELECT node, status FROM auction_closes WHERE lot = $1', [lot.id]);
   assert.equal(closes.length, 1, 'one close row');
   const closer = Number(closes[0]!.node.split('-')[0]);
