@@ -34,7 +34,7 @@ import { httpModule } from './node-http.js';
 import { kAdoptConnection, kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
 import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
 import { WebSocket } from './websocket.js';
-import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
+import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-options.js';
 import { PreparedMessage, prepareMessage } from './prepared-message.js';
 import type { Data } from './buffers.js';
 import type { WebSocketServerEvents } from './websocket-events.js';
