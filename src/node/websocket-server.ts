@@ -220,6 +220,7 @@ export class WebSocketServer<
       this.#completeUpgrade(request.key, protocol, deflate, undefined, req, socket, head, callback);
       return;
     }
+    // The slow path: verifyClient, then authenticate, under the handshake deadline.
     runUpgradeHooks(this.options, this.#handshakeTimeout, header, req, socket, (data) => {
       this.#completeUpgrade(request.key, protocol, deflate, data, req, socket, head, callback);
     });
