@@ -8,5 +8,5 @@ export type {
 } from './node/ws-types.js';
 export type { FinishRequestCallback, Event, ErrorEvent, CloseEvent, MessageEvent, WebSocketEventMap } from './node/ws-types-bound.js';
 export type { ClientOptions } from './node/websocket.js';
-export type { PerMessageDeflateOptions } from './node/deflate-codec.js';
+export type { PerMessageDeflateOptions } from './node/deflate-options.js';
 export type { ServerOptions, WebSocketServer } from './realtime/realtime-server.js';

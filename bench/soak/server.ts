@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Buffer } from 'node:buffer';
 import { WebSocketServer, type WebSocket } from '../../src/node/index.js';
-import { deflateStats } from '../../src/node/deflate-codec.js';
+import { deflateStats } from '../../src/node/zlib-pool.js';
 import type { ServerReady, ServerStats } from './protocol.js';
 
 const cap = Number(process.env.SOAK_BUFFER_CAP ?? 1024 * 1024);

@@ -12,8 +12,7 @@ import type { Duplex } from 'node:stream';
 import {
   ErrorCode, HandshakeError, acceptDeflateResponse, deflateOffer, formatExtensions, generateKey, isToken, validateUpgradeResponse, type HeaderLookup,
 } from '../protocol/index.js';
-import { resolvePerMessageDeflate } from './deflate-codec.js';
-import type { PerMessageDeflateOptions } from './deflate-codec.js';
+import { resolvePerMessageDeflate, type PerMessageDeflateOptions } from './deflate-options.js';
 import { Heartbeat } from './heartbeat.js';
 import { connectHttp2, type Http2ClientOptions } from './client-http2.js';
 import { httpModule, httpsModule } from './node-http.js';

@@ -16,7 +16,7 @@ import type * as Http2 from 'node:http2';
 import {
   ErrorCode, HandshakeError, acceptDeflateResponse, deflateOffer, formatExtensions, validateExtendedConnectResponse,
 } from '../protocol/index.js';
-import type { DeflateSettings } from './deflate-codec.js';
+import type { DeflateSettings } from './deflate-options.js';
 import { Heartbeat } from './heartbeat.js';
 import { http2HeaderLookup, isConnectionSpecific, resetWithCancelOnDestroy } from './http2-stream.js';
 import { kAbortHandshake, kAttach, kObserveClose, kSetNegotiated, type HandshakeTarget } from './internal.js';

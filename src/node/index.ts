@@ -3,10 +3,13 @@
  * @packageDocumentation
  */
 export { WebSocket, type BinaryType, type SendOptions, type SendCallback, type RawData } from './websocket.js';
-export { WebSocketServer, type ServerOptions, type VerifyClient, type VerifyClientInfo } from './websocket-server.js';
+export { WebSocketServer } from './websocket-server.js';
+export type { ServerOptions, VerifyClient } from './server-options.js';
+export type { VerifyClientInfo } from './ws-types.js';
 export type { ClientOptions } from './websocket.js';
 export { PreparedMessage, prepareMessage } from './prepared-message.js';
-export { PreparedCompressedMessage, prepareCompressedFrame, type PerMessageDeflateOptions, type PrepareOptions } from './deflate-codec.js';
+export { PreparedCompressedMessage, prepareCompressedFrame, type PrepareOptions } from './prepared-compressed.js';
+export type { PerMessageDeflateOptions } from './deflate-options.js';
 export type { ConnectionOptions, HeartbeatOptions, BufferOverflowPolicy } from './settings.js';
 export { WsEvent, WsMessageEvent, WsCloseEvent, WsErrorEvent, type EventListenerLike } from './events.js';
 export { onExtendedConnect, type ExtendedConnectListener } from './http2-server.js';

@@ -29,7 +29,8 @@ import { ConnectionFlag, kApply, kClosing, kDeflate, kFlags, kSender, kSettings,
 import type { ConnectionSettings } from './settings.js';
 import { BatchFlag, COPY_LIMIT, FRAME_BATCH_BITS, FrameBatch } from './write-batch.js';
 import { cachedFrame, rememberFrame } from './frame-cache.js';
-import { PreparedCompressedMessage, type PerMessageDeflate } from './deflate-codec.js';
+import type { PerMessageDeflate } from './deflate-codec.js';
+import { PreparedCompressedMessage } from './prepared-compressed.js';
 import { PreparedMessage as PreparedMessageClass, type PreparedMessage } from './prepared-message.js';
 import type { BivariantCallback } from './ws-types.js';
 

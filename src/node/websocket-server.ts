@@ -3,147 +3,48 @@
  * attached to an existing `http`/`https` server, or `noServer` with `handleUpgrade`), with
  * Parley's additions: an origin allow-list, async authentication whose result reaches the
  * connection, a heartbeat, a handshake deadline and `shutdown()` with 1001.
+ *
+ * This file is the class: the modes, the order of the handshake's checks, client tracking, close
+ * and shutdown. Its options are server-options.ts, the handshake's Node pieces
+ * server-handshake.ts, `verifyClient` and `authenticate` upgrade-hooks.ts.
  * @packageDocumentation
  */
 import { EventEmitter } from 'node:events';
-import * as crypto from 'node:crypto';
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import type * as http from 'node:http';
-import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   CloseCode,
   ErrorCode,
-  HandshakeError,
   InvalidStateError,
-  WS_GUID,
   acceptResponseLines,
   formatResponseHead,
   negotiateDeflateAsServer,
   validateExtendedConnect,
   validateUpgradeRequest,
   type DeflateAgreement,
-  type HeaderLookup,
+  type HandshakeError,
 } from '../protocol/index.js';
 import { Heartbeat } from './heartbeat.js';
-import { refuseUpgrade } from './refuse-upgrade.js';
 import { requestPath } from './request-path.js';
 import { acceptStream, attachHttp2, isHttp2Server, isHttp2Stream, streamResponseLines } from './http2-server.js';
 import { httpModule } from './node-http.js';
 import { kAdoptConnection, kAttach, kObserveClose, kSetNegotiated, type CloseObserver } from './internal.js';
-import { resolveHeartbeat, resolveSettings, type ConnectionOptions, type ConnectionSettings, type HeartbeatOptions } from './settings.js';
+import type { ConnectionSettings } from './settings.js';
 import { WebSocket } from './websocket.js';
-import { resolvePerMessageDeflate, type DeflateSettings, type PerMessageDeflateOptions } from './deflate-codec.js';
+import type { DeflateSettings } from './deflate-options.js';
 import { PreparedMessage, prepareMessage } from './prepared-message.js';
+import { resolveServerOptions, type ServerOptions } from './server-options.js';
+import { abortHandshake, answerPlainRequest, destroyOnError, headerLookup, serverAcceptKey } from './server-handshake.js';
+import { runUpgradeHooks } from './upgrade-hooks.js';
 import type { Data } from './buffers.js';
 import type { WebSocketServerEvents } from './websocket-events.js';
-import type { VerifyClientCallbackAsync, VerifyClientCallbackSync, VerifyClientInfo, WsCompatOptions } from './ws-types.js';
-
-export type { VerifyClientInfo } from './ws-types.js';
-
-/** `verifyClient` in either of its `ws` forms: synchronous, or with a callback (told apart by arity, as `ws` does). */
-export type VerifyClient<Request extends http.IncomingMessage = http.IncomingMessage> = VerifyClientCallbackSync<Request> | VerifyClientCallbackAsync<Request>;
-
-/**
- * Options of {@link WebSocketServer}: those of `ws` 8 and Parley's additions. `T` is the class of
- * the connections (the `WebSocket` option), `U` that of the requests (Node's `IncomingMessage`
- * option of an attached server), as in `@types/ws`.
- */
-export interface ServerOptions<
-  T extends typeof WebSocket = typeof WebSocket,
-  U extends typeof http.IncomingMessage = typeof http.IncomingMessage,
-> extends ConnectionOptions, WsCompatOptions {
-  /** Host to listen on in port mode. */
-  host?: string;
-  /** Port to listen on (creates an HTTP server). */
-  port?: number;
-  /** Listen backlog in port mode. */
-  backlog?: number;
-  /**
-   * An existing HTTP(S) server to attach to, or an HTTP/2 one (`node:http2`): then RFC 8441
-   * extended-CONNECT streams are accepted too (docs/http2.md).
-   */
-  server?: http.Server<U> | https.Server<U> | import('node:http2').Http2Server | import('node:http2').Http2SecureServer;
-  /** Create no server; call {@link WebSocketServer.handleUpgrade} yourself. */
-  noServer?: boolean;
-  /** Accept upgrades only on this path. */
-  path?: string;
-  /** `ws`'s hook to accept or refuse a client. */
-  verifyClient?: VerifyClient<InstanceType<U>>;
-  /** Chooses a subprotocol from those offered; return `false` to choose none. */
-  handleProtocols?: (protocols: Set<string>, req: InstanceType<U>) => string | false;
-  /** Keep connected clients in `clients`. Default true. */
-  clientTracking?: boolean;
-  /**
-   * permessage-deflate (RFC 7692): `true` for the defaults, or options (see docs/permessage-deflate.md).
-   * Default false: offers are declined and connections open uncompressed (as `ws`).
-   */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** The class to instantiate for connections (a subclass of {@link WebSocket}). */
-  WebSocket?: T;
-  /** Accepted for `ws` compatibility; messages are always delivered as they parse. */
-  allowSynchronousEvents?: boolean;
-  /**
-   * Allowed `Origin` values, or a predicate. Requests from other origins get 403 before any
-   * upgrade (bad-input guide §5). Requests without `Origin` (non-browser clients) pass unless
-   * the predicate says otherwise.
-   */
-  origins?: readonly string[] | ((origin: string | undefined, req: InstanceType<U>) => boolean);
-  /**
-   * Async authentication. Its result becomes `ws.data`; returning `false` or throwing refuses the
-   * upgrade with 401 (or the thrown error's numeric `status`).
-   */
-  authenticate?: (req: InstanceType<U>) => unknown;
-  /** Ping idle clients and terminate dead ones. */
-  heartbeat?: HeartbeatOptions;
-  /** Ms allowed from connection to completed upgrade (headers, verification, authentication). Default 10,000. */
-  handshakeTimeout?: number;
-}
 
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 const HANDSHAKING = Symbol('parley.handshaking');
-
-/**
- * `Sec-WebSocket-Accept` for `key` (RFC 6455 §4.2.2): the protocol core's `acceptKey` with
- * Node's one-shot hash and base64, about 0.9 µs against 3.9 µs (a test checks they agree).
- * `crypto.hash` is Node 20.12+; older versions take `createHash`.
- */
-export function serverAcceptKey(key: string): string {
-  const input = key + WS_GUID;
-  return typeof crypto.hash === 'function' ? crypto.hash('sha1', input, 'base64') : crypto.createHash('sha1').update(input).digest('base64');
-}
-
-function headerLookup(headers: http.IncomingHttpHeaders): HeaderLookup {
-  // Own properties only: header names such as `__proto__` or `constructor` are plain strings
-  // (bad-input guide §4).
-  return (name) => {
-    if (!Object.hasOwn(headers, name)) return undefined;
-    const v = headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-  };
-}
-
-/** The 'error' listener of a socket being upgraded: one shared function, not a closure per handshake. */
-function destroyOnError(this: Duplex): void {
-  this.destroy();
-}
-
-/** `verifyClient`'s extra refusal headers as text: numbers as digits, lists joined by ', ' (RFC 9110 §5.3); unset ones left out. */
-function headerValues(headers: http.OutgoingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return out;
-}
-
-/** Refuses an upgrade with an HTTP error response and closes the socket. */
-function abortHandshake(socket: Duplex, status: number, message?: string, headers?: http.OutgoingHttpHeaders): void {
-  refuseUpgrade(socket, status, message, headers === undefined ? undefined : headerValues(headers));
-}
 
 /**
  * A WebSocket server with the API of `ws` 8. `T` is the class of its connections (the
@@ -192,19 +93,14 @@ export class WebSocketServer<
    */
   constructor(options: ServerOptions<T, U>, callback?: () => void) {
     super({ captureRejections: true });
-    const o: ServerOptions<T, U> = { clientTracking: true, ...options };
-    const modes = [o.port !== undefined, o.server !== undefined, o.noServer === true].filter(Boolean).length;
-    if (modes !== 1) {
-      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
-    }
-    this.#deflate = resolvePerMessageDeflate(o.perMessageDeflate);
+    const setup = resolveServerOptions(options);
+    const o = setup.options;
     this.options = o;
-    this.#settings = resolveSettings(o);
-    const hb = resolveHeartbeat(o.heartbeat);
-    if (hb !== undefined) this.#heartbeat = new Heartbeat(hb.interval, hb.timeout);
-    this.#handshakeTimeout = o.handshakeTimeout ?? 10_000;
-    if (!(this.#handshakeTimeout > 0)) throw new RangeError('handshakeTimeout must be above 0');
-    this.#Ctor = o.WebSocket ?? WebSocket;
+    this.#deflate = setup.deflate;
+    this.#settings = setup.settings;
+    if (setup.heartbeat !== undefined) this.#heartbeat = new Heartbeat(setup.heartbeat.interval, setup.heartbeat.timeout);
+    this.#handshakeTimeout = setup.handshakeTimeout;
+    this.#Ctor = setup.Ctor;
     if (o.clientTracking === true) this.clients = new Set();
 
     if (o.port !== undefined) {
@@ -213,22 +109,7 @@ export class WebSocketServer<
         headersTimeout: this.#handshakeTimeout,
         requestTimeout: this.#handshakeTimeout,
         connectionsCheckingInterval: Math.min(1000, this.#handshakeTimeout),
-      }, (req, res) => {
-        // Node routes a request here when it lacks the Upgrade/Connection tokens. One that
-        // carries a WebSocket key is a broken upgrade (400); anything else is plain HTTP (426).
-        // Either way the connection closes (bad-input guide §1).
-        const broken = req.headers['sec-websocket-key'] !== undefined;
-        const status = broken ? 400 : 426;
-        const body = broken ? 'missing or invalid Upgrade/Connection header' : 'Upgrade Required';
-        res.shouldKeepAlive = false;
-        res.writeHead(status, {
-          'Content-Length': Buffer.byteLength(body),
-          'Content-Type': 'text/plain; charset=utf-8',
-          Connection: 'close',
-          ...(broken ? {} : { 'Sec-WebSocket-Version': '13' }),
-        });
-        res.end(body);
-      });
+      }, answerPlainRequest);
       server.listen(o.port, o.host, o.backlog, callback);
       this.#server = server;
       this.#ownServer = true;
@@ -339,61 +220,10 @@ export class WebSocketServer<
       this.#completeUpgrade(request.key, protocol, deflate, undefined, req, socket, head, callback);
       return;
     }
-    this.#verifyAndAuthenticate(request.key, protocol, deflate, header, req, socket, head, callback);
-  }
-
-  /** The slow path of {@link WebSocketServer.handleUpgrade}: `verifyClient` and `authenticate`, under the handshake deadline. */
-  #verifyAndAuthenticate(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, header: HeaderLookup, req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (ws: InstanceType<T>, req: InstanceType<U>) => void): void {
-    const deadline = setTimeout(() => abortHandshake(socket, 408), this.#handshakeTimeout);
-    deadline.unref();
-    const refuse = (status: number, message?: string, headers?: http.OutgoingHttpHeaders): void => {
-      clearTimeout(deadline);
-      abortHandshake(socket, status, message, headers);
-    };
-    const complete = (data: unknown): void => {
-      clearTimeout(deadline);
-      socket.removeListener('error', destroyOnError);
-      this.#completeUpgrade(key, protocol, deflate, data, req, socket, head, callback);
-    };
-    const authenticate = (): void => {
-      const auth = this.options.authenticate;
-      if (auth === undefined) {
-        complete(undefined);
-        return;
-      }
-      Promise.resolve()
-        .then(() => auth(req))
-        .then(
-          (data) => (data === false ? refuse(401) : complete(data)),
-          (error: unknown) => {
-            const status = (error as { status?: unknown } | null)?.status;
-            refuse(typeof status === 'number' && status >= 400 && status < 600 ? status : 401);
-          },
-        );
-    };
-
-    const verify = this.options.verifyClient;
-    if (verify === undefined) {
-      authenticate();
-      return;
-    }
-    const info: VerifyClientInfo<InstanceType<U>> = {
-      origin: header(req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'),
-      secure: (req.socket as { encrypted?: boolean }).encrypted === true,
-      req,
-    };
-    if (verify.length === 2) {
-      (verify)(
-        info,
-        (result, code = 401, message, headers) => (result ? authenticate() : refuse(code, message, headers)),
-      );
-      return;
-    }
-    if (!(verify as (i: VerifyClientInfo<InstanceType<U>>) => boolean)(info)) {
-      refuse(401);
-      return;
-    }
-    authenticate();
+    // The slow path: verifyClient, then authenticate, under the handshake deadline.
+    runUpgradeHooks(this.options, this.#handshakeTimeout, header, req, socket, (data) => {
+      this.#completeUpgrade(request.key, protocol, deflate, data, req, socket, head, callback);
+    });
   }
 
   #completeUpgrade(key: string, protocol: string | undefined, deflate: DeflateAgreement | undefined, data: unknown, req: InstanceType<U>, socket: Duplex, head: Buffer, callback: (ws: InstanceType<T>, req: InstanceType<U>) => void): void {

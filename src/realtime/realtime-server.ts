@@ -9,7 +9,8 @@
  */
 import type * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { WebSocketServer as NodeWebSocketServer, type ServerOptions as NodeServerOptions } from '../node/websocket-server.js';
+import { WebSocketServer as NodeWebSocketServer } from '../node/websocket-server.js';
+import type { ServerOptions as NodeServerOptions } from '../node/server-options.js';
 import { kAdoptConnection } from '../node/internal.js';
 import type { WebSocket as NodeWebSocket } from '../node/websocket.js';
 import type { WebSocketServerEvents } from '../node/websocket-events.js';

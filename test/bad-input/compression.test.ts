@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as zlib from 'node:zlib';
 import { WebSocket, type ClientOptions, type RawData } from '../../src/index.js';
-import { deflateStats, drainDeflatePool } from '../../src/node/deflate-codec.js';
+import { deflateStats, drainDeflatePool } from '../../src/node/zlib-pool.js';
 import { acceptFor, clientFrame, frame, OP, RawServer, type RawPeer } from './raw-peer.js';
 import { expectClose, sleep, textOf, withServer, type Harness } from './server-harness.js';
 

@@ -1,53 +1,19 @@
 /**
  * The permessage-deflate codec (RFC 7692 §7.2) on its own: compression and inflation with and
  * without context takeover, window sizes, the 00 00 ff ff tail, the payload limit applied while
- * inflating (bombs), corrupt data, the concurrency limit, and when zlib memory is held.
+ * inflating (bombs), corrupt data, the concurrency limit, when zlib memory is held, and the
+ * frame a prepared message is compressed into once for every connection (sharedFrame).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import {
-  PerMessageDeflate,
-  SHARED_COMPRESSION_LIMIT,
-  deflateStats,
-  drainDeflatePool,
-  prepareCompressedFrame,
-  resolvePerMessageDeflate,
-  type PerMessageDeflateOptions,
-} from '../../src/node/deflate-codec.js';
-import { ProtocolError, type DeflateParameters } from '../../src/protocol/index.js';
+import { SHARED_COMPRESSION_LIMIT } from '../../src/node/deflate-codec.js';
+import { deflateStats, drainDeflatePool } from '../../src/node/zlib-pool.js';
+import { ProtocolError } from '../../src/protocol/index.js';
 import { prepareMessage } from '../../src/node/prepared-message.js';
-
-const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-
-function params(p: Partial<DeflateParameters> = {}): DeflateParameters {
-  return { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15, ...p };
-}
-
-/** A codec for one side of a connection. */
-function codec(isServer: boolean, p: Partial<DeflateParameters> = {}, maxPayload = 0, options: PerMessageDeflateOptions = {}): PerMessageDeflate {
-  return new PerMessageDeflate({ params: params(p), settings: resolvePerMessageDeflate(options)! }, isServer, maxPayload);
-}
-
-function compress(c: PerMessageDeflate, data: Buffer | string, fin = true): Promise<Buffer> {
-  return new Promise((resolve, reject) => c.compress(Buffer.from(data), fin, (e, out) => (e === null ? resolve(out) : reject(e))));
-}
-
-function decompress(c: PerMessageDeflate, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => c.decompress(data, (e, out) => (e === null ? resolve(out) : reject(e))));
-}
-
-/** Inflates one message with an independent zlib call, as a peer without history would. */
-function inflateAlone(payload: Buffer, windowBits = 15): Buffer {
-  return zlib.inflateRawSync(Buffer.concat([payload, TAIL]), { windowBits, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-}
-
-/** Game-state-like JSON, which compresses well. */
-function json(i: number): string {
-  return JSON.stringify({ type: 'state', tick: i, players: Array.from({ length: 20 }, (_, n) => ({ id: `player-${n}`, x: n * 3, y: n * 7, hp: 100 - n, name: `Name ${n}` })) });
-}
+import { codec, compress, decompress, inflateAlone, json } from './deflate-helpers.js';
 
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -336,30 +302,6 @@ void describe('memory: lazy zlib streams, release on close, the concurrency limi
     const d = codec(true, {}, 0, { concurrencyLimit: 1 });
     assert.equal(inflateAlone(await compress(d, 'still works')).toString(), 'still works');
     d.close();
-  });
-});
-
-void describe('fan-out: prepareCompressedFrame', () => {
-  void test('one frame with FIN and RSV1 whose payload inflates without any history', async () => {
-    const m = json(5);
-    const prepared = await prepareCompressedFrame(m);
-    assert.equal(prepared.frame[0], 0x80 | 0x40 | 0x1, 'FIN, RSV1, text');
-    assert.equal(prepared.binary, false);
-    assert.equal(prepared.windowBits, 15);
-    const len = prepared.frame[1]! & 0x7f;
-    const payload = prepared.frame.subarray(len === 126 ? 4 : 2);
-    assert.equal(len === 126 ? prepared.frame.readUInt16BE(2) : len, payload.length);
-    assert.equal(inflateAlone(payload).toString(), m);
-    // A client with context from earlier messages inflates it too.
-    const client = codec(false);
-    const server = codec(true);
-    await decompress(client, await compress(server, json(1)));
-    assert.equal((await decompress(client, payload)).toString(), m);
-    client.close();
-    server.close();
-    const bin = await prepareCompressedFrame(Buffer.alloc(3000, 1), { windowBits: 10 });
-    assert.equal(bin.frame[0], 0x80 | 0x40 | 0x2, 'FIN, RSV1, binary');
-    assert.equal(bin.windowBits, 10);
   });
 });
 

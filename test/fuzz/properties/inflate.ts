@@ -11,7 +11,9 @@
 import fc from 'fast-check';
 import { Buffer } from 'node:buffer';
 import * as zlib from 'node:zlib';
-import { PerMessageDeflate, drainDeflatePool, resolvePerMessageDeflate } from '../../../src/node/deflate-codec.js';
+import { PerMessageDeflate } from '../../../src/node/deflate-codec.js';
+import { resolvePerMessageDeflate } from '../../../src/node/deflate-options.js';
+import { drainDeflatePool } from '../../../src/node/zlib-pool.js';
 import { ProtocolError, type DeflateParameters } from '../../../src/protocol/index.js';
 import { E, PROTOCOL_ERROR_CLOSE, pattern, show } from './documented.js';
 import { defineProperty, type FuzzProperty } from '../property.js';
