@@ -73,8 +73,14 @@ export interface AuctionEngine {
   now(): number;
   /** The lot with `id`, as the public sees it. */
   view(id: number): LotView | undefined;
-  /** Whether a lot with `id` exists. */
+  /** Whether a lot with `id` exists, as this node knows it now. */
   has(id: number): boolean;
+  /**
+   * Whether a lot with `id` exists, asking the store when this node has not heard of it yet: on
+   * several nodes a lot created on another one reaches this one with the database's
+   * notification, and a page opened on the new lot's link may get here first.
+   */
+  find(id: number): boolean | Promise<boolean>;
   /** The reserve of a lot, for its seller only. */
   reserveFor(id: number, user: string | undefined): number | undefined;
   /** Every lot for the lobby. */

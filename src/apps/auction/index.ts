@@ -237,7 +237,7 @@ function mount(
         if (action !== 'subscribe') return false;
         if (topic === Topics.lobby) return true;
         // One spelling per lot (`lot:7`, not `lot:07`): messages are published under that one.
-        if (LOT_TOPIC.test(topic)) return auction.has(Number(topic.slice(4)));
+        if (LOT_TOPIC.test(topic)) return auction.find(Number(topic.slice(4)));
         return personOf(ws) !== undefined && topic === Topics.user(personOf(ws)!.user);
       },
       snapshot: (topic, ws) => {

@@ -67,6 +67,11 @@ export abstract class LiveLots implements AuctionEngine {
     return this.lots.has(id);
   }
 
+  /** Whether a lot with `id` exists; on one node every lot is known, so the same as {@link has}. */
+  find(id: number): boolean | Promise<boolean> {
+    return this.lots.has(id);
+  }
+
   /** The reserve of a lot, for its seller only; `undefined` for anyone else. */
   reserveFor(id: number, user: string | undefined): number | undefined {
     const lot = this.lots.get(id);

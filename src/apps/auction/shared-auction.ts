@@ -110,6 +110,23 @@ export class SharedAuction extends LiveLots {
     return publicView(this.lots.get(lot.id)!);
   }
 
+  /**
+   * Whether lot `id` exists, reading it from the database when this node has not heard of it:
+   * its creation's notification may still be on the way (a link to a new lot opened on another
+   * node). A lot found is kept and timed as if the notification had come.
+   */
+  override async find(id: number): Promise<boolean> {
+    if (this.lots.has(id)) return true;
+    try {
+      await this.#reload(id);
+    } catch (error) {
+      // The database is unreachable: refuse this once (the page retries), and say why in the log.
+      this.onError(error);
+      return false;
+    }
+    return this.lots.has(id);
+  }
+
   /** Stops the timers and the session (releasing the timer lock); the store stays open. */
   stop(): void {
     this.#stopped = true;
