@@ -76,11 +76,9 @@ export class ClusterLink implements Link {
     for (const url of options.rootNodes) if (!/^rediss?:\/\//.test(url)) throw new RangeError(`a Redis Cluster node URL must start with redis:// or rediss://, got ${url}`);
     this.#options = options;
     this.#health = new LinkHealth({
+      // The link's options carry the interval, reconnect delays, log and counters LinkHealth takes.
+      ...options,
       check: () => this.#ping(),
-      healthCheckIntervalMs: options.healthCheckIntervalMs,
-      reconnect: options.reconnect,
-      log: options.log,
-      counters: options.counters,
       messages: { up: 'Redis Cluster reachable', down: 'Redis Cluster unreachable in part: delivering locally what it cannot take until it is back' },
     });
   }

@@ -68,11 +68,9 @@ export class RedisLink implements Link {
   constructor(options: LinkOptions) {
     this.#options = options;
     this.#health = new LinkHealth({
+      // The link's options carry the interval, reconnect delays, log and counters LinkHealth takes.
+      ...options,
       check: () => this.#ping(),
-      healthCheckIntervalMs: options.healthCheckIntervalMs,
-      reconnect: options.reconnect,
-      log: options.log,
-      counters: options.counters,
       messages: { up: 'Redis reachable', down: 'Redis unreachable: delivering locally until it is back' },
     });
   }
