@@ -139,7 +139,6 @@ export async function runServe(argv: string[], out: NodeJS.WritableStream = proc
   const { url, wsUrl } = handle.address;
   const lines = [`parley server listening on ${url}`, `  WebSocket  ${wsUrl}`];
   for (const prefix of handle.apps.keys()) lines.push(`  app        ${url}${prefix}/`);
-  lines.push(...loaded.leftOut.map(leftOutLine));
   if (loaded.config.admin.enabled) lines.push(`  admin      ${url}/admin`);
   if (loaded.config.metrics.enabled) lines.push(`  metrics    ${url}/metrics`);
   lines.push(`  health     ${url}/healthz  ${url}/readyz`);

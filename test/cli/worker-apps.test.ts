@@ -67,35 +67,6 @@ void test('--workers 2 with an app asked for and no backing exits 2 naming what 
   assert.match(r.stderr, /apps: poker \(from flag --apps\) runs in several processes only with the Redis adapter .*--cluster-adapter redis --redis-url URL\): with workers 2 \(from flag --workers\) set that, or leave poker out of apps, or set workers to 1/);
 });
 
-void test('appsForWorkers: on a Redis Cluster poker is left out by default, in one process too, with the reason', () => {
-  const env = { PARLEY_CLUSTER_ADAPTER: 'redis', PARLEY_REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000' };
-  for (const workers of [1, 2]) {
-    const { apps, leftOut } = appsForWorkers(loadConfig({ defaults: BUNDLED, env }), workers);
-    assert.deepEqual(apps, workers === 1 ? ['auction'] : []);
-    const poker = leftOut.find((a) => a.name === 'poker');
-    assert.ok(poker);
-    assert.equal(leftOutLine(poker), '  apps       poker left out: poker keeps its shared tables on one Redis node, not on a Redis Cluster (cluster.redisClusterNodes; --redis-cluster-nodes or PARLEY_REDIS_CLUSTER_NODES)');
-  }
-  // The same Redis without cluster nodes: poker stays.
-  assert.deepEqual(appsForWorkers(loadConfig({ defaults: BUNDLED, env: { PARLEY_CLUSTER_ADAPTER: 'redis' } }), 1).apps, ['auction', 'poker']);
-});
-
-void test('appsForWorkers: poker asked for on a Redis Cluster is a ConfigError naming the settings', () => {
-  const asked = loadConfig({ defaults: BUNDLED, flags: { apps: 'poker', 'cluster-adapter': 'redis', 'redis-cluster-nodes': 'redis://10.0.0.1:7000' } });
-  assert.throws(() => appsForWorkers(asked, 1), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
-    assert.equal(error.problems.length, 1);
-    assert.match(error.problems[0]!, /^apps: poker \(from flag --apps\) does not run on a Redis Cluster: .*; leave poker out of apps, or run the server on one Redis node \(cluster\.redisUrl, from default\) without cluster\.redisClusterNodes \(from flag --redis-cluster-nodes\)$/);
-    return true;
-  });
-});
-
-void test('serve --apps poker on a Redis Cluster exits 2 naming the settings (before connecting anywhere)', async (t) => {
-  const r = await runCli(t, ['serve', '--apps', 'poker', '--cluster-adapter', 'redis', '--redis-cluster-nodes', 'redis://127.0.0.1:1', '--port', '0']);
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /apps: poker \(from flag --apps\) does not run on a Redis Cluster: .*without cluster\.redisClusterNodes \(from flag --redis-cluster-nodes\)/);
-});
-
 interface Served {
   child: ChildProcessWithoutNullStreams;
   port: number;
