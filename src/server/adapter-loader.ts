@@ -81,20 +81,22 @@ export async function loadAdapter(cluster: ServerConfig['cluster'], log: Logger,
 export interface AppAdapter {
   /** For the app's real-time servers: its topics are out of reach of /ws and the HTTP API. */
   readonly adapter: LoadedAdapter;
-  /** `AppContext.redis`: the cluster's Redis and the app's own key prefix; absent on one server. */
-  readonly redis?: { readonly url: string; readonly keyPrefix: string };
+  /** `AppContext.redis`: the cluster's Redis (its nodes on a Redis Cluster) and the app's own key prefix; absent on one server. */
+  readonly redis?: { readonly url: string; readonly keyPrefix: string; readonly clusterNodes?: readonly string[] };
 }
 
 /**
  * App `name`'s own adapter. With `cluster.adapter` memory an in-memory one (the app lives in this
  * process). With redis a Redis adapter under `<keyPrefix>apps:<name>:topics:`, so the app's topics
  * reach its clients on every server yet never meet `/ws`'s (whose keys are not under `apps:`),
- * and `redis` hands the app the prefix `<keyPrefix>apps:<name>:` for its shared state.
+ * and `redis` hands the app the prefix `<keyPrefix>apps:<name>:` for its shared state (and, on a
+ * Redis Cluster, the cluster's root nodes: `cluster.redisUrl` is then not where the state is).
  * @throws Error when the Redis adapter is missing from the build or cannot connect
  */
 export async function loadAppAdapter(cluster: ServerConfig['cluster'], name: string, log: Logger): Promise<AppAdapter> {
   if (cluster.adapter !== 'redis') return { adapter: new InMemoryAdapter() };
   const keyPrefix = `${cluster.keyPrefix}apps:${name}:`;
   const adapter = await loadRedisAdapter({ ...cluster, keyPrefix: `${keyPrefix}topics:` }, log.child({ app: name }));
-  return { adapter, redis: { url: cluster.redisUrl, keyPrefix } };
+  const nodes = cluster.redisClusterNodes;
+  return { adapter, redis: { url: cluster.redisUrl, keyPrefix, ...(nodes.length > 0 ? { clusterNodes: nodes } : {}) } };
 }

@@ -119,9 +119,12 @@ export interface AppContext {
    * The Redis the host's cluster runs on (`cluster.adapter` redis), for an app that shares state
    * between servers (the poker tables, docs/poker.md), with a key prefix of the app's own
    * (`<cluster.keyPrefix>apps:<name>:`) that every key and channel it makes must start with.
-   * Absent on a single server: the app keeps its state in this process.
+   * Absent on a single server: the app keeps its state in this process. On a Redis Cluster
+   * (`cluster.redisClusterNodes`) `clusterNodes` lists some of its nodes (URLs), and the app must
+   * connect to those with a cluster client, not to `url` (then `cluster.redisUrl`, another Redis
+   * or none); the keys one script or transaction touches must then share a hash slot.
    */
-  redis?: { readonly url: string; readonly keyPrefix: string };
+  redis?: { readonly url: string; readonly keyPrefix: string; readonly clusterNodes?: readonly string[] };
 }
 
 /** A hosted application. */

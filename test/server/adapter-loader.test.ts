@@ -1,7 +1,8 @@
 /**
  * Adapter loading: the configured in-memory adapter is the server's own (closed with it); a given
  * one is shared (named so, never closed by the server). An app's own adapter is in-memory on one
- * server, and on Redis a Redis one under the app's prefix, apart from the server's topics.
+ * server, and on Redis a Redis one under the app's prefix, apart from the server's topics; on a
+ * Redis Cluster the app is handed the cluster's nodes (not `cluster.redisUrl`).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { InMemoryAdapter } from '../../src/index.js';
 import { DEFAULT_HISTORY_LIMITS } from '../../src/pubsub/history.js';
 import { TopicMessage } from '../../src/pubsub/message.js';
 import { loadAdapter, loadAppAdapter } from '../../src/server/adapter-loader.js';
-import { needRedis, SHARED_REDIS_URL, uniquePrefix } from '../redis/support.js';
+import { needRedis, needRedisClusterTools, PrivateCluster, SHARED_REDIS_URL, uniquePrefix } from '../redis/support.js';
 import { defaultConfig } from '../../src/server/config.js';
 
 const log = createLogger('silent');
@@ -65,4 +66,18 @@ void test('an app on Redis: its prefix under the cluster\'s, and one topic for t
   await mine.adapter.publish(new TopicMessage('t', 'hello'), DEFAULT_HISTORY_LIMITS);
   assert.equal((await other.adapter.position('t', DEFAULT_HISTORY_LIMITS)).offset, before.offset + 1);
   assert.equal((await server.adapter.position('t', DEFAULT_HISTORY_LIMITS)).offset, 0, 'the server\'s topic of the same name is another topic');
+});
+
+void test('an app on a Redis Cluster is handed the cluster\'s nodes, and its adapter runs on the cluster', { timeout: 60_000 }, async (t) => {
+  if (!needRedisClusterTools(t)) return;
+  const redisCluster = await PrivateCluster.start(t);
+  const keyPrefix = uniquePrefix('app-adapter-cluster');
+  // redisUrl points nowhere: everything must go to the cluster's nodes.
+  const cluster = defaultConfig({ cluster: { adapter: 'redis', redisUrl: 'redis://127.0.0.1:1', redisClusterNodes: redisCluster.rootNodes, keyPrefix } }).cluster;
+  const app = await loadAppAdapter(cluster, 'poker', log);
+  t.after(() => app.adapter.close());
+  assert.deepEqual(app.redis, { url: 'redis://127.0.0.1:1', keyPrefix: `${keyPrefix}apps:poker:`, clusterNodes: redisCluster.rootNodes });
+  const before = await app.adapter.position('t', DEFAULT_HISTORY_LIMITS);
+  await app.adapter.publish(new TopicMessage('t', 'hello'), DEFAULT_HISTORY_LIMITS);
+  assert.equal((await app.adapter.position('t', DEFAULT_HISTORY_LIMITS)).offset, before.offset + 1);
 });

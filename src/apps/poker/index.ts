@@ -127,7 +127,7 @@ export function createPoker(context: AppContext, options: PokerOptions = {}): Pa
  */
 export async function startPoker(context: AppContext, options: PokerOptions = {}): Promise<ParleyApp> {
   if (context.redis === undefined) return createPoker(context, options);
-  const redis = await connectRedis(context.redis.url, (error) => context.log('warn', { msg: 'poker redis connection', error: String(error) }));
+  const redis = await connectRedis(context.redis, (error) => context.log('warn', { msg: 'poker redis connection', error: String(error) }));
   try {
     const built = build(context, options, { redis, keyPrefix: context.redis.keyPrefix });
     await built.ready;

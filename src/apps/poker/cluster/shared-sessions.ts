@@ -32,7 +32,8 @@ export class SharedSessions {
 
   /** Stores a session just created here. */
   async save(session: Session): Promise<void> {
-    await this.#redis.command(['SET', this.#prefix + session.token, JSON.stringify(session), 'PX', String(this.#ttlMs)]);
+    const key = this.#prefix + session.token;
+    await this.#redis.command(['SET', key, JSON.stringify(session), 'PX', String(this.#ttlMs)], key);
   }
 
   /**
@@ -44,12 +45,12 @@ export class SharedSessions {
     const key = this.#prefix + token;
     const local = this.#local.get(token);
     if (local !== undefined) {
-      if (renew) await this.#redis.command(['PEXPIRE', key, String(this.#ttlMs)]).catch(() => {});
+      if (renew) await this.#redis.command(['PEXPIRE', key, String(this.#ttlMs)], key).catch(() => {});
       return local;
     }
     // Redis unreachable: a token this server has not seen yet opens a guest connection (the page
     // can watch, and signs in again once Redis is back); a resume over HTTP fails with the request.
-    const text = await this.#redis.command(renew ? ['GETEX', key, 'PX', String(this.#ttlMs)] : ['GET', key]).catch((error: unknown) => {
+    const text = await this.#redis.command(renew ? ['GETEX', key, 'PX', String(this.#ttlMs)] : ['GET', key], key).catch((error: unknown) => {
       if (renew) throw error;
       return null;
     });

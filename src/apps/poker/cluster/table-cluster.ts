@@ -17,6 +17,10 @@
  * (`TABLE_MOVED`), and a request left in a queue while the owner is dead must not be applied,
  * unasked-for, by its successor a few seconds later.
  *
+ * On a Redis Cluster the same holds: each table's keys share a hash slot (`lease:{<table>}`), the
+ * command and reply channels are shard channels, and the state channel a plain one, which the
+ * cluster carries to every node.
+ *
  * When the owner dies its lease expires (`leaseMs`), another server's next attempt acquires it,
  * loads the stored state and carries on: the hand continues where the last stored change left it.
  * @packageDocumentation
@@ -123,9 +127,10 @@ export class TableCluster {
   /** Loads the stored tables, listens, takes the tables nobody owns, and keeps doing so. */
   async start(): Promise<void> {
     await this.#redis.subscribe(this.#key('state'), (text) => this.#onState(text));
-    await this.#redis.subscribe(this.#key(`reply:${this.nodeId}`), (text) => this.#onReply(text));
+    await this.#redis.subscribe(this.#key(`reply:${this.nodeId}`), (text) => this.#onReply(text), true);
     for (const room of this.#rooms.values()) {
-      const text = await this.#redis.command(['GET', this.#key(`table:${room.id}`)]);
+      const key = this.#tableKey('table', room.id);
+      const text = await this.#redis.command(['GET', key], key);
       if (typeof text === 'string') this.#onState(text);
     }
     await this.#leaseRound();
@@ -160,7 +165,10 @@ export class TableCluster {
     clearInterval(this.#timer);
     await this.#round;
     for (const room of this.#rooms.values()) room.close();
-    await Promise.all([...this.#leases].map(([table, value]) => this.#redis.command(['EVAL', RELEASE, '1', this.#key(`lease:${table}`), value]).catch(() => {})));
+    await Promise.all([...this.#leases].map(([table, value]) => {
+      const lease = this.#tableKey('lease', table);
+      return this.#redis.command(['EVAL', RELEASE, '1', lease, value], lease).catch(() => {});
+    }));
     this.#leases.clear();
     for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
@@ -174,6 +182,17 @@ export class TableCluster {
     return `${this.#prefix}${name}`;
   }
 
+  /**
+   * A key of one table's (`lease`, `table`, `fence`). On a cluster the table's id is a hash tag
+   * (`lease:{main}`): ACQUIRE and SAVE touch two of them, which Redis Cluster allows only in one
+   * slot. Whatever the id holds, the three keys are alike from the `{` on, so they share a tag.
+   * On one Redis the names stay as they were (`lease:main`): servers of an older version during a
+   * rolling upgrade must meet the same lease, or a table would have two owners.
+   */
+  #tableKey(kind: 'lease' | 'table' | 'fence', table: string): string {
+    return this.#redis.cluster ? `${this.#prefix}${kind}:{${table}}` : `${this.#prefix}${kind}:${table}`;
+  }
+
   #newRoom(config: TableConfig): TableRoom {
     const table = config.id;
     return new TableRoom(config, {
@@ -184,7 +203,9 @@ export class TableCluster {
           if (value === undefined) return false;
           const stored: Stored = { id: table, owner: value, ...record };
           const text = JSON.stringify(stored);
-          return (await this.#redis.command(['EVAL', SAVE, '2', this.#key(`lease:${table}`), this.#key(`table:${table}`), value, text, this.#key('state')])) === 1;
+          // PUBLISH inside the script: on a cluster a plain channel reaches every node's subscribers.
+          const lease = this.#tableKey('lease', table);
+          return (await this.#redis.command(['EVAL', SAVE, '2', lease, this.#tableKey('table', table), value, text, this.#key('state')], lease)) === 1;
         },
         lost: () => void this.#lose(table),
       },
@@ -195,14 +216,14 @@ export class TableCluster {
   async #leaseRound(): Promise<void> {
     if (this.#closed) return;
     await Promise.all([...this.#rooms.keys()].map(async (table) => {
-      const lease = this.#key(`lease:${table}`);
+      const lease = this.#tableKey('lease', table);
       const held = this.#leases.get(table);
       if (held !== undefined) {
-        const renewed = await this.#redis.command(['EVAL', RENEW, '1', lease, held, String(this.#leaseMs)]).catch(() => 0);
+        const renewed = await this.#redis.command(['EVAL', RENEW, '1', lease, held, String(this.#leaseMs)], lease).catch(() => 0);
         if (renewed !== 1 && this.#leases.get(table) === held) await this.#lose(table);
         return;
       }
-      const value = await this.#redis.command(['EVAL', ACQUIRE, '2', lease, this.#key(`fence:${table}`), this.nodeId, String(this.#leaseMs)]).catch(() => null);
+      const value = await this.#redis.command(['EVAL', ACQUIRE, '2', lease, this.#tableKey('fence', table), this.nodeId, String(this.#leaseMs)], lease).catch(() => null);
       if (typeof value === 'string' && !this.#closed) await this.#takeOver(table, value);
     }));
   }
@@ -211,11 +232,12 @@ export class TableCluster {
   async #takeOver(table: string, value: string): Promise<void> {
     const room = this.#rooms.get(table) as TableRoom;
     try {
-      const text = await this.#redis.command(['GET', this.#key(`table:${table}`)]);
+      const key = this.#tableKey('table', table);
+      const text = await this.#redis.command(['GET', key], key);
       const stored = typeof text === 'string' ? parseStored(text) : undefined;
       if (stored !== undefined) room.adopt(stored, true);
       this.#leases.set(table, value);
-      await this.#redis.subscribe(this.#key(`cmd:${table}`), (message) => void this.#onCommand(table, message));
+      await this.#redis.subscribe(this.#key(`cmd:${table}`), (message) => void this.#onCommand(table, message), true);
       this.#deps.log('info', { msg: 'poker table taken over', table, lease: value, version: room.version, hand: room.table.hand?.number ?? null });
       await room.promote(this.#graceMs);
     } catch (error) {
@@ -230,8 +252,9 @@ export class TableCluster {
     const had = this.#leases.delete(table);
     room.demote();
     if (had) this.#deps.log('warn', { msg: 'poker table lease lost', table });
-    await this.#redis.unsubscribe(this.#key(`cmd:${table}`)).catch(() => {});
-    const text = await this.#redis.command(['GET', this.#key(`table:${table}`)]).catch(() => null);
+    await this.#redis.unsubscribe(this.#key(`cmd:${table}`), true).catch(() => {});
+    const key = this.#tableKey('table', table);
+    const text = await this.#redis.command(['GET', key], key).catch(() => null);
     const stored = typeof text === 'string' ? parseStored(text) : undefined;
     // Whatever changed here after the last stored state was never published: the stored one is the table.
     if (stored !== undefined && room.adopt(stored, true)) this.onReplicaChange();
@@ -259,7 +282,8 @@ export class TableCluster {
       };
       const timer = setTimeout(moved, this.#requestTimeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      this.#redis.command(['PUBLISH', this.#key(`cmd:${table}`), JSON.stringify(command)]).then((receivers) => {
+      // A shard channel on a cluster: its count is every subscriber (a plain PUBLISH counts one node's).
+      this.#redis.publish(this.#key(`cmd:${table}`), JSON.stringify(command), true).then((receivers) => {
         // Nobody listens: no server owns the table at this moment.
         if (receivers === 0 && this.#pending.has(id)) {
           clearTimeout(timer);
@@ -291,7 +315,7 @@ export class TableCluster {
         : { code: 'INTERNAL', message: 'The table could not make that change.' };
       if (!(error instanceof RealtimeError)) this.#deps.log('error', { msg: 'poker forwarded change failed', table, error: String(error) });
     }
-    await this.#redis.command(['PUBLISH', this.#key(`reply:${command.reply}`), JSON.stringify(reply)]).catch(() => {});
+    await this.#redis.publish(this.#key(`reply:${command.reply}`), JSON.stringify(reply), true).catch(() => {});
   }
 
   #onReply(text: string): void {
