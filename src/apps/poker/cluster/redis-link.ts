@@ -126,15 +126,20 @@ async function connectCluster(mod: RedisModule, rootNodes: readonly string[], on
     cluster.destroy();
     throw error;
   }
+  // After destroy() node-redis's cluster client may wait for a connection that never comes, so a
+  // command sent after close() (a lease released late) would never settle: refuse it here.
+  let closed = false;
+  const open = <T>(run: () => Promise<T>): Promise<T> => (closed ? Promise.reject(new Error('the poker Redis link is closed')) : run());
   return {
     cluster: true,
-    command: (args, key) => cluster.sendCommand(key, false, args),
+    command: (args, key) => open(() => cluster.sendCommand(key, false, args)),
     // A plain PUBLISH on a cluster counts only the receiving node's subscribers; SPUBLISH goes to
     // the master of the channel's slot, where every SSUBSCRIBE to it is.
-    publish: async (channel, message, sharded = false) => Number(await cluster.sendCommand(channel, false, [sharded ? 'SPUBLISH' : 'PUBLISH', channel, message])),
-    subscribe: (channel, listener, sharded = false) => (sharded ? cluster.sSubscribe(channel, listener) : cluster.subscribe(channel, listener)),
-    unsubscribe: (channel, sharded = false) => (sharded ? cluster.sUnsubscribe(channel) : cluster.unsubscribe(channel)),
+    publish: (channel, message, sharded = false) => open(async () => Number(await cluster.sendCommand(channel, false, [sharded ? 'SPUBLISH' : 'PUBLISH', channel, message]))),
+    subscribe: (channel, listener, sharded = false) => open(() => (sharded ? cluster.sSubscribe(channel, listener) : cluster.subscribe(channel, listener))),
+    unsubscribe: (channel, sharded = false) => open(() => (sharded ? cluster.sUnsubscribe(channel) : cluster.unsubscribe(channel))),
     close() {
+      closed = true;
       cluster.destroy();
     },
   };

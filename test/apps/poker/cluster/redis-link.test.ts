@@ -40,9 +40,9 @@ const deps: Omit<RoomDeps, 'store'> = {
   log: () => {},
 };
 
-async function link(t: TestContext, cluster: PrivateCluster): Promise<RedisLink> {
+async function link(t: TestContext, cluster: PrivateCluster, closeAfter = true): Promise<RedisLink> {
   const redis = await connectRedis({ url: 'redis://127.0.0.1:1', clusterNodes: cluster.rootNodes }, () => {});
-  t.after(() => redis.close());
+  if (closeAfter) t.after(() => redis.close());
   return redis;
 }
 
@@ -50,8 +50,13 @@ async function link(t: TestContext, cluster: PrivateCluster): Promise<RedisLink>
 async function node(t: TestContext, cluster: PrivateCluster, keyPrefix: string): Promise<TableCluster> {
   // A lease of 3 s: with 600 ms a loaded machine (three test files at a time) let the owner's
   // renewal come late, so the table was between owners when the test forwarded a change to it.
-  const tables = new TableCluster([TABLE], deps, await link(t, cluster), { keyPrefix, leaseMs: 3000, requestTimeoutMs: 5000 });
-  t.after(() => tables.close());
+  const redis = await link(t, cluster, false);
+  const tables = new TableCluster([TABLE], deps, redis, { keyPrefix, leaseMs: 3000, requestTimeoutMs: 5000 });
+  // The node first (it releases its lease through the link), then its link.
+  t.after(async () => {
+    await tables.close();
+    redis.close();
+  });
   await tables.start();
   return tables;
 }
@@ -117,5 +122,15 @@ void describe('poker on a Redis Cluster', () => {
     const tokens = ['a', 'b', 'c', 'd', 'e', 'f'].map((c) => c.repeat(43));
     for (const [i, token] of tokens.entries()) await one.save({ token, user: `u${i}`, name: `N${i}` });
     for (const [i, token] of tokens.entries()) assert.deepEqual(await two.get(token, true), { token, user: `u${i}`, name: `N${i}` });
+  });
+});
+
+void describe('poker Redis link closed', () => {
+  void test('a command after close is refused at once instead of waiting for a connection that never comes', T, async (t) => {
+    if (!needRedisClusterTools(t)) return;
+    const redis = await link(t, await theCluster(), false);
+    redis.close();
+    await assert.rejects(redis.command(['GET', 'k'], 'k'), /closed/);
+    await assert.rejects(redis.publish('c', 'm', true), /closed/);
   });
 });
